@@ -1,0 +1,3 @@
+module github.com/keycard-go/keycard
+
+go 1.25

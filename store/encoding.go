@@ -1,0 +1,122 @@
+package store
+
+import (
+	"encoding/binary"
+	"fmt"
+	"time"
+)
+
+// recordFormat is the first byte of every encoded record; a new layout gets
+// a new value so old records stay readable or are rejected cleanly.
+const recordFormat = 0x01
+
+// maxField bounds every length-prefixed field of an encoded record.
+const maxField = 16 << 20
+
+// EncodeRecord encodes every field of rec except Version into a compact
+// binary form, for stores that keep a record as one value (key-value
+// stores). Stores keep the version where they can compare it atomically.
+func EncodeRecord(rec *Record) []byte {
+	b := make([]byte, 0, 64+len(rec.UserID)+len(rec.IP)+len(rec.UserAgent)+len(rec.Data))
+	b = append(b, recordFormat)
+	var flags byte
+	if rec.Persistent {
+		flags |= 1
+	}
+	b = append(b, flags)
+	for _, t := range [...]time.Time{rec.Created, rec.LastSeen, rec.AuthTime, rec.Expires, rec.Deadline} {
+		b = binary.AppendVarint(b, timeToNanos(t))
+	}
+	for _, s := range [...]string{rec.UserID, rec.IP, rec.UserAgent} {
+		b = binary.AppendUvarint(b, uint64(len(s)))
+		b = append(b, s...)
+	}
+	b = binary.AppendUvarint(b, uint64(len(rec.Data)))
+	return append(b, rec.Data...)
+}
+
+// DecodeRecord decodes bytes produced by EncodeRecord. The returned record
+// has Version 0 and does not alias b. Malformed input gives an error
+// wrapping ErrCorrupt.
+func DecodeRecord(b []byte) (*Record, error) {
+	d := decoder{b: b}
+	if d.byte() != recordFormat {
+		return nil, fmt.Errorf("%w: unknown format", ErrCorrupt)
+	}
+	flags := d.byte()
+	rec := &Record{Persistent: flags&1 != 0}
+	for _, t := range [...]*time.Time{&rec.Created, &rec.LastSeen, &rec.AuthTime, &rec.Expires, &rec.Deadline} {
+		*t = nanosToTime(d.varint())
+	}
+	rec.UserID = string(d.bytes())
+	rec.IP = string(d.bytes())
+	rec.UserAgent = string(d.bytes())
+	rec.Data = append([]byte(nil), d.bytes()...)
+	if d.err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrCorrupt, d.err)
+	}
+	if flags&^1 != 0 || len(d.b) != 0 {
+		return nil, fmt.Errorf("%w: trailing or unknown fields", ErrCorrupt)
+	}
+	return rec, nil
+}
+
+// decoder reads an encoded record, remembering the first error.
+type decoder struct {
+	b   []byte
+	err error
+}
+
+func (d *decoder) fail(what string) {
+	if d.err == nil {
+		d.err = fmt.Errorf("truncated %s", what)
+	}
+	d.b = nil
+}
+
+func (d *decoder) byte() byte {
+	if len(d.b) == 0 {
+		d.fail("header")
+		return 0
+	}
+	c := d.b[0]
+	d.b = d.b[1:]
+	return c
+}
+
+func (d *decoder) varint() int64 {
+	v, n := binary.Varint(d.b)
+	if n <= 0 {
+		d.fail("time")
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) bytes() []byte {
+	n, k := binary.Uvarint(d.b)
+	if k <= 0 || n > maxField || n > uint64(len(d.b)-k) {
+		d.fail("field")
+		return nil
+	}
+	v := d.b[k : k+int(n)]
+	d.b = d.b[k+int(n):]
+	return v
+}
+
+// timeToNanos maps the zero time to 0 and any other time to Unix
+// nanoseconds.
+func timeToNanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func nanosToTime(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}

@@ -1,0 +1,21 @@
+package store
+
+import "errors"
+
+var (
+	// ErrNotFound is returned by Store.Load and Store.Touch when no live
+	// record exists under the key.
+	ErrNotFound = errors.New("store: record not found")
+
+	// ErrConflict is returned by Store.Save when the stored version is not
+	// the expected one: another request saved or deleted the record first.
+	ErrConflict = errors.New("store: version conflict")
+
+	// ErrUnsupported is returned, wrapped, when an operation needs a
+	// capability (such as UserIndex) that the store does not have.
+	ErrUnsupported = errors.New("store: operation not supported")
+
+	// ErrCorrupt is returned by DecodeRecord when stored bytes are not a
+	// valid record.
+	ErrCorrupt = errors.New("store: corrupt record")
+)

@@ -1,0 +1,71 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// Store keeps session records under opaque keys.
+//
+// Keys are lowercase hex SHA-256 digests (64 characters) computed by the
+// Manager; a store must treat them as opaque strings. All methods must be
+// safe for concurrent use and must honour ctx cancellation where the backend
+// allows it. Errors other than the sentinels below report system failures
+// (a server down, a timeout) and must be wrapped with the store's name, as in
+// fmt.Errorf("redis store: load: %w", err).
+//
+// A record whose Expires or Deadline is not after the store's current time
+// is absent for every method, even if the backend has not yet removed it.
+type Store interface {
+	// Load returns the record stored under key. It must return ErrNotFound
+	// (possibly wrapped) when no record exists or the record has expired,
+	// that is when Expires is not after the store's current time, even if
+	// the backend has not yet removed it.
+	Load(ctx context.Context, key string) (*Record, error)
+
+	// Save writes rec under key if the stored version equals rec.Version,
+	// where version 0 means "no record exists". The stored record then has
+	// version rec.Version+1. If the versions differ, including when
+	// rec.Version is 0 and a record exists, or rec.Version is not 0 and no
+	// record exists, Save must change nothing and return ErrConflict.
+	// Save must not modify rec or retain rec.Data after it returns.
+	Save(ctx context.Context, key string, rec *Record) error
+
+	// Delete removes the record under key. Deleting an absent record is not
+	// an error.
+	Delete(ctx context.Context, key string) error
+
+	// Touch records activity on an existing record: it sets LastSeen and
+	// Expires without changing the version or any other field. It must
+	// return ErrNotFound and create nothing when the record is absent or
+	// expired, so that a touch can never resurrect a deleted session.
+	Touch(ctx context.Context, key string, lastSeen, expires time.Time) error
+}
+
+// UserIndex is implemented by stores that can find every session of one
+// user. The Manager uses it for device lists, "log out everywhere" and
+// concurrent-session limits; it reports ErrUnsupported when the store lacks
+// it.
+type UserIndex interface {
+	// ListUser returns the live (unexpired) sessions whose record has
+	// UserID equal to userID, in no particular order. An unknown user has
+	// no sessions and is not an error.
+	ListUser(ctx context.Context, userID string) ([]Entry, error)
+
+	// DeleteUser deletes every session of userID and reports how many it
+	// deleted.
+	DeleteUser(ctx context.Context, userID string) (int, error)
+}
+
+// Sweeper is implemented by stores that keep expired records until they are
+// swept. Sweep deletes expired records, in bounded batches where the backend
+// needs it, and reports how many it deleted.
+type Sweeper interface {
+	Sweep(ctx context.Context) (int, error)
+}
+
+// Entry is a record together with the key it is stored under.
+type Entry struct {
+	Key    string
+	Record *Record
+}
