@@ -1,0 +1,36 @@
+# The two commands of the README:
+#   make demo   runs the example server on http://127.0.0.1:8080
+#   make test   runs every test with the race detector, then each fuzz target briefly
+
+GO        ?= go
+FUZZTIME  ?= 10s
+
+# package:FuzzTarget pairs run by `make fuzz`.
+FUZZ_TARGETS = \
+	.:FuzzCookie \
+	.:FuzzValues \
+	./store:FuzzDecodeRecord
+
+.PHONY: test unit vet fuzz demo bench
+
+test: vet unit fuzz
+
+vet:
+	@test -z "$$(gofmt -l .)" || (echo "gofmt needed:"; gofmt -l .; exit 1)
+	$(GO) vet ./...
+
+unit:
+	$(GO) test -race -count=1 ./...
+
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$pkg $$name ($(FUZZTIME))"; \
+		$(GO) test -run='^$$' -fuzz="^$$name$$" -fuzztime=$(FUZZTIME) $$pkg || exit 1; \
+	done
+
+demo:
+	$(GO) run ./examples/basic
+
+bench:
+	$(GO) test -run='^$$' -bench=. -benchmem -count=10 . | tee bench.txt

@@ -1,0 +1,110 @@
+package keycard
+
+import (
+	"crypto/tls"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"testing"
+	"time"
+)
+
+func TestNewRejectsUnsafeOrContradictoryConfig(t *testing.T) {
+	t.Parallel()
+	cases := map[string]Config{
+		"__Host- with a Domain":          {Cookie: Cookie{Domain: "example.com"}},
+		"__Host- with a narrower Path":   {Cookie: Cookie{Path: "/app"}},
+		"__Host- over plain HTTP":        {InsecureAllowHTTP: true},
+		"__Secure- over plain HTTP":      {InsecureAllowHTTP: true, Cookie: Cookie{Name: "__Secure-s"}},
+		"SameSite None without Secure":   {InsecureAllowHTTP: true, Cookie: Cookie{Name: "s", SameSite: http.SameSiteNoneMode}},
+		"Partitioned without None":       {Cookie: Cookie{Partitioned: true}},
+		"idle longer than absolute":      {Timeouts: Timeouts{Idle: 2 * time.Hour, Absolute: time.Hour}},
+		"negative timeout":               {Timeouts: Timeouts{Idle: -time.Minute}},
+		"remember-me past 400 days":      {RememberMe: Timeouts{Idle: time.Hour, Absolute: 500 * 24 * time.Hour}},
+		"a short key":                    {Keys: []Key{make(Key, 16)}},
+		"an all-zero key":                {Keys: []Key{make(Key, 32)}},
+		"the same key twice":             {Keys: []Key{testKey(1), testKey(1)}},
+		"a cookie name with a semicolon": {Cookie: Cookie{Name: "a;b"}},
+	}
+	for name, cfg := range cases {
+		if _, err := New(cfg); err == nil {
+			t.Errorf("%s: New succeeded, want an error", name)
+		}
+	}
+}
+
+func TestZeroConfigDefaults(t *testing.T) {
+	t.Parallel()
+	m, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.cookie.Name != "__Host-keycard" || m.cookie.SameSite != http.SameSiteLaxMode || m.cookie.Path != "/" {
+		t.Errorf("cookie defaults: %+v", m.cookie)
+	}
+	if m.normal != (Timeouts{30 * time.Minute, 8 * time.Hour}) || m.remember != (Timeouts{7 * 24 * time.Hour, 30 * 24 * time.Hour}) {
+		t.Errorf("timeouts: %v %v", m.normal, m.remember)
+	}
+	if m.maxSize != 64<<10 || m.store == nil {
+		t.Errorf("maxSize %d store %v", m.maxSize, m.store)
+	}
+}
+
+func TestInsecureAllowHTTPDetectsTLSBehindTrustedProxies(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, Config{
+		InsecureAllowHTTP: true,
+		Cookie:            Cookie{Name: "sid"},
+		TrustedProxies:    []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")},
+	})
+	cases := []struct {
+		name, remote, proto string
+		tls, secure         bool
+	}{
+		{"plain HTTP from a client", "192.0.2.1:1234", "", false, false},
+		{"TLS from a client", "192.0.2.1:1234", "", true, true},
+		{"https via a trusted proxy", "10.1.2.3:1234", "https", false, true},
+		{"a client claiming https", "192.0.2.1:1234", "https", false, false},
+	}
+	for _, tc := range cases {
+		r := httptest.NewRequest("GET", "/put?k=a&v=1", nil)
+		r.RemoteAddr = tc.remote
+		if tc.proto != "" {
+			r.Header.Set("X-Forwarded-Proto", tc.proto)
+		}
+		if tc.tls {
+			r.TLS = &tls.ConnectionState{}
+		}
+		w := httptest.NewRecorder()
+		f.h.ServeHTTP(w, r)
+		c := sessionCookie(w.Result(), "sid")
+		if c == nil {
+			t.Fatalf("%s: no cookie", tc.name)
+		}
+		if c.Secure != tc.secure {
+			t.Errorf("%s: got Secure=%v, want %v", tc.name, c.Secure, tc.secure)
+		}
+	}
+}
+
+func TestClientIPBelievesOnlyTrustedProxies(t *testing.T) {
+	t.Parallel()
+	m, _ := New(Config{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}})
+	cases := []struct{ remote, xff, want string }{
+		{"192.0.2.1:1", "", "192.0.2.1"},
+		{"192.0.2.1:1", "203.0.113.9", "192.0.2.1"},
+		{"10.0.0.1:1", "203.0.113.9", "203.0.113.9"},
+		{"10.0.0.1:1", "6.6.6.6, 203.0.113.9, 10.0.0.2", "203.0.113.9"},
+		{"10.0.0.1:1", "garbage", "10.0.0.1"},
+	}
+	for _, tc := range cases {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.RemoteAddr = tc.remote
+		if tc.xff != "" {
+			r.Header.Set("X-Forwarded-For", tc.xff)
+		}
+		if got := m.ClientIP(r).String(); got != tc.want {
+			t.Errorf("remote %s, XFF %q: got %s, want %s", tc.remote, tc.xff, got, tc.want)
+		}
+	}
+}

@@ -1,0 +1,78 @@
+package keycard
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Get returns the value stored under key, decoded as a T, and whether
+// there was one. A value that cannot be decoded as a T (the type changed
+// since it was stored, say) reads as absent, is left in place, and is
+// reported as an EventRejected with ReasonUndecodable.
+func Get[T any](s *Session, key string) (T, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return get[T](s, key)
+}
+
+func get[T any](s *Session, key string) (T, bool) {
+	var v T
+	if !s.ensure() {
+		return v, false
+	}
+	raw, ok := s.value(key)
+	if !ok {
+		return v, false
+	}
+	if err := s.m.codec.Unmarshal(raw, &v); err != nil {
+		s.m.emit(Event{Kind: EventRejected, Reason: ReasonUndecodable, Session: s.key, UserID: s.rec.UserID,
+			Err: fmt.Errorf("keycard: value %q: %w", key, err), Request: s.r})
+		var zero T
+		return zero, false
+	}
+	return v, true
+}
+
+// Pop returns the value under key, as Get does, and deletes it.
+func Pop[T any](s *Session, key string) (T, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := get[T](s, key)
+	s.delete(key)
+	return v, ok
+}
+
+// Update atomically replaces the value under key with fn applied to it (the
+// zero T if absent), and returns the new value. It saves at once with
+// compare-and-set, and on a conflict with a concurrent request, on this
+// instance or another, it reloads the stored value and calls fn again, so
+// N concurrent increments always add exactly N. fn may be called more than
+// once and must not use the session. Other changes the request made are
+// saved along with it.
+//
+// Update returns ErrSessionGone if the session was destroyed meanwhile, and
+// ErrResponseStarted for a new session once the response has started.
+func Update[T any](ctx context.Context, s *Session, key string, fn func(T) T) (T, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var zero T
+	for attempt := 0; ; attempt++ {
+		old, _ := get[T](s, key)
+		v := fn(old)
+		raw, err := s.m.codec.Marshal(v)
+		if err != nil {
+			return zero, fmt.Errorf("keycard: update %q: %w", key, err)
+		}
+		if err := s.putRaw(key, raw); err != nil {
+			return zero, err
+		}
+		err = s.save(ctx, time.Now(), key)
+		if err == nil {
+			return v, nil
+		}
+		if err != errRetryUpdate || attempt == maxRetries {
+			return zero, fmt.Errorf("keycard: update %q: %w", key, err)
+		}
+	}
+}

@@ -1,0 +1,129 @@
+package keycard
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Renew gives the session a new ID and keeps its data, user, creation time
+// and absolute deadline (renewal never extends a session's life). The
+// record under the old ID is deleted, so a captured old cookie stops
+// working at once. Call it whenever the session's privilege changes; Login
+// calls it for you.
+//
+// Renew writes to the store immediately and must be called before the
+// response starts (ErrResponseStarted otherwise), since the client needs
+// the new cookie.
+func (m *Manager) Renew(ctx context.Context, s *Session) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.renew(ctx, ReasonRenew)
+}
+
+// Login binds the session to userID, records the authentication time and
+// the client's address and user agent, and renews the session ID (the
+// defence against session fixation). Data is kept, so an anonymous
+// visitor's cart survives logging in, unless the session was bound to a
+// different user, in which case its data is cleared first.
+func (m *Manager) Login(ctx context.Context, s *Session, userID string) error {
+	if userID == "" {
+		return errors.New("keycard: login: empty user ID")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.ensure() {
+		return s.loadErr
+	}
+	if s.started {
+		return ErrResponseStarted
+	}
+	if s.rec.UserID != "" && s.rec.UserID != userID {
+		s.clear()
+	}
+	s.rec.UserID = userID
+	s.rec.AuthTime = time.Now()
+	s.rec.IP = addrString(m.ClientIP(s.r))
+	s.rec.UserAgent = userAgent(s.r)
+	s.metaChanged = true
+	return s.renew(ctx, ReasonLogin)
+}
+
+// renew moves the session to a new ID. s.mu must be held.
+func (s *Session) renew(ctx context.Context, reason string) error {
+	if !s.ensure() {
+		return s.loadErr
+	}
+	if s.started {
+		return ErrResponseStarted
+	}
+	oldKey, oldID, oldVersion, wasNew := s.key, s.id, s.rec.Version, s.isNew
+	s.isNew = true
+	if err := s.save(ctx, time.Now(), ""); err != nil {
+		s.key, s.id, s.rec.Version, s.isNew = oldKey, oldID, oldVersion, wasNew
+		return err
+	}
+	if !wasNew {
+		if err := s.m.store.Delete(ctx, oldKey); err != nil {
+			return fmt.Errorf("keycard: renew: delete old session: %w", err)
+		}
+	}
+	s.m.emit(Event{Kind: EventRenewed, Reason: reason, Session: s.key, UserID: s.rec.UserID, Request: s.r})
+	return nil
+}
+
+// Logout ends the session: its record is deleted and its cookie expired.
+// The request goes on with a fresh anonymous session, so a handler may
+// still, say, add a flash message saying goodbye.
+func (m *Manager) Logout(ctx context.Context, s *Session) error {
+	return m.destroy(ctx, s, ReasonLogout)
+}
+
+// Destroy deletes the session's record and expires its cookie; the request
+// goes on with a fresh anonymous session. Unlike Renew it may be called
+// after the response started: the record is gone at once, though the
+// client then keeps a dead cookie until its next request.
+func (m *Manager) Destroy(ctx context.Context, s *Session) error {
+	return m.destroy(ctx, s, ReasonDestroy)
+}
+
+func (m *Manager) destroy(ctx context.Context, s *Session, reason string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.ensure() {
+		return s.loadErr
+	}
+	now := time.Now()
+	if !s.isNew {
+		if err := m.store.Delete(ctx, s.key); err != nil {
+			return fmt.Errorf("keycard: destroy session: %w", err)
+		}
+		m.emit(Event{Kind: EventDestroyed, Reason: reason, Session: s.key, UserID: s.rec.UserID, Request: s.r})
+	}
+	s.startNew(now, true)
+	return nil
+}
+
+// RememberMe marks the session as remembered (on) or not. A remembered
+// session gets a persistent cookie that survives browser restarts and the
+// longer Config.RememberMe timeouts, counted from the session's creation.
+// Call it at login, before the response starts.
+func (m *Manager) RememberMe(s *Session, on bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.ensure() {
+		return s.loadErr
+	}
+	if s.started {
+		return ErrResponseStarted
+	}
+	if s.rec.Persistent == on {
+		return nil
+	}
+	s.rec.Persistent = on
+	t := m.timeouts(on)
+	s.rec.Deadline = s.rec.Created.Add(t.Absolute)
+	s.metaChanged, s.sendCookie = true, true
+	return nil
+}

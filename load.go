@@ -1,0 +1,102 @@
+package keycard
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/keycard-go/keycard/store"
+)
+
+// newSession prepares the session for r. It only finds the cookie; the
+// cookie is verified, and the session loaded, on first use.
+func (m *Manager) newSession(r *http.Request) *Session {
+	s := &Session{m: m, r: r, ctx: r.Context()}
+	s.cookie, s.cookies = cookieValue(r.Header, m.cookie.Name)
+	return s
+}
+
+// load reads the session from the store. A forged or malformed cookie is
+// rejected by its MAC first, with no store call. An absent, expired or
+// undecodable record gives a fresh session; a store failure sets loadErr.
+func (s *Session) load(ctx context.Context) {
+	s.loaded = true
+	now := time.Now()
+	if s.cookies == 0 {
+		s.startNew(now, false)
+		return
+	}
+	id, reason := s.m.decodeToken(s.cookie)
+	if s.cookies > 1 {
+		reason = reasonDuplicate
+	}
+	if reason != "" {
+		s.m.emit(Event{Kind: EventRejected, Reason: reason, Request: s.r})
+		s.startNew(now, true)
+		return
+	}
+	key := id.hash()
+	rec, err := s.m.store.Load(ctx, key)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		s.m.emit(Event{Kind: EventRejected, Reason: ReasonUnknown, Session: key, Request: s.r})
+		s.startNew(now, true)
+		return
+	case err != nil:
+		s.loadErr = fmt.Errorf("keycard: load session: %w", err)
+		return
+	}
+	if !rec.Live(now) {
+		s.discard(ctx, key, rec, Event{Kind: EventExpired, Reason: expiryReason(rec, now)}, now)
+		return
+	}
+	size, err := checkValues(rec.Data)
+	if err != nil {
+		s.discard(ctx, key, rec, Event{Kind: EventRejected, Reason: ReasonUndecodable, Err: err}, now)
+		return
+	}
+	s.id, s.key, s.data, s.size = id, key, rec.Data, size
+	s.rec = *rec
+	s.rec.Data = nil
+}
+
+func expiryReason(rec *store.Record, now time.Time) string {
+	if !now.Before(rec.Deadline) {
+		return ReasonAbsolute
+	}
+	return ReasonIdle
+}
+
+// discard deletes a record that must not be used and starts a fresh
+// session in its place. The delete is best effort: the record is dead
+// either way, and stores expire it on their own.
+func (s *Session) discard(ctx context.Context, key string, rec *store.Record, ev Event, now time.Time) {
+	if err := s.m.store.Delete(ctx, key); err != nil {
+		ev.Err = errors.Join(ev.Err, err)
+	}
+	ev.Session, ev.UserID, ev.Request = key, rec.UserID, s.r
+	s.m.emit(ev)
+	s.startNew(now, true)
+}
+
+// startNew makes s a new, empty, unstored session. clearCookie says the
+// client holds a cookie that must be expired unless the new session is
+// stored.
+func (s *Session) startNew(now time.Time, clearCookie bool) {
+	t := s.m.normal
+	s.id, s.key = sessionID{}, ""
+	s.rec = store.Record{
+		Created:   now,
+		LastSeen:  now,
+		Deadline:  now.Add(t.Absolute),
+		Expires:   now.Add(t.Idle),
+		IP:        addrString(s.m.ClientIP(s.r)),
+		UserAgent: userAgent(s.r),
+	}
+	s.data, s.vals, s.changed = nil, nil, nil
+	s.size, s.cleared, s.metaChanged = 0, false, false
+	s.isNew = true
+	s.clearCookie = s.clearCookie || clearCookie
+}

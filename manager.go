@@ -1,0 +1,309 @@
+package keycard
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/keycard-go/keycard/internal/keyring"
+	"github.com/keycard-go/keycard/store"
+	"github.com/keycard-go/keycard/store/memory"
+)
+
+// Defaults used by New for zero Config fields.
+const (
+	DefaultCookieName      = "__Host-keycard"
+	DefaultIdleTimeout     = 30 * time.Minute
+	DefaultAbsoluteTimeout = 8 * time.Hour
+	DefaultRememberIdle    = 7 * 24 * time.Hour
+	DefaultRememberMax     = 30 * 24 * time.Hour
+	DefaultMaxSize         = 64 << 10
+)
+
+// maxCookieLifetime is the longest lifetime browsers honour (RFC 6265bis).
+const maxCookieLifetime = 400 * 24 * time.Hour
+
+// maxRetries bounds how often a conflicting save is rebased and retried.
+const maxRetries = 8
+
+// Config configures a Manager. The zero Config is safe for production on a
+// single instance: an in-memory store, a random per-process signing key, a
+// "__Host-keycard" cookie that is HttpOnly, Secure and SameSite=Lax, a
+// 30-minute idle timeout and an 8-hour absolute timeout.
+type Config struct {
+	// Store keeps session records. The default is a new memory store with
+	// its default bound of one million sessions.
+	Store store.Store
+
+	// Keys sign session cookies, newest first: the first key signs, every
+	// key verifies, so a secret is rotated by adding a new key in front
+	// and removing the old one once its cookies have expired. Each key
+	// must hold at least 32 random bytes (see NewKey). The default is one
+	// random key per process, so sessions do not survive a restart and do
+	// not work across instances; set Keys whenever Store is shared or
+	// persistent.
+	Keys []Key
+
+	// Cookie sets the session cookie's attributes.
+	Cookie Cookie
+
+	// Timeouts are the idle and absolute timeouts of ordinary sessions.
+	// The defaults are 30 minutes and 8 hours (OWASP and NIST AAL2
+	// guidance). They are enforced on the server on every request.
+	Timeouts Timeouts
+
+	// RememberMe are the timeouts of sessions marked with
+	// Session.RememberMe, whose cookie also persists across browser
+	// restarts. The defaults are 7 days idle and 30 days absolute.
+	RememberMe Timeouts
+
+	// MaxSize bounds a session's encoded values, in bytes. Put refuses a
+	// value that would cross it with ErrTooLarge. The default is 64 KiB.
+	MaxSize int
+
+	// Codec encodes session values. The default is CBOR with strict
+	// decoding limits; see Codec.
+	Codec Codec
+
+	// SaveUninitialized saves a new session, and sets its cookie, even
+	// when the request stored nothing in it. The default (false) writes
+	// nothing and sets no cookie for an untouched new session.
+	SaveUninitialized bool
+
+	// InsecureAllowHTTP sets the cookie's Secure attribute only on
+	// requests that arrived over TLS, directly or through a trusted proxy
+	// that sent "X-Forwarded-Proto: https". Use it only for a development
+	// server reached by a name other than localhost over plain HTTP. It
+	// needs a Cookie.Name without the "__Host-" prefix.
+	InsecureAllowHTTP bool
+
+	// TrustedProxies lists the proxies whose X-Forwarded-For and
+	// X-Forwarded-Proto headers are believed. The default trusts none:
+	// the client address is the connection's peer.
+	TrustedProxies []netip.Prefix
+
+	// IDSource supplies the random bytes of new session IDs. It must be a
+	// cryptographically secure source. The default is crypto/rand.
+	IDSource io.Reader
+
+	// OnEvent receives every lifecycle and security event. The default
+	// logs them with Logger; see Event.
+	OnEvent func(Event)
+
+	// ErrorHandler writes the response when the session cannot be loaded
+	// or saved (a store failure). The default logs err with Logger and
+	// answers 503 Service Unavailable.
+	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
+
+	// Logger receives the default event and error logs. The default is
+	// slog.Default(). Keycard never logs raw session IDs or keys.
+	Logger *slog.Logger
+}
+
+// Cookie holds the session cookie's attributes. HttpOnly is always set.
+type Cookie struct {
+	// Name is the cookie name. The default is "__Host-keycard"; a name
+	// with the "__Host-" prefix requires Path "/" and no Domain.
+	Name string
+
+	// Domain is the cookie's Domain attribute. The default is none, which
+	// keeps the cookie to the exact host that set it.
+	Domain string
+
+	// Path is the cookie's Path attribute. The default is "/".
+	Path string
+
+	// SameSite is the cookie's SameSite attribute. The default is
+	// http.SameSiteLaxMode; http.SameSiteNoneMode is allowed only with
+	// Secure cookies (not with InsecureAllowHTTP).
+	SameSite http.SameSite
+
+	// Persist makes every session's cookie persistent (it survives a
+	// browser restart until the session's absolute deadline). The default
+	// is a browser-session cookie, except for sessions marked with
+	// Session.RememberMe.
+	Persist bool
+
+	// Partitioned sets the Partitioned attribute (CHIPS), for sessions
+	// embedded in third-party contexts. It requires SameSite None.
+	Partitioned bool
+}
+
+// Timeouts bound a session's life.
+type Timeouts struct {
+	// Idle ends a session after this long without activity.
+	Idle time.Duration
+	// Absolute ends a session this long after it began, whatever its
+	// activity. Renewing the ID does not extend it.
+	Absolute time.Duration
+}
+
+// A Manager loads, saves and secures sessions. Create one with New, install
+// its Handler middleware, and reach the session in handlers with
+// FromContext. A Manager is safe for concurrent use.
+type Manager struct {
+	store    store.Store
+	ring     *keyring.Ring
+	cookie   Cookie
+	normal   Timeouts
+	remember Timeouts
+	maxSize  int
+	codec    Codec
+	saveNew  bool
+	insecure bool
+	proxies  []netip.Prefix
+	idSource io.Reader
+	onEvent  func(Event)
+	onError  func(http.ResponseWriter, *http.Request, error)
+	logger   *slog.Logger
+	macCtx   []byte // MAC context: binds cookie values to this cookie name
+}
+
+// New returns a Manager for cfg, after filling in defaults and validating
+// it. It reports unsafe or contradictory settings as errors.
+func New(cfg Config) (*Manager, error) {
+	m := &Manager{
+		store: cfg.Store, cookie: cfg.Cookie, normal: cfg.Timeouts, remember: cfg.RememberMe,
+		maxSize: cfg.MaxSize, codec: cfg.Codec, saveNew: cfg.SaveUninitialized,
+		insecure: cfg.InsecureAllowHTTP, proxies: cfg.TrustedProxies, idSource: cfg.IDSource,
+		onEvent: cfg.OnEvent, onError: cfg.ErrorHandler, logger: cfg.Logger,
+	}
+	m.setDefaults()
+	if err := m.validate(); err != nil {
+		return nil, fmt.Errorf("keycard: config: %w", err)
+	}
+	keys := cfg.Keys
+	if len(keys) == 0 {
+		if cfg.Store != nil {
+			m.logger.Warn("keycard: no Keys configured; using a random per-process key, so sessions will not survive a restart or work across instances")
+		}
+		keys = []Key{NewKey()}
+	}
+	secrets := make([][]byte, len(keys))
+	for i, k := range keys {
+		secrets[i] = k
+	}
+	ring, err := keyring.New("session cookie v1", secrets)
+	if err != nil {
+		return nil, fmt.Errorf("keycard: config: Keys: %w", err)
+	}
+	m.ring = ring
+	m.macCtx = []byte("keycard session id v1\x00" + m.cookie.Name + "\x00")
+	return m, nil
+}
+
+func (m *Manager) setDefaults() {
+	if m.store == nil {
+		m.store = memory.New(memory.Config{})
+	}
+	if m.cookie.Name == "" {
+		m.cookie.Name = DefaultCookieName
+	}
+	if m.cookie.Path == "" {
+		m.cookie.Path = "/"
+	}
+	if m.cookie.SameSite == 0 || m.cookie.SameSite == http.SameSiteDefaultMode {
+		m.cookie.SameSite = http.SameSiteLaxMode
+	}
+	if m.normal.Idle == 0 {
+		m.normal.Idle = DefaultIdleTimeout
+	}
+	if m.normal.Absolute == 0 {
+		m.normal.Absolute = DefaultAbsoluteTimeout
+	}
+	if m.remember.Idle == 0 {
+		m.remember.Idle = DefaultRememberIdle
+	}
+	if m.remember.Absolute == 0 {
+		m.remember.Absolute = DefaultRememberMax
+	}
+	if m.maxSize == 0 {
+		m.maxSize = DefaultMaxSize
+	}
+	if m.codec == nil {
+		m.codec = defaultCodec
+	}
+	if m.idSource == nil {
+		m.idSource = rand.Reader
+	}
+	if m.logger == nil {
+		m.logger = slog.Default()
+	}
+	if m.onEvent == nil {
+		m.onEvent = m.logEvent
+	}
+	if m.onError == nil {
+		m.onError = m.defaultError
+	}
+}
+
+func (m *Manager) validate() error {
+	c := m.cookie
+	var errs []error
+	if !validCookieName(c.Name) {
+		errs = append(errs, fmt.Errorf("Cookie.Name %q is not a valid cookie name", c.Name))
+	}
+	if strings.HasPrefix(c.Name, "__Host-") && (c.Domain != "" || c.Path != "/" || m.insecure) {
+		errs = append(errs, errors.New(`a "__Host-" cookie needs Path "/", no Domain and Secure (no InsecureAllowHTTP)`))
+	}
+	if strings.HasPrefix(c.Name, "__Secure-") && m.insecure {
+		errs = append(errs, errors.New(`a "__Secure-" cookie cannot be used with InsecureAllowHTTP`))
+	}
+	if c.SameSite == http.SameSiteNoneMode && m.insecure {
+		errs = append(errs, errors.New("SameSite None needs Secure cookies (no InsecureAllowHTTP)"))
+	}
+	if c.Partitioned && c.SameSite != http.SameSiteNoneMode {
+		errs = append(errs, errors.New("Partitioned needs SameSite None"))
+	}
+	for _, t := range []struct {
+		name string
+		t    Timeouts
+	}{{"Timeouts", m.normal}, {"RememberMe", m.remember}} {
+		if t.t.Idle < 0 || t.t.Absolute < 0 || t.t.Idle > t.t.Absolute {
+			errs = append(errs, fmt.Errorf("%s: need 0 < Idle <= Absolute, got %v and %v", t.name, t.t.Idle, t.t.Absolute))
+		}
+	}
+	if m.remember.Absolute > maxCookieLifetime {
+		errs = append(errs, fmt.Errorf("RememberMe.Absolute %v exceeds the 400-day cookie limit", m.remember.Absolute))
+	}
+	if m.maxSize < 0 {
+		errs = append(errs, errors.New("MaxSize is negative"))
+	}
+	return errors.Join(errs...)
+}
+
+func validCookieName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte("()<>@,;:\\\"/[]?={}", c) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// Store returns the store the Manager uses.
+func (m *Manager) Store() store.Store { return m.store }
+
+// timeouts returns the timeouts that apply to a session.
+func (m *Manager) timeouts(persistent bool) Timeouts {
+	if persistent {
+		return m.remember
+	}
+	return m.normal
+}
+
+// defaultError logs err and answers 503.
+func (m *Manager) defaultError(w http.ResponseWriter, r *http.Request, err error) {
+	m.logger.ErrorContext(r.Context(), "keycard: session unavailable", "err", err, "method", r.Method, "path", r.URL.Path)
+	http.Error(w, http.StatusText(http.StatusServiceUnavailable), http.StatusServiceUnavailable)
+}

@@ -1,0 +1,244 @@
+package keycard
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/keycard-go/keycard/store"
+)
+
+// commit saves the session if it changed, touches it if its last activity
+// is stale, and writes the cookie headers into h. It runs once, just
+// before the response starts.
+func (s *Session) commit(h http.Header) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	defer func() { s.started = true }()
+	if !s.loaded && !s.m.saveNew {
+		return nil // never used: nothing to do, not even verifying the cookie
+	}
+	if !s.ensure() {
+		return s.loadErr
+	}
+	addVaryCookie(h)
+	now := time.Now()
+	if err := s.persist(s.ctx, now); err != nil {
+		return err
+	}
+	s.writeCookie(h, now)
+	return nil
+}
+
+// persist writes whatever the session needs: a create, a save, a touch or
+// nothing. s.mu must be held.
+func (s *Session) persist(ctx context.Context, now time.Time) error {
+	switch {
+	case s.isNew:
+		if s.size == 0 && !s.metaChanged && !s.m.saveNew {
+			return nil
+		}
+		return s.save(ctx, now, "")
+	case s.dirty():
+		err := s.save(ctx, now, "")
+		if errors.Is(err, ErrSessionGone) {
+			return nil // destroyed meanwhile: its changes die with it
+		}
+		return err
+	case now.Sub(s.rec.LastSeen) >= s.m.timeouts(s.rec.Persistent).Idle/10:
+		return s.touch(ctx, now)
+	}
+	return nil
+}
+
+func (s *Session) dirty() bool {
+	return len(s.changed) > 0 || s.cleared || s.metaChanged
+}
+
+// writeCookie adds the Set-Cookie header the client needs, if any.
+func (s *Session) writeCookie(h http.Header, now time.Time) {
+	switch {
+	case s.sendCookie && !s.isNew:
+		var expires time.Time
+		if s.rec.Persistent || s.m.cookie.Persist {
+			expires = s.rec.Deadline
+		}
+		s.m.setCookie(h, s.r, s.m.encodeToken(&s.id), expires, now)
+	case s.clearCookie:
+		s.m.setCookie(h, s.r, "", time.Time{}, now)
+	}
+	s.sendCookie, s.clearCookie = false, false
+}
+
+// finish saves changes made after the response started. Only changes that
+// need no new cookie are possible then (see putRaw); errors can only be
+// logged, since the response is already on its way.
+func (s *Session) finish() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.loadErr != nil || s.isNew || !s.dirty() {
+		return
+	}
+	if err := s.save(s.ctx, time.Now(), ""); err != nil && !errors.Is(err, ErrSessionGone) {
+		s.m.logger.ErrorContext(s.ctx, "keycard: saving late session changes failed", "err", err)
+	}
+}
+
+// save stores the session with compare-and-set. On a version conflict it
+// reloads the record, re-applies only this request's changes on top of it,
+// and tries again, a bounded number of times. With except set (by Update),
+// except's value is taken from the reloaded record and save returns
+// errRetryUpdate instead of retrying, so the caller can recompute it. It returns ErrSessionGone if the record was
+// deleted meanwhile. s.mu must be held.
+func (s *Session) save(ctx context.Context, now time.Time, except string) error {
+	for attempt := 0; ; attempt++ {
+		err := s.saveOnce(ctx, now)
+		if err == nil || !errors.Is(err, store.ErrConflict) {
+			return err
+		}
+		if attempt == maxRetries {
+			return fmt.Errorf("keycard: save session: gave up after %d retries: %w", attempt, err)
+		}
+		if s.isNew {
+			continue // an ID collision: the next attempt draws a new ID
+		}
+		s.m.emit(Event{Kind: EventConflict, Session: s.key, UserID: s.rec.UserID, Request: s.r})
+		if err := s.rebase(ctx, except); err != nil {
+			return err
+		}
+		if except != "" {
+			return errRetryUpdate // the caller recomputes except's value
+		}
+	}
+}
+
+// errRetryUpdate tells Update that the session was rebased on a newer
+// version and its function must run again.
+var errRetryUpdate = errors.New("keycard: retry update")
+
+// saveOnce makes one compare-and-set attempt. A new session gets its ID
+// here. s.mu must be held.
+func (s *Session) saveOnce(ctx context.Context, now time.Time) error {
+	if s.isNew {
+		if err := s.newID(); err != nil {
+			return err
+		}
+		s.rec.Version = 0
+	}
+	s.rec.LastSeen = now
+	s.rec.Expires = s.idleDeadline(now)
+	rec := s.rec
+	rec.Data = s.data
+	if s.vals != nil {
+		rec.Data = encodeValues(s.vals)
+	}
+	if err := s.m.store.Save(ctx, s.key, &rec); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return err
+		}
+		return fmt.Errorf("keycard: save session: %w", err)
+	}
+	s.rec.Version++
+	s.data = rec.Data
+	if s.isNew {
+		s.isNew, s.sendCookie, s.clearCookie = false, true, false
+		s.m.emit(Event{Kind: EventCreated, Session: s.key, UserID: s.rec.UserID, Request: s.r})
+	}
+	clear(s.changed)
+	s.cleared, s.metaChanged = false, false
+	return nil
+}
+
+// idleDeadline returns when the session expires if idle from now.
+func (s *Session) idleDeadline(now time.Time) time.Time {
+	return minTime(now.Add(s.m.timeouts(s.rec.Persistent).Idle), s.rec.Deadline)
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+// newID draws a fresh session ID.
+func (s *Session) newID() error {
+	if _, err := io.ReadFull(s.m.idSource, s.id[:]); err != nil {
+		return fmt.Errorf("keycard: new session ID: %w", err)
+	}
+	s.key = s.id.hash()
+	return nil
+}
+
+// rebase reloads the stored record and re-applies this request's changes
+// on top of it. s.mu must be held.
+func (s *Session) rebase(ctx context.Context, except string) error {
+	fresh, err := s.m.store.Load(ctx, s.key)
+	if errors.Is(err, store.ErrNotFound) {
+		return ErrSessionGone
+	}
+	if err != nil {
+		return fmt.Errorf("keycard: reload session: %w", err)
+	}
+	if _, err := checkValues(fresh.Data); err != nil {
+		return fmt.Errorf("%w: stored values undecodable: %v", ErrSessionGone, err)
+	}
+	theirs := decodeValues(fresh.Data)
+	merged := theirs
+	if s.cleared {
+		merged = make(map[string][]byte, len(s.changed))
+	}
+	ours := s.values()
+	for k := range s.changed {
+		src := ours
+		if k == except {
+			src = theirs
+		}
+		if raw, ok := src[k]; ok {
+			merged[k] = raw
+		} else {
+			delete(merged, k)
+		}
+	}
+	if !s.metaChanged {
+		s.rec.UserID, s.rec.AuthTime, s.rec.Persistent = fresh.UserID, fresh.AuthTime, fresh.Persistent
+		s.rec.IP, s.rec.UserAgent = fresh.IP, fresh.UserAgent
+	}
+	s.rec.Version, s.rec.Created, s.rec.Deadline = fresh.Version, fresh.Created, fresh.Deadline
+	s.vals, s.data, s.size = merged, fresh.Data, 0
+	for k, raw := range merged {
+		s.size += len(k) + len(raw) + entryOverhead
+	}
+	return nil
+}
+
+// touch records activity without rewriting the session. s.mu must be held.
+func (s *Session) touch(ctx context.Context, now time.Time) error {
+	expires := s.idleDeadline(now)
+	err := s.m.store.Touch(ctx, s.key, now, expires)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		s.clearCookie = true // destroyed meanwhile
+		return nil
+	case err != nil:
+		return fmt.Errorf("keycard: touch session: %w", err)
+	}
+	s.rec.LastSeen, s.rec.Expires = now, expires
+	return nil
+}
+
+// varyCookie is the Vary value of responses that used the session. Its
+// capacity equals its length, so an append by anyone copies it.
+var varyCookie = []string{"Cookie"}
+
+// addVaryCookie marks the response as depending on the Cookie header.
+func addVaryCookie(h http.Header) {
+	if _, ok := h["Vary"]; !ok {
+		h["Vary"] = varyCookie[:1:1]
+		return
+	}
+	h.Add("Vary", "Cookie")
+}

@@ -1,0 +1,269 @@
+package keycard
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/keycard-go/keycard/store"
+)
+
+// A Session is one client's server-side state for the current request. Get
+// it with FromContext. It loads lazily: a handler that never touches the
+// session costs no store call. Changes are saved when the response starts,
+// with one store write, and only if something changed.
+//
+// A Session is safe for concurrent use by the goroutines of one request. It
+// must not be used after the request's handler returns.
+type Session struct {
+	m   *Manager
+	r   *http.Request
+	ctx context.Context
+
+	mu sync.Mutex
+
+	w responseWriter // the response, wrapped by the middleware
+
+	// What the request presented: the session cookie's value and how many
+	// cookies carried its name. It is verified when the session loads.
+	cookie  string
+	cookies int
+
+	loaded  bool
+	loadErr error
+
+	id          sessionID
+	key         string // store key; "" until the session is stored
+	rec         store.Record
+	data        []byte            // the stored values envelope, as loaded
+	vals        map[string][]byte // the values, once changed; nil means data
+	size        int               // accounted size of the values
+	changed     map[string]struct{}
+	cleared     bool
+	metaChanged bool
+	isNew       bool // no stored record under key
+	sendCookie  bool // the client must receive the current token
+	clearCookie bool // the client holds a cookie that must be expired
+	started     bool // the response has started: cookies can no longer change
+}
+
+// ensure loads the session if needed and reports whether it is usable.
+// s.mu must be held.
+func (s *Session) ensure() bool {
+	if !s.loaded {
+		s.load(s.ctx)
+	}
+	return s.loadErr == nil
+}
+
+// Err reports why the session could not be loaded (a store failure), or
+// nil. When it is not nil the session reads as empty, changes are refused,
+// and the middleware answers with Config.ErrorHandler instead of the
+// handler's response.
+func (s *Session) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ensure()
+	return s.loadErr
+}
+
+// Put stores a copy of value under key, encoded with the Manager's Codec.
+// It returns an error, and changes nothing, when the value cannot be
+// encoded, when it would take the session past Config.MaxSize
+// (ErrTooLarge), when the session could not be loaded, or when the response
+// has already started and this is a new session whose cookie can no longer
+// be set (ErrResponseStarted).
+func (s *Session) Put(key string, value any) error {
+	raw, err := s.m.codec.Marshal(value)
+	if err != nil {
+		return fmt.Errorf("keycard: put %q: %w", key, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.putRaw(key, raw)
+}
+
+// putRaw stores an encoded value. s.mu must be held.
+func (s *Session) putRaw(key string, raw []byte) error {
+	if !s.ensure() {
+		return s.loadErr
+	}
+	if s.started && s.isNew {
+		return ErrResponseStarted
+	}
+	size := s.size + len(key) + len(raw) + entryOverhead
+	if old, ok := s.value(key); ok {
+		size -= len(key) + len(old) + entryOverhead
+	}
+	if size > s.m.maxSize {
+		return fmt.Errorf("%w: %q would make it %d bytes, limit %d", ErrTooLarge, key, size, s.m.maxSize)
+	}
+	s.values()[key] = raw
+	s.size = size
+	s.markChanged(key)
+	return nil
+}
+
+// value returns the encoded value under key. s.mu must be held.
+func (s *Session) value(key string) ([]byte, bool) {
+	if s.vals != nil {
+		raw, ok := s.vals[key]
+		return raw, ok
+	}
+	return lookupValue(s.data, key)
+}
+
+// values returns the values as a map that may be changed. s.mu must be
+// held.
+func (s *Session) values() map[string][]byte {
+	if s.vals == nil {
+		s.vals = decodeValues(s.data)
+	}
+	return s.vals
+}
+
+func (s *Session) markChanged(key string) {
+	if s.changed == nil {
+		s.changed = make(map[string]struct{})
+	}
+	s.changed[key] = struct{}{}
+}
+
+// Delete removes key from the session. Deleting an absent key does
+// nothing.
+func (s *Session) Delete(key string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.delete(key)
+}
+
+func (s *Session) delete(key string) {
+	if !s.ensure() {
+		return
+	}
+	if raw, ok := s.value(key); ok {
+		delete(s.values(), key)
+		s.size -= len(key) + len(raw) + entryOverhead
+		s.markChanged(key)
+	}
+}
+
+// Clear removes every value from the session, including pending flash
+// messages. The session itself, its ID and its user stay.
+func (s *Session) Clear() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.clear()
+}
+
+func (s *Session) clear() {
+	if !s.ensure() || s.size == 0 {
+		return
+	}
+	vals := s.values()
+	for k := range vals {
+		s.markChanged(k)
+	}
+	clear(vals)
+	s.size = 0
+	s.cleared = true
+}
+
+// Has reports whether key holds a value.
+func (s *Session) Has(key string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.ensure() {
+		return false
+	}
+	_, ok := s.value(key)
+	return ok
+}
+
+// Keys returns the session's keys in sorted order. Keys with the reserved
+// "keycard." prefix (such as pending flash messages) are left out.
+func (s *Session) Keys() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.ensure() {
+		return nil
+	}
+	var keys []string
+	for k := range s.values() {
+		if !strings.HasPrefix(k, reservedPrefix) {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// reservedPrefix marks keys that Keycard itself uses.
+const reservedPrefix = "keycard."
+
+// meta reads one metadata field after loading.
+func meta[T any](s *Session, f func(*store.Record) T) T {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ensure()
+	return f(&s.rec)
+}
+
+// UserID returns the user the session is bound to by Login, or "".
+func (s *Session) UserID() string { return meta(s, func(r *store.Record) string { return r.UserID }) }
+
+// Created returns when the session began. Renewing its ID keeps it.
+func (s *Session) Created() time.Time {
+	return meta(s, func(r *store.Record) time.Time { return r.Created })
+}
+
+// LastSeen returns the last recorded activity. Activity is recorded at
+// most once per tenth of the idle timeout, so reads do not write.
+func (s *Session) LastSeen() time.Time {
+	return meta(s, func(r *store.Record) time.Time { return r.LastSeen })
+}
+
+// AuthTime returns when the user last logged in to this session, or zero.
+func (s *Session) AuthTime() time.Time {
+	return meta(s, func(r *store.Record) time.Time { return r.AuthTime })
+}
+
+// IdleDeadline returns when the session ends unless there is activity
+// before then. It is never after Deadline.
+func (s *Session) IdleDeadline() time.Time {
+	return meta(s, func(r *store.Record) time.Time { return r.Expires })
+}
+
+// Deadline returns the absolute deadline, which no activity extends.
+func (s *Session) Deadline() time.Time {
+	return meta(s, func(r *store.Record) time.Time { return r.Deadline })
+}
+
+// Remembered reports whether the session is marked with RememberMe.
+func (s *Session) Remembered() bool {
+	return meta(s, func(r *store.Record) bool { return r.Persistent })
+}
+
+// IsNew reports whether the session has not been stored yet: the client
+// presented no live session.
+func (s *Session) IsNew() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ensure()
+	return s.isNew
+}
+
+// Hash returns the session's public handle: the hex SHA-256 of its ID, as
+// the store keys it and as Manager.Sessions and Manager.Revoke name it. It
+// cannot be turned back into a usable ID. It is "" for a session not yet
+// stored.
+func (s *Session) Hash() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ensure()
+	return s.key
+}

@@ -1,0 +1,71 @@
+package store
+
+import (
+	"bytes"
+	"errors"
+	"reflect"
+	"testing"
+	"time"
+)
+
+func sampleRecord() *Record {
+	t0 := time.Date(2026, 11, 21, 10, 0, 0, 123456789, time.UTC)
+	return &Record{
+		UserID: "alice", Created: t0, LastSeen: t0.Add(time.Minute), Expires: t0.Add(31 * time.Minute),
+		Deadline: t0.Add(8 * time.Hour), Persistent: true, IP: "192.0.2.1", UserAgent: "test/1.0",
+		Data: []byte{0, 1, 2, 0xff},
+	}
+}
+
+func TestRecordEncodingRoundTrips(t *testing.T) {
+	t.Parallel()
+	for name, rec := range map[string]*Record{"full": sampleRecord(), "empty": {}} {
+		got, err := DecodeRecord(EncodeRecord(rec))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if len(got.Data) == 0 && len(rec.Data) == 0 {
+			got.Data = rec.Data // nil and empty are the same data
+		}
+		if !reflect.DeepEqual(got, rec) {
+			t.Errorf("%s: got %+v, want %+v", name, got, rec)
+		}
+	}
+}
+
+func TestDecodeRecordRejectsDamage(t *testing.T) {
+	t.Parallel()
+	b := EncodeRecord(sampleRecord())
+	for i := 0; i < len(b); i++ {
+		if _, err := DecodeRecord(b[:i]); !errors.Is(err, ErrCorrupt) {
+			t.Errorf("truncated to %d bytes: got %v, want ErrCorrupt", i, err)
+		}
+	}
+	if _, err := DecodeRecord(append(bytes.Clone(b), 0)); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("trailing byte: got %v, want ErrCorrupt", err)
+	}
+	bad := bytes.Clone(b)
+	bad[0] = 9
+	if _, err := DecodeRecord(bad); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("unknown format: got %v, want ErrCorrupt", err)
+	}
+}
+
+func FuzzDecodeRecord(f *testing.F) {
+	f.Add(EncodeRecord(sampleRecord()))
+	f.Add(EncodeRecord(&Record{}))
+	f.Add([]byte{1, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		rec, err := DecodeRecord(b)
+		if err != nil {
+			if !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("error %v does not wrap ErrCorrupt", err)
+			}
+			return
+		}
+		again, err := DecodeRecord(EncodeRecord(rec))
+		if err != nil || !reflect.DeepEqual(again, rec) {
+			t.Fatalf("accepted record does not round-trip: %v", err)
+		}
+	})
+}

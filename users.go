@@ -1,0 +1,105 @@
+package keycard
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/keycard-go/keycard/store"
+)
+
+// SessionInfo describes one of a user's sessions, for a "your devices"
+// page. It holds no usable credential.
+type SessionInfo struct {
+	// Hash names the session for Revoke; compare it with Session.Hash to
+	// find the current one.
+	Hash         string
+	UserID       string
+	Created      time.Time
+	LastSeen     time.Time
+	AuthTime     time.Time
+	IdleDeadline time.Time
+	Deadline     time.Time
+	Remembered   bool
+	IP           string
+	UserAgent    string
+}
+
+func (m *Manager) userIndex() (store.UserIndex, error) {
+	ix, ok := m.store.(store.UserIndex)
+	if !ok {
+		return nil, fmt.Errorf("keycard: %T has no user index: %w", m.store, ErrUnsupported)
+	}
+	return ix, nil
+}
+
+// Sessions lists the live sessions of userID. It needs a store that
+// implements store.UserIndex, and reports ErrUnsupported otherwise.
+func (m *Manager) Sessions(ctx context.Context, userID string) ([]SessionInfo, error) {
+	ix, err := m.userIndex()
+	if err != nil {
+		return nil, err
+	}
+	entries, err := ix.ListUser(ctx, userID)
+	if err != nil {
+		return nil, fmt.Errorf("keycard: list sessions: %w", err)
+	}
+	now := time.Now()
+	infos := make([]SessionInfo, 0, len(entries))
+	for _, e := range entries {
+		r := e.Record
+		if !r.Live(now) || r.UserID != userID {
+			continue
+		}
+		infos = append(infos, SessionInfo{
+			Hash: e.Key, UserID: r.UserID, Created: r.Created, LastSeen: r.LastSeen, AuthTime: r.AuthTime,
+			IdleDeadline: r.Expires, Deadline: r.Deadline, Remembered: r.Persistent, IP: r.IP, UserAgent: r.UserAgent,
+		})
+	}
+	return infos, nil
+}
+
+// Revoke deletes the session whose hash is hash (see Session.Hash and
+// SessionInfo.Hash). Its cookie stops working at once. Revoking a session
+// that does not exist is not an error.
+func (m *Manager) Revoke(ctx context.Context, hash string) error {
+	if !validHash(hash) {
+		return errors.New("keycard: revoke: not a session hash")
+	}
+	if err := m.store.Delete(ctx, hash); err != nil {
+		return fmt.Errorf("keycard: revoke: %w", err)
+	}
+	m.emit(Event{Kind: EventDestroyed, Reason: ReasonRevoke, Session: hash})
+	return nil
+}
+
+// RevokeUser deletes every session of userID ("log out everywhere") and
+// reports how many it deleted. It needs a store that implements
+// store.UserIndex, and reports ErrUnsupported otherwise.
+func (m *Manager) RevokeUser(ctx context.Context, userID string) (int, error) {
+	ix, err := m.userIndex()
+	if err != nil {
+		return 0, err
+	}
+	n, err := ix.DeleteUser(ctx, userID)
+	if err != nil {
+		return n, fmt.Errorf("keycard: revoke user: %w", err)
+	}
+	m.emit(Event{Kind: EventDestroyed, Reason: ReasonRevoke, UserID: userID})
+	return n, nil
+}
+
+// validHash reports whether h looks like a session hash: 64 lowercase hex
+// digits.
+func validHash(h string) bool {
+	if len(h) != 64 {
+		return false
+	}
+	for i := 0; i < len(h); i++ {
+		if c := h[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
