@@ -67,12 +67,15 @@ func Update[T any](ctx context.Context, s *Session, key string, fn func(T) T) (T
 		if err := s.putRaw(key, raw); err != nil {
 			return zero, err
 		}
-		err = s.save(ctx, time.Now(), key)
+		err = s.save(ctx, time.Now(), key, attempt)
 		if err == nil {
 			return v, nil
 		}
-		if err != errRetryUpdate || attempt == maxRetries {
+		if err != errRetryUpdate {
 			return zero, fmt.Errorf("keycard: update %q: %w", key, err)
+		}
+		if attempt == maxRetries {
+			return zero, fmt.Errorf("keycard: update %q: gave up after %d retries: %w", key, attempt, ErrConflict)
 		}
 	}
 }

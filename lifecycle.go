@@ -60,7 +60,7 @@ func (s *Session) renew(ctx context.Context, reason string) error {
 	}
 	oldKey, oldID, oldVersion, wasNew := s.key, s.id, s.rec.Version, s.isNew
 	s.isNew = true
-	if err := s.save(ctx, time.Now(), ""); err != nil {
+	if err := s.save(ctx, time.Now(), "", 0); err != nil {
 		s.key, s.id, s.rec.Version, s.isNew = oldKey, oldID, oldVersion, wasNew
 		return err
 	}

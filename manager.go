@@ -30,7 +30,9 @@ const (
 const maxCookieLifetime = 400 * 24 * time.Hour
 
 // maxRetries bounds how often a conflicting save is rebased and retried.
-const maxRetries = 8
+// With the jittered backoff between retries, a hundred concurrent writers
+// on one session all get through well within it.
+const maxRetries = 64
 
 // Config configures a Manager. The zero Config is safe for production on a
 // single instance: an in-memory store, a random per-process signing key, a

@@ -2,6 +2,8 @@ package keycard
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -41,9 +43,9 @@ func (s *Session) persist(ctx context.Context, now time.Time) error {
 		if s.size == 0 && !s.metaChanged && !s.m.saveNew {
 			return nil
 		}
-		return s.save(ctx, now, "")
+		return s.save(ctx, now, "", 0)
 	case s.dirty():
-		err := s.save(ctx, now, "")
+		err := s.save(ctx, now, "", 0)
 		if errors.Is(err, ErrSessionGone) {
 			return nil // destroyed meanwhile: its changes die with it
 		}
@@ -82,7 +84,7 @@ func (s *Session) finish() {
 	if s.loadErr != nil || s.isNew || !s.dirty() {
 		return
 	}
-	if err := s.save(s.ctx, time.Now(), ""); err != nil && !errors.Is(err, ErrSessionGone) {
+	if err := s.save(s.ctx, time.Now(), "", 0); err != nil && !errors.Is(err, ErrSessionGone) {
 		s.m.logger.ErrorContext(s.ctx, "keycard: saving late session changes failed", "err", err)
 	}
 }
@@ -91,10 +93,11 @@ func (s *Session) finish() {
 // reloads the record, re-applies only this request's changes on top of it,
 // and tries again, a bounded number of times. With except set (by Update),
 // except's value is taken from the reloaded record and save returns
-// errRetryUpdate instead of retrying, so the caller can recompute it. It returns ErrSessionGone if the record was
+// errRetryUpdate instead of retrying, so the caller can recompute it; first
+// is the number of retries the caller already made. It returns ErrSessionGone if the record was
 // deleted meanwhile. s.mu must be held.
-func (s *Session) save(ctx context.Context, now time.Time, except string) error {
-	for attempt := 0; ; attempt++ {
+func (s *Session) save(ctx context.Context, now time.Time, except string, first int) error {
+	for attempt := first; ; attempt++ {
 		err := s.saveOnce(ctx, now)
 		if err == nil || !errors.Is(err, store.ErrConflict) {
 			return err
@@ -106,6 +109,9 @@ func (s *Session) save(ctx context.Context, now time.Time, except string) error 
 			continue // an ID collision: the next attempt draws a new ID
 		}
 		s.m.emit(Event{Kind: EventConflict, Session: s.key, UserID: s.rec.UserID, Request: s.r})
+		if err := backoff(ctx, attempt); err != nil {
+			return fmt.Errorf("keycard: save session: %w", err)
+		}
 		if err := s.rebase(ctx, except); err != nil {
 			return err
 		}
@@ -241,4 +247,34 @@ func addVaryCookie(h http.Header) {
 		return
 	}
 	h.Add("Vary", "Cookie")
+}
+
+// Retry backoff: a conflicting writer waits a random time up to
+// min(backoffBase << attempt, backoffCap) before rebasing, so that many
+// writers racing on one session spread out instead of colliding again.
+const (
+	backoffBase = 200 * time.Microsecond
+	backoffCap  = 20 * time.Millisecond
+)
+
+// backoff sleeps before retry number attempt, or returns ctx's error.
+func backoff(ctx context.Context, attempt int) error {
+	if attempt == 0 {
+		return nil // the first rebase is immediate
+	}
+	limit := backoffCap
+	if attempt < 16 && backoffBase<<attempt < backoffCap {
+		limit = backoffBase << attempt
+	}
+	var b [8]byte
+	rand.Read(b[:])
+	d := time.Duration(binary.LittleEndian.Uint64(b[:]) % uint64(limit))
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
