@@ -64,6 +64,14 @@ func (c *countingStore) Touch(ctx context.Context, key string, lastSeen, expires
 	return c.Store.Touch(ctx, key, lastSeen, expires)
 }
 
+func (c *countingStore) ListUser(ctx context.Context, userID string) ([]store.Entry, error) {
+	return c.Store.(store.UserIndex).ListUser(ctx, userID)
+}
+
+func (c *countingStore) DeleteUser(ctx context.Context, userID string) (int, error) {
+	return c.Store.(store.UserIndex).DeleteUser(ctx, userID)
+}
+
 func (c *countingStore) calls() int64 {
 	return c.loads.Load() + c.saves.Load() + c.deletes.Load() + c.touches.Load()
 }

@@ -75,7 +75,8 @@ type Config struct {
 
 	// SaveUninitialized saves a new session, and sets its cookie, even
 	// when the request stored nothing in it. The default (false) writes
-	// nothing and sets no cookie for an untouched new session.
+	// nothing and sets no cookie for an untouched new session. Turning it
+	// on also makes every request load its session, used or not.
 	SaveUninitialized bool
 
 	// InsecureAllowHTTP sets the cookie's Secure attribute only on

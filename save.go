@@ -47,7 +47,8 @@ func (s *Session) persist(ctx context.Context, now time.Time) error {
 	case s.dirty():
 		err := s.save(ctx, now, "", 0)
 		if errors.Is(err, ErrSessionGone) {
-			return nil // destroyed meanwhile: its changes die with it
+			s.clearCookie = true // destroyed meanwhile: its changes die with it
+			return nil
 		}
 		return err
 	case now.Sub(s.rec.LastSeen) >= s.m.timeouts(s.rec.Persistent).Idle/10:

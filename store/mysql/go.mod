@@ -4,6 +4,11 @@ go 1.25
 
 require github.com/keycard-go/keycard v0.0.0-00010101000000-000000000000
 
+require (
+	filippo.io/edwards25519 v1.2.0 // indirect
+	github.com/go-sql-driver/mysql v1.10.1 // indirect
+)
+
 // Within this repository the store builds against the root module beside
 // it; a release tags both, and users' builds ignore this line.
 replace github.com/keycard-go/keycard => ../..

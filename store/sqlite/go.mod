@@ -1,8 +1,21 @@
 module github.com/keycard-go/keycard/store/sqlite
 
-go 1.25
+go 1.25.0
 
 require github.com/keycard-go/keycard v0.0.0-00010101000000-000000000000
+
+require (
+	github.com/dustin/go-humanize v1.0.1 // indirect
+	github.com/google/uuid v1.6.0 // indirect
+	github.com/mattn/go-isatty v0.0.24 // indirect
+	github.com/ncruces/go-strftime v1.0.0 // indirect
+	github.com/remyoudompheng/bigfft v0.0.0-20230129092748-24d4a6f8daec // indirect
+	golang.org/x/sys v0.47.0 // indirect
+	modernc.org/libc v1.75.7 // indirect
+	modernc.org/mathutil v1.7.1 // indirect
+	modernc.org/memory v1.12.1 // indirect
+	modernc.org/sqlite v1.59.0 // indirect
+)
 
 // Within this repository the store builds against the root module beside
 // it; a release tags both, and users' builds ignore this line.
