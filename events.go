@@ -25,6 +25,8 @@ const (
 	EventRejected EventKind = "rejected"
 	// EventConflict: a save met a concurrent change and was retried.
 	EventConflict EventKind = "conflict-retried"
+	// EventCSRF: a request failed cross-site request forgery checks.
+	EventCSRF EventKind = "csrf-rejected"
 )
 
 // Event reasons.
@@ -64,6 +66,12 @@ type Event struct {
 // hashPrefixLen is how much of a session hash events and logs show.
 const hashPrefixLen = 16
 
+// Emit passes ev to the configured event hook (Config.OnEvent), after
+// shortening ev.Session to a hash prefix and setting ev.Time. Packages
+// layered on Keycard, such as csrf, report through it, so an application
+// sees one stream of events. Never put a raw ID or token in an Event.
+func (m *Manager) Emit(ev Event) { m.emit(ev) }
+
 // emit completes ev and hands it to the event hook.
 func (m *Manager) emit(ev Event) {
 	if len(ev.Session) > hashPrefixLen {
@@ -80,7 +88,7 @@ func (m *Manager) logEvent(ev Event) {
 	switch {
 	case ev.Kind == EventRejected && ev.Reason == ReasonUnknown:
 		level = slog.LevelInfo
-	case ev.Kind == EventRejected:
+	case ev.Kind == EventRejected, ev.Kind == EventCSRF:
 		level = slog.LevelWarn
 	}
 	ctx := context.Background()

@@ -42,6 +42,7 @@ func (m *Manager) Login(ctx context.Context, s *Session, userID string) error {
 	if s.rec.UserID != "" && s.rec.UserID != userID {
 		s.clear()
 	}
+	s.delete(CSRFKey) // a token issued before login must not work after it
 	s.rec.UserID = userID
 	s.rec.AuthTime = time.Now()
 	s.rec.IP = addrString(m.ClientIP(s.r))

@@ -202,9 +202,6 @@ func (s *Session) Keys() []string {
 	return keys
 }
 
-// reservedPrefix marks keys that Keycard itself uses.
-const reservedPrefix = "keycard."
-
 // meta reads one metadata field after loading.
 func meta[T any](s *Session, f func(*store.Record) T) T {
 	s.mu.Lock()
