@@ -42,6 +42,9 @@ func (m *Manager) fromTrustedProxy(r *http.Request) bool {
 // in X-Forwarded-For that is not itself a trusted proxy. Addresses a client
 // writes into X-Forwarded-For are never believed past an untrusted hop.
 func (m *Manager) ClientIP(r *http.Request) netip.Addr {
+	if r == nil {
+		return netip.Addr{}
+	}
 	addr := peerAddr(r)
 	if !m.trusted(addr) {
 		return addr
@@ -70,6 +73,9 @@ func lastCSV(v string) string {
 
 // userAgent returns the request's user agent, truncated for storage.
 func userAgent(r *http.Request) string {
+	if r == nil {
+		return ""
+	}
 	ua := r.UserAgent()
 	if len(ua) > maxUserAgent {
 		ua = ua[:maxUserAgent]

@@ -14,7 +14,7 @@ import (
 // cookie is verified, and the session loaded, on first use.
 func (m *Manager) newSession(r *http.Request) *Session {
 	s := &Session{m: m, r: r, ctx: r.Context()}
-	s.cookie, s.cookies = cookieValue(r.Header, m.cookie.Name)
+	s.cookie, s.cookies = m.presented(r.Header)
 	return s
 }
 

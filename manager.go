@@ -86,6 +86,18 @@ type Config struct {
 	// needs a Cookie.Name without the "__Host-" prefix.
 	InsecureAllowHTTP bool
 
+	// Header, if set, makes the session travel in this request header
+	// instead of a cookie, for mobile apps, CLIs and other non-browser
+	// clients. "Authorization" reads "Authorization: Bearer <token>";
+	// any other name reads the header's whole value, and the Manager also
+	// sets that response header whenever the client's token changes (a new
+	// or renewed session). Either way Manager.Token returns the current
+	// token, for example to put in a login response's body. The token is
+	// exactly what the cookie would hold, with the same expiry and
+	// revocation; cookies are then ignored entirely. The default is "":
+	// the cookie carrier.
+	Header string
+
 	// TrustedProxies lists the proxies whose X-Forwarded-For and
 	// X-Forwarded-Proto headers are believed. The default trusts none:
 	// the client address is the connection's peer.
@@ -165,6 +177,7 @@ type Manager struct {
 	onEvent  func(Event)
 	onError  func(http.ResponseWriter, *http.Request, error)
 	logger   *slog.Logger
+	header   string // the header carrier's header, or "" for cookies
 	macCtx   []byte // MAC context: binds cookie values to this cookie name
 }
 
@@ -176,6 +189,7 @@ func New(cfg Config) (*Manager, error) {
 		maxSize: cfg.MaxSize, codec: cfg.Codec, saveNew: cfg.SaveUninitialized,
 		insecure: cfg.InsecureAllowHTTP, proxies: cfg.TrustedProxies, idSource: cfg.IDSource,
 		onEvent: cfg.OnEvent, onError: cfg.ErrorHandler, logger: cfg.Logger,
+		header: http.CanonicalHeaderKey(cfg.Header),
 	}
 	m.setDefaults()
 	if err := m.validate(); err != nil {
@@ -274,6 +288,9 @@ func (m *Manager) validate() error {
 	}
 	if m.remember.Absolute > maxCookieLifetime {
 		errs = append(errs, fmt.Errorf("RememberMe.Absolute %v exceeds the 400-day cookie limit", m.remember.Absolute))
+	}
+	if m.header != "" && !validCookieName(m.header) {
+		errs = append(errs, fmt.Errorf("Header %q is not a valid header name", m.header))
 	}
 	if m.maxSize < 0 {
 		errs = append(errs, errors.New("MaxSize is negative"))

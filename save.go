@@ -61,8 +61,14 @@ func (s *Session) dirty() bool {
 	return len(s.changed) > 0 || s.cleared || s.metaChanged
 }
 
-// writeCookie adds the Set-Cookie header the client needs, if any.
+// writeCookie adds the Set-Cookie header the client needs, if any. With
+// the header carrier it sets the response header instead (see
+// Config.Header).
 func (s *Session) writeCookie(h http.Header, now time.Time) {
+	if s.m.header != "" {
+		s.writeHeader(h)
+		return
+	}
 	switch {
 	case s.sendCookie && !s.isNew:
 		var expires time.Time

@@ -1,0 +1,105 @@
+package keycard
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// presented returns the session token the request carries, and how many
+// values it carries (more than one is rejected): from the session cookie,
+// or from Config.Header with the header carrier.
+func (m *Manager) presented(h http.Header) (token string, count int) {
+	if m.header == "" {
+		return cookieValue(h, m.cookie.Name)
+	}
+	vals := h.Values(m.header)
+	if len(vals) == 0 {
+		return "", 0
+	}
+	token = strings.TrimSpace(vals[0])
+	if m.header == "Authorization" {
+		scheme, rest, ok := strings.Cut(token, " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") {
+			return "", 0 // another scheme: not ours
+		}
+		token = strings.TrimSpace(rest)
+	}
+	return token, len(vals)
+}
+
+// writeHeader gives a header-carrier client its new token. The Authorization
+// carrier has no response header: applications send Manager.Token in the
+// response body.
+func (s *Session) writeHeader(h http.Header) {
+	if s.sendCookie && !s.isNew && s.m.header != "Authorization" {
+		h.Set(s.m.header, s.m.encodeToken(&s.id))
+		h.Set("Cache-Control", "no-store")
+	}
+	s.sendCookie, s.clearCookie = false, false
+}
+
+// ErrNoToken is returned by Manager.Token for a session that has not been
+// stored yet, and so has no ID to hand out.
+var ErrNoToken = errors.New("keycard: session has no token yet")
+
+// Token returns the session's current token: the signed ID that the cookie
+// carries, or that a header-carrier client sends. It is a credential:
+// return it only to the session's own client, over TLS, and never log it.
+// A new session has a token once it is stored: after Login, Renew or
+// Update, or after the response started.
+func (m *Manager) Token(s *Session) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.ensure() {
+		return "", s.loadErr
+	}
+	if s.isNew {
+		return "", ErrNoToken
+	}
+	return m.encodeToken(&s.id), nil
+}
+
+// ErrInvalidToken is returned by Manager.Open for a token that is
+// malformed, forged, unknown, expired or revoked; it does not say which.
+var ErrInvalidToken = errors.New("keycard: invalid session token")
+
+// Open returns the session that token names, outside any HTTP request: for
+// background jobs, WebSocket connections, or companion packages such as
+// token refresh endpoints. The same checks as the middleware apply; an
+// invalid token gives ErrInvalidToken, a store failure a wrapped error.
+// Changes to the session are saved by Manager.Save. Most applications use
+// Handler and never call Open.
+func (m *Manager) Open(ctx context.Context, token string) (*Session, error) {
+	s := &Session{m: m, ctx: ctx, cookie: token, cookies: 1}
+	s.load(ctx)
+	if s.loadErr != nil {
+		return nil, s.loadErr
+	}
+	if s.isNew {
+		return nil, ErrInvalidToken
+	}
+	return s, nil
+}
+
+// Save stores the changes made to a session obtained from Open. Sessions
+// served by Handler are saved by it; calling Save on them is harmless but
+// unnecessary. It returns ErrSessionGone if the session was destroyed
+// meanwhile.
+func (m *Manager) Save(ctx context.Context, s *Session) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.ensure() {
+		return s.loadErr
+	}
+	if s.isNew && s.size == 0 && !s.metaChanged {
+		return nil
+	}
+	if err := s.save(ctx, time.Now(), "", 0); err != nil {
+		return fmt.Errorf("keycard: save: %w", err)
+	}
+	return nil
+}
