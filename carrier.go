@@ -57,7 +57,7 @@ func (m *Manager) Token(s *Session) (string, error) {
 	if !s.ensure() {
 		return "", s.loadErr
 	}
-	if s.isNew {
+	if s.isNew || s.byHash != "" {
 		return "", ErrNoToken
 	}
 	return m.encodeToken(&s.id), nil
@@ -75,6 +75,27 @@ var ErrInvalidToken = errors.New("keycard: invalid session token")
 // Handler and never call Open.
 func (m *Manager) Open(ctx context.Context, token string) (*Session, error) {
 	s := &Session{m: m, ctx: ctx, cookie: token, cookies: 1}
+	s.load(ctx)
+	if s.loadErr != nil {
+		return nil, s.loadErr
+	}
+	if s.isNew {
+		return nil, ErrInvalidToken
+	}
+	return s, nil
+}
+
+// OpenByHash returns the session whose hash (see Session.Hash) is hash,
+// outside any HTTP request, for companion packages that name sessions by
+// hash, such as refresh tokens and access tokens' "sid" claim. The session
+// can be read, changed and saved with Save, destroyed and revoked, but not
+// renewed, and Token reports ErrNoToken for it, since the raw ID is not
+// known. An unknown or expired hash gives ErrInvalidToken.
+func (m *Manager) OpenByHash(ctx context.Context, hash string) (*Session, error) {
+	if !validHash(hash) {
+		return nil, ErrInvalidToken
+	}
+	s := &Session{m: m, ctx: ctx, byHash: hash}
 	s.load(ctx)
 	if s.loadErr != nil {
 		return nil, s.loadErr

@@ -108,3 +108,40 @@ func TestTokenOfAnUnstoredSession(t *testing.T) {
 	})
 	f.client().get("/tok")
 }
+
+func TestOpenByHash(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, Config{})
+	c := f.client()
+	c.get("/login?u=alice")
+	ctx := context.Background()
+	s, err := f.m.OpenByHash(ctx, f.hashOf(c.cookie))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.UserID() != "alice" {
+		t.Errorf("got user %q", s.UserID())
+	}
+	if _, err := f.m.Token(s); !errors.Is(err, ErrNoToken) {
+		t.Errorf("Token of a session opened by hash: got %v, want ErrNoToken", err)
+	}
+	if err := f.m.Renew(ctx, s); err == nil {
+		t.Error("a session opened by hash was renewed")
+	}
+	s.Put("note", "x")
+	if err := f.m.Save(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.get("/get?k=note"); got != "x" {
+		t.Errorf("got %q, want x", got)
+	}
+	if err := f.m.Destroy(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.get("/user"); got != "" {
+		t.Errorf("destroyed by hash, still reads %q", got)
+	}
+	if _, err := f.m.OpenByHash(ctx, "zz"); !errors.Is(err, ErrInvalidToken) {
+		t.Errorf("bad hash: got %v", err)
+	}
+}

@@ -59,6 +59,9 @@ func (s *Session) renew(ctx context.Context, reason string) error {
 	if s.started {
 		return ErrResponseStarted
 	}
+	if s.byHash != "" {
+		return errors.New("keycard: a session opened by hash cannot be renewed")
+	}
 	oldKey, oldID, oldVersion, wasNew := s.key, s.id, s.rec.Version, s.isNew
 	s.isNew = true
 	if err := s.save(ctx, time.Now(), "", 0); err != nil {

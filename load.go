@@ -24,6 +24,10 @@ func (m *Manager) newSession(r *http.Request) *Session {
 func (s *Session) load(ctx context.Context) {
 	s.loaded = true
 	now := time.Now()
+	if s.byHash != "" {
+		s.loadKey(ctx, sessionID{}, s.byHash, now)
+		return
+	}
 	if s.cookies == 0 {
 		s.startNew(now, false)
 		return
@@ -37,7 +41,12 @@ func (s *Session) load(ctx context.Context) {
 		s.startNew(now, true)
 		return
 	}
-	key := id.hash()
+	s.loadKey(ctx, id, id.hash(), now)
+}
+
+// loadKey loads the record stored under key, which belongs to id (zero when
+// the session was opened by hash).
+func (s *Session) loadKey(ctx context.Context, id sessionID, key string, now time.Time) {
 	rec, err := s.m.store.Load(ctx, key)
 	switch {
 	case errors.Is(err, store.ErrNotFound):

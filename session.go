@@ -32,6 +32,7 @@ type Session struct {
 	// cookies carried its name. It is verified when the session loads.
 	cookie  string
 	cookies int
+	byHash  string // set by OpenByHash: the session is named by its hash
 
 	loaded  bool
 	loadErr error
