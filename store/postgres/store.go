@@ -1,0 +1,222 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/keycard-go/keycard/store"
+)
+
+// Store is a session store in one PostgreSQL table. It implements
+// [store.Store], [store.UserIndex] and [store.Sweeper]. Its methods are safe
+// for concurrent use; each is one SQL statement, one round trip. It starts
+// no goroutine and owns nothing: the pool is the caller's to close. Create
+// a Store with New; the zero Store is not usable.
+type Store struct {
+	pool  *pgxpool.Pool
+	now   func() time.Time
+	batch int
+	table string
+	sql   statements
+}
+
+var (
+	_ store.Store     = (*Store)(nil)
+	_ store.UserIndex = (*Store)(nil)
+	_ store.Sweeper   = (*Store)(nil)
+)
+
+// New returns a store that keeps its sessions in the table named by cfg,
+// through pool. It checks cfg but does not contact the server: call
+// [Store.Migrate] once at startup to create the table, or create it from
+// [Store.Schema] with your own migrations. The store never closes pool.
+func New(pool *pgxpool.Pool, cfg Config) (*Store, error) {
+	if pool == nil {
+		return nil, errors.New("postgres store: nil pool")
+	}
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	return &Store{pool: pool, now: cfg.Now, batch: cfg.SweepBatch, table: cfg.Table, sql: newStatements(cfg.Table)}, nil
+}
+
+// Table returns the table the store uses, as configured.
+func (s *Store) Table() string {
+	return s.table
+}
+
+// Load returns the record stored under key, or [store.ErrNotFound] if there
+// is none or it has expired.
+func (s *Store) Load(ctx context.Context, key string) (*store.Record, error) {
+	row := s.pool.QueryRow(ctx, s.sql.load, key, nanos(s.now()))
+	rec, err := scanRecord(row)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, store.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("postgres store: load: %w", err)
+	}
+	return rec, nil
+}
+
+// Save stores rec under key if the stored version is rec.Version (0 for no
+// live record), in one statement, and reports [store.ErrConflict]
+// otherwise.
+//
+// Under REPEATABLE READ or SERIALIZABLE as the connection's default
+// isolation, PostgreSQL aborts a statement whose row a concurrent
+// transaction changed; Save (like every write of the store) then runs it
+// again after a short random pause, up to 8 more times, and reports ErrConflict if it still cannot.
+// Under READ COMMITTED, the default, this never happens.
+func (s *Store) Save(ctx context.Context, key string, rec *store.Record) error {
+	now := nanos(s.now())
+	data := rec.Data
+	if data == nil {
+		data = []byte{} // nil would be NULL
+	}
+	var tag pgconn.CommandTag
+	var err error
+	if rec.Version == 0 {
+		tag, err = s.exec(ctx, s.sql.create, key, rec.UserID,
+			nanos(rec.Created), nanos(rec.LastSeen), nanos(rec.AuthTime), nanos(rec.Expires), nanos(rec.Deadline),
+			rec.Persistent, rec.IP, rec.UserAgent, data, now)
+	} else {
+		tag, err = s.exec(ctx, s.sql.update, key, int64(rec.Version), rec.UserID,
+			nanos(rec.Created), nanos(rec.LastSeen), nanos(rec.AuthTime), nanos(rec.Expires), nanos(rec.Deadline),
+			rec.Persistent, rec.IP, rec.UserAgent, data, now)
+	}
+	switch {
+	case isSerializationFailure(err):
+		// exec retried and PostgreSQL kept aborting: other writers keep
+		// winning, and the statement changed nothing.
+		return store.ErrConflict
+	case err != nil:
+		return fmt.Errorf("postgres store: save: %w", err)
+	case tag.RowsAffected() == 0:
+		return store.ErrConflict
+	}
+	return nil
+}
+
+// Delete removes the record stored under key, if any.
+func (s *Store) Delete(ctx context.Context, key string) error {
+	if _, err := s.exec(ctx, s.sql.delete, key); err != nil {
+		return fmt.Errorf("postgres store: delete: %w", err)
+	}
+	return nil
+}
+
+// Touch sets LastSeen and Expires of the live record under key, keeping its
+// version, or reports [store.ErrNotFound] if there is none. It never
+// creates a record.
+func (s *Store) Touch(ctx context.Context, key string, lastSeen, expires time.Time) error {
+	tag, err := s.exec(ctx, s.sql.touch, key, nanos(lastSeen), nanos(expires), nanos(s.now()))
+	if err != nil {
+		return fmt.Errorf("postgres store: touch: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
+// serializationRetries is how many times a write repeats a statement that
+// PostgreSQL aborted with a serialization failure.
+const serializationRetries = 8
+
+// exec runs one write statement. Under READ COMMITTED, PostgreSQL's default,
+// a statement that finds its row changed by a concurrent transaction
+// re-checks its WHERE clause on the new row, so exec runs it once. Under
+// REPEATABLE READ or SERIALIZABLE as the connection's default isolation,
+// PostgreSQL aborts it with a serialization failure instead; each
+// statement is a transaction of its own that changed nothing, so exec
+// runs it again on a newer snapshot, after a short random pause that
+// doubles each time (at most about a quarter second in all).
+func (s *Store) exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	for attempt := 0; ; attempt++ {
+		tag, err := s.pool.Exec(ctx, sql, args...)
+		if attempt == serializationRetries || !isSerializationFailure(err) {
+			return tag, err
+		}
+		if err := pause(ctx, attempt); err != nil {
+			return tag, err
+		}
+	}
+}
+
+// pause waits a random time below 2^attempt milliseconds, or until ctx is
+// done.
+func pause(ctx context.Context, attempt int) error {
+	t := time.NewTimer(rand.N(time.Millisecond << attempt))
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// scanRecord reads the columns of a record, in the order of columns.
+func scanRecord(row pgx.Row, before ...any) (*store.Record, error) {
+	var (
+		rec                                            store.Record
+		version                                        int64
+		created, lastSeen, authTime, expires, deadline int64
+	)
+	dest := append(before, &version, &rec.UserID, &created, &lastSeen, &authTime, &expires, &deadline,
+		&rec.Persistent, &rec.IP, &rec.UserAgent, &rec.Data)
+	if err := row.Scan(dest...); err != nil {
+		return nil, err
+	}
+	rec.Version = uint64(version)
+	rec.Created, rec.LastSeen, rec.AuthTime = fromNanos(created), fromNanos(lastSeen), fromNanos(authTime)
+	rec.Expires, rec.Deadline = fromNanos(expires), fromNanos(deadline)
+	return &rec, nil
+}
+
+// isSerializationFailure reports whether err is PostgreSQL's
+// serialization_failure (SQLSTATE 40001).
+func isSerializationFailure(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "40001"
+}
+
+// nanos returns t as Unix nanoseconds, 0 for the zero time. Times outside
+// the years 1678 to 2262, which int64 nanoseconds cannot hold, are clamped
+// to the nearest one it can, so a limit before 1678 stays in the past and
+// one after April 2262 ends then.
+func nanos(t time.Time) int64 {
+	switch {
+	case t.IsZero():
+		return 0
+	case t.Before(minTime):
+		return math.MinInt64
+	case t.After(maxTime):
+		return math.MaxInt64
+	}
+	return t.UnixNano()
+}
+
+var (
+	minTime = time.Unix(0, math.MinInt64)
+	maxTime = time.Unix(0, math.MaxInt64)
+)
+
+// fromNanos is the inverse of nanos: 0 is the zero time, anything else a
+// UTC time.
+func fromNanos(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}

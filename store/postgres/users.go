@@ -1,0 +1,53 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/keycard-go/keycard/store"
+)
+
+// ListUser returns the live records of userID with their keys, in no
+// particular order, in one query that uses the user_id index. The
+// anonymous user "" has no listed sessions.
+func (s *Store) ListUser(ctx context.Context, userID string) ([]store.Entry, error) {
+	rows, err := s.pool.Query(ctx, s.sql.listUser, userID, nanos(s.now()))
+	if err != nil {
+		return nil, fmt.Errorf("postgres store: list user: %w", err)
+	}
+	defer rows.Close()
+	var list []store.Entry
+	for rows.Next() {
+		var key string
+		rec, err := scanRecord(rows, &key)
+		if err != nil {
+			return nil, fmt.Errorf("postgres store: list user: %w", err)
+		}
+		list = append(list, store.Entry{Key: key, Record: rec})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("postgres store: list user: %w", err)
+	}
+	return list, nil
+}
+
+// DeleteUser deletes every record of userID, expired or not, in one
+// statement, and reports how many live ones it deleted. The anonymous user
+// "" has no sessions to delete. Like the other writes, it is repeated
+// after a serialization failure (see [Store.Save]).
+func (s *Store) DeleteUser(ctx context.Context, userID string) (int, error) {
+	now := nanos(s.now())
+	for attempt := 0; ; attempt++ {
+		var n int
+		err := s.pool.QueryRow(ctx, s.sql.deleteUser, userID, now).Scan(&n)
+		switch {
+		case err == nil:
+			return n, nil
+		case attempt == serializationRetries || !isSerializationFailure(err):
+			return 0, fmt.Errorf("postgres store: delete user: %w", err)
+		}
+		if err := pause(ctx, attempt); err != nil {
+			return 0, fmt.Errorf("postgres store: delete user: %w", err)
+		}
+	}
+}
