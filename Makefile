@@ -13,7 +13,8 @@ PKGS = ./... ./store/sqlite/... ./store/redis/... ./store/postgres/... ./store/m
 FUZZ_TARGETS = \
 	.:FuzzCookie \
 	.:FuzzValues \
-	./store:FuzzDecodeRecord
+	./store:FuzzDecodeRecord \
+	./sealed:FuzzOpen
 
 .PHONY: test unit vet fuzz demo bench
 

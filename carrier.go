@@ -57,6 +57,9 @@ func (m *Manager) Token(s *Session) (string, error) {
 	if !s.ensure() {
 		return "", s.loadErr
 	}
+	if m.box != nil {
+		return "", fmt.Errorf("keycard: a sealed session's token is its cookie: %w", ErrUnsupported)
+	}
 	if s.isNew || s.byHash != "" {
 		return "", ErrNoToken
 	}
@@ -74,7 +77,8 @@ var ErrInvalidToken = errors.New("keycard: invalid session token")
 // Changes to the session are saved by Manager.Save. Most applications use
 // Handler and never call Open.
 func (m *Manager) Open(ctx context.Context, token string) (*Session, error) {
-	s := &Session{m: m, ctx: ctx, cookie: token, cookies: 1}
+	s := m.session(ctx, nil)
+	s.cookie, s.cookies = token, 1
 	s.load(ctx)
 	if s.loadErr != nil {
 		return nil, s.loadErr
@@ -92,10 +96,14 @@ func (m *Manager) Open(ctx context.Context, token string) (*Session, error) {
 // renewed, and Token reports ErrNoToken for it, since the raw ID is not
 // known. An unknown or expired hash gives ErrInvalidToken.
 func (m *Manager) OpenByHash(ctx context.Context, hash string) (*Session, error) {
+	if m.box != nil {
+		return nil, fmt.Errorf("keycard: sealed sessions have no hash to open by: %w", ErrUnsupported)
+	}
 	if !validHash(hash) {
 		return nil, ErrInvalidToken
 	}
-	s := &Session{m: m, ctx: ctx, byHash: hash}
+	s := m.session(ctx, nil)
+	s.byHash = hash
 	s.load(ctx)
 	if s.loadErr != nil {
 		return nil, s.loadErr

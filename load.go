@@ -13,8 +13,17 @@ import (
 // newSession prepares the session for r. It only finds the cookie; the
 // cookie is verified, and the session loaded, on first use.
 func (m *Manager) newSession(r *http.Request) *Session {
-	s := &Session{m: m, r: r, ctx: r.Context()}
+	s := m.session(r.Context(), r)
 	s.cookie, s.cookies = m.presented(r.Header)
+	return s
+}
+
+// session returns an empty Session for ctx and r (which may be nil).
+func (m *Manager) session(ctx context.Context, r *http.Request) *Session {
+	s := &Session{m: m, r: r, ctx: ctx, st: m.store}
+	if m.box != nil {
+		s.st = &cookieRecords{}
+	}
 	return s
 }
 
@@ -24,6 +33,10 @@ func (m *Manager) newSession(r *http.Request) *Session {
 func (s *Session) load(ctx context.Context) {
 	s.loaded = true
 	now := time.Now()
+	if s.m.box != nil && s.cookies > 0 {
+		s.loadSealed(ctx, now)
+		return
+	}
 	if s.byHash != "" {
 		s.loadKey(ctx, sessionID{}, s.byHash, now)
 		return
@@ -47,7 +60,7 @@ func (s *Session) load(ctx context.Context) {
 // loadKey loads the record stored under key, which belongs to id (zero when
 // the session was opened by hash).
 func (s *Session) loadKey(ctx context.Context, id sessionID, key string, now time.Time) {
-	rec, err := s.m.store.Load(ctx, key)
+	rec, err := s.st.Load(ctx, key)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		s.m.emit(Event{Kind: EventRejected, Reason: ReasonUnknown, Session: key, Request: s.r})
@@ -59,6 +72,13 @@ func (s *Session) loadKey(ctx context.Context, id sessionID, key string, now tim
 	}
 	if !rec.Live(now) {
 		s.discard(ctx, key, rec, Event{Kind: EventExpired, Reason: expiryReason(rec, now)}, now)
+		return
+	}
+	if revoked, err := s.m.revoked(ctx, rec); err != nil {
+		s.loadErr = err
+		return
+	} else if revoked {
+		s.discard(ctx, key, rec, Event{Kind: EventDestroyed, Reason: ReasonRevoke}, now)
 		return
 	}
 	size, err := checkValues(rec.Data)
@@ -82,7 +102,7 @@ func expiryReason(rec *store.Record, now time.Time) string {
 // session in its place. The delete is best effort: the record is dead
 // either way, and stores expire it on their own.
 func (s *Session) discard(ctx context.Context, key string, rec *store.Record, ev Event, now time.Time) {
-	if err := s.m.store.Delete(ctx, key); err != nil {
+	if err := s.st.Delete(ctx, key); err != nil {
 		ev.Err = errors.Join(ev.Err, err)
 	}
 	ev.Session, ev.UserID, ev.Request = key, rec.UserID, s.r

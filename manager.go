@@ -1,6 +1,7 @@
 package keycard
 
 import (
+	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/keycard-go/keycard/internal/keyring"
+	"github.com/keycard-go/keycard/sealed"
 	"github.com/keycard-go/keycard/store"
 	"github.com/keycard-go/keycard/store/memory"
 )
@@ -51,6 +53,24 @@ type Config struct {
 	// not work across instances; set Keys whenever Store is shared or
 	// persistent.
 	Keys []Key
+
+	// Sealed keeps each session whole in its cookie, encrypted and
+	// authenticated (AES-256-GCM, see package sealed) under keys derived
+	// from Keys, instead of in a Store, which must then be nil. It suits
+	// small apps that want no server state, at a price: values are limited
+	// to about 2.7 KB (the cookie's 4096 bytes), concurrent requests of one
+	// session are last-write-wins, device lists and Revoke are unavailable,
+	// and a logged-out cookie stays valid until it expires unless the app
+	// sets RevokedBefore. The default is false: sessions live in Store.
+	Sealed bool
+
+	// RevokedBefore, if set, is asked on every load of a session bound to
+	// a user: a session whose user authenticated before the returned time
+	// is revoked (deleted, with an EventDestroyed). An application makes
+	// "log out everywhere" work for sealed sessions by recording such a
+	// time per user, typically in its user table, and returning it here.
+	// An error fails the request (fail closed). The default is nil.
+	RevokedBefore func(ctx context.Context, userID string) (time.Time, error)
 
 	// Cookie sets the session cookie's attributes.
 	Cookie Cookie
@@ -163,22 +183,24 @@ type Timeouts struct {
 // its Handler middleware, and reach the session in handlers with
 // FromContext. A Manager is safe for concurrent use.
 type Manager struct {
-	store    store.Store
-	ring     *keyring.Ring
-	cookie   Cookie
-	normal   Timeouts
-	remember Timeouts
-	maxSize  int
-	codec    Codec
-	saveNew  bool
-	insecure bool
-	proxies  []netip.Prefix
-	idSource io.Reader
-	onEvent  func(Event)
-	onError  func(http.ResponseWriter, *http.Request, error)
-	logger   *slog.Logger
-	header   string // the header carrier's header, or "" for cookies
-	macCtx   []byte // MAC context: binds cookie values to this cookie name
+	store         store.Store
+	ring          *keyring.Ring
+	cookie        Cookie
+	normal        Timeouts
+	remember      Timeouts
+	maxSize       int
+	codec         Codec
+	saveNew       bool
+	insecure      bool
+	proxies       []netip.Prefix
+	idSource      io.Reader
+	onEvent       func(Event)
+	onError       func(http.ResponseWriter, *http.Request, error)
+	logger        *slog.Logger
+	header        string      // the header carrier's header, or "" for cookies
+	box           *sealed.Box // sealed mode's cipher, or nil
+	revokedBefore func(context.Context, string) (time.Time, error)
+	macCtx        []byte // MAC context: binds cookie values to this cookie name
 }
 
 // New returns a Manager for cfg, after filling in defaults and validating
@@ -189,15 +211,21 @@ func New(cfg Config) (*Manager, error) {
 		maxSize: cfg.MaxSize, codec: cfg.Codec, saveNew: cfg.SaveUninitialized,
 		insecure: cfg.InsecureAllowHTTP, proxies: cfg.TrustedProxies, idSource: cfg.IDSource,
 		onEvent: cfg.OnEvent, onError: cfg.ErrorHandler, logger: cfg.Logger,
-		header: http.CanonicalHeaderKey(cfg.Header),
+		header: http.CanonicalHeaderKey(cfg.Header), revokedBefore: cfg.RevokedBefore,
 	}
-	m.setDefaults()
+	if cfg.Sealed && cfg.Store != nil {
+		return nil, errors.New("keycard: config: Sealed sessions live in cookies; leave Store nil")
+	}
+	if cfg.Sealed && cfg.Header != "" {
+		return nil, errors.New("keycard: config: Sealed sessions travel only in cookies; leave Header empty")
+	}
+	m.setDefaults(cfg.Sealed)
 	if err := m.validate(); err != nil {
 		return nil, fmt.Errorf("keycard: config: %w", err)
 	}
 	keys := cfg.Keys
 	if len(keys) == 0 {
-		if cfg.Store != nil {
+		if cfg.Store != nil || cfg.Sealed {
 			m.logger.Warn("keycard: no Keys configured; using a random per-process key, so sessions will not survive a restart or work across instances")
 		}
 		keys = []Key{NewKey()}
@@ -212,11 +240,17 @@ func New(cfg Config) (*Manager, error) {
 	}
 	m.ring = ring
 	m.macCtx = []byte("keycard session id v1\x00" + m.cookie.Name + "\x00")
+	if cfg.Sealed {
+		if m.box, err = sealed.New("session cookie v1", secrets); err != nil {
+			return nil, fmt.Errorf("keycard: config: Keys: %w", err)
+		}
+		m.maxSize = min(m.maxSize, sealedValueBudget(m.cookie.Name))
+	}
 	return m, nil
 }
 
-func (m *Manager) setDefaults() {
-	if m.store == nil {
+func (m *Manager) setDefaults(sealedMode bool) {
+	if m.store == nil && !sealedMode {
 		m.store = memory.New(memory.Config{})
 	}
 	if m.cookie.Name == "" {

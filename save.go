@@ -31,6 +31,9 @@ func (s *Session) commit(h http.Header) error {
 	if err := s.persist(s.ctx, now); err != nil {
 		return err
 	}
+	if err := s.sealCookie(); err != nil {
+		return err
+	}
 	s.writeCookie(h, now)
 	return nil
 }
@@ -75,7 +78,7 @@ func (s *Session) writeCookie(h http.Header, now time.Time) {
 		if s.rec.Persistent || s.m.cookie.Persist {
 			expires = s.rec.Deadline
 		}
-		s.m.setCookie(h, s.r, s.m.encodeToken(&s.id), expires, now)
+		s.m.setCookie(h, s.r, s.tokenValue(), expires, now)
 	case s.clearCookie:
 		s.m.setCookie(h, s.r, "", time.Time{}, now)
 	}
@@ -148,7 +151,7 @@ func (s *Session) saveOnce(ctx context.Context, now time.Time) error {
 	if s.vals != nil {
 		rec.Data = encodeValues(s.vals)
 	}
-	if err := s.m.store.Save(ctx, s.key, &rec); err != nil {
+	if err := s.st.Save(ctx, s.key, &rec); err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			return err
 		}
@@ -189,7 +192,7 @@ func (s *Session) newID() error {
 // rebase reloads the stored record and re-applies this request's changes
 // on top of it. s.mu must be held.
 func (s *Session) rebase(ctx context.Context, except string) error {
-	fresh, err := s.m.store.Load(ctx, s.key)
+	fresh, err := s.st.Load(ctx, s.key)
 	if errors.Is(err, store.ErrNotFound) {
 		return ErrSessionGone
 	}
@@ -231,7 +234,7 @@ func (s *Session) rebase(ctx context.Context, except string) error {
 // touch records activity without rewriting the session. s.mu must be held.
 func (s *Session) touch(ctx context.Context, now time.Time) error {
 	expires := s.idleDeadline(now)
-	err := s.m.store.Touch(ctx, s.key, now, expires)
+	err := s.st.Touch(ctx, s.key, now, expires)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		s.clearCookie = true // destroyed meanwhile

@@ -23,6 +23,7 @@ type Session struct {
 	m   *Manager
 	r   *http.Request
 	ctx context.Context
+	st  store.Store // m.store, or the request's own cookieRecords when sealed
 
 	mu sync.Mutex
 
@@ -46,10 +47,11 @@ type Session struct {
 	changed     map[string]struct{}
 	cleared     bool
 	metaChanged bool
-	isNew       bool // no stored record under key
-	sendCookie  bool // the client must receive the current token
-	clearCookie bool // the client holds a cookie that must be expired
-	started     bool // the response has started: cookies can no longer change
+	isNew       bool   // no stored record under key
+	sendCookie  bool   // the client must receive the current token
+	clearCookie bool   // the client holds a cookie that must be expired
+	started     bool   // the response has started: cookies can no longer change
+	sealed      string // sealed mode: the resealed cookie value to send
 }
 
 // ensure loads the session if needed and reports whether it is usable.
@@ -93,8 +95,8 @@ func (s *Session) putRaw(key string, raw []byte) error {
 	if !s.ensure() {
 		return s.loadErr
 	}
-	if s.started && s.isNew {
-		return ErrResponseStarted
+	if s.started && (s.isNew || s.m.box != nil) {
+		return ErrResponseStarted // the cookie would have to change
 	}
 	size := s.size + len(key) + len(raw) + entryOverhead
 	if old, ok := s.value(key); ok {

@@ -64,6 +64,9 @@ func (m *Manager) Sessions(ctx context.Context, userID string) ([]SessionInfo, e
 // SessionInfo.Hash). Its cookie stops working at once. Revoking a session
 // that does not exist is not an error.
 func (m *Manager) Revoke(ctx context.Context, hash string) error {
+	if m.box != nil {
+		return fmt.Errorf("keycard: revoke: sealed sessions are not stored: %w", ErrUnsupported)
+	}
 	if !validHash(hash) {
 		return errors.New("keycard: revoke: not a session hash")
 	}

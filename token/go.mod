@@ -6,4 +6,4 @@ require github.com/keycard-go/keycard v0.0.0-00010101000000-000000000000
 
 // Within this repository the package builds against the root module beside
 // it; a release tags both, and users' builds ignore this line.
-replace github.com/keycard-go/keycard => ../..
+replace github.com/keycard-go/keycard => ..
