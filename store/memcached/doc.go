@@ -1,0 +1,2 @@
+// Package memcached is a session store over memcached.
+package memcached
