@@ -2,7 +2,10 @@ module github.com/keycard-go/keycard/store/sqlite
 
 go 1.25.0
 
-require github.com/keycard-go/keycard v0.0.0-00010101000000-000000000000
+require (
+	github.com/keycard-go/keycard v0.0.0-00010101000000-000000000000
+	modernc.org/sqlite v1.59.0
+)
 
 require (
 	github.com/dustin/go-humanize v1.0.1 // indirect
@@ -14,7 +17,6 @@ require (
 	modernc.org/libc v1.75.7 // indirect
 	modernc.org/mathutil v1.7.1 // indirect
 	modernc.org/memory v1.12.1 // indirect
-	modernc.org/sqlite v1.59.0 // indirect
 )
 
 // Within this repository the store builds against the root module beside

@@ -1,0 +1,308 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"runtime"
+	"time"
+
+	"github.com/keycard-go/keycard/store"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver that Open uses
+)
+
+// Store is a session store in one table of an SQLite database. It
+// implements [store.Store], [store.UserIndex] and [store.Sweeper]. Its
+// methods are safe for concurrent use; each is one SQL statement. It starts
+// no goroutine of its own. Create a Store with Open or New; the zero Store
+// is not usable.
+type Store struct {
+	db    *sql.DB
+	owned bool // Open opened db, so Close closes it
+	now   func() time.Time
+	batch int
+	table string
+	sql   *statements
+
+	// writing holds a token while one of the store's writes runs. SQLite
+	// lets one connection write at a time; queueing the store's own
+	// writers here, where a waiting writer honours its context, keeps
+	// them from polling SQLite's lock through the busy handler, which is
+	// then left for writers of other handles and processes.
+	writing chan struct{}
+}
+
+var (
+	_ store.Store     = (*Store)(nil)
+	_ store.UserIndex = (*Store)(nil)
+	_ store.Sweeper   = (*Store)(nil)
+	_ io.Closer       = (*Store)(nil)
+)
+
+// Open opens, or creates, the SQLite database file at path, with the
+// settings of [DSN], and creates the store's table and indexes in it if
+// they do not exist (see [Store.Migrate]). It fails unless the database
+// can use write-ahead logging, which needs a file on a local file system:
+// ":memory:" and network file systems are refused. Close closes the
+// database.
+//
+// Open keeps at most max(4, GOMAXPROCS) connections; use New with a
+// *sql.DB of your own to choose otherwise.
+func Open(path string, cfg Config) (*Store, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	db, err := sql.Open("sqlite", DSN(path, cfg))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite store: open: %w", err)
+	}
+	conns := max(4, runtime.GOMAXPROCS(0))
+	db.SetMaxOpenConns(conns)
+	db.SetMaxIdleConns(conns)
+	s := newStore(db, cfg)
+	s.owned = true
+	ctx := context.Background()
+	var mode string
+	if err := db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlite store: open: %w", err)
+	}
+	if mode != "wal" {
+		db.Close()
+		return nil, fmt.Errorf("sqlite store: open %s: journal mode is %q, not wal: the database must be a file on a local file system", path, mode)
+	}
+	if err := s.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// New returns a store that keeps its sessions in the table named by cfg,
+// through db, which must use the driver of modernc.org/sqlite, or another
+// SQLite driver. It checks cfg but does not touch the database: call
+// [Store.Migrate] once at startup to create the table, or create it from
+// [Store.Schema] with your own migrations. Open db with the settings of
+// [DSN] (write-ahead logging and a busy timeout on every connection).
+// Close does not close db.
+func New(db *sql.DB, cfg Config) (*Store, error) {
+	if db == nil {
+		return nil, errors.New("sqlite store: nil *sql.DB")
+	}
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	return newStore(db, cfg), nil
+}
+
+func newStore(db *sql.DB, cfg Config) *Store {
+	return &Store{
+		db:      db,
+		now:     cfg.Now,
+		batch:   cfg.SweepBatch,
+		table:   cfg.Table,
+		sql:     newStatements(cfg.Table),
+		writing: make(chan struct{}, 1),
+	}
+}
+
+// Table returns the table the store uses, as configured.
+func (s *Store) Table() string {
+	return s.table
+}
+
+// Close closes the store's prepared statements, and the database if Open
+// opened it: a store made by New leaves the caller's *sql.DB open.
+// Afterwards every method returns an error wrapping [ErrClosed]; calls
+// already in progress may complete. Closing a closed store does nothing.
+func (s *Store) Close() error {
+	first, err := s.sql.close()
+	if !first {
+		return nil
+	}
+	if s.owned {
+		err = errors.Join(err, s.db.Close())
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite store: close: %w", err)
+	}
+	return nil
+}
+
+// exec runs p with args and returns how many rows it changed.
+func (s *Store) exec(ctx context.Context, p *prepared, args ...any) (int64, error) {
+	st, err := s.sql.get(ctx, s.db, p)
+	if err != nil {
+		return 0, err
+	}
+	res, err := st.ExecContext(ctx, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// query runs p with args and returns its rows.
+func (s *Store) query(ctx context.Context, p *prepared, args ...any) (*sql.Rows, error) {
+	st, err := s.sql.get(ctx, s.db, p)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+// Load returns the record stored under key, or [store.ErrNotFound] if there
+// is none or it has expired.
+func (s *Store) Load(ctx context.Context, key string) (*store.Record, error) {
+	st, err := s.sql.get(ctx, s.db, s.sql.load)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite store: load: %w", err)
+	}
+	rec, err := scanRecord(st.QueryRowContext(ctx, key, nanos(s.now())))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, store.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite store: load: %w", err)
+	}
+	return rec, nil
+}
+
+// Save stores rec under key if the stored version is rec.Version (0 for no
+// live record), in one statement, and reports [store.ErrConflict]
+// otherwise.
+func (s *Store) Save(ctx context.Context, key string, rec *store.Record) error {
+	if rec.Version > math.MaxInt64 {
+		return store.ErrConflict // no stored version is this high
+	}
+	if err := s.beginWrite(ctx); err != nil {
+		return fmt.Errorf("sqlite store: save: %w", err)
+	}
+	defer s.endWrite()
+	now := nanos(s.now())
+	data := rec.Data
+	if data == nil {
+		data = []byte{} // nil would be NULL
+	}
+	var n int64
+	var err error
+	if rec.Version == 0 {
+		n, err = s.exec(ctx, s.sql.create, key, rec.UserID,
+			nanos(rec.Created), nanos(rec.LastSeen), nanos(rec.AuthTime), nanos(rec.Expires), nanos(rec.Deadline),
+			rec.Persistent, rec.IP, rec.UserAgent, data, now)
+	} else {
+		n, err = s.exec(ctx, s.sql.update, key, int64(rec.Version), rec.UserID,
+			nanos(rec.Created), nanos(rec.LastSeen), nanos(rec.AuthTime), nanos(rec.Expires), nanos(rec.Deadline),
+			rec.Persistent, rec.IP, rec.UserAgent, data, now)
+	}
+	switch {
+	case err != nil:
+		return fmt.Errorf("sqlite store: save: %w", err)
+	case n == 0:
+		return store.ErrConflict
+	}
+	return nil
+}
+
+// Delete removes the record stored under key, if any.
+func (s *Store) Delete(ctx context.Context, key string) error {
+	if err := s.beginWrite(ctx); err != nil {
+		return fmt.Errorf("sqlite store: delete: %w", err)
+	}
+	defer s.endWrite()
+	if _, err := s.exec(ctx, s.sql.delete, key); err != nil {
+		return fmt.Errorf("sqlite store: delete: %w", err)
+	}
+	return nil
+}
+
+// Touch sets LastSeen and Expires of the live record under key, keeping its
+// version, or reports [store.ErrNotFound] if there is none. It never
+// creates a record.
+func (s *Store) Touch(ctx context.Context, key string, lastSeen, expires time.Time) error {
+	if err := s.beginWrite(ctx); err != nil {
+		return fmt.Errorf("sqlite store: touch: %w", err)
+	}
+	defer s.endWrite()
+	n, err := s.exec(ctx, s.sql.touch, key, nanos(lastSeen), nanos(expires), nanos(s.now()))
+	switch {
+	case err != nil:
+		return fmt.Errorf("sqlite store: touch: %w", err)
+	case n == 0:
+		return store.ErrNotFound
+	}
+	return nil
+}
+
+// beginWrite waits until none of the store's other writes runs, or ctx is
+// done. Every successful call must be followed by one call of endWrite.
+func (s *Store) beginWrite(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	select {
+	case s.writing <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s *Store) endWrite() {
+	<-s.writing
+}
+
+// scanRecord reads the columns of a record, in the order of columns, after
+// the destinations in before.
+func scanRecord(row interface{ Scan(...any) error }, before ...any) (*store.Record, error) {
+	var (
+		rec                                            store.Record
+		version                                        int64
+		created, lastSeen, authTime, expires, deadline int64
+	)
+	dest := append(before, &version, &rec.UserID, &created, &lastSeen, &authTime, &expires, &deadline,
+		&rec.Persistent, &rec.IP, &rec.UserAgent, &rec.Data)
+	if err := row.Scan(dest...); err != nil {
+		return nil, err
+	}
+	rec.Version = uint64(version)
+	rec.Created, rec.LastSeen, rec.AuthTime = fromNanos(created), fromNanos(lastSeen), fromNanos(authTime)
+	rec.Expires, rec.Deadline = fromNanos(expires), fromNanos(deadline)
+	return &rec, nil
+}
+
+// nanos returns t as Unix nanoseconds, 0 for the zero time. Times outside
+// the years 1678 to 2262, which int64 nanoseconds cannot hold, are clamped
+// to the nearest one it can, so a limit before 1678 stays in the past and
+// one after April 2262 ends then.
+func nanos(t time.Time) int64 {
+	switch {
+	case t.IsZero():
+		return 0
+	case t.Before(minTime):
+		return math.MinInt64
+	case t.After(maxTime):
+		return math.MaxInt64
+	}
+	return t.UnixNano()
+}
+
+var (
+	minTime = time.Unix(0, math.MinInt64)
+	maxTime = time.Unix(0, math.MaxInt64)
+)
+
+// fromNanos is the inverse of nanos: 0 is the zero time, anything else a
+// UTC time.
+func fromNanos(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
