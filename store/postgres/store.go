@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"errors"
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"time"
@@ -63,7 +62,7 @@ func (s *Store) Load(ctx context.Context, key string) (*store.Record, error) {
 		return nil, store.ErrNotFound
 	}
 	if err != nil {
-		return nil, fmt.Errorf("postgres store: load: %w", err)
+		return nil, wrap(ctx, "load", err)
 	}
 	return rec, nil
 }
@@ -100,7 +99,7 @@ func (s *Store) Save(ctx context.Context, key string, rec *store.Record) error {
 		// winning, and the statement changed nothing.
 		return store.ErrConflict
 	case err != nil:
-		return fmt.Errorf("postgres store: save: %w", err)
+		return wrap(ctx, "save", err)
 	case tag.RowsAffected() == 0:
 		return store.ErrConflict
 	}
@@ -110,7 +109,7 @@ func (s *Store) Save(ctx context.Context, key string, rec *store.Record) error {
 // Delete removes the record stored under key, if any.
 func (s *Store) Delete(ctx context.Context, key string) error {
 	if _, err := s.exec(ctx, s.sql.delete, key); err != nil {
-		return fmt.Errorf("postgres store: delete: %w", err)
+		return wrap(ctx, "delete", err)
 	}
 	return nil
 }
@@ -121,7 +120,7 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 func (s *Store) Touch(ctx context.Context, key string, lastSeen, expires time.Time) error {
 	tag, err := s.exec(ctx, s.sql.touch, key, nanos(lastSeen), nanos(expires), nanos(s.now()))
 	if err != nil {
-		return fmt.Errorf("postgres store: touch: %w", err)
+		return wrap(ctx, "touch", err)
 	}
 	if tag.RowsAffected() == 0 {
 		return store.ErrNotFound

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"fmt"
 )
 
 // Sweep deletes every expired record and reports how many it deleted.
@@ -18,11 +17,11 @@ func (s *Store) Sweep(ctx context.Context) (int, error) {
 	total := 0
 	for {
 		if err := ctx.Err(); err != nil {
-			return total, fmt.Errorf("postgres store: sweep: %w", err)
+			return total, wrap(ctx, "sweep", err)
 		}
 		tag, err := s.exec(ctx, s.sql.sweep, now, s.batch)
 		if err != nil {
-			return total, fmt.Errorf("postgres store: sweep: %w", err)
+			return total, wrap(ctx, "sweep", err)
 		}
 		n := int(tag.RowsAffected())
 		total += n

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/keycard-go/keycard/store"
 )
@@ -13,7 +12,7 @@ import (
 func (s *Store) ListUser(ctx context.Context, userID string) ([]store.Entry, error) {
 	rows, err := s.pool.Query(ctx, s.sql.listUser, userID, nanos(s.now()))
 	if err != nil {
-		return nil, fmt.Errorf("postgres store: list user: %w", err)
+		return nil, wrap(ctx, "list user", err)
 	}
 	defer rows.Close()
 	var list []store.Entry
@@ -21,12 +20,12 @@ func (s *Store) ListUser(ctx context.Context, userID string) ([]store.Entry, err
 		var key string
 		rec, err := scanRecord(rows, &key)
 		if err != nil {
-			return nil, fmt.Errorf("postgres store: list user: %w", err)
+			return nil, wrap(ctx, "list user", err)
 		}
 		list = append(list, store.Entry{Key: key, Record: rec})
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("postgres store: list user: %w", err)
+		return nil, wrap(ctx, "list user", err)
 	}
 	return list, nil
 }
@@ -44,10 +43,10 @@ func (s *Store) DeleteUser(ctx context.Context, userID string) (int, error) {
 		case err == nil:
 			return n, nil
 		case attempt == serializationRetries || !isSerializationFailure(err):
-			return 0, fmt.Errorf("postgres store: delete user: %w", err)
+			return 0, wrap(ctx, "delete user", err)
 		}
 		if err := pause(ctx, attempt); err != nil {
-			return 0, fmt.Errorf("postgres store: delete user: %w", err)
+			return 0, wrap(ctx, "delete user", err)
 		}
 	}
 }
