@@ -39,6 +39,7 @@ const (
 	ReasonIdle        = "idle-timeout"  // expired by inactivity
 	ReasonAbsolute    = "absolute-timeout"
 	ReasonRenew       = "renew"
+	ReasonRotate      = "rotate" // periodic rotation (Config.RotateEvery)
 	ReasonLogin       = "login"
 	ReasonLogout      = "logout"
 	ReasonDestroy     = "destroy"

@@ -63,13 +63,19 @@ func (s *Session) renew(ctx context.Context, reason string) error {
 		return errors.New("keycard: a session opened by hash cannot be renewed")
 	}
 	oldKey, oldID, oldVersion, wasNew := s.key, s.id, s.rec.Version, s.isNew
+	if s.m.rotateEvery > 0 {
+		if raw, err := s.m.codec.Marshal(time.Now().UnixNano()); err == nil {
+			s.values()[renewedKey] = raw
+			s.markChanged(renewedKey)
+		}
+	}
 	s.isNew = true
 	if err := s.save(ctx, time.Now(), "", 0); err != nil {
 		s.key, s.id, s.rec.Version, s.isNew = oldKey, oldID, oldVersion, wasNew
 		return err
 	}
 	if !wasNew {
-		if err := s.m.store.Delete(ctx, oldKey); err != nil {
+		if err := s.st.Delete(ctx, oldKey); err != nil {
 			return fmt.Errorf("keycard: renew: delete old session: %w", err)
 		}
 	}
@@ -100,7 +106,7 @@ func (m *Manager) destroy(ctx context.Context, s *Session, reason string) error 
 	}
 	now := time.Now()
 	if !s.isNew {
-		if err := m.store.Delete(ctx, s.key); err != nil {
+		if err := s.st.Delete(ctx, s.key); err != nil {
 			return fmt.Errorf("keycard: destroy session: %w", err)
 		}
 		m.emit(Event{Kind: EventDestroyed, Reason: reason, Session: s.key, UserID: s.rec.UserID, Request: s.r})

@@ -86,6 +86,10 @@ func (s *Session) loadKey(ctx context.Context, id sessionID, key string, now tim
 		s.discard(ctx, key, rec, Event{Kind: EventRejected, Reason: ReasonUndecodable, Err: err}, now)
 		return
 	}
+	if _, moved := lookupValue(rec.Data, movedKey); moved {
+		s.follow(ctx, id, key, now)
+		return
+	}
 	s.id, s.key, s.data, s.size = id, key, rec.Data, size
 	s.rec = *rec
 	s.rec.Data = nil
@@ -128,4 +132,19 @@ func (s *Session) startNew(now time.Time, clearCookie bool) {
 	s.size, s.cleared, s.metaChanged = 0, false, false
 	s.isNew = true
 	s.clearCookie = s.clearCookie || clearCookie
+}
+
+// follow serves a request that presented an ID rotated away within the
+// grace period: it loads the session under the derived next ID and sends
+// the client that ID.
+func (s *Session) follow(ctx context.Context, id sessionID, key string, now time.Time) {
+	if id == (sessionID{}) || s.hops >= maxHops {
+		s.m.emit(Event{Kind: EventRejected, Reason: ReasonUnknown, Session: key, Request: s.r})
+		s.startNew(now, true)
+		return
+	}
+	s.hops++
+	next := s.m.nextID(&id)
+	s.sendCookie = true
+	s.loadKey(ctx, next, next.hash(), now)
 }

@@ -85,6 +85,21 @@ type Config struct {
 	// restarts. The defaults are 7 days idle and 30 days absolute.
 	RememberMe Timeouts
 
+	// RotateEvery, if positive, gives a session a new ID automatically once
+	// this long has passed since its ID last changed (at creation, login,
+	// Renew or the previous rotation), so a stolen ID stops working
+	// without a logout. The old ID keeps working for RotationGrace, so
+	// requests already in flight are not logged out. It costs two writes
+	// per rotation. It does not apply to sealed sessions, to the
+	// Authorization header carrier (its clients see no response header),
+	// or to sessions that back refresh tokens. The default is 0: off; 15
+	// to 60 minutes is a sensible value.
+	RotateEvery time.Duration
+
+	// RotationGrace is how long a rotated-away ID still resolves to its
+	// session. The default is 30 seconds.
+	RotationGrace time.Duration
+
 	// MaxSize bounds a session's encoded values, in bytes. Put refuses a
 	// value that would cross it with ErrTooLarge. The default is 64 KiB.
 	MaxSize int
@@ -200,6 +215,9 @@ type Manager struct {
 	header        string      // the header carrier's header, or "" for cookies
 	box           *sealed.Box // sealed mode's cipher, or nil
 	revokedBefore func(context.Context, string) (time.Time, error)
+	rotRing       *keyring.Ring // derives rotated IDs
+	rotateEvery   time.Duration
+	grace         time.Duration
 	macCtx        []byte // MAC context: binds cookie values to this cookie name
 }
 
@@ -212,6 +230,7 @@ func New(cfg Config) (*Manager, error) {
 		insecure: cfg.InsecureAllowHTTP, proxies: cfg.TrustedProxies, idSource: cfg.IDSource,
 		onEvent: cfg.OnEvent, onError: cfg.ErrorHandler, logger: cfg.Logger,
 		header: http.CanonicalHeaderKey(cfg.Header), revokedBefore: cfg.RevokedBefore,
+		rotateEvery: cfg.RotateEvery, grace: cfg.RotationGrace,
 	}
 	if cfg.Sealed && cfg.Store != nil {
 		return nil, errors.New("keycard: config: Sealed sessions live in cookies; leave Store nil")
@@ -239,6 +258,9 @@ func New(cfg Config) (*Manager, error) {
 		return nil, fmt.Errorf("keycard: config: Keys: %w", err)
 	}
 	m.ring = ring
+	if m.rotRing, err = keyring.New("session rotation v1", secrets); err != nil {
+		return nil, fmt.Errorf("keycard: config: Keys: %w", err)
+	}
 	m.macCtx = []byte("keycard session id v1\x00" + m.cookie.Name + "\x00")
 	if cfg.Sealed {
 		if m.box, err = sealed.New("session cookie v1", secrets); err != nil {
@@ -273,6 +295,9 @@ func (m *Manager) setDefaults(sealedMode bool) {
 	}
 	if m.remember.Absolute == 0 {
 		m.remember.Absolute = DefaultRememberMax
+	}
+	if m.grace == 0 {
+		m.grace = 30 * time.Second
 	}
 	if m.maxSize == 0 {
 		m.maxSize = DefaultMaxSize
@@ -325,6 +350,9 @@ func (m *Manager) validate() error {
 	}
 	if m.header != "" && !validCookieName(m.header) {
 		errs = append(errs, fmt.Errorf("Header %q is not a valid header name", m.header))
+	}
+	if m.rotateEvery < 0 || m.grace < 0 {
+		errs = append(errs, errors.New("RotateEvery and RotationGrace must not be negative"))
 	}
 	if m.maxSize < 0 {
 		errs = append(errs, errors.New("MaxSize is negative"))

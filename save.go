@@ -28,6 +28,11 @@ func (s *Session) commit(h http.Header) error {
 	}
 	addVaryCookie(h)
 	now := time.Now()
+	if s.rotateDue(now) {
+		if err := s.rotate(s.ctx, now); err != nil && !errors.Is(err, ErrSessionGone) {
+			return err
+		}
+	}
 	if err := s.persist(s.ctx, now); err != nil {
 		return err
 	}
@@ -192,12 +197,9 @@ func (s *Session) newID() error {
 // rebase reloads the stored record and re-applies this request's changes
 // on top of it. s.mu must be held.
 func (s *Session) rebase(ctx context.Context, except string) error {
-	fresh, err := s.st.Load(ctx, s.key)
-	if errors.Is(err, store.ErrNotFound) {
-		return ErrSessionGone
-	}
+	fresh, err := s.reload(ctx)
 	if err != nil {
-		return fmt.Errorf("keycard: reload session: %w", err)
+		return err
 	}
 	if _, err := checkValues(fresh.Data); err != nil {
 		return fmt.Errorf("%w: stored values undecodable: %v", ErrSessionGone, err)
@@ -229,6 +231,29 @@ func (s *Session) rebase(ctx context.Context, except string) error {
 		s.size += len(k) + len(raw) + entryOverhead
 	}
 	return nil
+}
+
+// reload loads the session's current record for a rebase. If the session
+// was rotated meanwhile, it follows the rotation: the session moves to the
+// new ID (and the client will get it). s.mu must be held.
+func (s *Session) reload(ctx context.Context) (*store.Record, error) {
+	for hop := 0; ; hop++ {
+		fresh, err := s.st.Load(ctx, s.key)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, ErrSessionGone
+		}
+		if err != nil {
+			return nil, fmt.Errorf("keycard: reload session: %w", err)
+		}
+		if _, moved := lookupValue(fresh.Data, movedKey); !moved {
+			return fresh, nil
+		}
+		if s.id == (sessionID{}) || hop == maxHops {
+			return nil, ErrSessionGone
+		}
+		s.id = s.m.nextID(&s.id)
+		s.key, s.sendCookie = s.id.hash(), true
+	}
 }
 
 // touch records activity without rewriting the session. s.mu must be held.

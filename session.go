@@ -34,6 +34,7 @@ type Session struct {
 	cookie  string
 	cookies int
 	byHash  string // set by OpenByHash: the session is named by its hash
+	hops    int    // rotation tombstones followed while loading
 
 	loaded  bool
 	loadErr error

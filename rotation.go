@@ -1,0 +1,155 @@
+package keycard
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"time"
+
+	"github.com/keycard-go/keycard/store"
+)
+
+// Periodic rotation (Config.RotateEvery) moves a session to a new ID while
+// it is in use, so a stolen ID stops working without a logout. The new ID
+// is derived from the old one with a keyed HMAC, never stored: a request
+// that still presents the old ID during the grace period (a parallel
+// request in flight) finds a tombstone under the old key, derives the new
+// ID itself, is served the live session and receives the new cookie. After
+// the grace period the tombstone expires and the old ID is dead.
+
+const (
+	renewedKey = reservedPrefix + "renewed" // when the ID last changed, Unix nanoseconds
+	movedKey   = reservedPrefix + "moved"   // marks a tombstone left by rotation
+	refreshKey = reservedPrefix + "refresh" // refresh-token state (package token)
+)
+
+// maxHops bounds how many tombstones one load follows.
+const maxHops = 2
+
+// nextID derives the ID that id rotates to.
+func (m *Manager) nextID(id *sessionID) sessionID {
+	var next sessionID
+	copy(next[:], m.rotRing.Sign(nil, id[:]))
+	return next
+}
+
+// rotateDue reports whether the session should rotate now. s.mu must be
+// held and the session loaded.
+func (s *Session) rotateDue(now time.Time) bool {
+	m := s.m
+	if m.rotateEvery <= 0 || s.isNew || s.byHash != "" || m.box != nil || m.header == "Authorization" {
+		return false
+	}
+	if _, ok := s.value(refreshKey); ok {
+		return false // refresh tokens name this session by its hash
+	}
+	last := s.rec.Created
+	if n, ok := get[int64](s, renewedKey); ok {
+		last = time.Unix(0, n)
+	}
+	return now.Sub(last) >= m.rotateEvery
+}
+
+// rotate moves the session to its derived next ID and leaves a tombstone
+// under the old key for the grace period. s.mu must be held.
+func (s *Session) rotate(ctx context.Context, now time.Time) error {
+	if raw, err := s.m.codec.Marshal(now.UnixNano()); err == nil {
+		s.values()[renewedKey] = raw
+		s.markChanged(renewedKey)
+	}
+	oldKey, oldVersion := s.key, s.rec.Version
+	pending := maps.Clone(s.changed) // this request's changes, kept for absorb
+	next := s.m.nextID(&s.id)
+	s.id, s.key = next, next.hash()
+	s.rec.Version = 0
+	err := s.saveOnce(ctx, now)
+	if errors.Is(err, store.ErrConflict) {
+		// A parallel request rotated first, to the same ID: join it.
+		if err := s.rebase(ctx, ""); err != nil {
+			return err
+		}
+		s.sendCookie = true
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := s.tombstone(ctx, oldKey, oldVersion, pending, now); err != nil {
+		return err
+	}
+	s.sendCookie = true
+	s.m.emit(Event{Kind: EventRenewed, Reason: ReasonRotate, Session: s.key, UserID: s.rec.UserID, Request: s.r})
+	return nil
+}
+
+// tombstone replaces the old record with a forwarding marker. If the old
+// record took a write since it was loaded, that write is merged into the
+// new record first, so rotation loses nothing. s.mu must be held.
+func (s *Session) tombstone(ctx context.Context, oldKey string, oldVersion uint64, pending map[string]struct{}, now time.Time) error {
+	marker, err := s.m.codec.Marshal(true)
+	if err != nil {
+		return err
+	}
+	for attempt := 0; ; attempt++ {
+		// The grace period is the tombstone's absolute deadline, so not even
+		// a touch from a request still in flight can extend it.
+		end := minTime(now.Add(s.m.grace), s.rec.Deadline)
+		tomb := store.Record{
+			Version: oldVersion, Created: s.rec.Created, LastSeen: now,
+			Expires: end, Deadline: end,
+			Data: encodeValues(map[string][]byte{movedKey: marker}),
+		}
+		err := s.st.Save(ctx, oldKey, &tomb)
+		if err == nil || !errors.Is(err, store.ErrConflict) {
+			return wrapRotate(err)
+		}
+		if attempt == maxRetries {
+			return wrapRotate(err)
+		}
+		fresh, err := s.st.Load(ctx, oldKey)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil // destroyed meanwhile; the new record will be found dead on the next save
+		}
+		if err != nil {
+			return wrapRotate(err)
+		}
+		if _, moved := lookupValue(fresh.Data, movedKey); moved {
+			return nil
+		}
+		if err := s.absorb(ctx, fresh, pending, now); err != nil {
+			return err
+		}
+		oldVersion = fresh.Version
+	}
+}
+
+// absorb merges the values of a newer copy of the old record into the new
+// record (this request's own changes, pending, win), and saves the new
+// record.
+func (s *Session) absorb(ctx context.Context, fresh *store.Record, pending map[string]struct{}, now time.Time) error {
+	if _, err := checkValues(fresh.Data); err != nil {
+		return wrapRotate(err)
+	}
+	merged := decodeValues(fresh.Data)
+	ours := s.values()
+	for k := range pending {
+		if raw, ok := ours[k]; ok {
+			merged[k] = raw
+		} else {
+			delete(merged, k)
+		}
+	}
+	s.vals, s.size = merged, 0
+	for k, raw := range merged {
+		s.size += len(k) + len(raw) + entryOverhead
+	}
+	return wrapRotate(s.saveOnce(ctx, now))
+}
+
+func wrapRotate(err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("keycard: rotate session: %w", err)
+}
