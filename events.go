@@ -27,6 +27,12 @@ const (
 	EventConflict EventKind = "conflict-retried"
 	// EventCSRF: a request failed cross-site request forgery checks.
 	EventCSRF EventKind = "csrf-rejected"
+	// EventBindingMismatch: a session was presented by a client that does
+	// not match the one it is bound to (Config.Binding).
+	EventBindingMismatch EventKind = "binding-mismatch"
+	// EventLoginFailures: an account or address passed its limit of
+	// failed logins (package guard).
+	EventLoginFailures EventKind = "login-failures"
 )
 
 // Event reasons.
@@ -44,6 +50,9 @@ const (
 	ReasonLogout      = "logout"
 	ReasonDestroy     = "destroy"
 	ReasonRevoke      = "revoke"
+	ReasonLimit       = "session-limit" // evicted by Config.MaxSessionsPerUser
+	ReasonAddress     = "address"       // binding: client address outside the bound prefix
+	ReasonUserAgent   = "user-agent"    // binding: a different User-Agent
 )
 
 // An Event reports a lifecycle step or a security-relevant refusal. Events
@@ -89,7 +98,7 @@ func (m *Manager) logEvent(ev Event) {
 	switch {
 	case ev.Kind == EventRejected && ev.Reason == ReasonUnknown:
 		level = slog.LevelInfo
-	case ev.Kind == EventRejected, ev.Kind == EventCSRF:
+	case ev.Kind == EventRejected, ev.Kind == EventCSRF, ev.Kind == EventBindingMismatch, ev.Kind == EventLoginFailures:
 		level = slog.LevelWarn
 	}
 	ctx := context.Background()

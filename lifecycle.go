@@ -48,7 +48,10 @@ func (m *Manager) Login(ctx context.Context, s *Session, userID string) error {
 	s.rec.IP = addrString(m.ClientIP(s.r))
 	s.rec.UserAgent = userAgent(s.r)
 	s.metaChanged = true
-	return s.renew(ctx, ReasonLogin)
+	if err := s.renew(ctx, ReasonLogin); err != nil {
+		return err
+	}
+	return m.enforceLimit(ctx, userID, s.key)
 }
 
 // renew moves the session to a new ID. s.mu must be held.

@@ -90,6 +90,9 @@ func (s *Session) loadKey(ctx context.Context, id sessionID, key string, now tim
 		s.follow(ctx, id, key, now)
 		return
 	}
+	if !s.checkBinding(ctx, key, rec, now) {
+		return
+	}
 	s.id, s.key, s.data, s.size = id, key, rec.Data, size
 	s.rec = *rec
 	s.rec.Data = nil

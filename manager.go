@@ -100,6 +100,17 @@ type Config struct {
 	// session. The default is 30 seconds.
 	RotationGrace time.Duration
 
+	// Binding optionally ties sessions to their client's address prefix
+	// and user agent; see Binding. The default binds nothing. It cannot be
+	// used with Sealed, which keeps no client details.
+	Binding Binding
+
+	// MaxSessionsPerUser, if positive, caps how many sessions one user may
+	// have: a login past the cap revokes that user's sessions with the
+	// oldest authentication time. It needs a store with a user index
+	// (store.UserIndex). The default is 0: no cap.
+	MaxSessionsPerUser int
+
 	// MaxSize bounds a session's encoded values, in bytes. Put refuses a
 	// value that would cross it with ErrTooLarge. The default is 64 KiB.
 	MaxSize int
@@ -216,6 +227,8 @@ type Manager struct {
 	box           *sealed.Box // sealed mode's cipher, or nil
 	revokedBefore func(context.Context, string) (time.Time, error)
 	rotRing       *keyring.Ring // derives rotated IDs
+	binding       Binding
+	maxPerUser    int
 	rotateEvery   time.Duration
 	grace         time.Duration
 	macCtx        []byte // MAC context: binds cookie values to this cookie name
@@ -231,9 +244,13 @@ func New(cfg Config) (*Manager, error) {
 		onEvent: cfg.OnEvent, onError: cfg.ErrorHandler, logger: cfg.Logger,
 		header: http.CanonicalHeaderKey(cfg.Header), revokedBefore: cfg.RevokedBefore,
 		rotateEvery: cfg.RotateEvery, grace: cfg.RotationGrace,
+		binding: cfg.Binding, maxPerUser: cfg.MaxSessionsPerUser,
 	}
 	if cfg.Sealed && cfg.Store != nil {
 		return nil, errors.New("keycard: config: Sealed sessions live in cookies; leave Store nil")
+	}
+	if cfg.Sealed && (cfg.Binding.enabled() || cfg.MaxSessionsPerUser > 0) {
+		return nil, errors.New("keycard: config: Binding and MaxSessionsPerUser need stored sessions, not Sealed")
 	}
 	if cfg.Sealed && cfg.Header != "" {
 		return nil, errors.New("keycard: config: Sealed sessions travel only in cookies; leave Header empty")
@@ -350,6 +367,14 @@ func (m *Manager) validate() error {
 	}
 	if m.header != "" && !validCookieName(m.header) {
 		errs = append(errs, fmt.Errorf("Header %q is not a valid header name", m.header))
+	}
+	if b := m.binding; b.IPv4Prefix < 0 || b.IPv4Prefix > 32 || b.IPv6Prefix < 0 || b.IPv6Prefix > 128 {
+		errs = append(errs, errors.New("Binding prefixes must be 0-32 bits (IPv4) and 0-128 bits (IPv6)"))
+	}
+	if m.maxPerUser > 0 {
+		if _, ok := m.store.(store.UserIndex); !ok {
+			errs = append(errs, fmt.Errorf("MaxSessionsPerUser needs a store with a user index; %T has none", m.store))
+		}
 	}
 	if m.rotateEvery < 0 || m.grace < 0 {
 		errs = append(errs, errors.New("RotateEvery and RotationGrace must not be negative"))

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/keycard-go/keycard/store"
@@ -105,4 +107,42 @@ func validHash(h string) bool {
 		}
 	}
 	return true
+}
+
+// enforceLimit revokes userID's sessions with the oldest authentication
+// times beyond Config.MaxSessionsPerUser, never the session current. Two
+// logins racing each trim the same oldest sessions, so the user ends at or
+// under the cap.
+func (m *Manager) enforceLimit(ctx context.Context, userID, current string) error {
+	if m.maxPerUser <= 0 {
+		return nil
+	}
+	infos, err := m.Sessions(ctx, userID)
+	if err != nil {
+		return fmt.Errorf("keycard: login: session limit: %w", err)
+	}
+	if len(infos) <= m.maxPerUser {
+		return nil
+	}
+	slices.SortFunc(infos, func(a, b SessionInfo) int {
+		if c := a.AuthTime.Compare(b.AuthTime); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Hash, b.Hash)
+	})
+	excess := len(infos) - m.maxPerUser
+	for _, in := range infos {
+		if excess == 0 {
+			break
+		}
+		if in.Hash == current {
+			continue
+		}
+		if err := m.store.Delete(ctx, in.Hash); err != nil {
+			return fmt.Errorf("keycard: login: session limit: %w", err)
+		}
+		m.emit(Event{Kind: EventDestroyed, Reason: ReasonLimit, Session: in.Hash, UserID: userID})
+		excess--
+	}
+	return nil
 }
