@@ -1,0 +1,313 @@
+package csrf
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/textproto"
+	"strings"
+	"sync/atomic"
+
+	"github.com/keycard-go/keycard"
+)
+
+// Defaults used by New for zero Config fields.
+const (
+	DefaultFieldName    = "csrf_token"
+	DefaultHeaderName   = "X-CSRF-Token"
+	DefaultMaxFormBytes = 10 << 20
+)
+
+// Reasons reported in the Event of a rejected request (keycard.EventCSRF).
+const (
+	// ReasonCrossOrigin: the browser said, through Sec-Fetch-Site or
+	// Origin, that the request came from another origin.
+	ReasonCrossOrigin = "cross-origin"
+	// ReasonMissingToken: the request carried no token in the header or
+	// the form field (or its form could not be read).
+	ReasonMissingToken = "missing-token"
+	// ReasonNoSecret: the request carried a token, but its session has no
+	// anti-forgery secret: the token was issued before a login, for a
+	// session that has since ended, or for another client altogether.
+	ReasonNoSecret = "no-secret"
+	// ReasonBadToken: the token is malformed or belongs to another session.
+	ReasonBadToken = "bad-token"
+)
+
+// Errors passed, wrapped, to Config.ErrorHandler and in Event.Err. Each
+// matches one reason code. They never contain a token or a secret.
+var (
+	ErrCrossOrigin  = errors.New("csrf: cross-origin request")
+	ErrMissingToken = errors.New("csrf: missing token")
+	ErrNoSecret     = errors.New("csrf: session has no anti-forgery secret")
+	ErrBadToken     = errors.New("csrf: invalid token")
+)
+
+// Config configures a Protection. The zero Config is ready for use.
+type Config struct {
+	// FieldName is the form field that carries the token in
+	// application/x-www-form-urlencoded and multipart/form-data bodies.
+	// The default is "csrf_token".
+	FieldName string
+
+	// HeaderName is the request header that carries the token, for
+	// scripts (fetch, XMLHttpRequest). It is checked before the form. The
+	// default is "X-CSRF-Token".
+	HeaderName string
+
+	// TrustedOrigins lists origins, as exact "scheme://host[:port]"
+	// strings such as "https://admin.example.com", whose requests pass
+	// the origin check even though the browser marks them same-site or
+	// cross-site. Their requests still need a valid token. New reports an
+	// invalid origin as an error. The default trusts none.
+	TrustedOrigins []string
+
+	// MaxFormBytes bounds how much of a form body the middleware reads
+	// while looking for the token; a larger form is rejected as
+	// ReasonMissingToken. Requests with bigger bodies, such as file
+	// uploads, should send the token in the header, which leaves the body
+	// alone. The default is 10 MiB; a negative value is an error.
+	MaxFormBytes int64
+
+	// ErrorHandler writes the response to a rejected request. err wraps
+	// one of ErrCrossOrigin, ErrMissingToken, ErrNoSecret or ErrBadToken.
+	// The default answers 403 Forbidden with the same plain body for
+	// every reason, so a client learns nothing about which check failed.
+	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
+}
+
+// A Protection defends the handlers it wraps against cross-site request
+// forgery, for the sessions of one keycard.Manager. Create it with New and
+// install its Handler inside the Manager's:
+//
+//	m.Handler(p.Handler(mux))
+//
+// A Protection is safe for concurrent use.
+type Protection struct {
+	m       *keycard.Manager
+	cop     *http.CrossOriginProtection
+	field   string
+	header  string
+	maxForm int64
+	onError func(http.ResponseWriter, *http.Request, error)
+
+	bypass    *http.ServeMux
+	hasBypass atomic.Bool
+}
+
+// New returns a Protection for the sessions of m, after filling in the
+// defaults of cfg and validating it.
+func New(m *keycard.Manager, cfg Config) (*Protection, error) {
+	if m == nil {
+		return nil, errors.New("csrf: nil Manager")
+	}
+	p := &Protection{
+		m:       m,
+		cop:     http.NewCrossOriginProtection(),
+		field:   cfg.FieldName,
+		header:  cfg.HeaderName,
+		maxForm: cfg.MaxFormBytes,
+		onError: cfg.ErrorHandler,
+		bypass:  http.NewServeMux(),
+	}
+	if p.field == "" {
+		p.field = DefaultFieldName
+	}
+	if p.header == "" {
+		p.header = DefaultHeaderName
+	}
+	if p.maxForm == 0 {
+		p.maxForm = DefaultMaxFormBytes
+	}
+	if p.onError == nil {
+		p.onError = forbidden
+	}
+	var errs []error
+	if !validHeaderName(p.header) {
+		errs = append(errs, fmt.Errorf("HeaderName %q is not a valid header name", p.header))
+	}
+	switch textproto.CanonicalMIMEHeaderKey(p.header) {
+	case "Cookie", "Authorization":
+		errs = append(errs, fmt.Errorf("HeaderName %q would carry credentials, not a token", p.header))
+	}
+	if p.maxForm < 0 {
+		errs = append(errs, errors.New("MaxFormBytes is negative"))
+	}
+	for _, o := range cfg.TrustedOrigins {
+		if err := p.cop.AddTrustedOrigin(o); err != nil {
+			errs = append(errs, fmt.Errorf("TrustedOrigins: %w", err))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("csrf: config: %w", err)
+	}
+	return p, nil
+}
+
+// validHeaderName reports whether name is an HTTP field name (an RFC 9110
+// token).
+func validHeaderName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte(`"(),/:;<=>?@[\]{}`, c) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// forbidden is the default ErrorHandler: a uniform 403.
+func forbidden(w http.ResponseWriter, _ *http.Request, _ error) {
+	http.Error(w, http.StatusText(http.StatusForbidden), http.StatusForbidden)
+}
+
+// bypassMarker marks the patterns of AddInsecureBypassPattern in the bypass
+// mux. It is never served.
+type bypassMarker struct{}
+
+func (*bypassMarker) ServeHTTP(http.ResponseWriter, *http.Request) {}
+
+// AddInsecureBypassPattern exempts the requests that match pattern from
+// every check of this package, origin and token alike: for webhooks and
+// other endpoints called by servers, which authenticate requests in their
+// own way (a signature over the body, say). A handler under such a pattern
+// must not rely on the session cookie, since any web page can make a
+// browser send requests to it.
+//
+// The pattern syntax and precedence are those of http.ServeMux. Only
+// requests that match the pattern directly are exempt; those the mux would
+// redirect to it (to add a trailing slash or clean the path) are not, the
+// rule Go 1.25.1 adopted for http.CrossOriginProtection after
+// CVE-2025-47910. Protection decides this itself, so the rule holds even
+// when built with Go 1.25.0.
+//
+// AddInsecureBypassPattern panics, as http.ServeMux.Handle does, if the
+// pattern is invalid or conflicts with one already added. It may be called
+// concurrently with request handling and applies to later requests.
+func (p *Protection) AddInsecureBypassPattern(pattern string) {
+	p.bypass.Handle(pattern, &bypassMarker{})
+	p.hasBypass.Store(true)
+}
+
+// bypassed reports whether r matches a bypass pattern directly.
+func (p *Protection) bypassed(r *http.Request) bool {
+	if !p.hasBypass.Load() {
+		return false
+	}
+	h, _ := p.bypass.Handler(r)
+	_, ok := h.(*bypassMarker)
+	return ok
+}
+
+// safeMethod reports whether method is safe (RFC 9110, section 9.2.1):
+// one that must not change state and so needs no token.
+func safeMethod(method string) bool {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
+		return true
+	}
+	return false
+}
+
+// Handler returns the middleware that checks every request with an unsafe
+// method (anything but GET, HEAD, OPTIONS and TRACE) before passing it to
+// next:
+//
+//  1. Requests matching a bypass pattern pass (AddInsecureBypassPattern).
+//  2. Requests authenticated by a bearer token pass: those with an
+//     "Authorization: Bearer" header and no live Keycard session from a
+//     cookie (see the package documentation for why).
+//  3. The origin check of http.CrossOriginProtection: a request the
+//     browser marks as cross-site or same-site through Sec-Fetch-Site,
+//     unless its Origin is trusted, or one without Sec-Fetch-Site whose
+//     Origin does not match its Host, is rejected (ReasonCrossOrigin).
+//  4. The token check: the request must carry a token from Token, for
+//     this session, in the header or the form field.
+//
+// A rejected request gets Config.ErrorHandler's response and a
+// keycard.EventCSRF with the reason. next never sees it, and nothing in
+// the session changes.
+//
+// Handler must be installed inside the Manager's Handler, since it reads
+// the session with keycard.FromContext; it panics otherwise. Safe methods
+// pass untouched and cost nothing: the session is not even loaded.
+func (p *Protection) Handler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if safeMethod(r.Method) || p.bypassed(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		s := keycard.FromContext(r.Context())
+		if bearer(r) {
+			if len(r.Header.Values("Cookie")) == 0 {
+				next.ServeHTTP(w, r)
+				return
+			}
+			if s.Err() != nil {
+				return // the Manager answers with its ErrorHandler
+			}
+			if s.IsNew() {
+				next.ServeHTTP(w, r)
+				return
+			}
+		}
+		if err := p.cop.Check(r); err != nil {
+			p.reject(w, r, nil, ReasonCrossOrigin, fmt.Errorf("%w: %v", ErrCrossOrigin, err))
+			return
+		}
+		if s.Err() != nil {
+			return // the Manager answers with its ErrorHandler
+		}
+		parsed := r.MultipartForm != nil
+		tok, formErr := p.presented(w, r)
+		if !parsed && r.MultipartForm != nil {
+			// Parsed here on a copy of the server's request, so the server
+			// would not remove its temporary files: do it when done.
+			defer r.MultipartForm.RemoveAll()
+		}
+		if reason, err := check(s, tok, formErr); err != nil {
+			p.reject(w, r, s, reason, err)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// bearer reports whether r carries "Authorization: Bearer <credentials>".
+func bearer(r *http.Request) bool {
+	scheme, cred, ok := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
+	return ok && strings.EqualFold(scheme, "Bearer") && strings.TrimSpace(cred) != ""
+}
+
+// check verifies the presented token against the session's secret and
+// returns the reason and error of a rejection, or "" and nil.
+func check(s *keycard.Session, tok string, formErr error) (string, error) {
+	if tok == "" {
+		if formErr != nil {
+			return ReasonMissingToken, fmt.Errorf("%w: reading the form: %w", ErrMissingToken, formErr)
+		}
+		return ReasonMissingToken, ErrMissingToken
+	}
+	secret, ok := keycard.Get[[]byte](s, keycard.CSRFKey)
+	if !ok || len(secret) != secretSize {
+		return ReasonNoSecret, ErrNoSecret
+	}
+	if !verify(secret, tok) {
+		return ReasonBadToken, ErrBadToken
+	}
+	return "", nil
+}
+
+// reject reports the rejection of r as an event and answers it with the
+// ErrorHandler. s is nil when the session was not needed to decide.
+func (p *Protection) reject(w http.ResponseWriter, r *http.Request, s *keycard.Session, reason string, err error) {
+	ev := keycard.Event{Kind: keycard.EventCSRF, Reason: reason, Err: err, Request: r}
+	if s != nil {
+		ev.Session, ev.UserID = s.Hash(), s.UserID()
+	}
+	p.m.Emit(ev)
+	p.onError(w, r, err)
+}

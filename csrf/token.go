@@ -1,0 +1,113 @@
+package csrf
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"mime"
+	"net/http"
+
+	"github.com/keycard-go/keycard"
+)
+
+// secretSize is the size of a session's anti-forgery secret: 256 bits.
+const secretSize = 32
+
+// A token is base64url(pad | pad XOR secret), with a fresh random pad for
+// every token, so no two tokens are alike (see the package documentation
+// on BREACH).
+var (
+	b64      = base64.RawURLEncoding.Strict()
+	tokenLen = b64.EncodedLen(2 * secretSize)
+)
+
+// Token returns an anti-forgery token for the session of r, to put in a
+// form's hidden field (Config.FieldName, "csrf_token" by default) or to
+// give a script for the request header (Config.HeaderName, "X-CSRF-Token"
+// by default). Every call returns a different token, and every one of them
+// is valid until the session ends or its user logs in (Manager.Login
+// deletes the secret, so the session gets a new one).
+//
+// The first call for a session creates its secret and stores it in the
+// session at once, which also stores a new session. Token therefore needs
+// the response not to have started when the session is new (call it
+// before writing the page), and it returns "" when the secret cannot be
+// stored: then, or when the session could not be loaded (the Manager then
+// answers with its ErrorHandler). An empty token never verifies.
+//
+// A page that carries a token belongs to one session: Keycard marks its
+// response "Vary: Cookie", and it must not be stored by shared caches.
+//
+// Token panics if r was not served through keycard.Manager.Handler.
+func Token(r *http.Request) string {
+	s := keycard.FromContext(r.Context())
+	secret, ok := keycard.Get[[]byte](s, keycard.CSRFKey)
+	if !ok || len(secret) != secretSize {
+		fresh := make([]byte, secretSize)
+		rand.Read(fresh)
+		// Update, not Put: requests of one session racing to create the
+		// secret all end up with the one that was stored first, so no
+		// page gets a token that the next request no longer accepts.
+		var err error
+		secret, err = keycard.Update(r.Context(), s, keycard.CSRFKey, func(old []byte) []byte {
+			if len(old) == secretSize {
+				return old
+			}
+			return fresh
+		})
+		if err != nil {
+			return ""
+		}
+	}
+	return mask(secret)
+}
+
+// mask returns a new token for secret.
+func mask(secret []byte) string {
+	var raw [2 * secretSize]byte
+	pad, masked := raw[:secretSize], raw[secretSize:]
+	rand.Read(pad)
+	subtle.XORBytes(masked, pad, secret)
+	return b64.EncodeToString(raw[:])
+}
+
+// verify reports whether tok is a token for secret, in constant time for
+// tokens of the right length.
+func verify(secret []byte, tok string) bool {
+	if len(secret) != secretSize || len(tok) != tokenLen {
+		return false
+	}
+	var raw [2 * secretSize]byte
+	if n, err := b64.Decode(raw[:], []byte(tok)); err != nil || n != len(raw) {
+		return false
+	}
+	var got [secretSize]byte
+	subtle.XORBytes(got[:], raw[:secretSize], raw[secretSize:])
+	return subtle.ConstantTimeCompare(got[:], secret) == 1
+}
+
+// presented returns the token r carries: from the header if set, or else
+// from the form field of a form body, which it reads up to MaxFormBytes.
+// It never reads the URL query, and leaves other bodies (JSON...) unread.
+// The returned error tells why a form could not be read.
+func (p *Protection) presented(w http.ResponseWriter, r *http.Request) (string, error) {
+	if tok := r.Header.Get(p.header); tok != "" {
+		return tok, nil
+	}
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || r.Body == nil {
+		return "", nil
+	}
+	switch mt {
+	case "application/x-www-form-urlencoded":
+		r.Body = http.MaxBytesReader(w, r.Body, p.maxForm)
+		err = r.ParseForm()
+	case "multipart/form-data":
+		r.Body = http.MaxBytesReader(w, r.Body, p.maxForm)
+		err = r.ParseMultipartForm(p.maxForm)
+	default:
+		return "", nil
+	}
+	// PostForm holds the body's fields only, never the query's.
+	return r.PostForm.Get(p.field), err
+}
