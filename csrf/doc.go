@@ -72,9 +72,9 @@
 // session ID, so tokens issued before login stop working: an attacker who
 // planted a session, or read a token from a pre-login page, holds nothing
 // useful afterwards. Pages rendered after login carry new tokens. A form
-// left open across a login (or across the end of its session) is rejected
-// with ReasonNoSecret; the application's ErrorHandler may ask the user to
-// reload it.
+// left open across a login (or across the end of its session) is rejected,
+// with ReasonNoSecret, or ReasonBadToken once the session has a new
+// secret; the application's ErrorHandler may ask the user to reload it.
 //
 // # Requests that are not checked
 //
