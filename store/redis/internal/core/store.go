@@ -1,0 +1,178 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/keycard-go/keycard/store"
+)
+
+// DefaultPrefix is the key prefix when Config.Prefix is empty.
+const DefaultPrefix = "keycard:"
+
+// Config is the store's configuration, as the public packages document it.
+type Config struct {
+	Prefix string
+	Now    func() time.Time
+}
+
+// Store implements store.Store and store.UserIndex over a Backend.
+type Store struct {
+	b      Backend
+	prefix string
+	now    func() time.Time
+}
+
+// New returns a store over b. It panics if cfg.Prefix contains a brace,
+// which would change how Redis Cluster places keys.
+func New(b Backend, cfg Config) *Store {
+	if strings.ContainsAny(cfg.Prefix, "{}") {
+		panic("redis store: Config.Prefix must not contain '{' or '}'")
+	}
+	if cfg.Prefix == "" {
+		cfg.Prefix = DefaultPrefix
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Store{b: b, prefix: cfg.Prefix, now: cfg.Now}
+}
+
+// fail wraps err with the store's name and the operation.
+func fail(op string, err error) error {
+	return fmt.Errorf("redis store: %s: %w", op, err)
+}
+
+// errReply reports a script reply the store did not expect.
+var errReply = errors.New("unexpected script reply")
+
+// Load returns the live record under key, or store.ErrNotFound. It costs
+// one GET.
+func (s *Store) Load(ctx context.Context, key string) (*store.Record, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fail("load", err)
+	}
+	b, err := s.b.Get(ctx, s.recordKey(key))
+	if err != nil {
+		return nil, fail("load", err)
+	}
+	if b == nil {
+		return nil, store.ErrNotFound
+	}
+	rec, _, err := decodeValue(b)
+	if err != nil {
+		return nil, fail("load", err)
+	}
+	if !rec.Live(s.now()) {
+		return nil, store.ErrNotFound
+	}
+	return rec, nil
+}
+
+// Save writes rec under key if the live record's version is rec.Version
+// (0: no live record). A record with a user is first added to the user's
+// index, so the index always lists at least every live record; an update
+// that keeps the user and does not extend the deadline skips that and
+// costs one EVALSHA.
+func (s *Store) Save(ctx context.Context, key string, rec *store.Record) error {
+	if err := ctx.Err(); err != nil {
+		return fail("save", err)
+	}
+	rk := s.recordKey(key)
+	now := nanoBytes(s.now())
+	value := encodeValue(rec, rec.Version+1, 0)
+	expected, pxat := versionBytes(rec.Version), expireAt(rec)
+	var token uint64
+	switch {
+	case rec.UserID == "":
+	case rec.Version == 0:
+		token = 1
+	default:
+		reply, err := s.b.Eval(ctx, scriptSave, []string{rk}, []string{"f", expected, now, string(value), pxat})
+		switch {
+		case err != nil:
+			return fail("save", err)
+		case len(reply) == 0:
+			return fail("save", errReply)
+		case reply[0] == "ok":
+			return nil
+		case reply[0] == "conflict":
+			return store.ErrConflict
+		}
+		// The user or the deadline changed: re-index under a new token.
+		token = rec.Version + 1
+	}
+	if token != 0 {
+		setToken(value, token)
+		if err := s.addToIndex(ctx, rec.UserID, key, token, ceilMillis(rec.Deadline)); err != nil {
+			return fail("save: index", err)
+		}
+	}
+	reply, err := s.b.Eval(ctx, scriptSave, []string{rk}, []string{"c", expected, now, string(value), pxat})
+	switch {
+	case err != nil:
+		return fail("save", err)
+	case len(reply) == 1 && reply[0] == "conflict":
+		return store.ErrConflict
+	case len(reply) != 3 || reply[0] != "ok":
+		return fail("save", errReply)
+	}
+	if old, oldToken := reply[1], tokenOf(reply[2]); old != "" && (old != rec.UserID || oldToken != token) {
+		s.removeFromIndex(ctx, old, key, oldToken)
+	}
+	return nil
+}
+
+// Delete deletes the record under key, then its entry in its user's index.
+func (s *Store) Delete(ctx context.Context, key string) error {
+	if err := ctx.Err(); err != nil {
+		return fail("delete", err)
+	}
+	reply, err := s.b.Eval(ctx, scriptDelete, []string{s.recordKey(key)}, nil)
+	switch {
+	case err != nil:
+		return fail("delete", err)
+	case len(reply) != 2:
+		return fail("delete", errReply)
+	}
+	if reply[0] != "" {
+		s.removeFromIndex(ctx, reply[0], key, tokenOf(reply[1]))
+	}
+	return nil
+}
+
+// Touch sets LastSeen and Expires of the live record under key and moves
+// its Redis expiry to the earlier of expires and its deadline. It reports
+// store.ErrNotFound, creating nothing, when there is no live record.
+func (s *Store) Touch(ctx context.Context, key string, lastSeen, expires time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return fail("touch", err)
+	}
+	args := []string{nanoBytes(s.now()), nanoBytes(lastSeen), nanoBytes(expires), strconv.FormatInt(ceilMillis(expires), 10)}
+	reply, err := s.b.Eval(ctx, scriptTouch, []string{s.recordKey(key)}, args)
+	switch {
+	case err != nil:
+		return fail("touch", err)
+	case len(reply) != 1:
+		return fail("touch", errReply)
+	case reply[0] == "absent":
+		return store.ErrNotFound
+	}
+	return nil
+}
+
+// tokenOf decodes an 8-byte token from a script reply; "" is 0.
+func tokenOf(b string) uint64 {
+	if len(b) != 8 {
+		return 0
+	}
+	var t uint64
+	for i := 0; i < 8; i++ {
+		t = t<<8 | uint64(b[i])
+	}
+	return t
+}
