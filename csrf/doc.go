@@ -88,14 +88,9 @@
 // and the checks apply as usual.
 //
 // Sessions that travel in a request header rather than a cookie
-// (keycard.Config.Header) cannot be forged either, for the same reason.
-// Keycard does not yet tell companion packages which carrier brought a
-// request's session, so this package cannot exempt those requests by
-// itself: with the "Authorization" carrier, requests that send no cookies
-// pass as bearer requests; requests with a custom header carrier, or with
-// cookies besides their header, need a token or a bypass pattern. Do not
-// install this middleware on routes served only to non-browser clients
-// over a header carrier.
+// (keycard.Config.Header) cannot be forged either, for the same reason: a
+// Manager with a header carrier (keycard.Manager.Header is not "") ignores
+// cookies entirely, so every request through it passes both layers.
 //
 // AddInsecureBypassPattern exempts webhooks and other server-to-server
 // endpoints by pattern, origin check and token alike. As its name says, it
