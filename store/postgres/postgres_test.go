@@ -138,8 +138,11 @@ func newStore(tb testing.TB, pool *pgxpool.Pool, cfg postgres.Config) *postgres.
 	return s
 }
 
-// dropTable drops table through the shared pool.
+// dropTable drops table through the shared pool, if there is one.
 func dropTable(tb testing.TB, table string) {
+	if shared.pool == nil {
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if _, err := shared.pool.Exec(ctx, "DROP TABLE IF EXISTS "+table); err != nil {
