@@ -8,7 +8,9 @@ import (
 )
 
 // Renew gives the session a new ID and keeps its data, user, creation time
-// and absolute deadline (renewal never extends a session's life). The
+// and absolute deadline (renewal never extends a session's life). Its CSRF
+// secret (see package csrf) is dropped, so tokens issued before a
+// privilege change do not work after it. The
 // record under the old ID is deleted, so a captured old cookie stops
 // working at once. Call it whenever the session's privilege changes; Login
 // calls it for you.
@@ -42,7 +44,6 @@ func (m *Manager) Login(ctx context.Context, s *Session, userID string) error {
 	if s.rec.UserID != "" && s.rec.UserID != userID {
 		s.clear()
 	}
-	s.delete(CSRFKey) // a token issued before login must not work after it
 	s.rec.UserID = userID
 	s.rec.AuthTime = time.Now()
 	s.rec.IP = addrString(m.ClientIP(s.r))
@@ -65,6 +66,7 @@ func (s *Session) renew(ctx context.Context, reason string) error {
 	if s.byHash != "" {
 		return errors.New("keycard: a session opened by hash cannot be renewed")
 	}
+	s.delete(CSRFKey) // a CSRF token issued before a privilege change must not work after it
 	oldKey, oldID, oldVersion, wasNew := s.key, s.id, s.rec.Version, s.isNew
 	if s.m.rotateEvery > 0 {
 		if raw, err := s.m.codec.Marshal(time.Now().UnixNano()); err == nil {

@@ -5,6 +5,6 @@ package keycard
 const reservedPrefix = "keycard."
 
 // CSRFKey is the reserved session key under which package csrf keeps the
-// session's anti-forgery secret. Login deletes it, so a token issued before
-// login does not work after it.
+// session's anti-forgery secret. Login and Renew delete it, so a token
+// issued before a privilege change does not work after it.
 const CSRFKey = reservedPrefix + "csrf"

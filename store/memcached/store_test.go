@@ -6,9 +6,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"io"
 	"net"
+	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -296,4 +299,49 @@ func TestLogOutEverywhereIsUnsupported(t *testing.T) {
 func keyOf(name string) string {
 	sum := sha256.Sum256([]byte(name))
 	return hex.EncodeToString(sum[:])
+}
+
+// Config.RevokedBefore is the way to log a user out everywhere with this
+// store: the revocation time lives in the application's own durable
+// storage, and no memcached index is involved.
+func TestRevokedBeforeLogsOutEverywhere(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, memcached.Config{})
+	var revoked atomic.Int64 // Unix nanoseconds; 0 for none
+	m, err := keycard.New(keycard.Config{
+		Store: f.s, Keys: []keycard.Key{keycard.NewKey()}, OnEvent: func(keycard.Event) {},
+		RevokedBefore: func(ctx context.Context, userID string) (time.Time, error) {
+			if n := revoked.Load(); n != 0 && userID == "alice" {
+				return time.Unix(0, n), nil
+			}
+			return time.Time{}, nil
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/login", func(w http.ResponseWriter, r *http.Request) {
+		if err := m.Login(r.Context(), keycard.FromContext(r.Context()), "alice"); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+		}
+	})
+	mux.HandleFunc("/whoami", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, keycard.FromContext(r.Context()).UserID())
+	})
+	laptop, phone := &instance{h: m.Handler(mux)}, &instance{h: m.Handler(mux)}
+	laptop.do(t, "/login")
+	phone.do(t, "/login")
+	if n := len(f.items()); n != 2 {
+		t.Fatalf("after two logins: %d records, want 2", n)
+	}
+	revoked.Store(time.Now().Add(time.Second).UnixNano())
+	for name, device := range map[string]*instance{"laptop": laptop, "phone": phone} {
+		if got := device.do(t, "/whoami"); got != "" {
+			t.Errorf("%s after the revocation: user %q, want none", name, got)
+		}
+	}
+	if left := f.items(); len(left) != 0 {
+		t.Errorf("after the revocation: records %q left, want none", left)
+	}
 }

@@ -28,18 +28,17 @@ const defaultDSN = "root@tcp(127.0.0.1:3306)/test"
 // server describes the test server for storetest.Unavailable.
 const server = "MySQL or MariaDB at 127.0.0.1:3306 (or $KEYCARD_MYSQL_DSN)"
 
-// dsnConfig returns the parsed test DSN, a new copy on each call.
-func dsnConfig(tb testing.TB) *driver.Config {
-	tb.Helper()
+// parseDSN returns the parsed test DSN, a new copy on each call.
+func parseDSN() (*driver.Config, error) {
 	dsn := os.Getenv("KEYCARD_MYSQL_DSN")
 	if dsn == "" {
 		dsn = defaultDSN
 	}
 	cfg, err := driver.ParseDSN(dsn)
 	if err != nil {
-		tb.Fatalf("KEYCARD_MYSQL_DSN: %v", err)
+		return nil, fmt.Errorf("KEYCARD_MYSQL_DSN: %w", err)
 	}
-	return cfg
+	return cfg, nil
 }
 
 var (
@@ -51,7 +50,11 @@ var (
 // asks the server once per test binary.
 func available() error {
 	availableOnce.Do(func() {
-		cfg := dsnConfig(nil2tb{})
+		cfg, err := parseDSN()
+		if err != nil {
+			availableErr = err
+			return
+		}
 		cfg.Timeout = 3 * time.Second
 		c, err := driver.NewConnector(cfg)
 		if err != nil {
@@ -67,19 +70,13 @@ func available() error {
 	return availableErr
 }
 
-// nil2tb is a testing.TB for dsnConfig outside a test; it panics on Fatal.
-type nil2tb struct{ testing.TB }
-
-func (nil2tb) Helper()               {}
-func (nil2tb) Fatalf(f string, a ...any) { panic(fmt.Sprintf(f, a...)) }
-
-// TestMain skips the examples, which print what the server answered, when
-// the server is absent and CI is not set; the tests skip themselves.
+// TestMain skips Example, which prints what the server answered, when the
+// server is absent and CI is not set; the tests skip themselves.
 func TestMain(m *testing.M) {
 	flag.Parse()
 	if err := available(); err != nil && os.Getenv("CI") != "true" {
-		fmt.Fprintf(os.Stderr, "%s unavailable (%v): skipping the examples\n", server, err)
-		skip := "^Example"
+		fmt.Fprintf(os.Stderr, "%s unavailable (%v): skipping Example\n", server, err)
+		skip := "^Example$"
 		if s := flag.Lookup("test.skip").Value.String(); s != "" {
 			skip = s + "|" + skip
 		}
@@ -100,7 +97,10 @@ func openDB(tb testing.TB, edit func(*driver.Config)) *sql.DB {
 	if err := available(); err != nil {
 		storetest.Unavailable(tb, server, err)
 	}
-	cfg := dsnConfig(tb)
+	cfg, err := parseDSN()
+	if err != nil {
+		tb.Fatal(err)
+	}
 	if edit != nil {
 		edit(cfg)
 	}
@@ -126,7 +126,11 @@ func sharedDB(tb testing.TB) *sql.DB {
 		storetest.Unavailable(tb, server, err)
 	}
 	sharedOnce.Do(func() {
-		c, err := driver.NewConnector(dsnConfig(tb))
+		cfg, err := parseDSN()
+		if err != nil {
+			panic(err) // available checked it
+		}
+		c, err := driver.NewConnector(cfg)
 		if err != nil {
 			panic(err)
 		}

@@ -34,6 +34,7 @@ type Store struct {
 	// them from polling SQLite's lock through the busy handler, which is
 	// then left for writers of other handles and processes.
 	writing chan struct{}
+	doomed  doomedSaves
 }
 
 var (
@@ -181,10 +182,15 @@ func (s *Store) Save(ctx context.Context, key string, rec *store.Record) error {
 	if rec.Version > math.MaxInt64 {
 		return store.ErrConflict // no stored version is this high
 	}
+	mark := s.doomed.begin()
 	if err := s.beginWrite(ctx); err != nil {
 		return fmt.Errorf("sqlite store: save: %w", err)
 	}
 	defer s.endWrite()
+	seq := s.doomed.enter()
+	if s.doomed.doomed(mark, key, rec.Version) {
+		return store.ErrConflict
+	}
 	now := nanos(s.now())
 	data := rec.Data
 	if data == nil {
@@ -207,6 +213,7 @@ func (s *Store) Save(ctx context.Context, key string, rec *store.Record) error {
 	case n == 0:
 		return store.ErrConflict
 	}
+	s.doomed.saved(seq, key, rec.Version+1)
 	return nil
 }
 

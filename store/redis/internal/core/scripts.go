@@ -66,7 +66,7 @@ var Scripts = []*Script{scriptSave, scriptTouch, scriptDelete, scriptDeleteUser,
 //
 // Replies {'conflict'}; {'index'} when mode 'f' cannot keep the index
 // entry (nothing written); {'ok'} in mode 'f'; {'ok', user, token} in mode
-// 'c', naming the index entry of the value it replaced ('' when none).
+// 'c', naming the index entry of the value it replaced (empty when none).
 var scriptSave = newScript("save", `
 local h = redis.call('GETRANGE', KEYS[1], 0, 52)
 local mine = ours(h)
@@ -129,7 +129,7 @@ return {'ok'}
 //
 //	KEYS[1] the record key
 //
-// Replies {user, token}, both '' when the record had no user.
+// Replies {user, token}, both empty when the record had no user.
 var scriptDelete = newScript("delete", `
 local h = redis.call('GETRANGE', KEYS[1], 0, 52)
 local u, token = '', ''
