@@ -19,6 +19,7 @@
 //
 //   - [UserIndex]: list and delete one user's sessions ("log out everywhere").
 //   - [Sweeper]: delete expired records on demand.
+//   - [Scanner]: enumerate live records, for administration tools.
 //
 // Every store must pass the conformance suite in
 // [github.com/keycard-go/keycard/store/storetest].

@@ -64,6 +64,16 @@ type Sweeper interface {
 	Sweep(ctx context.Context) (int, error)
 }
 
+// Scanner is implemented by stores that can enumerate their live records,
+// for administration tools (listing sessions, counting them). Scan calls fn
+// for each live record, in no particular order, until fn returns an error,
+// which Scan then returns. It need not be a consistent snapshot: records
+// saved or deleted during a scan may or may not be seen. It is never on a
+// request path.
+type Scanner interface {
+	Scan(ctx context.Context, fn func(Entry) error) error
+}
+
 // Entry is a record together with the key it is stored under.
 type Entry struct {
 	Key    string

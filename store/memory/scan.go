@@ -1,0 +1,43 @@
+package memory
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/keycard-go/keycard/store"
+)
+
+var _ store.Scanner = (*Store)(nil)
+
+// Scan calls fn with a copy of every live record, one shard at a time. fn
+// runs without any lock held, so it may use the store.
+func (s *Store) Scan(ctx context.Context, fn func(store.Entry) error) error {
+	if err := s.enter(ctx); err != nil {
+		return fmt.Errorf("memory store: scan: %w", err)
+	}
+	for i := range s.shards {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("memory store: scan: %w", err)
+		}
+		for _, e := range s.liveEntries(&s.shards[i]) {
+			if err := fn(e); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// liveEntries copies the live records of sh.
+func (s *Store) liveEntries(sh *shard) []store.Entry {
+	now := s.now()
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	entries := make([]store.Entry, 0, len(sh.items))
+	for key, it := range sh.items {
+		if it.live(now) {
+			entries = append(entries, store.Entry{Key: key, Record: it.rec.Clone()})
+		}
+	}
+	return entries
+}
