@@ -1,0 +1,16 @@
+module github.com/keycard-go/keycard/cmd/keycard
+
+go 1.25
+
+require github.com/keycard-go/keycard v0.0.0-00010101000000-000000000000
+
+// Within this repository the command builds against the modules beside it;
+// a release tags them all, and users' builds ignore these lines.
+replace (
+	github.com/keycard-go/keycard => ../..
+	github.com/keycard-go/keycard/store/mysql => ../../store/mysql
+	github.com/keycard-go/keycard/store/postgres => ../../store/postgres
+	github.com/keycard-go/keycard/store/redis => ../../store/redis
+	github.com/keycard-go/keycard/store/sqlite => ../../store/sqlite
+	github.com/keycard-go/keycard/token => ../../token
+)
