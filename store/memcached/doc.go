@@ -23,7 +23,7 @@
 //     is evicted is logged out. Give the server enough memory (see the
 //     capacity note) and watch its evictions counter.
 //   - Nothing persists: a restart of the server, or of one server of a
-//     pool (whose keys move to the others), logs its users out.
+//     pool, logs out every user whose session it held.
 //   - The store has no per-user index: Manager.Sessions (device lists) and
 //     Manager.RevokeUser ("log out everywhere") report
 //     keycard.ErrUnsupported, and keycard.New refuses

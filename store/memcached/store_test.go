@@ -345,3 +345,18 @@ func TestRevokedBeforeLogsOutEverywhere(t *testing.T) {
 		t.Errorf("after the revocation: records %q left, want none", left)
 	}
 }
+
+func TestRecordSavedExpiredIsNotKept(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, memcached.Config{})
+	key := keyOf("dead on arrival")
+	rec := record([]byte("late"))
+	rec.Expires = time.Now().Add(-time.Second)
+	f.save(key, rec)
+	if _, err := f.c.Get(f.prefix + key); err != memcache.ErrCacheMiss {
+		t.Errorf("get of the item: got %v, want a cache miss", err)
+	}
+	if _, err := f.s.Load(f.ctx, key); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Load: got %v, want ErrNotFound", err)
+	}
+}
