@@ -1,0 +1,21 @@
+package token
+
+import "github.com/keycard-go/keycard"
+
+// EventRefreshReuse reports that a refresh token was presented again after
+// it had been rotated away (outside the grace window): one of two parties
+// holding it is not the legitimate client. The session, with every token
+// of it, has been destroyed. The event names the session by hash prefix,
+// its user, and the refresh family's ID in Err; it never carries token
+// material.
+const EventRefreshReuse keycard.EventKind = "refresh-reuse"
+
+// Event reasons used by this package, with keycard.EventRejected,
+// keycard.EventExpired and EventRefreshReuse. The event's Err says more,
+// without token material.
+const (
+	ReasonAccessToken  = "access-token"  // an access token was refused
+	ReasonRefreshToken = "refresh-token" // a refresh token was refused
+	ReasonAfterGrace   = "after-grace"   // the token rotated away last was presented after the grace window
+	ReasonStale        = "stale"         // a token rotated away earlier was presented
+)
