@@ -175,9 +175,11 @@ func statementSize(rec *store.Record, copies int) int {
 //   - an expired row replaced: 2 rows affected (touched flips, so the row
 //     changes even if the new record equals the expired one), insert ID 0;
 //   - a live row kept: 0 rows affected (1 with clientFoundRows=true), and
-//     the insert ID is its version, which LAST_INSERT_ID(version) reports
-//     through the OK packet, as it does for any statement that calls it
-//     with an argument. Versions start at 1, so the ID is never 0.
+//     the insert ID is its version: MySQL and MariaDB document that a
+//     statement that sets a column with LAST_INSERT_ID(expr) sends expr to
+//     the client as its insert ID (mysql_insert_id), and IF evaluates only
+//     the branch it takes. Versions start at 1, so the ID is not 0; the
+//     table has no AUTO_INCREMENT column, so in the other cases it is.
 //
 // The values appear twice, in VALUES and in the update clause, because the
 // VALUES(col) function is deprecated in MySQL 8.0.20 and its replacement,
