@@ -165,13 +165,16 @@ func (s *Store) Load(ctx context.Context, key string) (*store.Record, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite store: load: %w", err)
 	}
+	seq := s.doomed.tick()
 	rec, err := scanRecord(st.QueryRowContext(ctx, key, nanos(s.now())))
 	if errors.Is(err, sql.ErrNoRows) {
+		s.doomed.observe(seq, key, 0)
 		return nil, store.ErrNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("sqlite store: load: %w", err)
 	}
+	s.doomed.observe(seq, key, rec.Version)
 	return rec, nil
 }
 
@@ -182,12 +185,12 @@ func (s *Store) Save(ctx context.Context, key string, rec *store.Record) error {
 	if rec.Version > math.MaxInt64 {
 		return store.ErrConflict // no stored version is this high
 	}
-	mark := s.doomed.begin()
+	mark := s.doomed.now()
 	if err := s.beginWrite(ctx); err != nil {
 		return fmt.Errorf("sqlite store: save: %w", err)
 	}
 	defer s.endWrite()
-	seq := s.doomed.enter()
+	seq := s.doomed.tick()
 	if s.doomed.doomed(mark, key, rec.Version) {
 		return store.ErrConflict
 	}
@@ -213,7 +216,7 @@ func (s *Store) Save(ctx context.Context, key string, rec *store.Record) error {
 	case n == 0:
 		return store.ErrConflict
 	}
-	s.doomed.saved(seq, key, rec.Version+1)
+	s.doomed.observe(seq, key, rec.Version+1)
 	return nil
 }
 
@@ -223,9 +226,11 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 		return fmt.Errorf("sqlite store: delete: %w", err)
 	}
 	defer s.endWrite()
+	seq := s.doomed.tick()
 	if _, err := s.exec(ctx, s.sql.delete, key); err != nil {
 		return fmt.Errorf("sqlite store: delete: %w", err)
 	}
+	s.doomed.observe(seq, key, 0)
 	return nil
 }
 

@@ -1,0 +1,28 @@
+package sqlite_test
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/keycard-go/keycard/keycardtest"
+	"github.com/keycard-go/keycard/store"
+	"github.com/keycard-go/keycard/store/sqlite"
+)
+
+// Two stores opened on one file, each with its own pool of connections,
+// stand in for two processes sharing the database: SQLite's file locks
+// serialize their writes exactly as between processes.
+// TestTwoProcessesIncrementOneCounter checks the same with a real second
+// process.
+func TestTwoHandlesOnOneFileShareSessions(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "shared.db")
+	keycardtest.RunShared(t, func(tb testing.TB) store.Store {
+		s, err := sqlite.Open(path, sqlite.Config{})
+		if err != nil {
+			tb.Fatalf("Open: %v", err)
+		}
+		tb.Cleanup(func() { s.Close() })
+		return s
+	})
+}
