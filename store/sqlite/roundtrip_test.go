@@ -61,7 +61,7 @@ func TestManagerRequestsRunOneStatementPerStoreCall(t *testing.T) {
 	get("/put?v=dark") // creates the session
 	get("/get")        // warms every connection's prepared statements
 	for _, req := range []struct {
-		path                string
+		path                  string
 		wantReads, wantWrites int64
 	}{
 		{"/get", 1, 0},

@@ -2,8 +2,8 @@ package sqlite_test
 
 import (
 	"crypto/sha256"
-	"encoding/hex"
 	"database/sql"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
