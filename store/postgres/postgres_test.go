@@ -187,3 +187,44 @@ func TestTwoInstancesShareOneTable(t *testing.T) {
 func BenchmarkStore(b *testing.B) {
 	storetest.Bench(b, harness)
 }
+
+// BenchmarkStoreAsyncCommit is BenchmarkStore with synchronous_commit off
+// on the store's connections: writes no longer wait for the disk.
+func BenchmarkStoreAsyncCommit(b *testing.B) {
+	pool := newPool(b, func(c *pgxpool.Config) {
+		c.ConnConfig.RuntimeParams["synchronous_commit"] = "off"
+	})
+	storetest.Bench(b, storetest.Harness{
+		New: func(tb testing.TB, now func() time.Time) store.Store {
+			return newStore(tb, pool, postgres.Config{Now: now})
+		},
+	})
+}
+
+// BenchmarkParallelWrites touches records from 16 goroutines over 16
+// connections at once, to show how concurrent commits share the WAL
+// flushes that a single caller waits for one at a time.
+func BenchmarkParallelWrites(b *testing.B) {
+	pool := newPool(b, func(c *pgxpool.Config) { c.MaxConns = 16 })
+	s := newStore(b, pool, postgres.Config{})
+	now := time.Now()
+	const keys = 1024
+	for i := range keys {
+		rec := &store.Record{Expires: now.Add(time.Hour), Deadline: now.Add(time.Hour)}
+		if err := s.Save(b.Context(), fmt.Sprintf("%064x", i), rec); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var next atomic.Int64
+	b.SetParallelism(8) // 16 goroutines on 2 CPUs
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			key := fmt.Sprintf("%064x", next.Add(1)%keys)
+			if err := s.Touch(b.Context(), key, now, now.Add(time.Hour)); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}

@@ -62,9 +62,9 @@ WHERE key = $1 AND version = $2 AND ` + live("$13")),
 		deleteUser: r.Replace(`WITH gone AS (DELETE FROM {t} WHERE user_id = $1 AND user_id <> '' RETURNING expires, deadline)
 SELECT count(*) FROM gone WHERE ` + live("$2")),
 
-		// The keys are chosen once (ARRAY(...) is an init plan), locked
-		// so concurrent sweepers and saves skip each other rather than
-		// wait, and found through the expiry index.
+		// The keys are found through the expiry index and chosen once
+		// (ARRAY(...) is an init plan); rows that another sweep or a
+		// save has locked are skipped, so a sweep never waits.
 		sweep: r.Replace(`DELETE FROM {t} WHERE key = ANY (ARRAY(
 	SELECT key FROM {t} WHERE least(expires, deadline) <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED))`),
 

@@ -74,8 +74,9 @@ func (s *Store) Load(ctx context.Context, key string) (*store.Record, error) {
 // Under REPEATABLE READ or SERIALIZABLE as the connection's default
 // isolation, PostgreSQL aborts a statement whose row a concurrent
 // transaction changed; Save (like every write of the store) then runs it
-// again after a short random pause, up to 8 more times, and reports ErrConflict if it still cannot.
-// Under READ COMMITTED, the default, this never happens.
+// again after a short random pause, up to 8 more times, and reports
+// ErrConflict if it still cannot. Under READ COMMITTED, the default, this
+// never happens.
 func (s *Store) Save(ctx context.Context, key string, rec *store.Record) error {
 	now := nanos(s.now())
 	data := rec.Data
