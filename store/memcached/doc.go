@@ -117,11 +117,17 @@
 // takes a whole 600-byte chunk of its slab class). A million such sessions
 // need about 600 MB of memcached memory (-m 600 or more).
 //
-// Measured by BenchmarkStore (storetest.Bench) on this project's 2-core
-// machine against memcached on loopback, one goroutine, medians of five
-// runs, while other builds shared the machine: Load 34 µs (about 29,000
-// ops/s), Save (an update) 56 µs (18,000 ops/s), Create 29 µs (35,000
-// ops/s), Touch 32 µs (31,000 ops/s), Delete 28 µs (36,000 ops/s).
+// Measured by BenchmarkStore (storetest.Bench: one goroutine, 200-byte
+// records) on this project's 2-core machine against memcached on
+// loopback, as the median of ten runs (go test -run '^$' -bench .
+// -benchmem -count=5, twice) with the best run in brackets. Other builds
+// loaded the machine (load average 6 to 10), so the numbers are noisy
+// and the best runs are closer to an idle machine: Load 33 µs (14 µs),
+// about 30,000 ops/s; Save, an update of two round trips, 57 µs (36 µs),
+// 17,500 ops/s; Create 32 µs (23 µs), 31,000 ops/s; Touch, two round
+// trips, 62 µs (28 µs), 16,000 ops/s; Delete, two round trips, 36 µs
+// (23 µs), 28,000 ops/s. These are one client's sequential round trips;
+// memcached serves many clients at once.
 //
 // # Testing
 //

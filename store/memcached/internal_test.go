@@ -175,3 +175,22 @@ func TestNewPanicsOnInvalidConfig(t *testing.T) {
 		t.Errorf("zero Config: got %+v, want the defaults", got)
 	}
 }
+
+func FuzzDecodeEntry(f *testing.F) {
+	f.Add((&entry{version: 1, rec: sampleRecord()}).encode())
+	f.Add((&entry{version: 9, rec: sampleRecord(), chunks: chunkRef{nonce: 1, count: 2, size: 3000}}).encode())
+	f.Add((&entry{version: 1, rec: &store.Record{}}).encode())
+	f.Fuzz(func(t *testing.T, b []byte) {
+		e, err := decodeEntry(b)
+		if err != nil {
+			if !errors.Is(err, store.ErrCorrupt) {
+				t.Fatalf("error %v does not wrap ErrCorrupt", err)
+			}
+			return
+		}
+		again, err := decodeEntry(e.encode())
+		if err != nil || again.version != e.version || again.chunks != e.chunks || !reflect.DeepEqual(again.rec, e.rec) {
+			t.Fatalf("accepted entry does not round-trip: %v", err)
+		}
+	})
+}
