@@ -157,9 +157,10 @@ func liveUntil(rec *store.Record) int64 {
 }
 
 // statementSize estimates the length of a statement that carries rec's
-// variable fields copies times, as hexadecimal literals.
+// values copies times, its variable fields as hexadecimal literals, so
+// that it is built without growing its buffer.
 func statementSize(rec *store.Record, copies int) int {
-	return 768 + copies*2*(len(rec.UserID)+len(rec.IP)+len(rec.UserAgent)+len(rec.Data))
+	return copies * (1024 + 2*(len(rec.UserID)+len(rec.IP)+len(rec.UserAgent)+len(rec.Data)))
 }
 
 // create saves rec as a new record under key: an INSERT that succeeds when
