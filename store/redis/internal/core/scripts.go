@@ -114,8 +114,8 @@ local h = redis.call('GETRANGE', KEYS[1], 0, 52)
 if not ours(h) or not live(h, ARGV[1]) then
   return {'absent'}
 end
-redis.call('SETRANGE', KEYS[1], 9, ARGV[3])
-redis.call('SETRANGE', KEYS[1], 25, ARGV[2])
+-- expires, the deadline as it is, and last seen are adjacent
+redis.call('SETRANGE', KEYS[1], 9, ARGV[3] .. string.sub(h, 18, 25) .. ARGV[2])
 local at = tonumber(ARGV[4])
 local d = struct.unpack('>i8', h, 34)
 if d < at then
