@@ -61,6 +61,7 @@ type sidClaim struct {
 // after AccessTTL but never after deadline. It returns the token and its
 // lifetime.
 func (iss *Issuer) issueAccess(userID, sid string, deadline, now time.Time) (string, time.Duration, error) {
+	now = now.Truncate(time.Second) // NumericDate has whole seconds
 	exp := now.Add(iss.accessTTL)
 	if !deadline.IsZero() && deadline.Before(exp) {
 		exp = deadline

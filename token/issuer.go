@@ -138,9 +138,7 @@ func New(m *keycard.Manager, cfg Config) (*Issuer, error) {
 		refreshIdle: cfg.RefreshIdle, refreshMax: cfg.RefreshLifetime, grace: cfg.Grace,
 		keys: cfg.Keys, maxSize: cfg.MaxTokenSize,
 	}
-	if err := iss.setDefaults(cfg); err != nil {
-		return nil, fmt.Errorf("token: config: %w", err)
-	}
+	iss.setDefaults()
 	if err := iss.validate(cfg); err != nil {
 		return nil, fmt.Errorf("token: config: %w", err)
 	}
@@ -183,7 +181,7 @@ func New(m *keycard.Manager, cfg Config) (*Issuer, error) {
 	return iss, nil
 }
 
-func (iss *Issuer) setDefaults(cfg Config) error {
+func (iss *Issuer) setDefaults() {
 	if iss.accessTTL == 0 {
 		iss.accessTTL = DefaultAccessTTL
 	}
@@ -208,7 +206,6 @@ func (iss *Issuer) setDefaults(cfg Config) error {
 	if iss.maxSize == 0 {
 		iss.maxSize = DefaultMaxTokenSize
 	}
-	return nil
 }
 
 func (iss *Issuer) validate(cfg Config) error {

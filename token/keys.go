@@ -210,16 +210,16 @@ func (k *PrivateKey) Public() crypto.PublicKey { return k.e.public }
 func (k *PrivateKey) entry() *keyEntry { return &k.e }
 
 // String returns the key's ID and algorithm, never its material.
-func (k *PrivateKey) String() string { return redacted("PrivateKey", &k.e) }
+func (k PrivateKey) String() string { return redacted("PrivateKey", &k.e) }
 
 // GoString is String, so %#v does not print key material either.
-func (k *PrivateKey) GoString() string { return k.String() }
+func (k PrivateKey) GoString() string { return k.String() }
 
 // LogValue logs the key's ID and algorithm only.
-func (k *PrivateKey) LogValue() slog.Value { return logValue(&k.e) }
+func (k PrivateKey) LogValue() slog.Value { return logValue(&k.e) }
 
 // Format prints the key as String does, whatever the verb.
-func (k *PrivateKey) Format(f fmt.State, verb rune) { fmt.Fprint(f, k.String()) }
+func (k PrivateKey) Format(f fmt.State, verb rune) { fmt.Fprint(f, k.String()) }
 
 // ID returns the key ID.
 func (k *SecretKey) ID() string { return k.e.kid }
@@ -230,16 +230,16 @@ func (k *SecretKey) Algorithm() string { return string(k.e.alg) }
 func (k *SecretKey) entry() *keyEntry { return &k.e }
 
 // String returns the key's ID and algorithm, never its material.
-func (k *SecretKey) String() string { return redacted("SecretKey", &k.e) }
+func (k SecretKey) String() string { return redacted("SecretKey", &k.e) }
 
 // GoString is String, so %#v does not print key material either.
-func (k *SecretKey) GoString() string { return k.String() }
+func (k SecretKey) GoString() string { return k.String() }
 
 // LogValue logs the key's ID and algorithm only.
-func (k *SecretKey) LogValue() slog.Value { return logValue(&k.e) }
+func (k SecretKey) LogValue() slog.Value { return logValue(&k.e) }
 
 // Format prints the key as String does, whatever the verb.
-func (k *SecretKey) Format(f fmt.State, verb rune) { fmt.Fprint(f, k.String()) }
+func (k SecretKey) Format(f fmt.State, verb rune) { fmt.Fprint(f, k.String()) }
 
 func redacted(kind string, e *keyEntry) string {
 	return "token." + kind + "{kid: " + e.kid + ", alg: " + string(e.alg) + ", [REDACTED]}"

@@ -197,6 +197,9 @@ func (iss *Issuer) refresh(ctx context.Context, tok string, r *http.Request) (Pa
 	}
 	userID := s.UserID()
 	st, _ := keycard.Get[refreshState](s, sessionKey)
+	if userID == "" {
+		st = refreshState{} // not logged in: no family counts
+	}
 	now := time.Now()
 	presented := sha256.Sum256(rt.secret[:])
 	out := iss.decide(&st, &rt, presented[:], now)

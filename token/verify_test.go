@@ -489,3 +489,20 @@ func TestMiddlewareStrictStoreDown(t *testing.T) {
 		t.Errorf("status %d, want 503", rec.Code)
 	}
 }
+
+// An AccessTTL that is not whole seconds still yields tokens that pass
+// the lifetime check.
+func TestFractionalAccessTTL(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, withIssuer(func(c *Config) { c.AccessTTL = 90*time.Second + 500*time.Millisecond }))
+	for range 5 {
+		p, _ := e.login(t, "alice")
+		if _, err := e.iss.Verify(context.Background(), p.AccessToken); err != nil {
+			t.Fatal(err)
+		}
+		if p.ExpiresIn > 90*time.Second {
+			t.Fatalf("ExpiresIn %v", p.ExpiresIn)
+		}
+		time.Sleep(130 * time.Millisecond)
+	}
+}
