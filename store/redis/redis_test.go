@@ -1,6 +1,7 @@
 package redis_test
 
 import (
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -39,4 +40,32 @@ func TestTwoInstancesWithTheirOwnClientsShareSessions(t *testing.T) {
 func BenchmarkStore(b *testing.B) {
 	target := redistest.Shared(b)
 	storetest.Bench(b, harness(target, redistest.Client(b, target.Addrs)))
+}
+
+// BenchmarkParallelLoad loads sessions from many goroutines at once, as a
+// busy server does; rueidis pipelines their GETs on shared connections.
+func BenchmarkParallelLoad(b *testing.B) {
+	target := redistest.Shared(b)
+	s := redis.New(redistest.Client(b, target.Addrs), redis.Config{Prefix: target.Prefix(b)})
+	now := time.Now()
+	keys := make([]string, 1024)
+	for i := range keys {
+		keys[i] = newKey()
+		rec := &store.Record{UserID: "user-42", Expires: now.Add(time.Hour), Deadline: now.Add(time.Hour), Data: make([]byte, 200)}
+		if err := s.Save(b.Context(), keys[i], rec); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	b.SetParallelism(8)
+	b.ResetTimer()
+	var next atomic.Uint64
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := s.Load(b.Context(), keys[next.Add(1)%uint64(len(keys))]); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
 }

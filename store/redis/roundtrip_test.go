@@ -146,7 +146,12 @@ func TestManagerRequestsCostFewCommands(t *testing.T) {
 		}, "evalsha×1", true},
 		{"a device list with one session", func() { b.get(t, h, "/devices") }, "get×1 zrange×1", false},
 		{"a logout", func() { b.get(t, h, "/logout") }, "evalsha×1 get×1 zrem×1", true},
-		{"a second device logs in", func() { other.get(t, h, "/put?v=4"); b.get(t, h, "/put?v=5"); other.get(t, h, "/login"); b.get(t, h, "/login") }, "", true},
+		{"a second device logs in", func() {
+			other.get(t, h, "/put?v=4")
+			b.get(t, h, "/put?v=5")
+			other.get(t, h, "/login")
+			b.get(t, h, "/login")
+		}, "", true},
 		{"log out everywhere with two sessions (RevokeUser)", func() {
 			if n, err := m.RevokeUser(t.Context(), "alice"); n != 2 || err != nil {
 				t.Errorf("RevokeUser: got %d, %v, want 2, nil", n, err)
