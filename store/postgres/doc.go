@@ -83,9 +83,10 @@
 // row changed by a concurrent one re-checks its WHERE clause on the new
 // row, so compare-and-set needs no explicit transaction. Under REPEATABLE
 // READ or SERIALIZABLE as the connection's default isolation, PostgreSQL
-// aborts such a statement with a serialization failure instead; the store
-// then runs it again, after a short random pause, up to 8 more times (the
-// conformance suite passes under both).
+// aborts such a statement with a serialization failure instead, having
+// changed nothing; the store then runs it once more in an explicit READ
+// COMMITTED transaction, three round trips, which re-checks as the default
+// does (the conformance suite passes under both).
 //
 // Measured with pgx's tracer and by counting the connection's writes
 // (TestRequestsCostOneRoundTripPerStoreCall): a Manager request that reads

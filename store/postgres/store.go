@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"math"
-	"math/rand/v2"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -73,10 +72,9 @@ func (s *Store) Load(ctx context.Context, key string) (*store.Record, error) {
 //
 // Under REPEATABLE READ or SERIALIZABLE as the connection's default
 // isolation, PostgreSQL aborts a statement whose row a concurrent
-// transaction changed; Save (like every write of the store) then runs it
-// again after a short random pause, up to 8 more times, and reports
-// ErrConflict if it still cannot. Under READ COMMITTED, the default, this
-// never happens.
+// transaction changed; Save, like every write of the store, then runs it
+// once more in an explicit READ COMMITTED transaction (three round trips).
+// Under READ COMMITTED, the default, this never happens.
 func (s *Store) Save(ctx context.Context, key string, rec *store.Record) error {
 	now := nanos(s.now())
 	data := rec.Data
@@ -95,10 +93,6 @@ func (s *Store) Save(ctx context.Context, key string, rec *store.Record) error {
 			rec.Persistent, rec.IP, rec.UserAgent, data, now)
 	}
 	switch {
-	case isSerializationFailure(err):
-		// exec retried and PostgreSQL kept aborting: other writers keep
-		// winning, and the statement changed nothing.
-		return store.ErrConflict
 	case err != nil:
 		return wrap(ctx, "save", err)
 	case tag.RowsAffected() == 0:
@@ -129,41 +123,37 @@ func (s *Store) Touch(ctx context.Context, key string, lastSeen, expires time.Ti
 	return nil
 }
 
-// serializationRetries is how many times a write repeats a statement that
-// PostgreSQL aborted with a serialization failure.
-const serializationRetries = 8
-
-// exec runs one write statement. Under READ COMMITTED, PostgreSQL's default,
-// a statement that finds its row changed by a concurrent transaction
-// re-checks its WHERE clause on the new row, so exec runs it once. Under
-// REPEATABLE READ or SERIALIZABLE as the connection's default isolation,
-// PostgreSQL aborts it with a serialization failure instead; each
-// statement is a transaction of its own that changed nothing, so exec
-// runs it again on a newer snapshot, after a short random pause that
-// doubles each time (at most about a quarter second in all).
-func (s *Store) exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
-	for attempt := 0; ; attempt++ {
-		tag, err := s.pool.Exec(ctx, sql, args...)
-		if attempt == serializationRetries || !isSerializationFailure(err) {
-			return tag, err
-		}
-		if err := pause(ctx, attempt); err != nil {
-			return tag, err
-		}
-	}
+// querier runs statements: the pool, or a transaction.
+type querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
-// pause waits a random time below 2^attempt milliseconds, or until ctx is
-// done.
-func pause(ctx context.Context, attempt int) error {
-	t := time.NewTimer(rand.N(time.Millisecond << attempt))
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
+// write runs f, which makes one write statement, on the pool. Under READ
+// COMMITTED, PostgreSQL's default, a statement that finds its row changed
+// by a concurrent transaction re-checks its WHERE clause on the new row.
+// Under REPEATABLE READ or SERIALIZABLE as the connection's default
+// isolation, PostgreSQL aborts it with a serialization failure instead,
+// having changed nothing; write then runs f once more in an explicit READ
+// COMMITTED transaction, which re-checks rather than aborts.
+func (s *Store) write(ctx context.Context, f func(q querier) error) error {
+	err := f(s.pool)
+	if !isSerializationFailure(err) {
+		return err
 	}
+	return pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(tx pgx.Tx) error {
+		return f(tx)
+	})
+}
+
+// exec runs one write statement through write.
+func (s *Store) exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	var tag pgconn.CommandTag
+	err := s.write(ctx, func(q querier) (err error) {
+		tag, err = q.Exec(ctx, sql, args...)
+		return err
+	})
+	return tag, err
 }
 
 // scanRecord reads the columns of a record, in the order of columns.

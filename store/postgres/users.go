@@ -32,21 +32,15 @@ func (s *Store) ListUser(ctx context.Context, userID string) ([]store.Entry, err
 
 // DeleteUser deletes every record of userID, expired or not, in one
 // statement, and reports how many live ones it deleted. The anonymous user
-// "" has no sessions to delete. Like the other writes, it is repeated
-// after a serialization failure (see [Store.Save]).
+// "" has no sessions to delete. Like the other writes, it is run once
+// more after a serialization failure (see [Store.Save]).
 func (s *Store) DeleteUser(ctx context.Context, userID string) (int, error) {
-	now := nanos(s.now())
-	for attempt := 0; ; attempt++ {
-		var n int
-		err := s.pool.QueryRow(ctx, s.sql.deleteUser, userID, now).Scan(&n)
-		switch {
-		case err == nil:
-			return n, nil
-		case attempt == serializationRetries || !isSerializationFailure(err):
-			return 0, wrap(ctx, "delete user", err)
-		}
-		if err := pause(ctx, attempt); err != nil {
-			return 0, wrap(ctx, "delete user", err)
-		}
+	var n int
+	err := s.write(ctx, func(q querier) error {
+		return q.QueryRow(ctx, s.sql.deleteUser, userID, nanos(s.now())).Scan(&n)
+	})
+	if err != nil {
+		return 0, wrap(ctx, "delete user", err)
 	}
+	return n, nil
 }
