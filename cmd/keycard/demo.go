@@ -1,0 +1,194 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/keycard-go/keycard/cmd/keycard/internal/demo"
+	"github.com/keycard-go/keycard/cmd/keycard/internal/devcert"
+	"github.com/keycard-go/keycard/cmd/keycard/internal/keyfile"
+	"github.com/keycard-go/keycard/cmd/keycard/internal/storeurl"
+)
+
+// Files the demo keeps in its data directory.
+const (
+	demoDatabase = "keycard-demo.db"
+	demoCertFile = "keycard-demo-tls.pem"
+)
+
+func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("demo")
+	addr := fs.String("addr", envOr("KEYCARD_ADDR", "127.0.0.1:8080"), "")
+	st := storeFlag(fs)
+	data := fs.String("data", envOr("KEYCARD_DATA", "."), "")
+	keysPath := fs.String("keys", "", "")
+	useTLS := fs.Bool("tls", false, "")
+	verbose := fs.Bool("v", false, "")
+	operands, err := parse(fs, "demo", usageDemo, args, stdout)
+	if err != nil {
+		return err
+	}
+	if len(operands) > 0 {
+		return usageError("demo", fmt.Sprintf("unexpected argument %q", operands[0]))
+	}
+	host, _, err := net.SplitHostPort(*addr)
+	if err != nil {
+		return usageError("demo", fmt.Sprintf("--addr %q: want HOST:PORT, as in 127.0.0.1:8080", *addr))
+	}
+	if err := os.MkdirAll(*data, 0o700); err != nil {
+		return failure(fmt.Sprintf("data directory: %v", err))
+	}
+
+	rawStore := *st
+	if rawStore == "" {
+		rawStore = envOr("KEYCARD_STORE", "sqlite:"+filepath.Join(*data, demoDatabase))
+	}
+	u, err := parseStore(rawStore)
+	if err != nil {
+		return err
+	}
+	h, err := storeurl.Open(ctx, u, storeurl.Options{Migrate: true})
+	if err != nil {
+		return storeError(err)
+	}
+	defer h.Close()
+
+	kp := *keysPath
+	if kp == "" {
+		kp = envOr("KEYCARD_KEYS_FILE", filepath.Join(*data, defaultKeysFile))
+	}
+	keys, keysNew, err := loadOrCreateKeys(kp)
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return failure(err.Error(), "is another server using that port? Choose another with --addr, as in --addr 127.0.0.1:8081")
+	}
+	defer ln.Close()
+	scheme, certNote := "http", ""
+	if *useTLS {
+		certPath := filepath.Join(*data, demoCertFile)
+		cert, created, err := devcert.LoadOrCreate(certPath, host, time.Now())
+		if err != nil {
+			return failure(fmt.Sprintf("TLS certificate: %v", err))
+		}
+		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+		scheme, certNote = "https", certPath+" (self-signed; the browser warns about it)"
+		if created {
+			certNote = certPath + " (new, self-signed; the browser warns about it)"
+		}
+	}
+	origin := scheme + "://" + displayAddr(ln.Addr())
+
+	level := slog.LevelInfo
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	app, err := demo.New(demo.Config{
+		Store: h.Store, Keys: keys, Origin: origin, TLS: *useTLS,
+		StoreName: storeName(h.URL), Logger: logger,
+	})
+	if err != nil {
+		return failure(err.Error())
+	}
+	srv := &http.Server{
+		Handler:           app,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+
+	keysNote := kp
+	if keysNew {
+		keysNote += " (new; keep it secret)"
+	}
+	fmt.Fprintf(stdout, "Keycard demo: %s\n", origin)
+	fmt.Fprintf(stdout, "  store  %s\n", h.URL)
+	fmt.Fprintf(stdout, "  keys   %s\n", keysNote)
+	if certNote != "" {
+		fmt.Fprintf(stdout, "  tls    %s\n", certNote)
+	}
+	fmt.Fprintln(stdout, "Sign in as alice or bob; the passwords are on the sign-in page. Stop with Ctrl-C.")
+	if ip := net.ParseIP(host); !*useTLS && host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		fmt.Fprintln(stderr, "keycard: hint: over plain HTTP, browsers keep the demo's Secure cookies only for localhost and 127.0.0.1; add --tls to use it from other machines")
+	}
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return failure(err.Error())
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	srv.Shutdown(sctx)
+	fmt.Fprintln(stderr, "keycard: demo stopped")
+	return nil
+}
+
+// loadOrCreateKeys reads the key file at path, or creates it.
+func loadOrCreateKeys(path string) (keys *keyfile.Keys, created bool, err error) {
+	keys, err = keyfile.Load(path)
+	switch {
+	case err == nil:
+		return keys, false, nil
+	case errors.Is(err, keyfile.ErrInsecure):
+		return nil, false, failure(err.Error(), fmt.Sprintf("make it private with: chmod 600 %s", path))
+	case !errors.Is(err, fs.ErrNotExist):
+		return nil, false, failure(fmt.Sprintf("key file %v", err), `"keycard keys new --out FILE --force" writes a new one (signing everyone out)`)
+	}
+	now := time.Now()
+	keys = keyfile.Generate(now)
+	if err := writeKeys(path, keys.Marshal(now), false); err != nil {
+		return nil, false, err
+	}
+	return keys, true, nil
+}
+
+// displayAddr returns the host:port to show for a listening address:
+// 127.0.0.1 when listening on every address.
+func displayAddr(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok {
+		return a.String()
+	}
+	if tcp.IP.IsUnspecified() {
+		return net.JoinHostPort("127.0.0.1", fmt.Sprint(tcp.Port))
+	}
+	return tcp.String()
+}
+
+// storeName describes a store for the demo's pages, without secrets or
+// host names.
+func storeName(u *storeurl.URL) string {
+	switch u.Kind {
+	case storeurl.Memory:
+		return "memory (lost when the demo stops)"
+	case storeurl.SQLite:
+		return "SQLite (" + filepath.Base(u.Path) + ")"
+	case storeurl.Redis:
+		return "Redis"
+	case storeurl.Postgres:
+		return "PostgreSQL"
+	case storeurl.MySQL:
+		return "MySQL"
+	}
+	return u.Kind
+}

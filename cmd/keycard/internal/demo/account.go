@@ -1,0 +1,278 @@
+package demo
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"math"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/keycard-go/keycard"
+)
+
+type loginData struct {
+	Users    []*user
+	Next     string
+	Username string
+	Remember bool
+}
+
+func (a *App) loginData(next string) loginData {
+	d := loginData{Next: localPath(next)}
+	for _, u := range Users {
+		d.Users = append(d.Users, a.users[u.ID])
+	}
+	return d
+}
+
+func (a *App) loginPage(w http.ResponseWriter, r *http.Request) {
+	s := keycard.FromContext(r.Context())
+	v := a.newView(r, s, "Sign in", "login")
+	v.Data = a.loginData(r.URL.Query().Get("next"))
+	a.render(w, r, http.StatusOK, "login", v)
+}
+
+// guardKeys are the failure counters a sign-in attempt is checked against:
+// one per account, one per client address.
+func (a *App) guardKeys(name string, r *http.Request) (account, addr string) {
+	return "user:" + strings.ToLower(strings.TrimSpace(name)), "ip:" + a.m.ClientIP(r).String()
+}
+
+// lockedOut reports how long a sign-in attempt for name from r must wait.
+// A failing limiter store counts as locked (fail closed).
+func (a *App) lockedOut(ctx context.Context, name string, r *http.Request) (time.Duration, error) {
+	account, addr := a.guardKeys(name, r)
+	w1, err := a.byUser.Check(ctx, account)
+	if err != nil {
+		return 0, err
+	}
+	w2, err := a.byAddr.Check(ctx, addr)
+	return max(w1, w2), err
+}
+
+// failed records a failed sign-in and reports how long the next attempt
+// must wait.
+func (a *App) failed(ctx context.Context, name string, r *http.Request) (time.Duration, error) {
+	account, addr := a.guardKeys(name, r)
+	w1, err := a.byUser.Fail(ctx, account, r)
+	if err != nil {
+		return 0, err
+	}
+	w2, err := a.byAddr.Fail(ctx, addr, r)
+	return max(w1, w2), err
+}
+
+// signIn checks a name and password against the demo accounts and the
+// failure limits. It returns the user, or the status and message of a
+// refusal.
+func (a *App) signIn(r *http.Request, name, password string) (*user, time.Duration, error) {
+	ctx := r.Context()
+	if wait, err := a.lockedOut(ctx, name, r); err != nil || wait > 0 {
+		return nil, wait, err
+	}
+	u := a.authenticate(name, password)
+	if u == nil {
+		wait, err := a.failed(ctx, name, r)
+		return nil, wait, err
+	}
+	account, _ := a.guardKeys(name, r)
+	a.byUser.Reset(ctx, account)
+	return u, 0, nil
+}
+
+func retryAfter(wait time.Duration) string {
+	return strconv.Itoa(int(math.Ceil(wait.Seconds())))
+}
+
+func (a *App) login(w http.ResponseWriter, r *http.Request) {
+	s := keycard.FromContext(r.Context())
+	name, password := r.PostFormValue("username"), r.PostFormValue("password")
+	remember := r.PostFormValue("remember") != ""
+	u, wait, err := a.signIn(r, name, password)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	if u == nil {
+		v := a.newView(r, s, "Sign in", "login")
+		d := a.loginData(r.PostFormValue("next"))
+		d.Username, d.Remember = name, remember
+		v.Data = d
+		code := http.StatusUnauthorized
+		v.Error = "Wrong user name or password."
+		if wait > 0 {
+			code = http.StatusTooManyRequests
+			w.Header().Set("Retry-After", retryAfter(wait))
+			v.Error = fmt.Sprintf("Too many failed sign-ins. Try again in %s.", human(wait.Round(time.Second)))
+		}
+		a.render(w, r, code, "login", v)
+		return
+	}
+
+	before := s.Hash()
+	_, items, _ := cartOf(s)
+	// RememberMe before Login, so that the one write of Login stores both.
+	if err := a.m.RememberMe(s, remember); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	if err := a.m.Login(r.Context(), s, u.ID); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	from := "a new session"
+	if before != "" {
+		from = "session " + short(before) + "…"
+	}
+	msg := fmt.Sprintf("Welcome, %s. Signing in moved you from %s to session %s…: a new ID, so a planted or stolen one is useless now.", u.Name, from, short(s.Hash()))
+	switch items {
+	case 0:
+	case 1:
+		msg += " Your cart kept its 1 item."
+	default:
+		msg += fmt.Sprintf(" Your cart kept its %d items.", items)
+	}
+	if remember {
+		msg += " This browser will remember you for up to 30 days."
+	}
+	s.Flash(msg)
+	redirect(w, r, localPath(r.PostFormValue("next")))
+}
+
+func (a *App) logout(w http.ResponseWriter, r *http.Request) {
+	s := keycard.FromContext(r.Context())
+	if err := a.m.Logout(r.Context(), s); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	s.Flash("Signed out. The session is deleted on the server, not just forgotten by the browser.")
+	redirect(w, r, "/")
+}
+
+// requireUser returns the signed-in user, or sends the visitor to the
+// sign-in page and returns nil.
+func (a *App) requireUser(w http.ResponseWriter, r *http.Request, s *keycard.Session) *user {
+	if err := s.Err(); err != nil {
+		return nil // the Manager answers with its error handler
+	}
+	if u := a.userOf(s.UserID()); u != nil {
+		return u
+	}
+	s.Flash("Sign in to see that page.")
+	redirect(w, r, "/login?next="+r.URL.Path)
+	return nil
+}
+
+type profileData struct {
+	Created, LastSeen, IdleDeadline, Deadline, AuthTime time.Time
+	Remembered                                          bool
+	Hash                                                string
+	RotateEvery                                         time.Duration
+	CookieName                                          string
+}
+
+func (a *App) profile(w http.ResponseWriter, r *http.Request) {
+	s := keycard.FromContext(r.Context())
+	if a.requireUser(w, r, s) == nil {
+		return
+	}
+	v := a.newView(r, s, "Profile", "profile")
+	v.Data = profileData{
+		Created: s.Created(), LastSeen: s.LastSeen(), IdleDeadline: s.IdleDeadline(),
+		Deadline: s.Deadline(), AuthTime: s.AuthTime(), Remembered: s.Remembered(),
+		Hash: s.Hash(), RotateEvery: rotateEvery, CookieName: CookieName,
+	}
+	a.render(w, r, http.StatusOK, "profile", v)
+}
+
+func (a *App) renew(w http.ResponseWriter, r *http.Request) {
+	s := keycard.FromContext(r.Context())
+	if a.requireUser(w, r, s) == nil {
+		return
+	}
+	before := s.Hash()
+	if err := a.m.Renew(r.Context(), s); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	s.Flash(fmt.Sprintf("New session ID: %s… → %s…. Data, sign-in and deadlines are unchanged.", short(before), short(s.Hash())))
+	redirect(w, r, "/profile")
+}
+
+type devicesData struct {
+	Sessions []keycard.SessionInfo
+	Current  string
+	Max      int
+}
+
+func (a *App) devices(w http.ResponseWriter, r *http.Request) {
+	s := keycard.FromContext(r.Context())
+	u := a.requireUser(w, r, s)
+	if u == nil {
+		return
+	}
+	infos, err := a.m.Sessions(r.Context(), u.ID)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	slices.SortFunc(infos, func(x, y keycard.SessionInfo) int { return cmp.Or(y.LastSeen.Compare(x.LastSeen), strings.Compare(x.Hash, y.Hash)) })
+	v := a.newView(r, s, "Devices", "devices")
+	v.Data = devicesData{Sessions: infos, Current: s.Hash(), Max: maxSessionsPerUser}
+	a.render(w, r, http.StatusOK, "devices", v)
+}
+
+func (a *App) revoke(w http.ResponseWriter, r *http.Request) {
+	s := keycard.FromContext(r.Context())
+	u := a.requireUser(w, r, s)
+	if u == nil {
+		return
+	}
+	hash := r.PostFormValue("session")
+	infos, err := a.m.Sessions(r.Context(), u.ID)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	i := slices.IndexFunc(infos, func(in keycard.SessionInfo) bool { return in.Hash == hash })
+	switch {
+	case i < 0:
+		s.Flash("That session had already ended.")
+		redirect(w, r, "/devices")
+		return
+	case hash == s.Hash():
+		a.logout(w, r)
+		return
+	}
+	if err := a.m.Revoke(r.Context(), hash); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	s.Flash(fmt.Sprintf("Signed out %s (session %s…). Its next request starts anonymous.", device(infos[i].UserAgent), short(hash)))
+	redirect(w, r, "/devices")
+}
+
+func (a *App) revokeAll(w http.ResponseWriter, r *http.Request) {
+	s := keycard.FromContext(r.Context())
+	u := a.requireUser(w, r, s)
+	if u == nil {
+		return
+	}
+	// This session first, so that the request goes on with a fresh one
+	// that can carry the message.
+	if err := a.m.Logout(r.Context(), s); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	n, err := a.m.RevokeUser(r.Context(), u.ID)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	s.Flash(fmt.Sprintf("Signed out everywhere: this browser and %d other session(s) of %s, API tokens included.", n, u.Name))
+	redirect(w, r, "/")
+}

@@ -1,0 +1,231 @@
+package storeurl
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/rueidis"
+
+	"github.com/keycard-go/keycard/store"
+	"github.com/keycard-go/keycard/store/memory"
+	mysqlstore "github.com/keycard-go/keycard/store/mysql"
+	pgstore "github.com/keycard-go/keycard/store/postgres"
+	redisstore "github.com/keycard-go/keycard/store/redis"
+	"github.com/keycard-go/keycard/store/sqlite"
+)
+
+// ErrUnavailable is wrapped by the errors of Open when the store's server
+// cannot be reached or its database cannot be opened.
+var ErrUnavailable = errors.New("cannot open the store")
+
+// ErrNoDatabase is wrapped by the errors of Open when Options.MustExist is
+// set and an SQLite database file does not exist.
+var ErrNoDatabase = errors.New("no such database file")
+
+// DefaultTimeout bounds connecting to a store server when
+// Options.Timeout is zero.
+const DefaultTimeout = 5 * time.Second
+
+// Options says how Open opens a store.
+type Options struct {
+	// MustExist refuses to create a missing SQLite database file, for
+	// tools that only read or clean up existing sessions.
+	MustExist bool
+	// Migrate creates the sessions table of SQL stores if it does not
+	// exist. SQLite's is always created.
+	Migrate bool
+	// Timeout bounds connecting to a server. The default is
+	// DefaultTimeout.
+	Timeout time.Duration
+}
+
+// A Handle is an open store.
+type Handle struct {
+	// Store is the store. Check for capabilities (store.UserIndex,
+	// store.Sweeper, store.Scanner) with type assertions on it.
+	Store store.Store
+	// URL is the URL it was opened from.
+	URL *URL
+	// NativeExpiry reports whether the store expires records by itself,
+	// so that nothing needs sweeping (Redis).
+	NativeExpiry bool
+
+	close func() error
+}
+
+// Close closes the store and its connections.
+func (h *Handle) Close() error {
+	if h.close == nil {
+		return nil
+	}
+	return h.close()
+}
+
+// Open opens the store u names and checks that it answers. Its errors
+// never include a password.
+func Open(ctx context.Context, u *URL, opt Options) (*Handle, error) {
+	if opt.Timeout <= 0 {
+		opt.Timeout = DefaultTimeout
+	}
+	h, err := open(ctx, u, opt)
+	if err != nil {
+		return nil, err
+	}
+	h.URL = u
+	return h, nil
+}
+
+func open(ctx context.Context, u *URL, opt Options) (*Handle, error) {
+	switch u.Kind {
+	case Memory:
+		st := memory.New(memory.Config{})
+		return &Handle{Store: st, close: st.Close}, nil
+	case SQLite:
+		return openSQLite(u, opt)
+	case Redis:
+		return openRedis(ctx, u, opt)
+	case Postgres:
+		return openPostgres(ctx, u, opt)
+	case MySQL:
+		return openMySQL(ctx, u, opt)
+	}
+	return nil, fmt.Errorf("%w: %s", ErrSyntax, u)
+}
+
+func openSQLite(u *URL, opt Options) (*Handle, error) {
+	fi, err := os.Stat(u.Path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist) && opt.MustExist:
+		return nil, &openError{ErrNoDatabase, u, "", nil}
+	case err == nil && fi.IsDir():
+		return nil, &openError{ErrUnavailable, u, "it is a directory", nil}
+	}
+	st, err := sqlite.Open(u.Path, sqlite.Config{})
+	if err != nil {
+		return nil, &openError{ErrUnavailable, u, "", err}
+	}
+	return &Handle{Store: st, close: st.Close}, nil
+}
+
+func openRedis(ctx context.Context, u *URL, opt Options) (*Handle, error) {
+	o := *u.redis
+	o.DisableCache = true // the store never uses client-side caching
+	if o.Dialer.Timeout == 0 {
+		o.Dialer.Timeout = opt.Timeout
+	}
+	if o.ConnWriteTimeout == 0 {
+		o.ConnWriteTimeout = opt.Timeout
+	}
+	c, err := rueidis.NewClient(o)
+	if err != nil {
+		return nil, &openError{ErrUnavailable, u, "", err}
+	}
+	pctx, cancel := context.WithTimeout(ctx, opt.Timeout)
+	defer cancel()
+	if err := c.Do(pctx, c.B().Ping().Build()).Error(); err != nil {
+		c.Close()
+		return nil, &openError{ErrUnavailable, u, "", err}
+	}
+	return &Handle{Store: redisstore.New(c, redisstore.Config{}), NativeExpiry: true,
+		close: func() error { c.Close(); return nil }}, nil
+}
+
+func openPostgres(ctx context.Context, u *URL, opt Options) (*Handle, error) {
+	cfg := u.pg.Copy()
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = opt.Timeout
+	}
+	pctx, cancel := context.WithTimeout(ctx, opt.Timeout)
+	defer cancel()
+	pool, err := pgxpool.NewWithConfig(pctx, cfg)
+	if err != nil {
+		return nil, &openError{ErrUnavailable, u, "", err}
+	}
+	if err := pool.Ping(pctx); err != nil {
+		pool.Close()
+		return nil, &openError{ErrUnavailable, u, "", err}
+	}
+	st, err := pgstore.New(pool, pgstore.Config{})
+	if err == nil && opt.Migrate {
+		err = st.Migrate(pctx)
+	}
+	if err != nil {
+		pool.Close()
+		return nil, &openError{ErrUnavailable, u, "", err}
+	}
+	return &Handle{Store: st, close: func() error { pool.Close(); return nil }}, nil
+}
+
+func openMySQL(ctx context.Context, u *URL, opt Options) (*Handle, error) {
+	cfg := u.mysql.Clone()
+	if cfg.Timeout == 0 {
+		cfg.Timeout = opt.Timeout
+	}
+	// The driver logs connection trouble to stderr itself; the error it
+	// returns says the same in one line.
+	cfg.Logger = log.New(discard{}, "", 0)
+	conn, err := mysql.NewConnector(cfg)
+	if err != nil {
+		return nil, &openError{ErrSyntax, u, "", err}
+	}
+	db := sql.OpenDB(conn)
+	pctx, cancel := context.WithTimeout(ctx, opt.Timeout)
+	defer cancel()
+	if err := db.PingContext(pctx); err != nil {
+		db.Close()
+		return nil, &openError{ErrUnavailable, u, "", err}
+	}
+	st, err := mysqlstore.New(db, mysqlstore.Config{})
+	if err == nil && opt.Migrate {
+		err = st.Migrate(pctx)
+	}
+	if err != nil {
+		db.Close()
+		return nil, &openError{ErrUnavailable, u, "", err}
+	}
+	return &Handle{Store: st, close: db.Close}, nil
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// openError is an error of Open: what failed, for which store, and why.
+type openError struct {
+	kind   error
+	u      *URL
+	detail string
+	cause  error
+}
+
+func (e *openError) Error() string {
+	msg := e.kind.Error() + " " + e.u.String()
+	if e.detail != "" {
+		msg += ": " + e.detail
+	}
+	if e.cause != nil {
+		msg += ": " + oneLine(e.cause.Error())
+	}
+	return scrub(msg, e.u.password)
+}
+
+func (e *openError) Unwrap() []error {
+	if e.cause == nil {
+		return []error{e.kind}
+	}
+	return []error{e.kind, e.cause}
+}
+
+// oneLine joins the lines of a multi-line driver message.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}

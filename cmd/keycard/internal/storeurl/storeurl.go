@@ -1,0 +1,211 @@
+// Package storeurl names Keycard session stores with URLs and opens them:
+//
+//	memory:                              a memory store, private to the process
+//	sqlite:PATH                          an SQLite database file (sqlite:///ABS/PATH too)
+//	redis://[USER:PASS@]HOST:PORT/DB     Redis (rediss:// for TLS)
+//	postgres://USER:PASS@HOST:PORT/DB    PostgreSQL (postgresql:// too; libpq parameters)
+//	mysql://USER:PASS@HOST:PORT/DB       MySQL or MariaDB
+//	mysql://USER:PASS@tcp(HOST:PORT)/DB  MySQL or MariaDB, a go-sql-driver DSN
+//
+// Each store keeps its default table or key prefix. A URL prints with its
+// password masked, so it can go in messages and logs.
+package storeurl
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/rueidis"
+)
+
+// Kinds of store.
+const (
+	Memory   = "memory"
+	SQLite   = "sqlite"
+	Redis    = "redis"
+	Postgres = "postgres"
+	MySQL    = "mysql"
+)
+
+// ErrSyntax is wrapped by the errors of Parse.
+var ErrSyntax = errors.New("not a store URL")
+
+// A URL names a store. Create one with Parse.
+type URL struct {
+	// Kind is one of Memory, SQLite, Redis, Postgres and MySQL.
+	Kind string
+	// Path is the database file of an SQLite URL.
+	Path string
+
+	raw      string // as given
+	redacted string // for display: the password masked
+	password string // to scrub from driver errors, or ""
+
+	redis *rueidis.ClientOption
+	pg    *pgxpool.Config
+	mysql *mysql.Config
+}
+
+// String returns the URL with its password, if any, masked.
+func (u *URL) String() string { return u.redacted }
+
+// Parse parses a store URL. Its errors wrap ErrSyntax and never include a
+// password.
+func Parse(s string) (*URL, error) {
+	u := &URL{raw: s, redacted: s}
+	scheme, rest, ok := strings.Cut(s, ":")
+	if !ok || scheme == "" {
+		return nil, syntaxError(s, "no scheme; want memory:, sqlite:PATH, redis://, postgres:// or mysql://")
+	}
+	switch strings.ToLower(scheme) {
+	case "memory":
+		if rest != "" {
+			return nil, syntaxError(s, `a memory store takes nothing after "memory:"`)
+		}
+		u.Kind = Memory
+	case "sqlite", "sqlite3":
+		u.Kind = SQLite
+		if strings.HasPrefix(rest, "//") {
+			rest = rest[2:] // sqlite:///abs/path, sqlite://rel.db
+		}
+		if rest == "" {
+			return nil, syntaxError(s, "no database file; want sqlite:PATH")
+		}
+		u.Path = rest
+		u.redacted = "sqlite:" + rest
+	case "redis", "rediss", "valkey", "valkeys":
+		opt, err := rueidis.ParseURL(s)
+		if err != nil {
+			return nil, syntaxError(maskURL(s), scrub(err.Error(), passwordOf(s)))
+		}
+		u.Kind, u.redis, u.password = Redis, &opt, opt.Password
+		u.redacted = maskURL(s)
+	case "postgres", "postgresql":
+		cfg, err := pgxpool.ParseConfig(s)
+		if err != nil {
+			return nil, syntaxError(maskURL(s), scrub(pgSyntax(err), passwordOf(s)))
+		}
+		u.Kind, u.pg, u.password = Postgres, cfg, cfg.ConnConfig.Password
+		u.redacted = maskURL(s)
+	case "mysql", "mariadb":
+		cfg, err := parseMySQL(rest)
+		if err != nil {
+			return nil, syntaxError(scheme+"://…", scrub(err.Error(), passwordOf(s)))
+		}
+		u.Kind, u.mysql, u.password = MySQL, cfg, cfg.Passwd
+		shown := cfg.Clone()
+		if shown.Passwd != "" {
+			shown.Passwd = "xxxxx"
+		}
+		u.redacted = "mysql://" + shown.FormatDSN()
+	default:
+		hint := "want memory:, sqlite:PATH, redis://, postgres:// or mysql://"
+		if len(scheme) == 1 { // C:\path on Windows
+			hint = "want sqlite:PATH for a database file"
+		}
+		return nil, syntaxError(s, fmt.Sprintf("unknown scheme %q; %s", scheme, hint))
+	}
+	return u, nil
+}
+
+// parseMySQL reads "//USER:PASS@HOST:PORT/DB?PARAMS" (URL form) or
+// "//USER:PASS@tcp(HOST:PORT)/DB?PARAMS" (a go-sql-driver DSN).
+func parseMySQL(rest string) (*mysql.Config, error) {
+	rest, ok := strings.CutPrefix(rest, "//")
+	if !ok {
+		return nil, errors.New("want mysql://USER:PASS@HOST:PORT/DB")
+	}
+	if strings.Contains(rest, "(") {
+		cfg, err := mysql.ParseDSN(rest)
+		if err != nil {
+			return nil, err
+		}
+		if cfg.DBName == "" {
+			return nil, errors.New("no database name")
+		}
+		return cfg, nil
+	}
+	pu, err := url.Parse("mysql://" + rest)
+	if err != nil {
+		return nil, errors.New("malformed URL")
+	}
+	if pu.Host == "" {
+		return nil, errors.New("no host")
+	}
+	db := strings.TrimPrefix(pu.Path, "/")
+	if db == "" || strings.Contains(db, "/") {
+		return nil, errors.New("want one database name after the host, as in mysql://USER@HOST:3306/DB")
+	}
+	host, port := pu.Hostname(), pu.Port()
+	if port == "" {
+		port = "3306"
+	}
+	dsn := "tcp(" + net.JoinHostPort(host, port) + ")/" + db
+	if pu.RawQuery != "" {
+		dsn += "?" + pu.RawQuery
+	}
+	cfg, err := mysql.ParseDSN(dsn)
+	if err != nil {
+		return nil, err
+	}
+	if pu.User != nil {
+		cfg.User = pu.User.Username()
+		cfg.Passwd, _ = pu.User.Password()
+	}
+	return cfg, nil
+}
+
+// pgSyntax shortens pgx's parse errors, which quote the whole URL.
+func pgSyntax(err error) string {
+	msg := err.Error()
+	if i := strings.LastIndex(msg, ": "); i >= 0 && strings.HasPrefix(msg, "cannot parse") {
+		return msg[i+2:]
+	}
+	return msg
+}
+
+func maskURL(s string) string {
+	pu, err := url.Parse(s)
+	if err != nil {
+		if strings.Contains(s, "@") {
+			return "(a URL that does not parse)"
+		}
+		return s
+	}
+	return pu.Redacted()
+}
+
+func passwordOf(s string) string {
+	if pu, err := url.Parse(s); err == nil && pu.User != nil {
+		p, _ := pu.User.Password()
+		return p
+	}
+	// A DSN: USER:PASS@...
+	if at := strings.LastIndex(s, "@"); at >= 0 {
+		cred := s[:at]
+		if i := strings.LastIndex(cred, "//"); i >= 0 {
+			cred = cred[i+2:]
+		}
+		if _, p, ok := strings.Cut(cred, ":"); ok {
+			return p
+		}
+	}
+	return ""
+}
+
+// scrub removes password from msg.
+func scrub(msg, password string) string {
+	if len(password) >= 3 {
+		msg = strings.ReplaceAll(msg, password, "xxxxx")
+	}
+	return msg
+}
+
+func syntaxError(shown, why string) error {
+	return fmt.Errorf("%w: %s: %s", ErrSyntax, shown, why)
+}

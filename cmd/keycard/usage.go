@@ -1,0 +1,147 @@
+package main
+
+// Usage texts, one constant per command. Each is printed as it is by
+// "keycard help COMMAND" and "keycard COMMAND --help".
+
+const usage = `Keycard: sessions for Go web services, a demo app and admin tools.
+
+Usage:
+    keycard demo [--addr ADDR] [--store URL] [--data DIR] [--keys FILE] [--tls] [-v]
+    keycard sessions ls [--user USER] [--json] [--store URL]
+    keycard sessions rm [--store URL] HASH...
+    keycard revoke --user USER [--store URL]
+    keycard gc [--store URL]
+    keycard stats [--json] [--store URL]
+    keycard keys new [--out FILE] [--force]
+    keycard help [COMMAND]
+
+Commands:
+    demo           serve the demo web app on http://127.0.0.1:8080
+    sessions ls    list live sessions, by hash (never by ID)
+    sessions rm    end sessions by hash
+    revoke         end every session of a user ("log out everywhere")
+    gc             delete expired sessions from the store
+    stats          count live sessions: signed in, anonymous, remembered, users
+    keys new       generate a key file
+
+Store URLs (--store, or $KEYCARD_STORE; default sqlite:keycard-demo.db):
+    memory:                              in this process only
+    sqlite:PATH                          an SQLite database file
+    redis://[USER:PASS@]HOST:PORT/DB     Redis; rediss:// for TLS
+    postgres://USER:PASS@HOST:PORT/DB    PostgreSQL
+    mysql://USER:PASS@HOST:PORT/DB       MySQL or MariaDB
+    mysql://USER:PASS@tcp(HOST:PORT)/DB  the same, as a go-sql-driver DSN
+
+Environment:
+    KEYCARD_STORE      store URL, for --store
+    KEYCARD_KEYS_FILE  key file, for --keys
+    KEYCARD_DATA       the demo's data directory, for --data
+    KEYCARD_ADDR       the demo's listen address, for --addr
+
+Exit status: 0 on success, 1 on failure, 2 for a usage error.
+Run "keycard help COMMAND" for a command's flags.
+`
+
+const usageDemo = `Usage:
+    keycard demo [--addr ADDR] [--store URL] [--data DIR] [--keys FILE] [--tls] [-v]
+
+Serve the demo web app: a shop whose cart survives signing in, profile and
+device pages, remember-me, failed-login limits, CSRF-protected forms, a JSON
+token API, and a page kept in a sealed cookie. Sign in as alice or bob; the
+passwords are on the sign-in page.
+
+On first run it creates, in the data directory: the SQLite database
+keycard-demo.db (unless --store names another store), the key file
+keycard-demo.keys (mode 0600), and with --tls a self-signed certificate
+keycard-demo-tls.pem for localhost and 127.0.0.1. Later runs reuse them, so
+sessions survive restarts.
+
+Flags:
+    --addr ADDR   listen address (default 127.0.0.1:8080; $KEYCARD_ADDR)
+    --store URL   session store (default sqlite:DATA/keycard-demo.db; $KEYCARD_STORE)
+    --data DIR    where the demo keeps its files (default .; $KEYCARD_DATA)
+    --keys FILE   key file, created if missing (default DATA/keycard-demo.keys;
+                  $KEYCARD_KEYS_FILE)
+    --tls         serve HTTPS with a self-signed certificate, and send HSTS
+    -v            log every session event, not only warnings and errors
+
+Over plain HTTP, browsers keep the demo's Secure cookies only for localhost
+and 127.0.0.1; use --tls to serve other addresses.
+`
+
+const usageSessions = `Usage:
+    keycard sessions ls [--user USER] [--json] [--store URL]
+    keycard sessions rm [--store URL] HASH...
+
+ls lists the live sessions of the store, most recently seen first, by their
+hash: the SHA-256 of the session ID, which names a session without being a
+credential. Without --user it needs a store that can list all sessions
+(memory: today); with --user, one with a user index (all of the above).
+
+rm ends the sessions with these hashes at once: their next request starts
+anonymous. It fails for a hash with no live session.
+
+Flags:
+    --user USER   only the sessions of USER
+    --json        print a JSON array instead of a table
+    --store URL   session store (default sqlite:keycard-demo.db; $KEYCARD_STORE)
+`
+
+const usageRevoke = `Usage:
+    keycard revoke --user USER [--store URL]
+
+End every session of USER at once ("log out everywhere"), browser sessions
+and API tokens alike, and print how many ended. It needs a store with a user
+index.
+
+Flags:
+    --user USER   the user (required)
+    --store URL   session store (default sqlite:keycard-demo.db; $KEYCARD_STORE)
+`
+
+const usageGC = `Usage:
+    keycard gc [--store URL]
+
+Delete expired sessions from the store, in batches, and print how many. Expired
+sessions are never served, so this only returns space; run it now and then, say
+hourly from cron. Redis expires sessions itself and needs no gc.
+
+Flags:
+    --store URL   session store (default sqlite:keycard-demo.db; $KEYCARD_STORE)
+`
+
+const usageStats = `Usage:
+    keycard stats [--json] [--store URL]
+
+Count the store's live sessions: signed in or anonymous, remembered, and the
+distinct users signed in. It needs a store that can list all sessions.
+
+Flags:
+    --json        print a JSON object instead of a table
+    --store URL   session store (default sqlite:keycard-demo.db; $KEYCARD_STORE)
+`
+
+const usageKeys = `Usage:
+    keycard keys new [--out FILE] [--force]
+
+Generate a key file: a session key (signs cookies), a refresh key
+(authenticates refresh tokens) and an Ed25519 access-token key, 32 random
+bytes each. The file is text:
+
+    keycard-keys v1
+    # comments
+    session KEY      one or more, newest first: the first signs, all verify
+    refresh KEY      exactly one
+    token KID SEED   one or more Ed25519 keys: the first signs
+
+KEY and SEED are unpadded base64url. It is written with mode 0600, and
+keycard refuses to read a key file that others may read. To rotate session
+keys, add a new session line in front and delete the old one once its
+sessions have expired.
+
+Flags:
+    --out FILE    where to write (default keycard-demo.keys; $KEYCARD_KEYS_FILE);
+                  "-" prints the keys on standard output
+    --force       replace an existing file: every session and token signed
+                  with the old keys stops working
+`
