@@ -103,8 +103,7 @@ func (iss *Issuer) issueAccess(userID, sid string, deadline, now time.Time) (str
 // "jti" are required, "iss" must be the Issuer, "aud" must include the
 // Audience (as a string or in an array), "nbf", "exp" and "iat" are
 // checked against the clock with Leeway, and the token may not live longer
-// than AccessTTL. A previous key verifies only tokens issued before its
-// retirement.
+// than AccessTTL.
 //
 // Every refusal is an error wrapping ErrInvalidToken, and is reported as
 // an event (keycard.EventRejected, or keycard.EventExpired for an expired
@@ -162,7 +161,7 @@ func (iss *Issuer) check(tok string, now time.Time) (*Claims, error) {
 	if !ok {
 		return nil, errShape
 	}
-	e, retired, ok := iss.keys.lookup(tok[:dot], now)
+	e, ok := iss.keys.lookup(tok[:dot], now)
 	if !ok {
 		return nil, errHeader.with(iss.explainHeader(tok[:dot]))
 	}
@@ -203,9 +202,6 @@ func (iss *Issuer) check(tok string, now time.Time) (*Claims, error) {
 	iat, exp := std.IssuedAt.Time(), std.Expiry.Time()
 	if exp.Sub(iat) > iss.accessTTL {
 		return nil, errLifetime
-	}
-	if !retired.IsZero() && iat.After(retired.Add(iss.leeway)) {
-		return nil, errRetiredKey
 	}
 	c := &Claims{
 		Subject: std.Subject, SessionID: ext.Sid, ID: std.ID, Issuer: std.Issuer,

@@ -80,6 +80,60 @@ func BenchmarkGoJoseVerify(b *testing.B) {
 	}
 }
 
+// BenchmarkVerifyVsGoJose times Verify and the bare go-jose verification
+// of BenchmarkGoJoseVerify alternately in one loop, so that a noisy
+// machine slows both alike, and reports their ratio.
+func BenchmarkVerifyVsGoJose(b *testing.B) {
+	e := newEnv(b, withManager(quiet))
+	p, _ := e.login(b, "alice")
+	ctx := context.Background()
+	pub := e.key.Public()
+	algs := []jose.SignatureAlgorithm{jose.EdDSA}
+	expected := jwt.Expected{Issuer: testIssuer, AnyAudience: jwt.Audience{testAudience}}
+	var ours, raw time.Duration
+	for b.Loop() {
+		t0 := time.Now()
+		if _, err := e.iss.Verify(ctx, p.AccessToken); err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		tok, err := jwt.ParseSigned(p.AccessToken, algs)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var c jwt.Claims
+		var ext sidClaim
+		if err := tok.Claims(pub, &c, &ext); err != nil {
+			b.Fatal(err)
+		}
+		if err := c.ValidateWithLeeway(expected.WithTime(time.Now()), DefaultLeeway); err != nil {
+			b.Fatal(err)
+		}
+		ours, raw = ours+t1.Sub(t0), raw+time.Since(t1)
+	}
+	b.ReportMetric(float64(ours.Nanoseconds())/float64(b.N), "verify-ns/op")
+	b.ReportMetric(float64(raw.Nanoseconds())/float64(b.N), "gojose-ns/op")
+	b.ReportMetric(float64(ours)/float64(raw), "ratio")
+}
+
+// BenchmarkVerifyPrechecks measures what Verify adds in front of go-jose:
+// the shape scan and the exact-header key lookup.
+func BenchmarkVerifyPrechecks(b *testing.B) {
+	e := newEnv(b, withManager(quiet))
+	p, _ := e.login(b, "alice")
+	now := time.Now()
+	b.ReportAllocs()
+	for b.Loop() {
+		dot, ok := compactShape(p.AccessToken)
+		if !ok {
+			b.Fatal("shape")
+		}
+		if _, ok := e.iss.keys.lookup(p.AccessToken[:dot], now); !ok {
+			b.Fatal("lookup")
+		}
+	}
+}
+
 // BenchmarkVerifyRefused measures the cheapest refusals: an unknown header
 // and a megabyte of dots.
 func BenchmarkVerifyRefused(b *testing.B) {

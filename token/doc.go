@@ -123,9 +123,8 @@
 // three states (see KeySet): add the new key as next on every instance and
 // wait JWKSMaxAge, promote it, and let the old key, now previous, verify
 // its tokens until they expire, after which it leaves the set on its own.
-// A previous key never verifies a token dated after its retirement, so a
-// leaked key that was rotated away cannot mint new tokens; Remove it to
-// end its old tokens too.
+// A key that leaked must be removed with KeySet.Remove, not merely
+// retired: until then it verifies whatever it signs.
 //
 // Changing Config.RefreshKey invalidates every refresh token (users log
 // in again); there is no ring of refresh keys.

@@ -65,7 +65,6 @@ var (
 	errNotYetValid   = invalidToken("not valid yet")
 	errIssuedFuture  = invalidToken("issued in the future")
 	errLifetime      = invalidToken("lifetime longer than AccessTTL")
-	errRetiredKey    = invalidToken("signed by a previous key after its retirement")
 	errSessionGone   = invalidToken("session logged out, revoked or expired")
 	errSessionUser   = invalidToken("session bound to another user")
 	errBearerMissing = invalidToken("empty bearer token, or several Authorization headers")

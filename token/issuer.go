@@ -177,7 +177,7 @@ func New(m *keycard.Manager, cfg Config) (*Issuer, error) {
 	for i := range iss.stripes {
 		iss.stripes[i] = make(chan struct{}, 1)
 	}
-	iss.keys.attach(iss.accessTTL + iss.leeway)
+	iss.keys.attach(2*iss.accessTTL + iss.leeway)
 	return iss, nil
 }
 

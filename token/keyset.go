@@ -16,11 +16,13 @@ import (
 //   - next: keys published in the JWKS, and accepted by Verify, that do
 //     not sign yet, so every verifier knows them before the first token
 //     they sign appears;
-//   - previous: retired keys that still verify the tokens they signed
-//     before retirement, until those tokens expire. A previous key accepts
-//     only tokens issued before it was retired, and once the longest
-//     access-token lifetime of its Issuers has passed since then it is
-//     dropped from the set and the JWKS.
+//   - previous: retired keys that still verify the tokens they signed,
+//     until those tokens have expired: 2×AccessTTL+Leeway after its
+//     retirement (the longest of the Issuers using the set), a previous
+//     key is dropped from the set and the JWKS. The extra AccessTTL covers
+//     instances that promote up to AccessTTL apart, as in a rolling
+//     deploy: a lagging instance signs with the old key until it promotes
+//     too.
 //
 // Rotating keys without logging anyone out:
 //
@@ -29,8 +31,9 @@ import (
 //     minutes) so verifiers elsewhere have fetched it.
 //  2. Promote("k2") on every instance: new tokens carry k2's kid, and the
 //     old current key becomes previous.
-//  3. Nothing: after AccessTTL plus Leeway the old key stops verifying and
-//     leaves the set. Remove drops it earlier, for instance when it leaked.
+//  3. Nothing: 2×AccessTTL+Leeway later the old key stops verifying and
+//     leaves the set. Remove drops it at once, as when it leaked: its
+//     tokens, genuine or forged, stop verifying.
 //
 // A KeySet is safe for concurrent use; rotation takes effect at once for
 // the Issuers using it.
@@ -42,7 +45,7 @@ type KeySet struct {
 	byHeader map[string]*slot // exact protected header → key
 	byID     map[string]*slot
 	version  uint64        // bumped on every change, for the JWKS cache
-	horizon  time.Duration // how long a previous key verifies: max AccessTTL+Leeway of the Issuers
+	horizon  time.Duration // how long a previous key verifies: max 2×AccessTTL+Leeway of the Issuers
 }
 
 type retiredKey struct {
@@ -106,9 +109,10 @@ func (ks *KeySet) AddNext(k Key) error {
 	return nil
 }
 
-// AddPrevious adds k as a previous key retired now: it verifies tokens
-// issued before now until they expire, for instance the tokens an earlier
-// process signed with it before a restart that moved to a new key.
+// AddPrevious adds k as a previous key retired now: it verifies the tokens
+// it signed until they expire, for instance those an earlier process, or
+// an instance not yet redeployed, signed with it before the configuration
+// moved to a new key.
 func (ks *KeySet) AddPrevious(k Key) error {
 	ks.mu.Lock()
 	defer ks.mu.Unlock()
@@ -196,8 +200,8 @@ func indexOf(keys []Key, kid string) int {
 	return -1
 }
 
-// attach records that an Issuer whose tokens live up to d (AccessTTL plus
-// Leeway) uses the set.
+// attach records that an Issuer that needs previous keys for d
+// (2×AccessTTL+Leeway) uses the set.
 func (ks *KeySet) attach(d time.Duration) {
 	ks.mu.Lock()
 	defer ks.mu.Unlock()
@@ -211,17 +215,16 @@ func (ks *KeySet) signer() *keyEntry {
 	return ks.current.entry()
 }
 
-// lookup returns the key whose protected header is exactly header, and
-// when it was retired (zero unless it is a previous key). A previous key
-// past the horizon is not found.
-func (ks *KeySet) lookup(header string, now time.Time) (*keyEntry, time.Time, bool) {
+// lookup returns the key whose protected header is exactly header. A
+// previous key past the horizon is not found, pruned or not.
+func (ks *KeySet) lookup(header string, now time.Time) (*keyEntry, bool) {
 	ks.mu.RLock()
 	defer ks.mu.RUnlock()
 	s, ok := ks.byHeader[header]
 	if !ok || !s.retired.IsZero() && now.Sub(s.retired) > ks.horizon {
-		return nil, time.Time{}, false
+		return nil, false
 	}
-	return s.e, s.retired, true
+	return s.e, true
 }
 
 // hasKeyID reports whether the set holds a key with this ID, for log
