@@ -2,13 +2,40 @@ module github.com/keycard-go/keycard/cmd/keycard
 
 go 1.25.0
 
-require github.com/keycard-go/keycard v0.0.0-00010101000000-000000000000
+require (
+	github.com/go-sql-driver/mysql v1.10.1
+	github.com/jackc/pgx/v5 v5.12.0
+	github.com/keycard-go/keycard v0.0.0-00010101000000-000000000000
+	github.com/keycard-go/keycard/store/mysql v0.0.0-00010101000000-000000000000
+	github.com/keycard-go/keycard/store/postgres v0.0.0-00010101000000-000000000000
+	github.com/keycard-go/keycard/store/redis v0.0.0-00010101000000-000000000000
+	github.com/keycard-go/keycard/store/sqlite v0.0.0-00010101000000-000000000000
+	github.com/keycard-go/keycard/token v0.0.0-00010101000000-000000000000
+	github.com/redis/rueidis v1.0.79
+	golang.org/x/crypto v0.55.0
+	golang.org/x/term v0.45.0
+)
 
 require (
-	github.com/rogpeppe/go-internal v1.16.0 // indirect
-	golang.org/x/crypto v0.55.0 // indirect
+	filippo.io/edwards25519 v1.2.0 // indirect
+	github.com/dustin/go-humanize v1.0.1 // indirect
+	github.com/fxamacker/cbor/v2 v2.9.6 // indirect
+	github.com/go-jose/go-jose/v4 v4.1.8 // indirect
+	github.com/google/uuid v1.6.0 // indirect
+	github.com/jackc/pgpassfile v1.0.0 // indirect
+	github.com/jackc/pgservicefile v0.0.0-20240606120523-5a60cdf6a761 // indirect
+	github.com/jackc/puddle/v2 v2.2.3 // indirect
+	github.com/mattn/go-isatty v0.0.24 // indirect
+	github.com/ncruces/go-strftime v1.0.0 // indirect
+	github.com/remyoudompheng/bigfft v0.0.0-20230129092748-24d4a6f8daec // indirect
+	github.com/x448/float16 v0.8.4 // indirect
+	golang.org/x/sync v0.22.0 // indirect
 	golang.org/x/sys v0.47.0 // indirect
-	golang.org/x/term v0.45.0 // indirect
+	golang.org/x/text v0.41.0 // indirect
+	modernc.org/libc v1.75.7 // indirect
+	modernc.org/mathutil v1.7.1 // indirect
+	modernc.org/memory v1.12.1 // indirect
+	modernc.org/sqlite v1.59.0 // indirect
 )
 
 // Within this repository the command builds against the modules beside it;

@@ -220,7 +220,9 @@ func (a *App) devices(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	slices.SortFunc(infos, func(x, y keycard.SessionInfo) int { return cmp.Or(y.LastSeen.Compare(x.LastSeen), strings.Compare(x.Hash, y.Hash)) })
+	slices.SortFunc(infos, func(x, y keycard.SessionInfo) int {
+		return cmp.Or(y.LastSeen.Compare(x.LastSeen), strings.Compare(x.Hash, y.Hash))
+	})
 	v := a.newView(r, s, "Devices", "devices")
 	v.Data = devicesData{Sessions: infos, Current: s.Hash(), Max: maxSessionsPerUser}
 	a.render(w, r, http.StatusOK, "devices", v)

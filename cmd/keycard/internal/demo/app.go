@@ -60,19 +60,19 @@ type Config struct {
 
 // App is the demo web app. It is an http.Handler.
 type App struct {
-	m      *keycard.Manager // browser sessions, in Config.Store
-	sealed *keycard.Manager // the sealed-cookie page's sessions
-	api    *keycard.Manager // API sessions: the same store, no cookie
-	iss    *token.Issuer
-	csrf   *csrf.Protection
+	m          *keycard.Manager // browser sessions, in Config.Store
+	sealed     *keycard.Manager // the sealed-cookie page's sessions
+	api        *keycard.Manager // API sessions: the same store, no cookie
+	iss        *token.Issuer
+	csrf       *csrf.Protection
 	sealedCSRF *csrf.Protection
-	byUser *guard.Limiter
-	byAddr *guard.Limiter
-	users  map[string]*user
-	pages  map[string]*page
-	log    *slog.Logger
-	cfg    Config
-	h      http.Handler
+	byUser     *guard.Limiter
+	byAddr     *guard.Limiter
+	users      map[string]*user
+	pages      map[string]*page
+	log        *slog.Logger
+	cfg        Config
+	h          http.Handler
 }
 
 // New returns the demo app for cfg.
