@@ -140,13 +140,15 @@
 //
 // Speed, measured by BenchmarkStore (storetest.Bench: one goroutine, one
 // request at a time, so it shows latency) against a local Redis 7.0 on a
-// 2-core machine shared with other work: Load about 20 µs (50,000 ops/s),
-// Save 34 µs, Create 57 µs (it also indexes the user), Touch 28 µs and
-// Delete 48 µs. With concurrent requests rueidis pipelines commands on
-// shared connections: BenchmarkParallelLoad reaches about 150,000 loads/s
-// (6.7 µs per load) from one client on the same 2 cores, so one Redis
-// serves many application instances; Redis Cluster spreads sessions and
-// user indexes over its masters.
+// 2-core machine that was busy with other test suites (load average
+// 9–11), medians of 5 runs: Load 24 µs (42,000 ops/s), Save 47 µs
+// (21,000), Create 87 µs (11,500; it also indexes the user), Touch 38 µs
+// (26,000) and Delete 54 µs (18,500); the best runs were about 30%
+// faster. With concurrent requests rueidis pipelines commands on shared
+// connections: BenchmarkParallelLoad reaches 112,000 loads/s (8.9 µs per
+// load, 6.2 µs at best) from one client on the same 2 cores. One Redis
+// thus serves many application instances; Redis Cluster spreads sessions
+// and user indexes over its masters.
 //
 // # rueidis options
 //

@@ -11,6 +11,11 @@
 // Redis. Pick that package unless the application already holds a go-redis
 // client, whose pooling, TLS, Sentinel or Cluster setup it wants to reuse.
 //
+// The commands are the same, but go-redis costs more per call: with the
+// storetest benchmarks on the same busy 2-core machine (medians of 5 runs),
+// Load took 35 µs, Save 110 µs, Create 146 µs, Touch 139 µs and Delete
+// 204 µs, against 24, 47, 87, 38 and 54 µs through rueidis.
+//
 // # Tests
 //
 // The tests run against the Redis server at 127.0.0.1:6379, or at the

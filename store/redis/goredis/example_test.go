@@ -4,13 +4,13 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
-	"time"
 
 	goredislib "github.com/redis/go-redis/v9"
 
 	"github.com/keycard-go/keycard"
-	"github.com/keycard-go/keycard/store"
 	"github.com/keycard-go/keycard/store/redis"
 	"github.com/keycard-go/keycard/store/redis/goredis"
 )
@@ -21,26 +21,27 @@ func Example() {
 	rdb := goredislib.NewClient(&goredislib.Options{Addr: cmp.Or(os.Getenv("KEYCARD_REDIS_ADDR"), "127.0.0.1:6379")})
 	defer rdb.Close()
 
-	st := goredis.New(rdb, redis.Config{Prefix: fmt.Sprintf("example-%d:", os.Getpid())})
-	if _, err := keycard.New(keycard.Config{Store: st, Keys: []keycard.Key{keycard.NewKey()}}); err != nil {
-		fmt.Println(err)
-		return
-	}
-
-	// The Manager calls the store; here it is called directly.
-	ctx, now := context.Background(), time.Now()
-	key := "6b6579" + fmt.Sprintf("%058d", 0)
-	err := st.Save(ctx, key, &store.Record{UserID: "alice", Expires: now.Add(time.Hour), Deadline: now.Add(8 * time.Hour)})
-	fmt.Println("saved:", err)
-	rec, err := st.Load(ctx, key)
+	m, err := keycard.New(keycard.Config{
+		Store: goredis.New(rdb, redis.Config{Prefix: fmt.Sprintf("example-%d:", os.Getpid())}),
+		Keys:  []keycard.Key{keycard.NewKey()}, // in production: the same keys on every instance
+	})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(rec.UserID, "version", rec.Version)
-	fmt.Println("deleted:", st.Delete(ctx, key))
+	app := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := m.Login(r.Context(), keycard.FromContext(r.Context()), "bob"); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+		}
+	}))
+	app.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("POST", "/login", nil))
+
+	ctx := context.Background()
+	devices, err := m.Sessions(ctx, "bob")
+	fmt.Println(len(devices), "session", err)
+	n, err := m.RevokeUser(ctx, "bob")
+	fmt.Println(n, "revoked", err)
 	// Output:
-	// saved: <nil>
-	// alice version 1
-	// deleted: <nil>
+	// 1 session <nil>
+	// 1 revoked <nil>
 }

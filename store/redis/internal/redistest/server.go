@@ -118,6 +118,7 @@ func StartCluster(tb testing.TB) *Target {
 	tb.Helper()
 	bin, cli := binaries(tb)
 	dir := tb.TempDir()
+	began := time.Now()
 	var addrs []string
 	used := make(map[int]bool)
 	for range 6 {
@@ -152,5 +153,6 @@ func StartCluster(tb testing.TB) *Target {
 			time.Sleep(50 * time.Millisecond)
 		}
 	}
+	tb.Logf("redistest: cluster of %d nodes ready in %v", len(addrs), time.Since(began).Round(time.Millisecond))
 	return newTarget(tb, addrs, true)
 }
