@@ -92,7 +92,7 @@ func backends() []struct {
 		{"sqlite", sqliteBackend},
 		{"postgres", func(tb testing.TB) backend { return postgresBackend(tb, "") }},
 		{"mysql", func(tb testing.TB) backend { return mysqlBackend(tb, "") }},
-		{"redis", func(tb testing.TB) backend { return redisBackend(tb, redisAddr()) }},
+		{"redis", func(tb testing.TB) backend { return redisBackend(tb, redisAddr(), "") }},
 	}
 }
 
@@ -254,17 +254,22 @@ func mysqlServerAddr(tb testing.TB) string {
 	return cfg.Addr
 }
 
-// redisBackend gives each instance its own rueidis client on addr, under
-// one key prefix, deleted when tb ends.
-func redisBackend(tb testing.TB, addr string) backend {
+// redisBackend gives each instance its own rueidis client on the server at
+// addr, dialing via instead if it is not "" (a proxy), under one key
+// prefix, deleted when tb ends.
+func redisBackend(tb testing.TB, addr, via string) backend {
 	tb.Helper()
 	if _, err := redisCommand(addr, "PING"); err != nil {
 		storetest.Unavailable(tb, "Redis at "+addr+" (or $"+redisEnv+")", err)
 	}
 	prefix := uniqueName("redis") + ":"
 	tb.Cleanup(func() { deleteRedisPrefix(tb, addr, prefix) })
+	dial := addr
+	if via != "" {
+		dial = via
+	}
 	return backend{name: "redis", open: func(tb testing.TB) store.Store {
-		return redis.New(redisClient(tb, addr), redis.Config{Prefix: prefix})
+		return redis.New(redisClient(tb, dial), redis.Config{Prefix: prefix})
 	}}
 }
 

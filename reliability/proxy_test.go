@@ -25,6 +25,7 @@ type proxy struct {
 	conns  map[net.Conn]struct{}
 	healed chan struct{} // closed while healthy; open while stalled
 	closed bool
+	done   chan struct{} // closed by Close
 
 	delay    atomic.Int64 // a time.Duration added before forwarding each chunk
 	accepted atomic.Int64 // connections accepted so far
@@ -41,7 +42,7 @@ func newProxy(tb testing.TB, target string) *proxy {
 	}
 	healed := make(chan struct{})
 	close(healed)
-	p := &proxy{ln: ln, target: target, conns: map[net.Conn]struct{}{}, healed: healed}
+	p := &proxy{ln: ln, target: target, conns: map[net.Conn]struct{}{}, healed: healed, done: make(chan struct{})}
 	p.wg.Add(1)
 	go p.accept()
 	tb.Cleanup(p.Close)
@@ -97,7 +98,12 @@ func (p *proxy) pump(wg *sync.WaitGroup, dst, src net.Conn) {
 		if n > 0 {
 			p.waitHealed()
 			if d := time.Duration(p.delay.Load()); d > 0 {
-				time.Sleep(d)
+				t := time.NewTimer(d)
+				select {
+				case <-t.C:
+				case <-p.done:
+					t.Stop()
+				}
 			}
 			if _, werr := dst.Write(buf[:n]); werr != nil {
 				err = werr
@@ -200,6 +206,7 @@ func (p *proxy) Close() {
 		return
 	}
 	p.closed = true
+	close(p.done)
 	p.mu.Unlock()
 	p.Heal()
 	p.ln.Close()

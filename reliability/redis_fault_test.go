@@ -1,7 +1,6 @@
 package reliability_test
 
 import (
-	"runtime"
 	"testing"
 	"time"
 
@@ -26,7 +25,7 @@ func redisLoad(t *testing.T, edit ...func(*rueidis.ClientOption)) (*redisServer,
 	a := newApp(t, st, keycard.NewKey(), nil)
 	l := newLoad(t, []*app{a}, 32, 8)
 	l.pace = time.Millisecond
-	return srv, a, l, runtime.NumGoroutine()
+	return srv, a, l, goroutines()
 }
 
 // during runs l in the background, calls fault after warm, and stops the

@@ -1,0 +1,99 @@
+package reliability_test
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/keycard-go/keycard"
+	"github.com/keycard-go/keycard/store"
+	"github.com/keycard-go/keycard/store/memory"
+)
+
+// slowStores are the slow stores the deadline test runs against: a
+// store.Store wrapper that delays every call, and each real store behind a
+// proxy that delays every chunk it forwards. Each returns the store and a
+// function that sets its latency.
+var slowStores = []struct {
+	name string
+	open func(tb testing.TB) (store.Store, func(time.Duration))
+}{
+	{"wrapper over memory", func(tb testing.TB) (store.Store, func(time.Duration)) {
+		s := &slowStore{Store: memory.New(memory.Config{})}
+		return s, func(d time.Duration) { s.delay.Store(int64(d)) }
+	}},
+	{"postgres behind a slow proxy", func(tb testing.TB) (store.Store, func(time.Duration)) {
+		p := newProxy(tb, postgresServerAddr(tb))
+		return postgresBackend(tb, p.Addr()).open(tb), p.SetDelay
+	}},
+	{"mysql behind a slow proxy", func(tb testing.TB) (store.Store, func(time.Duration)) {
+		p := newProxy(tb, mysqlServerAddr(tb))
+		return mysqlBackend(tb, p.Addr()).open(tb), p.SetDelay
+	}},
+	{"redis behind a slow proxy", func(tb testing.TB) (store.Store, func(time.Duration)) {
+		p := newProxy(tb, redisAddr())
+		return redisBackend(tb, redisAddr(), p.Addr()).open(tb), p.SetDelay
+	}},
+}
+
+// TestSlowStoreHonoursRequestDeadline gives the store a latency of 2 s and
+// sends requests whose context has a 100 ms deadline: a read, a write, a
+// counter update and the creation of a new session. Each must be answered
+// 503 near its deadline (within 100 ms + 250 ms), without a cookie for a
+// session that was never stored; no goroutine may be left running; and
+// once the latency is gone the session reads back intact.
+func TestSlowStoreHonoursRequestDeadline(t *testing.T) {
+	const latency, limit = 2 * time.Second, 100 * time.Millisecond
+	for _, c := range slowStores {
+		t.Run(c.name, func(t *testing.T) {
+			st, setDelay := c.open(t)
+			a := newApp(t, st, keycard.NewKey(), nil)
+			cookie := mustServe(t, a.h, "", "/put?k=kept&v=before").cookie
+			mustServe(t, a.h, cookie, "/get?k=kept")
+			base := goroutines()
+			setDelay(latency)
+			for _, target := range []struct{ cookie, path string }{
+				{cookie, "/get?k=kept"},
+				{cookie, "/put?k=other&v=during"},
+				{cookie, "/count"},
+				{"", "/put?k=new&v=during"},
+			} {
+				ctx, cancel := context.WithTimeout(context.Background(), limit)
+				res := serve(ctx, a.h, target.cookie, target.path)
+				cancel()
+				figure(t, target.path+" answered", "%d in %v", res.code, res.dur.Round(time.Millisecond))
+				if res.code != http.StatusServiceUnavailable || res.dur > limit+250*time.Millisecond {
+					t.Errorf("%s with a %v deadline against a %v store: %v; want 503 within %v", target.path, limit, latency, res, limit+250*time.Millisecond)
+				}
+				if res.cookie != "" {
+					t.Errorf("%s: a failed request set a session cookie", target.path)
+				}
+			}
+			checkGoroutines(t, base, 3)
+			setDelay(0)
+			if got := mustServe(t, a.h, cookie, "/get?k=kept").body; got != "before" {
+				t.Errorf("after the latency: kept reads %q, want before", got)
+			}
+		})
+	}
+}
+
+// TestSlowStoreWithoutRequestDeadline is the gap beside it: a request
+// whose context has no deadline, as net/http gives every request, waits as
+// long as the store does, since the Manager passes the request's context
+// to the store and sets no deadline of its own (security requirement
+// S-68: "Store calls have context deadlines"; there is no Config field
+// for one).
+func TestSlowStoreWithoutRequestDeadline(t *testing.T) {
+	knownGap(t, "no store-call deadline in the Manager (S-68)")
+	s := &slowStore{Store: memory.New(memory.Config{})}
+	a := newApp(t, s, keycard.NewKey(), nil)
+	cookie := mustServe(t, a.h, "", "/put?k=kept&v=before").cookie
+	s.delay.Store(int64(2 * time.Second))
+	res := serve(context.Background(), a.h, cookie, "/get?k=kept")
+	figure(t, "request without a deadline answered", "%d in %v", res.code, res.dur.Round(time.Millisecond))
+	if res.dur > time.Second {
+		t.Errorf("a request with no deadline of its own waited %v for a stalled store; want the Manager to bound store calls", res.dur)
+	}
+}

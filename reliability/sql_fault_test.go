@@ -1,0 +1,73 @@
+package reliability_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/keycard-go/keycard"
+)
+
+// sqlServers are the SQL servers whose connections the drop test cuts:
+// each gives the server's address and a backend that dials a proxy.
+var sqlServers = []struct {
+	name    string
+	addr    func(testing.TB) string
+	backend func(tb testing.TB, addr string) backend
+}{
+	{"postgres", postgresServerAddr, postgresBackend},
+	{"mysql", mysqlServerAddr, mysqlBackend},
+}
+
+// TestSQLConnectionsDroppedDuringLoad puts a proxy between the store's
+// connection pool and the server and, in the middle of a load of writes
+// and reads, resets every live connection at once, twice, 600 ms apart,
+// so statements in flight die mid-transaction. The requests they served
+// must fail with 503 (and an error log), the pool must reconnect by
+// itself so that requests succeed again within a second, every write
+// answered 200 must read back afterwards, no session may be lost, and no
+// goroutine may be left behind.
+func TestSQLConnectionsDroppedDuringLoad(t *testing.T) {
+	for _, srv := range sqlServers {
+		t.Run(srv.name, func(t *testing.T) {
+			p := newProxy(t, srv.addr(t))
+			b := srv.backend(t, p.Addr())
+			a := newApp(t, b.open(t), keycard.NewKey(), nil)
+			l := newLoad(t, []*app{a}, 32, 8)
+			l.reqTimeout = 5 * time.Second // a guard only
+			// Warm up, so the pool holds the connections the load needs.
+			l.maxOps = 20
+			l.run(nil)
+			l.maxOps = 1 << 30
+			base := goroutines()
+			var dropped []int
+			var last time.Time
+			began, _ := during(l, 600*time.Millisecond, 1200*time.Millisecond, func() {
+				dropped = append(dropped, p.DropAll())
+				time.Sleep(600 * time.Millisecond)
+				last = time.Now()
+				dropped = append(dropped, p.DropAll())
+			})
+			l.report(t)
+			l.verify(t)
+			s := l.stats(began, last)
+			figure(t, "connections dropped", "%v", dropped)
+			figure(t, "requests", "%d (%d failed with 503, %d of them writes; %d writes acknowledged, all read back)", s.total, s.failed, s.failedWrites, s.ackedWrites)
+			figure(t, "slowest request", "%v", s.slowest.Round(time.Microsecond))
+			figure(t, "last failure after the second drop", "%v", s.lastFail.Round(time.Millisecond))
+			figure(t, "first success after the second drop", "%v", s.firstOK.Round(time.Millisecond))
+			if l.panics > 0 {
+				t.Errorf("%d handler panics", l.panics)
+			}
+			if got := a.logs.unavailable.Load(); got != int64(s.failed) {
+				t.Errorf("%d error logs for %d failed requests; want one each (last: %s)", got, s.failed, a.logs.lastRecord())
+			}
+			if s.lastFail > time.Second || s.firstOK < 0 || s.firstOK > time.Second {
+				t.Errorf("recovery: last failure %v and first success %v after the drop; want both within 1 s", s.lastFail, s.firstOK)
+			}
+			if s.slowest > 2*time.Second {
+				t.Errorf("a request took %v; want every request answered within 2 s", s.slowest)
+			}
+			checkGoroutines(t, base, 5)
+		})
+	}
+}
