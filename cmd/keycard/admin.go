@@ -132,39 +132,9 @@ func cmdSessionsLs(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	defer h.Close()
 
-	var rows []sessionRow
-	if *user != "" {
-		m, err := adminManager(h.Store)
-		if err != nil {
-			return err
-		}
-		infos, err := m.Sessions(ctx, *user)
-		if errors.Is(err, keycard.ErrUnsupported) {
-			return failure(fmt.Sprintf("this store has no user index (%s lacks store.UserIndex), so it cannot list a user's sessions", h.URL.Kind))
-		}
-		if err != nil {
-			return failure(err.Error())
-		}
-		for _, in := range infos {
-			rows = append(rows, sessionRow{Hash: in.Hash, User: in.UserID, Created: in.Created.UTC(),
-				LastSeen: in.LastSeen.UTC(), AuthTime: in.AuthTime.UTC(), IdleDeadline: in.IdleDeadline.UTC(),
-				Deadline: in.Deadline.UTC(), Remembered: in.Remembered, IP: in.IP, UserAgent: in.UserAgent})
-		}
-	} else {
-		sc, ok := h.Store.(store.Scanner)
-		if !ok {
-			return noScanner(h, `"sessions ls" without --user`)
-		}
-		now := time.Now()
-		err := sc.Scan(ctx, func(e store.Entry) error {
-			if e.Record.Live(now) {
-				rows = append(rows, rowOf(e))
-			}
-			return nil
-		})
-		if err != nil {
-			return failure(err.Error())
-		}
+	rows, err := listSessions(ctx, h, *user)
+	if err != nil {
+		return err
 	}
 	slices.SortFunc(rows, func(a, b sessionRow) int {
 		return cmp.Or(b.LastSeen.Compare(a.LastSeen), strings.Compare(a.Hash, b.Hash))
@@ -188,6 +158,46 @@ func cmdSessionsLs(ctx context.Context, args []string, stdout, stderr io.Writer)
 			clock(earlier(r.IdleDeadline, r.Deadline)), yesNo(r.Remembered), orDash(r.IP), orDash(truncate(r.UserAgent, 40)))
 	}
 	return tw.Flush()
+}
+
+// listSessions returns the live sessions of user, or of everyone if user
+// is "".
+func listSessions(ctx context.Context, h *storeurl.Handle, user string) ([]sessionRow, error) {
+	var rows []sessionRow
+	if user != "" {
+		m, err := adminManager(h.Store)
+		if err != nil {
+			return nil, err
+		}
+		infos, err := m.Sessions(ctx, user)
+		if errors.Is(err, keycard.ErrUnsupported) {
+			return nil, failure(fmt.Sprintf("this store has no user index (%s lacks store.UserIndex), so it cannot list a user's sessions", h.URL.Kind))
+		}
+		if err != nil {
+			return nil, failure(err.Error())
+		}
+		for _, in := range infos {
+			rows = append(rows, sessionRow{Hash: in.Hash, User: in.UserID, Created: in.Created.UTC(),
+				LastSeen: in.LastSeen.UTC(), AuthTime: in.AuthTime.UTC(), IdleDeadline: in.IdleDeadline.UTC(),
+				Deadline: in.Deadline.UTC(), Remembered: in.Remembered, IP: in.IP, UserAgent: in.UserAgent})
+		}
+		return rows, nil
+	}
+	sc, ok := h.Store.(store.Scanner)
+	if !ok {
+		return nil, noScanner(h, `"sessions ls" without --user`)
+	}
+	now := time.Now()
+	err := sc.Scan(ctx, func(e store.Entry) error {
+		if e.Record.Live(now) {
+			rows = append(rows, rowOf(e))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, failure(err.Error())
+	}
+	return rows, nil
 }
 
 func cmdSessionsRm(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -12,6 +12,7 @@ require (
 	github.com/keycard-go/keycard/store/sqlite v0.0.0-00010101000000-000000000000
 	github.com/keycard-go/keycard/token v0.0.0-00010101000000-000000000000
 	github.com/redis/rueidis v1.0.79
+	github.com/rogpeppe/go-internal v1.16.0
 	golang.org/x/crypto v0.55.0
 	golang.org/x/term v0.45.0
 )
@@ -32,6 +33,7 @@ require (
 	golang.org/x/sync v0.22.0 // indirect
 	golang.org/x/sys v0.47.0 // indirect
 	golang.org/x/text v0.41.0 // indirect
+	golang.org/x/tools v0.48.0 // indirect
 	modernc.org/libc v1.75.7 // indirect
 	modernc.org/mathutil v1.7.1 // indirect
 	modernc.org/memory v1.12.1 // indirect
