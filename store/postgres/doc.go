@@ -132,10 +132,11 @@
 //
 // # Capacity
 //
-// Disk: 699 bytes per session, table and indexes together (512 for the
-// table, 183 for the three indexes), measured by TestBytesPerSession with
-// pg_total_relation_size over 10,000 sessions with 200 bytes of data, a
-// 110-byte user agent and one user each (PostgreSQL 15). A million such
+// Disk: about 700 bytes per session, table and indexes together (698 to
+// 728 over five runs: about 520 for the table, 190 for the three indexes),
+// measured by TestBytesPerSession with pg_total_relation_size over 10,000
+// sessions with 200 bytes of data, a 110-byte user agent and one user
+// each (PostgreSQL 15). A million such
 // sessions take about 700 MB, plus expired rows until they are swept and
 // the dead row versions that updates leave for autovacuum.
 //
