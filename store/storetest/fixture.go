@@ -44,6 +44,10 @@ func (f *fixture) require(c capability) {
 		if _, ok := f.s.(store.Sweeper); !ok {
 			f.t.Skip("store does not implement store.Sweeper")
 		}
+	case scanner:
+		if _, ok := f.s.(store.Scanner); !ok {
+			f.t.Skip("store does not implement store.Scanner")
+		}
 	}
 }
 

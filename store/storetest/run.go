@@ -33,6 +33,7 @@ const (
 	basic capability = iota
 	userIndex
 	sweeper
+	scanner
 )
 
 // testCase is one behaviour of the contract, named as a sentence.
@@ -90,12 +91,16 @@ var cases = []testCase{
 	{"user lists stay consistent under concurrent saves and deletes", userIndex, testListConcurrent},
 
 	{"sweep deletes expired records and keeps live ones", sweeper, testSweep},
+
+	{"scan visits every live record once and skips expired ones", scanner, testScan},
+	{"scan stops at the first error its function returns", scanner, testScanStops},
 }
 
 // Run runs the conformance suite against stores made by h, one parallel
 // subtest per behaviour of the [store.Store] contract, each with a new store
-// and its own [Clock]. Cases for [store.UserIndex] and [store.Sweeper] run
-// when the store implements them and are skipped otherwise.
+// and its own [Clock]. Cases for [store.UserIndex], [store.Sweeper] and
+// [store.Scanner] run when the store implements them and are skipped
+// otherwise.
 //
 // A backend's test calls Run once, from a test that sets up whatever server
 // the backend needs.
