@@ -32,9 +32,11 @@ const (
 const maxCookieLifetime = 400 * 24 * time.Hour
 
 // maxRetries bounds how often a conflicting save is rebased and retried.
-// With the jittered backoff between retries, a hundred concurrent writers
-// on one session all get through well within it.
-const maxRetries = 64
+// With the jittered backoff between retries (at most 25 ms each), a
+// hundred concurrent writers on one session all get through well within
+// it, even on a store whose every commit waits for a slow disk; the
+// request's context ends the retries sooner if it is cancelled.
+const maxRetries = 200
 
 // Config configures a Manager. The zero Config is safe for production on a
 // single instance: an in-memory store, a random per-process signing key, a

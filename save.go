@@ -289,7 +289,7 @@ func addVaryCookie(h http.Header) {
 // writers racing on one session spread out instead of colliding again.
 const (
 	backoffBase = 200 * time.Microsecond
-	backoffCap  = 20 * time.Millisecond
+	backoffCap  = 25 * time.Millisecond
 )
 
 // backoff sleeps before retry number attempt, or returns ctx's error.
