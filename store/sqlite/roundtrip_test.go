@@ -19,7 +19,7 @@ import (
 // write, a write request one SELECT and one UPDATE.
 func TestManagerRequestsRunOneStatementPerStoreCall(t *testing.T) {
 	t.Parallel()
-	db, c := openCounting(t, sqlite.DSN(filepath.Join(t.TempDir(), "sessions.db"), sqlite.Config{}))
+	db, c := openCounting(t, sqlite.DSN(filepath.Join(testDir(t), "sessions.db"), sqlite.Config{}))
 	s, err := sqlite.New(db, sqlite.Config{})
 	if err != nil {
 		t.Fatal(err)

@@ -16,7 +16,7 @@ import (
 // process.
 func TestTwoHandlesOnOneFileShareSessions(t *testing.T) {
 	t.Parallel()
-	path := filepath.Join(t.TempDir(), "shared.db")
+	path := filepath.Join(testDir(t), "shared.db")
 	keycardtest.RunShared(t, func(tb testing.TB) store.Store {
 		s, err := sqlite.Open(path, sqlite.Config{})
 		if err != nil {

@@ -23,7 +23,7 @@ import (
 func BenchmarkBytesPerSession(b *testing.B) {
 	const sessions = 100_000
 	for range b.N {
-		path := filepath.Join(b.TempDir(), "size.db")
+		path := filepath.Join(testDir(b), "size.db")
 		s, err := sqlite.Open(path, sqlite.Config{})
 		if err != nil {
 			b.Fatalf("Open: %v", err)

@@ -28,12 +28,7 @@ type Store struct {
 	table string
 	sql   *statements
 
-	// writing holds a token while one of the store's writes runs. SQLite
-	// lets one connection write at a time; queueing the store's own
-	// writers here, where a waiting writer honours its context, keeps
-	// them from polling SQLite's lock through the busy handler, which is
-	// then left for writers of other handles and processes.
-	writing chan struct{}
+	writing gate // shared by the stores on db
 	doomed  doomedSaves
 }
 
@@ -109,7 +104,7 @@ func newStore(db *sql.DB, cfg Config) *Store {
 		batch:   cfg.SweepBatch,
 		table:   cfg.Table,
 		sql:     newStatements(cfg.Table),
-		writing: make(chan struct{}, 1),
+		writing: gateFor(db),
 	}
 }
 

@@ -1,0 +1,69 @@
+package sqlite_test
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/keycard-go/keycard"
+	"github.com/keycard-go/keycard/store/sqlite"
+)
+
+// Example keeps sessions in a database file, so they survive a restart of
+// the server: the second server, on the same file and with the same key,
+// continues the visitor's count.
+func Example() {
+	dir, err := os.MkdirTemp("", "keycard-example")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "sessions.db")
+	// In production the key comes from a secret store, not NewKey, so
+	// that cookies stay valid across restarts.
+	key := keycard.NewKey()
+	jar, _ := cookiejar.New(nil)
+
+	for _, server := range []string{"first", "restarted"} {
+		st, err := sqlite.Open(path, sqlite.Config{})
+		if err != nil {
+			panic(err)
+		}
+		m, err := keycard.New(keycard.Config{Store: st, Keys: []keycard.Key{key}})
+		if err != nil {
+			panic(err)
+		}
+		ts := httptest.NewTLSServer(m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			n, err := keycard.Update(r.Context(), keycard.FromContext(r.Context()), "visits",
+				func(n int) int { return n + 1 })
+			if err != nil {
+				http.Error(w, "unavailable", http.StatusServiceUnavailable)
+				return
+			}
+			fmt.Fprintf(w, "%s server: visit %d", server, n)
+		})))
+		client := ts.Client()
+		client.Jar = jar
+		for range 2 {
+			res, err := client.Get(ts.URL)
+			if err != nil {
+				panic(err)
+			}
+			b, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			fmt.Println(strings.TrimSpace(string(b)))
+		}
+		ts.Close()
+		st.Close()
+	}
+	// Output:
+	// first server: visit 1
+	// first server: visit 2
+	// restarted server: visit 3
+	// restarted server: visit 4
+}
