@@ -17,7 +17,9 @@ FUZZ_TARGETS = \
 	./sealed:FuzzOpen \
 	./csrf:FuzzVerify \
 	./csrf:FuzzHandlerToken \
-	./store/memcached:FuzzDecodeEntry
+	./store/memcached:FuzzDecodeEntry \
+	./token:FuzzVerify \
+	./token:FuzzRefreshToken
 
 .PHONY: test unit vet fuzz demo bench
 

@@ -71,6 +71,9 @@ type Event struct {
 	Time time.Time
 	// Request is the request being served, or nil outside a request.
 	Request *http.Request
+	// Attrs carries details from companion packages, such as a refresh
+	// token family's ID. Never put a secret in it.
+	Attrs []slog.Attr
 }
 
 // hashPrefixLen is how much of a session hash events and logs show.
@@ -124,5 +127,6 @@ func (m *Manager) logEvent(ev Event) {
 	if ev.Err != nil {
 		attrs = append(attrs, slog.String("err", ev.Err.Error()))
 	}
+	attrs = append(attrs, ev.Attrs...)
 	m.logger.LogAttrs(ctx, level, "keycard: session "+string(ev.Kind), attrs...)
 }

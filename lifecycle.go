@@ -66,7 +66,8 @@ func (s *Session) renew(ctx context.Context, reason string) error {
 	if s.byHash != "" {
 		return errors.New("keycard: a session opened by hash cannot be renewed")
 	}
-	s.delete(CSRFKey) // a CSRF token issued before a privilege change must not work after it
+	s.delete(CSRFKey)    // a CSRF token issued before a privilege change must not work after it
+	s.delete(RefreshKey) // refresh tokens name the old ID's hash; their family ends here
 	oldKey, oldID, oldVersion, wasNew := s.key, s.id, s.rec.Version, s.isNew
 	if s.m.rotateEvery > 0 {
 		if raw, err := s.m.codec.Marshal(time.Now().UnixNano()); err == nil {

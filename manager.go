@@ -400,8 +400,17 @@ func validCookieName(name string) bool {
 	return true
 }
 
-// Store returns the store the Manager uses.
+// Store returns the store the Manager uses, or nil for sealed sessions
+// (Config.Sealed), which are not stored.
 func (m *Manager) Store() store.Store { return m.store }
+
+// Sealed reports whether sessions are sealed in their cookies
+// (Config.Sealed) rather than stored.
+func (m *Manager) Sealed() bool { return m.box != nil }
+
+// Logger returns the logger the Manager logs to (Config.Logger or
+// slog.Default()), for companion packages that log on its behalf.
+func (m *Manager) Logger() *slog.Logger { return m.logger }
 
 // timeouts returns the timeouts that apply to a session.
 func (m *Manager) timeouts(persistent bool) Timeouts {

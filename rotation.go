@@ -21,7 +21,6 @@ import (
 const (
 	renewedKey = reservedPrefix + "renewed" // when the ID last changed, Unix nanoseconds
 	movedKey   = reservedPrefix + "moved"   // marks a tombstone left by rotation
-	refreshKey = reservedPrefix + "refresh" // refresh-token state (package token)
 )
 
 // maxHops bounds how many tombstones one load follows.
@@ -41,7 +40,7 @@ func (s *Session) rotateDue(now time.Time) bool {
 	if m.rotateEvery <= 0 || s.isNew || s.byHash != "" || m.box != nil || m.header == "Authorization" {
 		return false
 	}
-	if _, ok := s.value(refreshKey); ok {
+	if _, ok := s.value(RefreshKey); ok {
 		return false // refresh tokens name this session by its hash
 	}
 	last := s.rec.Created

@@ -6,7 +6,7 @@ import "github.com/keycard-go/keycard"
 // it had been rotated away (outside the grace window): one of two parties
 // holding it is not the legitimate client. The session, with every token
 // of it, has been destroyed. The event names the session by hash prefix,
-// its user, and the refresh family's ID in Err; it never carries token
+// its user, and the refresh family's ID in Attrs; it never carries token
 // material.
 const EventRefreshReuse keycard.EventKind = "refresh-reuse"
 

@@ -58,6 +58,9 @@ func (e *events) text() string {
 		if ev.Err != nil {
 			b.WriteString(" " + ev.Err.Error())
 		}
+		for _, a := range ev.Attrs {
+			b.WriteString(" " + a.String())
+		}
 		b.WriteByte('\n')
 	}
 	return b.String()

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"log/slog"
 	"mime"
 	"net/http"
 	"strconv"
@@ -29,7 +28,7 @@ func (iss *Issuer) JWKS() http.Handler {
 		}
 		body, err := iss.jwks()
 		if err != nil {
-			slog.ErrorContext(r.Context(), "token: JWKS", "err", err)
+			iss.m.Logger().ErrorContext(r.Context(), "token: JWKS", "err", err)
 			http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
 			return
 		}
@@ -98,7 +97,7 @@ func (iss *Issuer) Middleware(strict bool) func(http.Handler) http.Handler {
 				unauthorized(w, `Bearer error="invalid_token"`)
 				return
 			case err != nil:
-				slog.ErrorContext(r.Context(), "token: verifying an access token failed", "err", err)
+				iss.m.Logger().ErrorContext(r.Context(), "token: verifying an access token failed", "err", err)
 				writeJSON(w, http.StatusServiceUnavailable, `{"error":"temporarily_unavailable"}`)
 				return
 			}
@@ -182,7 +181,7 @@ func (iss *Issuer) RefreshHandler() http.Handler {
 			writeJSON(w, http.StatusBadRequest, `{"error":"invalid_grant"}`)
 			return
 		case err != nil:
-			slog.ErrorContext(r.Context(), "token: refresh failed", "err", err)
+			iss.m.Logger().ErrorContext(r.Context(), "token: refresh failed", "err", err)
 			writeJSON(w, http.StatusServiceUnavailable, `{"error":"temporarily_unavailable"}`)
 			return
 		}

@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"log/slog"
 	"sync"
 	"time"
 
@@ -148,7 +147,7 @@ func New(m *keycard.Manager, cfg Config) (*Issuer, error) {
 	}
 	if iss.keys == nil {
 		if shared {
-			slog.Warn("token: no Keys configured; using a random per-process key, so access tokens will not survive a restart or work across instances")
+			m.Logger().Warn("token: no Keys configured; using a random per-process key, so access tokens will not survive a restart or work across instances")
 		}
 		var kid [6]byte
 		rand.Read(kid[:])
@@ -163,7 +162,7 @@ func New(m *keycard.Manager, cfg Config) (*Issuer, error) {
 	secret := cfg.RefreshKey
 	if secret == nil {
 		if shared {
-			slog.Warn("token: no RefreshKey configured; using a random per-process key, so refresh tokens will not survive a restart or work across instances")
+			m.Logger().Warn("token: no RefreshKey configured; using a random per-process key, so refresh tokens will not survive a restart or work across instances")
 		}
 		secret = keycard.NewKey()
 	}

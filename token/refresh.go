@@ -19,7 +19,7 @@ import (
 
 // sessionKey is the reserved session key that holds a session's refresh
 // family.
-const sessionKey = "keycard.refresh"
+const sessionKey = keycard.RefreshKey
 
 // A refresh token is the unpadded base64url encoding of
 //
@@ -285,11 +285,11 @@ func (iss *Issuer) theft(ctx context.Context, s *keycard.Session, sid, userID st
 	}
 	ev := keycard.Event{
 		Kind: EventRefreshReuse, Reason: reason, Session: sid, UserID: userID, Request: r,
-		Err: fmt.Errorf("token: refresh family %s reused; session destroyed", hex.EncodeToString(family)),
+		Attrs: []slog.Attr{slog.String("family", hex.EncodeToString(family))},
 	}
 	err := iss.m.Destroy(ctx, s)
 	if err != nil {
-		ev.Err = errors.Join(ev.Err, err)
+		ev.Err = err
 	}
 	iss.m.Emit(ev)
 	if err != nil {
