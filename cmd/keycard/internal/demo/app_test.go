@@ -153,7 +153,7 @@ func TestProfile(t *testing.T) {
 		if cc := resp.Header.Get("Cache-Control"); cc != "no-store" {
 			t.Errorf("profile Cache-Control %q, want no-store", cc)
 		}
-		wantContains(t, body, "Created", "Last seen", "Idle deadline", "Absolute deadline", "Signed in", "just now", "in 30 min", "in 8.0 h")
+		wantContains(t, body, "Created", "Last seen", "Idle deadline", "Absolute deadline", "Signed in", "just now", "in 30 min", "in 8 h")
 
 		before := hashOf(body)
 		resp, _ = c.submit("/profile", "/profile/renew", nil)

@@ -35,6 +35,8 @@ type page struct{ t *template.Template }
 var funcs = template.FuncMap{
 	"short":  short,
 	"when":   when,
+	"ago":    ago,
+	"stamp":  stamp,
 	"device": device,
 	"money":  func(cents int) string { return fmt.Sprintf("€%d.%02d", cents/100, cents%100) },
 }
@@ -119,28 +121,43 @@ func when(t time.Time) string {
 	if t.IsZero() {
 		return "never"
 	}
-	d := time.Until(t)
-	rel := "in " + human(d)
-	if d < 0 {
-		rel = human(-d) + " ago"
-	}
-	if d > -time.Second && d < time.Second {
-		rel = "just now"
-	}
-	return t.Local().Format("2006-01-02 15:04:05") + " (" + rel + ")"
+	return stamp(t) + " (" + ago(t) + ")"
 }
 
+// ago says how far t is from now: "3 min ago", "in 7 days".
+func ago(t time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	d := time.Until(t)
+	switch {
+	case d > -time.Second && d < time.Second:
+		return "just now"
+	case d < 0:
+		return human(-d) + " ago"
+	}
+	return "in " + human(d)
+}
+
+// stamp formats t as a local date and time.
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.Local().Format("2006-01-02 15:04:05")
+}
+
+// human formats a duration roughly, rounded to its largest unit.
 func human(d time.Duration) string {
 	switch {
 	case d < time.Minute:
 		return fmt.Sprintf("%d s", int(d.Round(time.Second).Seconds()))
-	case d < time.Hour:
+	case d < 2*time.Hour:
 		return fmt.Sprintf("%d min", int(d.Round(time.Minute).Minutes()))
 	case d < 48*time.Hour:
-		return fmt.Sprintf("%.1f h", d.Hours())
-	default:
-		return fmt.Sprintf("%d days", int(d.Hours()/24))
+		return fmt.Sprintf("%d h", int(d.Round(time.Hour).Hours()))
 	}
+	return fmt.Sprintf("%d days", int(d.Round(24*time.Hour).Hours()/24))
 }
 
 // device names a user agent briefly: "Firefox on Linux", "curl".

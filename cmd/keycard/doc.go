@@ -1,0 +1,99 @@
+// Command keycard serves Keycard's demo web app and administers the
+// sessions of any Keycard store.
+//
+//	go run ./cmd/keycard demo     # then open http://127.0.0.1:8080
+//
+// # Commands
+//
+//	keycard demo [--addr ADDR] [--store URL] [--data DIR] [--keys FILE] [--tls] [-v]
+//	keycard sessions ls [--user USER] [--json] [--store URL]
+//	keycard sessions rm [--store URL] HASH...
+//	keycard revoke --user USER [--store URL]
+//	keycard gc [--store URL]
+//	keycard stats [--json] [--store URL]
+//	keycard keys new [--out FILE] [--force]
+//	keycard help [COMMAND]
+//
+// Every command takes --help. Flags may come before or after operands.
+// Results go to standard output; errors go to standard error as one line
+// "keycard: error: ...", followed by "keycard: hint: ..." lines.
+//
+// demo serves the demo web app on 127.0.0.1:8080: a shop whose anonymous
+// cart survives signing in (the session ID changes, the data stays),
+// remember-me, failed-login limits (package guard), a profile page with the
+// session's deadlines, a devices page with per-session revocation and "log
+// out everywhere", CSRF protection on every form (package csrf), a JSON
+// token API (package token: POST /api/token, POST /api/refresh, GET
+// /api/me, POST /api/logout, GET /.well-known/jwks.json), and a page whose
+// session lives entirely in a sealed cookie (keycard.Config.Sealed). The
+// demo accounts are alice (password alice-wonderland) and bob
+// (bob-can-fix-it). On first run it creates, in the data directory (--data,
+// default the current directory): the SQLite database keycard-demo.db, the
+// key file keycard-demo.keys, and with --tls a self-signed ECDSA
+// certificate for localhost, 127.0.0.1 and ::1, keycard-demo-tls.pem; later
+// runs reuse them, so sessions survive restarts. With --tls every response
+// carries Strict-Transport-Security, with a max-age of five minutes:
+// browsers apply HSTS to a host name on every port, and a long one for
+// localhost would force HTTPS on the machine's other development servers.
+// Over plain HTTP the demo works on localhost and 127.0.0.1, which browsers
+// treat as secure for the demo's __Host- Secure cookies.
+//
+// sessions ls lists live sessions by hash (the SHA-256 of the session ID,
+// which names a session without being a credential; IDs are never shown),
+// most recently seen first, as a table or, with --json, a JSON array.
+// Without --user it needs a store that implements store.Scanner; with
+// --user, one that implements store.UserIndex. sessions rm ends sessions
+// by hash and fails for a hash with no live session. revoke ends every
+// session of a user. gc deletes expired sessions (store.Sweeper), showing
+// a spinner on a terminal. stats counts live sessions: signed in,
+// anonymous, remembered, and distinct users (store.Scanner). keys new
+// writes a new key file with mode 0600, refusing to replace one without
+// --force, and prints keys only with --out -.
+//
+// # Store URLs
+//
+//	memory:                              a memory store, private to the process
+//	sqlite:PATH                          an SQLite database file (sqlite:///ABS/PATH too)
+//	redis://[USER:PASS@]HOST:PORT/DB     Redis; rediss:// for TLS
+//	postgres://USER:PASS@HOST:PORT/DB    PostgreSQL, with libpq's URL parameters
+//	mysql://USER:PASS@HOST:PORT/DB       MySQL or MariaDB
+//	mysql://USER:PASS@tcp(HOST:PORT)/DB  the same, as a go-sql-driver DSN
+//
+// The admin commands default to sqlite:keycard-demo.db and never create a
+// database; the demo creates its own and the SQL stores' tables. Stores are
+// reached within 5 seconds or not at all. URLs are printed with their
+// password masked.
+//
+// # Environment
+//
+//	KEYCARD_STORE      store URL, when --store is not given
+//	KEYCARD_KEYS_FILE  key file, when --keys (demo) or --out (keys new) is not given
+//	KEYCARD_DATA       the demo's data directory, when --data is not given
+//	KEYCARD_ADDR       the demo's listen address, when --addr is not given
+//
+// # Key files
+//
+// A key file holds the secrets that sign session cookies and tokens, so
+// that sessions survive restarts and every instance of an application
+// shares them. It is text. The first line is "keycard-keys v1"; after it,
+// blank lines and lines starting with '#' are ignored, and each other line
+// is a kind and its fields:
+//
+//	session KEY      signs session cookies, sealed ones too; one or more,
+//	                 newest first: the first signs, every one verifies
+//	refresh KEY      authenticates refresh tokens; exactly one
+//	token KID SEED   an Ed25519 access-token key with key ID KID
+//	                 ([A-Za-z0-9._-], at most 64 characters); one or more:
+//	                 the first signs, the others verify tokens they signed
+//
+// KEY and SEED are 32 random bytes in unpadded base64url (43 characters).
+// keycard writes key files with mode 0600 and refuses to read one that
+// its group or others may read. To rotate session keys, add a new session
+// line in front and delete the old one once its sessions have expired.
+//
+// # Exit status
+//
+// 0 on success, 1 on failure (a bad store URL, an unreachable store, a
+// missing session, a store without a needed capability), 2 for a usage
+// error (an unknown command or flag, a missing or malformed argument).
+package main
