@@ -20,8 +20,9 @@
 // Sessions survive restarts, unlike with the memory store, and there is
 // nothing to run beside the application. Servers on several hosts need a
 // networked store (Redis, PostgreSQL, MySQL): SQLite's write-ahead log
-// needs shared memory, so the file must be on a local file system, never
-// NFS or SMB, and Open refuses a database that cannot use it.
+// needs memory shared by the processes, so the file must be on a local
+// file system, never NFS or SMB. Open refuses a database that cannot use
+// the log, such as ":memory:".
 //
 // SQLite runs one write at a time. Every request
 // that changes a session (a login, a Put, a touch of an idle session) is

@@ -42,9 +42,9 @@ var (
 // Open opens, or creates, the SQLite database file at path, with the
 // settings of [DSN], and creates the store's table and indexes in it if
 // they do not exist (see [Store.Migrate]). It fails unless the database
-// can use write-ahead logging, which needs a file on a local file system:
-// ":memory:" and network file systems are refused. Close closes the
-// database.
+// can use write-ahead logging, which needs a file (":memory:" is refused)
+// on a local file system (over NFS or SMB it may be refused, or worse,
+// seem to work while other hosts corrupt it). Close closes the database.
 //
 // Open keeps at most max(4, GOMAXPROCS) connections; use New with a
 // *sql.DB of your own to choose otherwise.
