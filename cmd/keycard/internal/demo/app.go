@@ -239,10 +239,17 @@ func redirect(w http.ResponseWriter, r *http.Request, to string) {
 	http.Redirect(w, r, to, http.StatusSeeOther)
 }
 
-// localPath returns p if it is a path on this site, or "/".
+// localPath returns p if it is a path on this site, or "/". Browsers drop
+// tabs and newlines from URLs and read a backslash as a slash, so
+// "/<tab>/evil.example" and "/\evil.example" would leave the site.
 func localPath(p string) string {
-	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.ContainsAny(p, "\\\r\n") {
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.ContainsRune(p, '\\') {
 		return "/"
+	}
+	for _, c := range []byte(p) {
+		if c < 0x20 || c == 0x7f {
+			return "/"
+		}
 	}
 	return p
 }
