@@ -1,5 +1,5 @@
 # The two commands of the README:
-#   make demo   runs the example server on http://127.0.0.1:8080
+#   make demo   runs the demo application on http://127.0.0.1:8080
 #   make test   runs every test with the race detector, then each fuzz target briefly
 
 GO        ?= go
@@ -40,7 +40,7 @@ fuzz:
 	done
 
 demo:
-	$(GO) run ./examples/basic
+	$(GO) run ./cmd/keycard demo
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem -count=10 . | tee bench.txt

@@ -404,6 +404,11 @@ func validCookieName(name string) bool {
 // (Config.Sealed), which are not stored.
 func (m *Manager) Store() store.Store { return m.store }
 
+// MaxSize returns the largest encoded size a session's values may reach:
+// Config.MaxSize, or less for sealed sessions, whose cookie holds at most
+// 4096 bytes.
+func (m *Manager) MaxSize() int { return m.maxSize }
+
 // Sealed reports whether sessions are sealed in their cookies
 // (Config.Sealed) rather than stored.
 func (m *Manager) Sealed() bool { return m.box != nil }

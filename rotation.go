@@ -23,6 +23,14 @@ const (
 	movedKey   = reservedPrefix + "moved"   // marks a tombstone left by rotation
 )
 
+// IsTombstone reports whether rec is the short-lived marker that periodic
+// rotation leaves under a rotated-away ID, rather than a session.
+// Administration tools that count or list records skip these.
+func IsTombstone(rec *store.Record) bool {
+	_, ok := lookupValue(rec.Data, movedKey)
+	return ok
+}
+
 // maxHops bounds how many tombstones one load follows.
 const maxHops = 2
 

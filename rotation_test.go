@@ -94,3 +94,25 @@ func TestRotationUnderConcurrentWritesLosesNothing(t *testing.T) {
 		}
 	})
 }
+
+func TestIsTombstone(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := rotatingFixture(t)
+		c := f.client()
+		c.get("/put?k=a&v=1")
+		old := f.hashOf(c.cookie)
+		time.Sleep(16 * time.Minute)
+		c.get("/get?k=a")
+		tomb, err := f.st.Store.Load(t.Context(), old)
+		if err != nil {
+			t.Fatal(err)
+		}
+		live, err := f.st.Store.Load(t.Context(), f.hashOf(c.cookie))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !IsTombstone(tomb) || IsTombstone(live) {
+			t.Errorf("IsTombstone: old record %v, live record %v; want true, false", IsTombstone(tomb), IsTombstone(live))
+		}
+	})
+}

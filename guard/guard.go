@@ -12,8 +12,9 @@
 //		lim.Fail(ctx, "ip:"+m.ClientIP(r).String(), r)
 //	}
 //
-// Counts live in any keycard store, under the SHA-256 of the key (so
-// account names and addresses are not stored in the clear): the default
+// Counts live in any keycard store, under "guard:" and the SHA-256 of the
+// key (so account names and addresses are not stored in the clear, and
+// counts are never mistaken for sessions): the default
 // in-memory store limits one instance; a shared store (Redis, SQL) makes
 // the limit hold across instances. Counts use compare-and-set, so
 // concurrent failures are all counted.
@@ -145,8 +146,14 @@ func count(rec *store.Record) uint64 {
 	return binary.BigEndian.Uint64(rec.Data)
 }
 
+// keyPrefix starts every store key of a Limiter. A session's store key is
+// 64 hex digits with no prefix, so tools that scan a store shared with
+// sessions can tell the two apart (keycard's admin commands skip keys that
+// are not session hashes).
+const keyPrefix = "guard:"
+
 // storeKey hides key from the store.
 func storeKey(key string) string {
 	sum := sha256.Sum256([]byte("keycard guard v1\x00" + key))
-	return hex.EncodeToString(sum[:])
+	return keyPrefix + hex.EncodeToString(sum[:])
 }

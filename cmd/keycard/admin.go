@@ -189,7 +189,7 @@ func listSessions(ctx context.Context, h *storeurl.Handle, user string) ([]sessi
 	}
 	now := time.Now()
 	err := sc.Scan(ctx, func(e store.Entry) error {
-		if e.Record.Live(now) {
+		if isSession(e, now) {
 			rows = append(rows, rowOf(e))
 		}
 		return nil
@@ -333,7 +333,7 @@ func countSessions(ctx context.Context, sc store.Scanner, now time.Time) (stats,
 	users := map[string]struct{}{}
 	err := sc.Scan(ctx, func(e store.Entry) error {
 		r := e.Record
-		if !r.Live(now) {
+		if !isSession(e, now) {
 			return nil
 		}
 		s.Live++
@@ -417,6 +417,13 @@ func startSpinner(w io.Writer, msg string) (stop func()) {
 		}
 	}()
 	return func() { close(done); <-finished }
+}
+
+// isSession reports whether e is a live session: not expired, not a
+// rotation tombstone, and keyed by a session hash (stores shared with
+// package guard also hold its counters, under other keys).
+func isSession(e store.Entry, now time.Time) bool {
+	return e.Record.Live(now) && validHash(e.Key) && !keycard.IsTombstone(e.Record)
 }
 
 func validHash(h string) bool {
