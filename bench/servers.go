@@ -1,0 +1,414 @@
+// Package bench compares Keycard with peer session libraries on one
+// workload: the same four routes, served by the same handler code, with
+// each library supplying only the session operations.
+//
+//	GET /login   regenerates the session ID, stores user=bench and
+//	             counter=0, answers 200 "ok"
+//	GET /read    answers 200 with the stored user, 401 without a session
+//	GET /write   increments counter and answers 200 with the new value,
+//	             401 without a session
+//	GET /health  answers 200 "ok" without touching the session
+//
+// The implementations are built by the New* functions; the benchmarks in
+// this package serve them in process, and cmd/benchserver and
+// cmd/peerserver serve them over HTTP for cmd/loadgen. Each library is
+// configured as its documentation recommends for production; where that
+// changes what a request costs, the constructor's doc says so.
+package bench
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/alexedwards/scs/goredisstore"
+	"github.com/alexedwards/scs/v2"
+	"github.com/alexedwards/scs/v2/memstore"
+	"github.com/boj/redistore"
+	"github.com/gorilla/sessions"
+	goredis "github.com/redis/go-redis/v9"
+	"github.com/redis/rueidis"
+
+	"github.com/keycard-go/keycard"
+	"github.com/keycard-go/keycard/store"
+	kredis "github.com/keycard-go/keycard/store/redis"
+)
+
+// User is the user every login stores.
+const User = "bench"
+
+// secret derives the fixed keys of the benchmark servers. Fixed keys let
+// a server restart without invalidating the load generator's cookies;
+// they protect nothing.
+func secret(purpose string) []byte {
+	sum := sha256.Sum256([]byte("keycard bench " + purpose))
+	return sum[:]
+}
+
+// An Impl is one implementation of the four routes.
+type Impl struct {
+	Name    string       // "keycard-memory", "scs-redis", ...
+	Handler http.Handler // the routes, wrapped in the library's middleware
+	closers []func()
+}
+
+// Close releases the implementation's connections and goroutines.
+func (i *Impl) Close() {
+	for _, c := range i.closers {
+		c()
+	}
+}
+
+// sessionOps is what a library supplies to the shared handler.
+type sessionOps interface {
+	// login regenerates the session's ID and stores user and counter.
+	login(w http.ResponseWriter, r *http.Request) error
+	// user returns the logged-in user, if any.
+	user(w http.ResponseWriter, r *http.Request) (string, bool, error)
+	// increment adds one to counter and returns the new value; ok is
+	// false without a logged-in session.
+	increment(w http.ResponseWriter, r *http.Request) (n int, ok bool, err error)
+}
+
+// routes is the handler every implementation serves.
+func routes(ops sessionOps) *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /health", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "ok")
+	})
+	mux.HandleFunc("GET /login", func(w http.ResponseWriter, r *http.Request) {
+		if err := ops.login(w, r); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		io.WriteString(w, "ok")
+	})
+	mux.HandleFunc("GET /read", func(w http.ResponseWriter, r *http.Request) {
+		u, ok, err := ops.user(w, r)
+		switch {
+		case err != nil:
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+		case !ok:
+			http.Error(w, "not logged in", http.StatusUnauthorized)
+		default:
+			io.WriteString(w, u)
+		}
+	})
+	mux.HandleFunc("GET /write", func(w http.ResponseWriter, r *http.Request) {
+		n, ok, err := ops.increment(w, r)
+		switch {
+		case err != nil:
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+		case !ok:
+			http.Error(w, "not logged in", http.StatusUnauthorized)
+		default:
+			var buf [20]byte
+			w.Write(strconv.AppendInt(buf[:0], int64(n), 10))
+		}
+	})
+	return mux
+}
+
+// bare answers like a logged-in session without any session library: the
+// ceiling every implementation is measured against.
+type bare struct{}
+
+func (bare) login(http.ResponseWriter, *http.Request) error { return nil }
+func (bare) user(http.ResponseWriter, *http.Request) (string, bool, error) {
+	return User, true, nil
+}
+func (bare) increment(http.ResponseWriter, *http.Request) (int, bool, error) { return 1, true, nil }
+
+// NewBare returns the routes served by a bare net/http handler, with no
+// sessions: /read answers "bench" and /write "1" to everyone.
+func NewBare() *Impl {
+	return &Impl{Name: "bare", Handler: routes(bare{})}
+}
+
+// keycardOps uses Keycard: Login (which renews the ID, binds the user and
+// records the client), Get, and the atomic Update.
+type keycardOps struct{ m *keycard.Manager }
+
+func (k keycardOps) login(w http.ResponseWriter, r *http.Request) error {
+	s := keycard.FromContext(r.Context())
+	// Values first: Login's save then writes them, and the commit has
+	// nothing left to save.
+	if err := s.Put("user", User); err != nil {
+		return err
+	}
+	if err := s.Put("counter", 0); err != nil {
+		return err
+	}
+	return k.m.Login(r.Context(), s, User)
+}
+
+func (keycardOps) user(w http.ResponseWriter, r *http.Request) (string, bool, error) {
+	s := keycard.FromContext(r.Context())
+	u, ok := keycard.Get[string](s, "user")
+	return u, ok, nil // a failed load makes the middleware answer 503
+}
+
+func (keycardOps) increment(w http.ResponseWriter, r *http.Request) (int, bool, error) {
+	s := keycard.FromContext(r.Context())
+	if _, ok := keycard.Get[string](s, "user"); !ok {
+		return 0, false, nil
+	}
+	n, err := keycard.Update(r.Context(), s, "counter", func(n int) int { return n + 1 })
+	return n, err == nil, err
+}
+
+// NewKeycard returns the routes served by Keycard with st, or with its
+// default memory store if st is nil. The configuration is the zero Config
+// (secure cookie, 30-minute idle and 8-hour absolute timeouts, the default
+// slog event hook) plus a fixed signing key.
+func NewKeycard(name string, st store.Store) (*Impl, error) {
+	return newKeycard(name, keycard.Config{Store: st})
+}
+
+// NewKeycardSealed returns the routes served by Keycard with sealed
+// sessions (AES-256-GCM cookies, no store): the counterpart of gorilla's
+// cookie store.
+func NewKeycardSealed(name string) (*Impl, error) {
+	return newKeycard(name, keycard.Config{Sealed: true})
+}
+
+func newKeycard(name string, cfg keycard.Config) (*Impl, error) {
+	cfg.Keys = []keycard.Key{secret("keycard")}
+	m, err := keycard.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Impl{Name: name, Handler: m.Handler(routes(keycardOps{m}))}, nil
+}
+
+// KeycardRedisStore returns Keycard's Redis store on a new rueidis client
+// for addr, with keys under prefix, and a function that closes the client.
+func KeycardRedisStore(addr, prefix string) (store.Store, func(), error) {
+	c, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{addr}})
+	if err != nil {
+		return nil, nil, err
+	}
+	return kredis.New(c, kredis.Config{Prefix: prefix}), c.Close, nil
+}
+
+// NewKeycardRedis returns the routes served by Keycard with its Redis store
+// (rueidis client) at addr, keys under prefix.
+func NewKeycardRedis(name, addr, prefix string) (*Impl, error) {
+	st, closeClient, err := KeycardRedisStore(addr, prefix)
+	if err != nil {
+		return nil, err
+	}
+	impl, err := NewKeycard(name, st)
+	if err != nil {
+		closeClient()
+		return nil, err
+	}
+	impl.closers = append(impl.closers, closeClient)
+	return impl, nil
+}
+
+// scsOps uses scs: RenewToken, then Get/Put. scs has no atomic update, so
+// /write is a read-modify-write that concurrent requests can lose.
+type scsOps struct{ sm *scs.SessionManager }
+
+func (o scsOps) login(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	if err := o.sm.RenewToken(ctx); err != nil {
+		return err
+	}
+	o.sm.Put(ctx, "user", User)
+	o.sm.Put(ctx, "counter", 0)
+	return nil
+}
+
+func (o scsOps) user(w http.ResponseWriter, r *http.Request) (string, bool, error) {
+	u := o.sm.GetString(r.Context(), "user")
+	return u, u != "", nil
+}
+
+func (o scsOps) increment(w http.ResponseWriter, r *http.Request) (int, bool, error) {
+	ctx := r.Context()
+	if !o.sm.Exists(ctx, "user") {
+		return 0, false, nil
+	}
+	n := o.sm.GetInt(ctx, "counter") + 1
+	o.sm.Put(ctx, "counter", n)
+	return n, true, nil
+}
+
+// NewSCS returns the routes served by scs with st (its memstore if nil).
+// The configuration is scs.New's, with the cookie Secure (as the scs
+// documentation advises for production), SameSite Lax, and an 8-hour
+// Lifetime like Keycard's absolute timeout. IdleTimeout stays 0 (off), its
+// default: with it set, scs marks every session modified on load and so
+// writes the store and sets the cookie on every request, reads included.
+func NewSCS(name string, st scs.Store) *Impl {
+	impl := &Impl{Name: name}
+	if st == nil {
+		ms := memstore.New()
+		st = ms
+		impl.closers = append(impl.closers, ms.StopCleanup)
+	}
+	sm := scs.New()
+	sm.Store = st
+	sm.Lifetime = 8 * time.Hour
+	sm.Cookie.Secure = true
+	sm.Cookie.SameSite = http.SameSiteLaxMode
+	impl.Handler = sm.LoadAndSave(routes(scsOps{sm}))
+	return impl
+}
+
+// NewSCSRedis returns the routes served by scs with its go-redis store
+// (goredisstore) at addr, keys under prefix.
+func NewSCSRedis(name, addr, prefix string) *Impl {
+	c := goredis.NewClient(&goredis.Options{Addr: addr})
+	impl := NewSCS(name, goredisstore.NewWithPrefix(c, prefix))
+	impl.closers = append(impl.closers, func() { c.Close() })
+	return impl
+}
+
+// gorillaOps uses gorilla/sessions through any of its stores.
+type gorillaOps struct {
+	st   sessions.Store
+	opts sessions.Options // the store's default options
+}
+
+// gorillaCookie is the session's name, and so its cookie's.
+const gorillaCookie = "session"
+
+// session returns the request's session; a cookie that does not decode
+// gives a new session and an error, which gorilla's docs say to ignore.
+func (o gorillaOps) session(r *http.Request) (*sessions.Session, error) {
+	sess, err := o.st.Get(r, gorillaCookie)
+	if sess != nil {
+		return sess, nil
+	}
+	return nil, err
+}
+
+// login replaces the session by a new one. gorilla/sessions has no
+// regenerate: for a server-side store the old record is deleted the
+// documented way (MaxAge -1 and Save, which also expires the cookie) and a
+// new session, with a new ID, is saved; for the cookie store there is no
+// ID, so the new values simply replace the cookie.
+func (o gorillaOps) login(w http.ResponseWriter, r *http.Request) error {
+	old, err := o.session(r)
+	if err != nil {
+		return err
+	}
+	if _, server := o.st.(*redistore.RediStore); server && !old.IsNew {
+		old.Options.MaxAge = -1
+		if err := old.Save(r, w); err != nil {
+			return err
+		}
+	}
+	sess := sessions.NewSession(o.st, gorillaCookie)
+	opts := o.opts
+	sess.Options = &opts
+	sess.IsNew = true
+	sess.Values["user"] = User
+	sess.Values["counter"] = 0
+	return sess.Save(r, w)
+}
+
+func (o gorillaOps) user(w http.ResponseWriter, r *http.Request) (string, bool, error) {
+	sess, err := o.session(r)
+	if err != nil {
+		return "", false, err
+	}
+	u, ok := sess.Values["user"].(string)
+	return u, ok, nil
+}
+
+func (o gorillaOps) increment(w http.ResponseWriter, r *http.Request) (int, bool, error) {
+	sess, err := o.session(r)
+	if err != nil {
+		return 0, false, err
+	}
+	if _, ok := sess.Values["user"].(string); !ok {
+		return 0, false, nil
+	}
+	n, _ := sess.Values["counter"].(int)
+	n++
+	sess.Values["counter"] = n
+	return n, true, sess.Save(r, w)
+}
+
+// gorillaOptions are the cookie attributes gorilla's docs advise for
+// production: HttpOnly, Secure, SameSite Lax.
+func gorillaOptions(o *sessions.Options) {
+	o.HttpOnly = true
+	o.Secure = true
+	o.SameSite = http.SameSiteLaxMode
+}
+
+// NewGorillaCookie returns the routes served by gorilla/sessions with its
+// CookieStore, made as its README does: one 32-byte authentication key
+// (HMAC-SHA256 over gob), no encryption key.
+func NewGorillaCookie(name string) *Impl {
+	st := sessions.NewCookieStore(secret("gorilla"))
+	gorillaOptions(st.Options)
+	return &Impl{Name: name, Handler: routes(gorillaOps{st: st, opts: *st.Options})}
+}
+
+// NewGorillaRedis returns the routes served by gorilla/sessions with
+// github.com/boj/redistore (redigo), made with NewRediStore as its README
+// does: a pool of 10 idle connections that PINGs each connection it lends
+// (redistore's TestOnBorrow), gob values, and keys under prefix.
+func NewGorillaRedis(name, addr, prefix string) (*Impl, error) {
+	st, err := redistore.NewRediStore(10, "tcp", addr, "", "", secret("gorilla"))
+	if err != nil {
+		return nil, err
+	}
+	st.SetKeyPrefix(prefix)
+	gorillaOptions(st.Options)
+	return &Impl{
+		Name:    name,
+		Handler: routes(gorillaOps{st: st, opts: *st.Options}),
+		closers: []func(){func() { st.Close() }},
+	}, nil
+}
+
+// Names lists the implementations New makes, in the order of the tables:
+// the ceiling, then each library with memory (or cookies), then with Redis.
+var Names = []string{
+	"bare",
+	"keycard-memory", "scs-memory", "gorilla-cookie", "keycard-sealed",
+	"keycard-redis", "scs-redis", "gorilla-redis",
+}
+
+// NeedsRedis reports whether the implementation name uses Redis.
+func NeedsRedis(name string) bool {
+	switch name {
+	case "keycard-redis", "scs-redis", "gorilla-redis":
+		return true
+	}
+	return false
+}
+
+// New makes the implementation called name; Redis-backed ones use the
+// server at redisAddr with keys under prefix.
+func New(name, redisAddr, prefix string) (*Impl, error) {
+	switch name {
+	case "bare":
+		return NewBare(), nil
+	case "keycard-memory":
+		return NewKeycard(name, nil)
+	case "keycard-sealed":
+		return NewKeycardSealed(name)
+	case "scs-memory":
+		return NewSCS(name, nil), nil
+	case "gorilla-cookie":
+		return NewGorillaCookie(name), nil
+	case "keycard-redis":
+		return NewKeycardRedis(name, redisAddr, prefix+"keycard:")
+	case "scs-redis":
+		return NewSCSRedis(name, redisAddr, prefix+"scs:"), nil
+	case "gorilla-redis":
+		return NewGorillaRedis(name, redisAddr, prefix+"gorilla:")
+	}
+	return nil, fmt.Errorf("unknown implementation %q", name)
+}
