@@ -109,8 +109,9 @@
 //
 // Set [Config].FullSync for synchronous=FULL, which flushes the log at
 // every commit so that acknowledged writes also survive a power loss; it
-// costs an fsync per write, about 0.4 to 0.6 ms per save on this
-// machine's disk instead of 0.04 ms.
+// costs an fsync per write: a save took 0.15 to 0.6 ms on this machine's
+// disk, depending on its load, instead of 0.04 to 0.08 ms
+// (BenchmarkStoreFullSync).
 //
 // # Expiry
 //
@@ -134,15 +135,21 @@
 // sessions take about 640 MB of disk.
 //
 // storetest.Bench on this machine (2 virtual cores of an Intel Xeon, ext4
-// on a virtual disk, Go 1.26, one goroutine):
+// on a virtual disk, Go 1.26, one goroutine), on a quiet machine and with
+// other engineers' test suites loading it (load average 4):
 //
 //	go test -run '^$' -bench 'BenchmarkStore$' -benchtime 2s ./store/sqlite/
 //
-//	Load    18 µs/op   57,000 ops/s
-//	Save    41 µs/op   24,000 ops/s   (update of an existing session)
-//	Create  47 µs/op   21,000 ops/s
-//	Touch   19 µs/op   51,000 ops/s
-//	Delete  42 µs/op   24,000 ops/s
+//	         quiet                 loaded
+//	Load     18 µs   57,000/s      16-19 µs
+//	Save     41 µs   24,000/s      47-63 µs   (an update)
+//	Create   47 µs   21,000/s      70-86 µs
+//	Touch    19 µs   51,000/s      22-37 µs
+//	Delete   43 µs   23,000/s      53-76 µs
+//
+// Reads run in parallel on every core; writes take turns, so the write
+// rates are those of the whole database. Under the race detector, which
+// instruments SQLite itself, everything is about 20 times slower.
 //
 // A Manager request that reads its session runs one statement (the Load);
 // one that changes it runs two (Load, then Save), as
