@@ -25,12 +25,13 @@ func TestDSNSetsThePragmasOnEveryConnection(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Hold three connections at once, so each is a new one.
+		var conns []*sql.Conn
 		for i := range 3 {
 			conn, err := db.Conn(t.Context())
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer conn.Close()
+			conns = append(conns, conn)
 			var mode string
 			var sync, busy int
 			for q, dest := range map[string]any{"journal_mode": &mode, "synchronous": &sync, "busy_timeout": &busy} {
@@ -42,6 +43,9 @@ func TestDSNSetsThePragmasOnEveryConnection(t *testing.T) {
 				t.Errorf("%+v, connection %d: got journal_mode %s, synchronous %d, busy_timeout %d; want wal, %d, %d",
 					c.cfg, i, mode, sync, busy, c.synchronous, c.busyMillis)
 			}
+		}
+		for _, conn := range conns {
+			conn.Close()
 		}
 		db.Close()
 	}

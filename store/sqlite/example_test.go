@@ -1,6 +1,8 @@
 package sqlite_test
 
 import (
+	"context"
+	"database/sql"
 	"fmt"
 	"io"
 	"net/http"
@@ -9,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/keycard-go/keycard"
 	"github.com/keycard-go/keycard/store/sqlite"
@@ -66,4 +69,56 @@ func Example() {
 	// first server: visit 2
 	// restarted server: visit 3
 	// restarted server: visit 4
+}
+
+// ExampleNew uses a *sql.DB of the application's own, opened with the
+// settings of DSN, and creates the table with Migrate: New alone does not
+// touch the database.
+func ExampleNew() {
+	dir, err := os.MkdirTemp("", "keycard-example")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	db, err := sql.Open("sqlite", sqlite.DSN(filepath.Join(dir, "app.db"), sqlite.Config{}))
+	if err != nil {
+		panic(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(8)
+
+	st, err := sqlite.New(db, sqlite.Config{Table: "web_sessions"})
+	if err != nil {
+		panic(err)
+	}
+	defer st.Close() // leaves db open
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	if err := st.Migrate(ctx); err != nil {
+		panic(err)
+	}
+
+	// Sweep deletes expired sessions; call it every few minutes.
+	go func() {
+		tick := time.NewTicker(5 * time.Minute)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				st.Sweep(ctx)
+			}
+		}
+	}()
+
+	var tables []string
+	rows, _ := db.Query("SELECT name FROM sqlite_schema WHERE type = 'table'")
+	for rows.Next() {
+		var name string
+		rows.Scan(&name)
+		tables = append(tables, name)
+	}
+	fmt.Println(tables)
+	// Output: [web_sessions]
 }

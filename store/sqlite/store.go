@@ -17,9 +17,9 @@ import (
 
 // Store is a session store in one table of an SQLite database. It
 // implements [store.Store], [store.UserIndex] and [store.Sweeper]. Its
-// methods are safe for concurrent use; each is one SQL statement. It starts
-// no goroutine of its own. Create a Store with Open or New; the zero Store
-// is not usable.
+// methods are safe for concurrent use; each runs at most one SQL statement
+// (Sweep one per batch). It starts no goroutine of its own. Create a Store
+// with Open or New; the zero Store is not usable.
 type Store struct {
 	db    *sql.DB
 	owned bool // Open opened db, so Close closes it
@@ -175,7 +175,9 @@ func (s *Store) Load(ctx context.Context, key string) (*store.Record, error) {
 
 // Save stores rec under key if the stored version is rec.Version (0 for no
 // live record), in one statement, and reports [store.ErrConflict]
-// otherwise.
+// otherwise. A save that waited for another write of the same database
+// fails without a statement when the store has meanwhile seen the key at
+// another version (see the package documentation, Consistency).
 func (s *Store) Save(ctx context.Context, key string, rec *store.Record) error {
 	if rec.Version > math.MaxInt64 {
 		return store.ErrConflict // no stored version is this high
@@ -247,8 +249,9 @@ func (s *Store) Touch(ctx context.Context, key string, lastSeen, expires time.Ti
 	return nil
 }
 
-// beginWrite waits until none of the store's other writes runs, or ctx is
-// done. Every successful call must be followed by one call of endWrite.
+// beginWrite waits until no other write through the store's *sql.DB runs,
+// or ctx is done. Every successful call must be followed by one call of
+// endWrite.
 func (s *Store) beginWrite(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
