@@ -75,11 +75,13 @@ func forgedCookie(i int, real string) string {
 // latency with a run without the flood. The flood must cost no store call
 // at all (a counting store sees only the legitimate user's loads), every
 // forged request must be answered as anonymous with its cookie expired,
-// and the legitimate user's p50 latency must not grow by more than a
-// factor of 8 (p99 by more than 25): on 2 cores, 4 flooding goroutines
-// take most of the CPU, so this bounds scheduling, not store contention.
+// and the legitimate user's median latency must not grow by more than a
+// factor of 3, nor its p99 pass 20 ms. On 2 cores, 4 flooding goroutines
+// take most of the CPU, so the tail is the Go scheduler's: the p99 factor
+// is reported, not asserted, as the p99 without the flood varies tenfold
+// between runs (GC and the race detector).
 func TestForgedCookieFloodCostsNoStoreCalls(t *testing.T) {
-	const flood, flooders, quiet = 20000, 4, 2000
+	const flood, flooders, quiet = 20000, 4, 5000
 	counting := &countingStore{Store: memory.New(memory.Config{})}
 	var ev events
 	a := newApp(t, counting, keycard.NewKey(), func(c *keycard.Config) { c.OnEvent = ev.hook })
@@ -101,41 +103,53 @@ func TestForgedCookieFloodCostsNoStoreCalls(t *testing.T) {
 		alone = append(alone, get())
 	}
 
-	var sent atomic.Int64
-	var bad atomic.Int64
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	start := time.Now()
-	for g := range flooders {
-		wg.Go(func() {
-			for i := g; i < flood; i += flooders {
-				res := serve(context.Background(), a.h, forgedCookie(i, legit), "/get?k=kept")
-				sent.Add(1)
-				if res.code != http.StatusOK || res.body != "" || !res.expired || res.cookie != "" {
-					bad.Add(1)
+	// runFlood sends flood requests presenting cookie(i) from flooders
+	// goroutines while the legitimate user reads, and returns how long
+	// the flood took, the legitimate latencies during it, and how many
+	// flood requests were not answered as want says.
+	runFlood := func(cookie func(int) string, want func(result) bool) (time.Duration, []time.Duration, int64) {
+		var bad atomic.Int64
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		start := time.Now()
+		for g := range flooders {
+			wg.Go(func() {
+				for i := g; i < flood; i += flooders {
+					if !want(serve(context.Background(), a.h, cookie(i), "/get?k=kept")) {
+						bad.Add(1)
+					}
 				}
-			}
-		})
-	}
-	go func() { wg.Wait(); close(stop) }()
-	var flooded []time.Duration
-loop:
-	for len(flooded) < 100000 {
-		select {
-		case <-stop:
-			break loop
-		default:
-			flooded = append(flooded, get())
+			})
 		}
+		go func() { wg.Wait(); close(stop) }()
+		var during []time.Duration
+	loop:
+		for len(during) < 100000 {
+			select {
+			case <-stop:
+				break loop
+			default:
+				during = append(during, get())
+			}
+		}
+		<-stop
+		return time.Since(start), during, bad.Load()
 	}
-	elapsed := time.Since(start)
-	<-stop
-
+	elapsed, flooded, bad := runFlood(func(i int) string { return forgedCookie(i, legit) }, func(res result) bool {
+		return res.code == http.StatusOK && res.body == "" && res.expired && res.cookie == ""
+	})
 	storeCalls := counting.calls() - before - int64(len(alone)) - int64(len(flooded))
+	// The control: the same flood without cookies, which Keycard answers
+	// without verifying anything. What the forged flood costs beyond it
+	// is the cost of rejecting forged cookies.
+	ctlElapsed, ctlDuring, _ := runFlood(func(int) string { return "" }, func(result) bool { return true })
+	figure(t, "control flood without cookies", "%d requests in %v (%.0f/s); legitimate p50/p99 during it %v / %v",
+		flood, ctlElapsed.Round(time.Millisecond), flood/ctlElapsed.Seconds(), percentile(ctlDuring, 50), percentile(ctlDuring, 99))
+
 	p50a, p99a := percentile(alone, 50), percentile(alone, 99)
 	p50f, p99f := percentile(flooded, 50), percentile(flooded, 99)
 	f50, f99 := float64(p50f)/float64(p50a), float64(p99f)/float64(p99a)
-	figure(t, "flood", "%d forged requests in %v (%.0f/s) from %d goroutines", sent.Load(), elapsed.Round(time.Millisecond), float64(sent.Load())/elapsed.Seconds(), flooders)
+	figure(t, "flood", "%d forged requests in %v (%.0f/s) from %d goroutines", flood, elapsed.Round(time.Millisecond), flood/elapsed.Seconds(), flooders)
 	figure(t, "store calls made for the flood", "%d", storeCalls)
 	figure(t, "legitimate p50/p99 without the flood", "%v / %v (%d requests)", p50a, p99a, len(alone))
 	figure(t, "legitimate p50/p99 during the flood", "%v / %v (%d requests)", p50f, p99f, len(flooded))
@@ -145,7 +159,7 @@ loop:
 		t.Errorf("the flood cost %d store calls (saves %d, deletes %d, touches %d); want 0 and only the one save that created the legitimate session",
 			storeCalls, counting.saves.Load(), counting.deletes.Load(), counting.touches.Load())
 	}
-	if n := bad.Load(); n != 0 {
+	if n := bad; n != 0 {
 		t.Errorf("%d forged requests were not answered as anonymous with the cookie expired", n)
 	}
 	if got := ev.count(keycard.EventRejected, keycard.ReasonBadMAC) + ev.count(keycard.EventRejected, keycard.ReasonMalformed); got != flood {
@@ -154,8 +168,11 @@ loop:
 	if len(flooded) < 50 {
 		t.Fatalf("only %d legitimate requests ran during the flood; too few to measure", len(flooded))
 	}
-	if f50 > 8 || f99 > 25 {
-		t.Errorf("the flood slowed the legitimate user by %.1fx at p50 and %.1fx at p99; want at most 8x and 25x", f50, f99)
+	if f50 > 3 {
+		t.Errorf("the flood slowed the legitimate user's median by %.1fx; want at most 3x", f50)
+	}
+	if p99f > 20*time.Millisecond {
+		t.Errorf("the legitimate user's p99 during the flood is %v; want at most 20 ms", p99f)
 	}
 }
 
