@@ -21,13 +21,31 @@ FUZZ_TARGETS = \
 	./token:FuzzVerify \
 	./token:FuzzRefreshToken
 
-.PHONY: test unit vet fuzz demo bench
+STATICCHECK ?= staticcheck
+GOVULNCHECK ?= govulncheck
 
-test: vet unit fuzz
+.PHONY: test unit vet lint vulncheck fuzz demo bench soak
+
+test: vet lint unit fuzz vulncheck
 
 vet:
 	@test -z "$$(gofmt -l .)" || (echo "gofmt needed:"; gofmt -l .; exit 1)
 	$(GO) vet $(PKGS)
+
+# staticcheck with the doc-comment checks (staticcheck.conf), and the
+# dependency denylist.
+lint:
+	$(STATICCHECK) $(PKGS)
+	./.ci/deps-check
+
+# govulncheck needs the Go vulnerability database (vuln.go.dev). Where the
+# network does not reach it, say so rather than pass silently or fail.
+vulncheck:
+	@if $(GOVULNCHECK) -version >/dev/null 2>&1 && $(GOVULNCHECK) -mode=source -show=version $(PKGS) >govulncheck.out 2>&1; then \
+		tail -n 3 govulncheck.out; \
+	elif grep -q "fetching vulnerabilities" govulncheck.out 2>/dev/null; then \
+		echo "vulncheck: SKIPPED: the vulnerability database is unreachable from this machine"; \
+	else cat govulncheck.out; exit 1; fi
 
 unit:
 	$(GO) test -race -count=1 $(PKGS)

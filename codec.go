@@ -45,7 +45,7 @@ func newCBORCodec() *cborCodec {
 		MaxArrayElements: 64 << 10,
 		MaxMapPairs:      64 << 10,
 		IndefLength:      cbor.IndefLengthForbidden,
-		IntDec:           cbor.IntDecConvertSigned,
+		IntDec:           cbor.IntDecConvertSignedOrFail,
 		DefaultMapType:   reflect.TypeOf(map[string]any(nil)),
 		UTF8:             cbor.UTF8RejectInvalid,
 		TimeTag:          cbor.DecTagOptional,

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -240,5 +239,3 @@ func (f *fixture) stored(v string) bool {
 	_, err := f.st.Store.Load(context.Background(), f.hashOf(v))
 	return err == nil
 }
-
-func contains(s, sub string) bool { return strings.Contains(s, sub) }

@@ -351,10 +351,10 @@ func (m *Manager) validate() error {
 		errs = append(errs, errors.New(`a "__Secure-" cookie cannot be used with InsecureAllowHTTP`))
 	}
 	if c.SameSite == http.SameSiteNoneMode && m.insecure {
-		errs = append(errs, errors.New("SameSite None needs Secure cookies (no InsecureAllowHTTP)"))
+		errs = append(errs, errors.New("a SameSite None cookie needs Secure (no InsecureAllowHTTP)"))
 	}
 	if c.Partitioned && c.SameSite != http.SameSiteNoneMode {
-		errs = append(errs, errors.New("Partitioned needs SameSite None"))
+		errs = append(errs, errors.New("a Partitioned cookie needs SameSite None"))
 	}
 	for _, t := range []struct {
 		name string

@@ -213,23 +213,23 @@ func (iss *Issuer) validate(cfg Config) error {
 		errs = append(errs, errors.New("Issuer is required"))
 	}
 	if iss.aud == "" {
-		errs = append(errs, errors.New("Audience is required"))
+		errs = append(errs, errors.New("an Audience is required"))
 	}
 	limit := MaxAccessTTL
 	if cfg.AllowLongAccessTTL {
 		limit = longAccessTTL
 	}
 	if iss.accessTTL < time.Second || iss.accessTTL > limit {
-		errs = append(errs, fmt.Errorf("AccessTTL %v must be between 1s and %v", iss.accessTTL, limit))
+		errs = append(errs, fmt.Errorf("the AccessTTL %v must be between 1s and %v", iss.accessTTL, limit))
 	}
 	if iss.leeway > MaxLeeway {
-		errs = append(errs, fmt.Errorf("Leeway %v exceeds %v", iss.leeway, MaxLeeway))
+		errs = append(errs, fmt.Errorf("the Leeway %v exceeds %v", iss.leeway, MaxLeeway))
 	}
 	if iss.refreshIdle < 0 || iss.refreshMax < 0 || iss.refreshIdle > iss.refreshMax {
 		errs = append(errs, fmt.Errorf("need 0 < RefreshIdle <= RefreshLifetime, got %v and %v", iss.refreshIdle, iss.refreshMax))
 	}
 	if iss.grace > MaxGrace {
-		errs = append(errs, fmt.Errorf("Grace %v exceeds %v", iss.grace, MaxGrace))
+		errs = append(errs, fmt.Errorf("the Grace %v exceeds %v", iss.grace, MaxGrace))
 	}
 	if iss.maxSize < 512 || iss.maxSize > 64<<10 {
 		errs = append(errs, fmt.Errorf("MaxTokenSize %d must be between 512 and 65536", iss.maxSize))

@@ -96,9 +96,3 @@ func randomKey(i int) string {
 	sum := sha256.Sum256(fmt.Appendf(nil, "%d", i))
 	return hex.EncodeToString(sum[:])
 }
-
-// testKey returns the i-th of a series of distinct keys shaped like the
-// Manager's.
-func testKey(i int) string {
-	return fmt.Sprintf("%064x", i)
-}

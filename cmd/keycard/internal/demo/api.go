@@ -88,7 +88,8 @@ func (a *App) apiToken(w http.ResponseWriter, r *http.Request) {
 	s := keycard.FromContext(r.Context())
 	// Remembered, so that the session, and with it the refresh tokens,
 	// lasts days rather than the 8 hours of a browser session.
-	if err := a.api.RememberMe(s, true); err == nil {
+	err = a.api.RememberMe(s, true)
+	if err == nil {
 		err = a.api.Login(r.Context(), s, u.ID)
 	}
 	var pair token.Pair

@@ -70,9 +70,7 @@ func Parse(s string) (*URL, error) {
 		u.Kind = Memory
 	case "sqlite", "sqlite3":
 		u.Kind = SQLite
-		if strings.HasPrefix(rest, "//") {
-			rest = rest[2:] // sqlite:///abs/path, sqlite://rel.db
-		}
+		rest = strings.TrimPrefix(rest, "//") // sqlite:///abs/path, sqlite://rel.db
 		if rest == "" {
 			return nil, syntaxError(s, "no database file; want sqlite:PATH")
 		}
