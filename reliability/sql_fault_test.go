@@ -55,6 +55,9 @@ func TestSQLConnectionsDroppedDuringLoad(t *testing.T) {
 			figure(t, "slowest request", "%v", s.slowest.Round(time.Microsecond))
 			figure(t, "last failure after the second drop", "%v", s.lastFail.Round(time.Millisecond))
 			figure(t, "first success after the second drop", "%v", s.firstOK.Round(time.Millisecond))
+			if s.failed == 0 {
+				t.Error("no request failed: the drops hit no statement in flight")
+			}
 			if l.panics > 0 {
 				t.Errorf("%d handler panics", l.panics)
 			}
