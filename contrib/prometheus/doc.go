@@ -1,0 +1,64 @@
+// Package keycardprom exports a keycard.Manager's events and store timings
+// as Prometheus metrics. It is its own Go module, so applications that do
+// not use Prometheus never download the client library.
+//
+// For most applications: create one Metrics with New, set its OnEvent as
+// the Manager's event hook, and wrap the Manager's store with Store.
+//
+//	metrics, err := keycardprom.New(prometheus.DefaultRegisterer, keycardprom.Config{
+//		Logger: slog.Default(), // keep Keycard's event logs; see below
+//	})
+//	...
+//	m, err := keycard.New(keycard.Config{
+//		Store:   metrics.Store(memory.New(memory.Config{})),
+//		OnEvent: metrics.OnEvent,
+//	})
+//
+// # Metrics
+//
+// keycard_events_total{kind, reason} counts every event the Manager and
+// its companion packages (csrf, token, guard) emit: sessions created,
+// renewed, destroyed, expired and rejected, conflicting saves retried,
+// CSRF rejections, binding mismatches, failed-login limits reached and
+// refresh-token reuse. Labels take only the fixed values Keycard defines
+// (see keycard.EventKind and the Reason constants); any other kind or
+// reason is counted as "other", and an event without a reason as "none",
+// so the number of series is bounded whatever a caller emits. Session
+// hashes and user IDs are never labels. The series Keycard can emit start
+// at zero, so rate() and increase() see the first event.
+//
+// keycard_store_duration_seconds{op, result} is a histogram of the time
+// each store call took, by operation (load, save, delete, touch, and
+// list_user, delete_user, sweep and scan for stores with those
+// capabilities) and result (ok, not_found, conflict, error). A Manager
+// calls load at most once per request that uses its session and save or
+// touch at most once per request that changed it, plus once per conflict
+// retry; scan's time includes the callback's.
+//
+// # Keeping the logs
+//
+// Keycard logs events itself (with log/slog) only while
+// keycard.Config.OnEvent is nil, so installing OnEvent turns those logs
+// off. Set Config.Logger to keep them: OnEvent then logs each event at the
+// level and with the attributes Keycard's own hook uses, except the
+// client's address, which needs the Manager's trusted proxies. To send
+// events to a further hook, call it from a function of your own:
+//
+//	OnEvent: func(ev keycard.Event) { metrics.OnEvent(ev); audit(ev) },
+//
+// # Several Managers
+//
+// The collectors are registered once per registry. To measure several
+// Managers in one process, give each its own Metrics over a registerer
+// that adds a label naming it (every one of them, since one metric name
+// must have the same labels throughout a registry):
+//
+//	label := func(name string) prometheus.Registerer {
+//		return prometheus.WrapRegistererWith(prometheus.Labels{"manager": name}, prometheus.DefaultRegisterer)
+//	}
+//	webMetrics, err := keycardprom.New(label("web"), keycardprom.Config{})
+//	...
+//	adminMetrics, err := keycardprom.New(label("admin"), keycardprom.Config{})
+//
+// The module's README lists PromQL queries for a dashboard and alerts.
+package keycardprom

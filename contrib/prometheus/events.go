@@ -1,0 +1,141 @@
+package keycardprom
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/keycard-go/keycard"
+	"github.com/keycard-go/keycard/csrf"
+)
+
+// Values of the token module's event kind and reasons
+// (token.EventRefreshReuse, token.Reason*), spelled out so that metrics
+// users need not download that module.
+const (
+	eventRefreshReuse  keycard.EventKind = "refresh-reuse"
+	reasonAccessToken                    = "access-token"
+	reasonRefreshToken                   = "refresh-token"
+	reasonAfterGrace                     = "after-grace"
+	reasonStale                          = "stale"
+)
+
+// Label values that stand for many reasons.
+const (
+	reasonNone  = "none"  // the event had no reason
+	valueOther  = "other" // a kind or reason Keycard does not define
+	reasonOther = valueOther
+)
+
+// kinds are the event kinds that become label values of their own.
+var kinds = map[keycard.EventKind]bool{
+	keycard.EventCreated: true, keycard.EventRenewed: true, keycard.EventDestroyed: true,
+	keycard.EventExpired: true, keycard.EventRejected: true, keycard.EventConflict: true,
+	keycard.EventCSRF: true, keycard.EventBindingMismatch: true, keycard.EventLoginFailures: true,
+	eventRefreshReuse: true,
+}
+
+// reasons are the event reasons that become label values of their own.
+var reasons = map[string]bool{
+	keycard.ReasonMalformed: true, keycard.ReasonBadMAC: true, keycard.ReasonDuplicate: true,
+	keycard.ReasonUnknown: true, keycard.ReasonUndecodable: true, keycard.ReasonIdle: true,
+	keycard.ReasonAbsolute: true, keycard.ReasonRenew: true, keycard.ReasonRotate: true,
+	keycard.ReasonLogin: true, keycard.ReasonLogout: true, keycard.ReasonDestroy: true,
+	keycard.ReasonRevoke: true, keycard.ReasonLimit: true, keycard.ReasonAddress: true,
+	keycard.ReasonUserAgent: true,
+	csrf.ReasonCrossOrigin:  true, csrf.ReasonMissingToken: true, csrf.ReasonNoSecret: true,
+	csrf.ReasonBadToken: true,
+	reasonAccessToken:   true, reasonRefreshToken: true, reasonAfterGrace: true, reasonStale: true,
+}
+
+// pair is one kind and reason label pair.
+type pair struct {
+	kind   keycard.EventKind
+	reason string
+}
+
+// emitted are the pairs Keycard and its companion packages emit, created
+// at zero by New so that rate() and increase() count their first event.
+var emitted = []pair{
+	{keycard.EventCreated, reasonNone},
+	{keycard.EventRenewed, keycard.ReasonLogin}, {keycard.EventRenewed, keycard.ReasonRenew},
+	{keycard.EventRenewed, keycard.ReasonRotate},
+	{keycard.EventDestroyed, keycard.ReasonLogout}, {keycard.EventDestroyed, keycard.ReasonDestroy},
+	{keycard.EventDestroyed, keycard.ReasonRevoke}, {keycard.EventDestroyed, keycard.ReasonLimit},
+	{keycard.EventExpired, keycard.ReasonIdle}, {keycard.EventExpired, keycard.ReasonAbsolute},
+	{keycard.EventExpired, reasonAccessToken}, {keycard.EventExpired, reasonRefreshToken},
+	{keycard.EventRejected, keycard.ReasonMalformed}, {keycard.EventRejected, keycard.ReasonBadMAC},
+	{keycard.EventRejected, keycard.ReasonDuplicate}, {keycard.EventRejected, keycard.ReasonUnknown},
+	{keycard.EventRejected, keycard.ReasonUndecodable},
+	{keycard.EventRejected, reasonAccessToken}, {keycard.EventRejected, reasonRefreshToken},
+	{keycard.EventConflict, reasonNone},
+	{keycard.EventCSRF, csrf.ReasonCrossOrigin}, {keycard.EventCSRF, csrf.ReasonMissingToken},
+	{keycard.EventCSRF, csrf.ReasonNoSecret}, {keycard.EventCSRF, csrf.ReasonBadToken},
+	{keycard.EventBindingMismatch, keycard.ReasonAddress}, {keycard.EventBindingMismatch, keycard.ReasonUserAgent},
+	{keycard.EventLoginFailures, reasonOther}, // package guard's reason counts failures: not a label value
+	{eventRefreshReuse, reasonAfterGrace}, {eventRefreshReuse, reasonStale},
+}
+
+// labels returns the bounded label values for ev.
+func labels(ev keycard.Event) (kind, reason string) {
+	kind = string(ev.Kind)
+	if !kinds[ev.Kind] {
+		kind = valueOther
+	}
+	switch {
+	case ev.Reason == "":
+		reason = reasonNone
+	case reasons[ev.Reason]:
+		reason = ev.Reason
+	default:
+		reason = reasonOther
+	}
+	return kind, reason
+}
+
+// OnEvent counts ev in keycard_events_total, and logs it if Config.Logger
+// is set. Install it as keycard.Config.OnEvent.
+func (m *Metrics) OnEvent(ev keycard.Event) {
+	kind, reason := labels(ev)
+	m.events.WithLabelValues(kind, reason).Inc()
+	if m.logger != nil {
+		logEvent(m.logger, ev)
+	}
+}
+
+// logEvent logs ev as Keycard's default hook does, without the client's
+// address: routine steps at Debug, unknown sessions at Info, refusals and
+// refresh-token reuse at Warn. It never logs a raw ID: events carry none.
+func logEvent(l *slog.Logger, ev keycard.Event) {
+	level := slog.LevelDebug
+	switch ev.Kind {
+	case keycard.EventRejected:
+		level = slog.LevelWarn
+		if ev.Reason == keycard.ReasonUnknown {
+			level = slog.LevelInfo
+		}
+	case keycard.EventCSRF, keycard.EventBindingMismatch, keycard.EventLoginFailures, eventRefreshReuse:
+		level = slog.LevelWarn
+	}
+	ctx := context.Background()
+	if ev.Request != nil {
+		ctx = ev.Request.Context()
+	}
+	if !l.Enabled(ctx, level) {
+		return
+	}
+	attrs := []slog.Attr{slog.String("event", string(ev.Kind))}
+	if ev.Reason != "" {
+		attrs = append(attrs, slog.String("reason", ev.Reason))
+	}
+	if ev.Session != "" {
+		attrs = append(attrs, slog.String("session", ev.Session))
+	}
+	if ev.UserID != "" {
+		attrs = append(attrs, slog.String("user", ev.UserID))
+	}
+	if ev.Err != nil {
+		attrs = append(attrs, slog.String("err", ev.Err.Error()))
+	}
+	attrs = append(attrs, ev.Attrs...)
+	l.LogAttrs(ctx, level, "keycard: session "+string(ev.Kind), attrs...)
+}
