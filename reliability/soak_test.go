@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/keycard-go/keycard"
+	"github.com/keycard-go/keycard/store"
 	"github.com/keycard-go/keycard/store/memory"
 )
 
@@ -131,6 +132,27 @@ func TestSoak(t *testing.T) {
 					cookies[i] = ""
 				}
 				time.Sleep(time.Millisecond)
+			}
+		})
+	}
+
+	// A store that keeps expired records until swept (SQL stores) gets
+	// swept every 2 s, as an application would.
+	if sw, ok := st.(store.Sweeper); ok {
+		wg.Go(func() {
+			tick := time.NewTicker(2 * time.Second)
+			defer tick.Stop()
+			for {
+				select {
+				case <-stop:
+					return
+				case <-tick.C:
+					ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+					if _, err := sw.Sweep(ctx); err != nil {
+						t.Errorf("sweep: %v", err)
+					}
+					cancel()
+				}
 			}
 		})
 	}
