@@ -117,6 +117,7 @@ type demoServer struct {
 // test fails; a data race it reports fails the test.
 func startDemo(t *testing.T) *demoServer {
 	t.Helper()
+	chromium(t) // every test drives a browser: skip before building anything
 	bin := keycardBinary(t)
 	data := t.TempDir()
 	var lastOut string
