@@ -52,19 +52,25 @@ func Example() {
 		panic(err)
 	}
 	defer res.Body.Close()
+	timed := false
 	sc := bufio.NewScanner(res.Body)
 	for sc.Scan() {
 		line := sc.Text()
 		if strings.HasPrefix(line, `keycard_events_total{kind="created"`) ||
 			strings.HasPrefix(line, `keycard_events_total{kind="renewed",reason="login"`) ||
 			strings.HasPrefix(line, `keycard_events_total{kind="destroyed",reason="logout"`) ||
-			strings.HasPrefix(line, `keycard_store_duration_seconds_count{op="save",result="ok"`) {
+			strings.HasPrefix(line, `keycard_events_total{kind="rejected",reason="bad-mac"`) {
 			fmt.Println(line)
 		}
+		if strings.HasPrefix(line, `keycard_store_duration_seconds_count{op="save",result="ok"}`) {
+			timed = !strings.HasSuffix(line, " 0")
+		}
 	}
+	fmt.Println("saves timed:", timed)
 	// Output:
 	// keycard_events_total{kind="created",reason="none"} 1
 	// keycard_events_total{kind="destroyed",reason="logout"} 1
+	// keycard_events_total{kind="rejected",reason="bad-mac"} 0
 	// keycard_events_total{kind="renewed",reason="login"} 1
-	// keycard_store_duration_seconds_count{op="save",result="ok"} 1
+	// saves timed: true
 }

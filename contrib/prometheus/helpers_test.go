@@ -19,7 +19,7 @@ import (
 // browser is a client with a cookie jar; it returns the trimmed body.
 func browser(t testing.TB, ts *httptest.Server) func(method, path string) string {
 	jar, _ := cookiejar.New(nil)
-	c := ts.Client()
+	c := *ts.Client() // a copy: each browser has its own jar
 	c.Jar = jar
 	return func(method, path string) string {
 		req, _ := http.NewRequest(method, ts.URL+path, nil)
