@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"time"
+
+	"github.com/keycard-go/keycard/store"
 )
 
 // Renew gives the session a new ID and keeps its data, user, creation time
@@ -75,14 +78,23 @@ func (s *Session) renew(ctx context.Context, reason string) error {
 			s.markChanged(renewedKey)
 		}
 	}
+	pending := maps.Clone(s.changed) // this request's changes, kept for retire
 	s.isNew = true
-	if err := s.save(ctx, time.Now(), "", 0); err != nil {
+	now := time.Now()
+	if err := s.save(ctx, now, "", 0); err != nil {
 		s.key, s.id, s.rec.Version, s.isNew = oldKey, oldID, oldVersion, wasNew
 		return err
 	}
 	if !wasNew {
-		if err := s.st.Delete(ctx, oldKey); err != nil {
-			return fmt.Errorf("keycard: renew: delete old session: %w", err)
+		// Retire the old record with a compare-and-set, absorbing any write
+		// it took since it was loaded; a racing logout or renewal wins.
+		if err := s.retire(ctx, oldKey, oldVersion, deadKey, pending, now); err != nil {
+			if errors.Is(err, ErrSessionGone) {
+				// A racing logout or renewal won. Leave the client's cookie
+				// alone: it may already hold the winner's new one.
+				s.startNew(now, false)
+			}
+			return fmt.Errorf("keycard: renew: %w", err)
 		}
 	}
 	s.m.emit(Event{Kind: EventRenewed, Reason: reason, Session: s.key, UserID: s.rec.UserID, Request: s.r})
@@ -111,14 +123,103 @@ func (m *Manager) destroy(ctx context.Context, s *Session, reason string) error 
 		return s.loadErr
 	}
 	now := time.Now()
+	if s.isNew && s.retiredNext != "" {
+		// The presented ID was renewed a moment ago: end the renewed copy.
+		key, version, err := s.loadVersion(ctx, s.retiredNext)
+		if err != nil {
+			return fmt.Errorf("keycard: destroy session: %w", err)
+		}
+		if key != "" {
+			s.key, s.rec.Version, s.isNew = key, version, false
+		}
+	}
 	if !s.isNew {
-		if err := s.st.Delete(ctx, s.key); err != nil {
+		if err := s.bury(ctx, now); err != nil {
 			return fmt.Errorf("keycard: destroy session: %w", err)
 		}
 		m.emit(Event{Kind: EventDestroyed, Reason: reason, Session: s.key, UserID: s.rec.UserID, Request: s.r})
 	}
 	s.startNew(now, true)
 	return nil
+}
+
+// bury deletes the session, including where a racing renewal or rotation
+// moved it meanwhile: it first retires the loaded version with a
+// compare-and-set, and on a conflict follows whatever replaced it (a newer
+// version, a rotation's derived ID, a renewal's new record) and tries
+// again. A plain delete could miss a renewal that copied the session to a
+// new ID a moment earlier, leaving that copy alive after the logout. s.mu
+// must be held.
+func (s *Session) bury(ctx context.Context, now time.Time) error {
+	key, version := s.key, s.rec.Version
+	for attempt := 0; attempt <= maxRetries; attempt++ {
+		flag, _ := s.m.codec.Marshal("")
+		end := now.Add(markerLife)
+		tomb := store.Record{Version: version, Created: now, LastSeen: now, Expires: end, Deadline: end,
+			Data: encodeValues(map[string][]byte{deadKey: flag})}
+		err := s.st.Save(ctx, key, &tomb)
+		if err == nil {
+			return s.st.Delete(ctx, key)
+		}
+		if !errors.Is(err, store.ErrConflict) {
+			return err
+		}
+		fresh, err := s.st.Load(ctx, key)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return nil // already gone
+		case err != nil:
+			return err
+		}
+		next, retired := s.successor(fresh)
+		if !retired {
+			version = fresh.Version // a newer version: bury that
+			continue
+		}
+		if next == "" {
+			return nil // buried by a racing logout
+		}
+		// Renewed or rotated meanwhile: bury the copy too, then this marker.
+		if err := s.st.Delete(ctx, key); err != nil {
+			return err
+		}
+		if key, version, err = s.loadVersion(ctx, next); err != nil || key == "" {
+			return err
+		}
+	}
+	return ErrConflict
+}
+
+// successor reports whether rec is a retired record and, if so, the key of
+// the record that replaced it ("" if none: a logout's marker, or a
+// rotation this session cannot follow without its raw ID).
+func (s *Session) successor(rec *store.Record) (next string, retired bool) {
+	if raw, dead := lookupValue(rec.Data, deadKey); dead {
+		if s.m.codec.Unmarshal(raw, &next) == nil && validHash(next) {
+			return next, true
+		}
+		return "", true
+	}
+	if _, moved := lookupValue(rec.Data, movedKey); moved {
+		if s.id == (sessionID{}) {
+			return "", true
+		}
+		s.id = s.m.nextID(&s.id)
+		return s.id.hash(), true
+	}
+	return "", false
+}
+
+// loadVersion returns key and its record's version, or "" if it is gone.
+func (s *Session) loadVersion(ctx context.Context, key string) (string, uint64, error) {
+	rec, err := s.st.Load(ctx, key)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return "", 0, nil
+	case err != nil:
+		return "", 0, err
+	}
+	return key, rec.Version, nil
 }
 
 // RememberMe marks the session as remembered (on) or not. A remembered

@@ -90,6 +90,14 @@ func (s *Session) loadKey(ctx context.Context, id sessionID, key string, now tim
 		s.follow(ctx, id, key, now)
 		return
 	}
+	if next, retired := s.successor(rec); retired {
+		// Renewed by a request that raced this one: the old ID gives no
+		// access, but a logout with it still ends the renewed session.
+		s.m.emit(Event{Kind: EventRejected, Reason: ReasonUnknown, Session: key, Request: s.r})
+		s.startNew(now, true)
+		s.retiredNext = next
+		return
+	}
 	if !s.checkBinding(ctx, key, rec, now) {
 		return
 	}
@@ -131,7 +139,7 @@ func (s *Session) startNew(now time.Time, clearCookie bool) {
 		IP:        addrString(s.m.ClientIP(s.r)),
 		UserAgent: userAgent(s.r),
 	}
-	s.data, s.vals, s.changed = nil, nil, nil
+	s.data, s.vals, s.changed, s.retiredNext = nil, nil, nil, ""
 	s.size, s.cleared, s.metaChanged = 0, false, false
 	s.isNew = true
 	s.clearCookie = s.clearCookie || clearCookie

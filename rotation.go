@@ -21,15 +21,19 @@ import (
 const (
 	renewedKey = reservedPrefix + "renewed" // when the ID last changed, Unix nanoseconds
 	movedKey   = reservedPrefix + "moved"   // marks a tombstone left by rotation
+	deadKey    = reservedPrefix + "dead"    // marks the record a renewal left behind
 )
 
 // IsTombstone reports whether rec is the short-lived marker that periodic
-// rotation leaves under a rotated-away ID, rather than a session.
+// rotation or renewal leaves under a retired ID, rather than a session.
 // Administration tools that count or list records skip these.
 func IsTombstone(rec *store.Record) bool {
-	_, ok := lookupValue(rec.Data, movedKey)
-	return ok
+	return retired(rec)
 }
+
+// markerLife bounds how long a renewal's marker outlives the renewal: long
+// enough for a logout that loaded the session just before to find it.
+const markerLife = 5 * time.Second
 
 // maxHops bounds how many tombstones one load follows.
 const maxHops = 2
@@ -82,7 +86,7 @@ func (s *Session) rotate(ctx context.Context, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	if err := s.tombstone(ctx, oldKey, oldVersion, pending, now); err != nil {
+	if err := s.retire(ctx, oldKey, oldVersion, movedKey, pending, now); err != nil {
 		return err
 	}
 	s.sendCookie = true
@@ -90,22 +94,40 @@ func (s *Session) rotate(ctx context.Context, now time.Time) error {
 	return nil
 }
 
-// tombstone replaces the old record with a forwarding marker. If the old
-// record took a write since it was loaded, that write is merged into the
-// new record first, so rotation loses nothing. s.mu must be held.
-func (s *Session) tombstone(ctx context.Context, oldKey string, oldVersion uint64, pending map[string]struct{}, now time.Time) error {
-	marker, err := s.m.codec.Marshal(true)
+// retire replaces the record under oldKey, which this request loaded at
+// oldVersion, with a short-lived marker: movedKey for a rotation (the
+// record forwards to the derived next ID), deadKey for a renewal (the old
+// ID simply stops working). The replacement is a compare-and-set: if the
+// old record took a write since it was loaded, that write is merged into
+// the new record first, so nothing is lost. If the old record is gone or
+// was retired by a racing request (a logout, another renewal), retire
+// deletes the new record, so the race cannot fork or resurrect the
+// session, and returns ErrSessionGone. s.mu must be held.
+func (s *Session) retire(ctx context.Context, oldKey string, oldVersion uint64, marker string, pending map[string]struct{}, now time.Time) error {
+	// A renewal's marker names the new record, so a racing logout can find
+	// and delete it too (see bury). The key is a hash, not a credential.
+	var flag []byte
+	var err error
+	if marker == deadKey {
+		flag, err = s.m.codec.Marshal(s.key)
+	} else {
+		flag, err = s.m.codec.Marshal(true)
+	}
 	if err != nil {
 		return err
 	}
 	for attempt := 0; ; attempt++ {
-		// The grace period is the tombstone's absolute deadline, so not even
-		// a touch from a request still in flight can extend it.
-		end := minTime(now.Add(s.m.grace), s.rec.Deadline)
+		// The grace period is the marker's absolute deadline, so not even a
+		// touch from a request still in flight can extend it.
+		life := s.m.grace
+		if marker == deadKey {
+			life = min(life, markerLife)
+		}
+		end := minTime(now.Add(life), s.rec.Deadline)
 		tomb := store.Record{
 			Version: oldVersion, Created: s.rec.Created, LastSeen: now,
 			Expires: end, Deadline: end,
-			Data: encodeValues(map[string][]byte{movedKey: marker}),
+			Data: encodeValues(map[string][]byte{marker: flag}),
 		}
 		err := s.st.Save(ctx, oldKey, &tomb)
 		if err == nil || !errors.Is(err, store.ErrConflict) {
@@ -115,20 +137,39 @@ func (s *Session) tombstone(ctx context.Context, oldKey string, oldVersion uint6
 			return wrapRotate(err)
 		}
 		fresh, err := s.st.Load(ctx, oldKey)
-		if errors.Is(err, store.ErrNotFound) {
-			return nil // destroyed meanwhile; the new record will be found dead on the next save
-		}
-		if err != nil {
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return s.abandon(ctx)
+		case err != nil:
 			return wrapRotate(err)
 		}
-		if _, moved := lookupValue(fresh.Data, movedKey); moved {
-			return nil
+		if _, moved := lookupValue(fresh.Data, movedKey); moved && marker == movedKey {
+			return nil // a parallel rotation to the same next ID
+		}
+		if retired(fresh) {
+			return s.abandon(ctx)
 		}
 		if err := s.absorb(ctx, fresh, pending, now); err != nil {
 			return err
 		}
 		oldVersion = fresh.Version
 	}
+}
+
+// retired reports whether rec is a marker left by rotation or renewal.
+func retired(rec *store.Record) bool {
+	_, moved := lookupValue(rec.Data, movedKey)
+	_, dead := lookupValue(rec.Data, deadKey)
+	return moved || dead
+}
+
+// abandon deletes the record this request just created for a session that
+// turned out to be gone, and reports ErrSessionGone.
+func (s *Session) abandon(ctx context.Context) error {
+	if err := s.st.Delete(ctx, s.key); err != nil {
+		return wrapRotate(err)
+	}
+	return ErrSessionGone
 }
 
 // absorb merges the values of a newer copy of the old record into the new

@@ -245,6 +245,9 @@ func (s *Session) reload(ctx context.Context) (*store.Record, error) {
 		if err != nil {
 			return nil, fmt.Errorf("keycard: reload session: %w", err)
 		}
+		if _, dead := lookupValue(fresh.Data, deadKey); dead {
+			return nil, ErrSessionGone
+		}
 		if _, moved := lookupValue(fresh.Data, movedKey); !moved {
 			return fresh, nil
 		}

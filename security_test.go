@@ -527,8 +527,10 @@ func TestStoreDumpHoldsNoSessionCredential(t *testing.T) {
 	}
 	var dumped int
 	err := ks.Scan(context.Background(), func(e store.Entry) error {
-		dumped++
 		r := e.Record
+		if !IsTombstone(r) { // renewal markers name the new record's hash, no credential
+			dumped++
+		}
 		if !validHash(e.Key) {
 			t.Errorf("store key %q is not a SHA-256 hex digest", e.Key)
 		}

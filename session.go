@@ -36,6 +36,8 @@ type Session struct {
 	byHash  string // set by OpenByHash: the session is named by its hash
 	hops    int    // rotation tombstones followed while loading
 
+	retiredNext string // the presented ID was just renewed to this record
+
 	loaded  bool
 	loadErr error
 
