@@ -1,8 +1,17 @@
 module github.com/keycard-go/keycard/contrib/echo
 
-go 1.25
+go 1.25.0
 
-require github.com/keycard-go/keycard v0.0.0-00010101000000-000000000000
+require (
+	github.com/keycard-go/keycard v0.0.0-00010101000000-000000000000
+	github.com/labstack/echo/v5 v5.3.1
+)
+
+require (
+	github.com/fxamacker/cbor/v2 v2.9.6 // indirect
+	github.com/x448/float16 v0.8.4 // indirect
+	golang.org/x/time v0.15.0 // indirect
+)
 
 // Within this repository the adapter builds against the root module; a
 // release tags both, and users' builds ignore this line.
