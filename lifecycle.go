@@ -71,6 +71,7 @@ func (s *Session) renew(ctx context.Context, reason string) error {
 	}
 	s.delete(CSRFKey)    // a CSRF token issued before a privilege change must not work after it
 	s.delete(RefreshKey) // refresh tokens name the old ID's hash; their family ends here
+	s.superseded = false // an explicit renewal (a login) may start afresh
 	oldKey, oldID, oldVersion, wasNew := s.key, s.id, s.rec.Version, s.isNew
 	if s.m.rotateEvery > 0 {
 		if raw, err := s.m.codec.Marshal(time.Now().UnixNano()); err == nil {
@@ -210,16 +211,28 @@ func (s *Session) successor(rec *store.Record) (next string, retired bool) {
 	return "", false
 }
 
-// loadVersion returns key and its record's version, or "" if it is gone.
+// loadVersion follows key through any markers left by renewals and
+// rotations to the live record they lead to, and returns its key and
+// version, or "" if the chain ends in nothing.
 func (s *Session) loadVersion(ctx context.Context, key string) (string, uint64, error) {
-	rec, err := s.st.Load(ctx, key)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return "", 0, nil
-	case err != nil:
-		return "", 0, err
+	for hop := 0; hop <= maxHops+1; hop++ {
+		rec, err := s.st.Load(ctx, key)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return "", 0, nil
+		case err != nil:
+			return "", 0, err
+		}
+		next, retired := s.successor(rec)
+		if !retired {
+			return key, rec.Version, nil
+		}
+		if next == "" {
+			return "", 0, nil
+		}
+		key = next
 	}
-	return key, rec.Version, nil
+	return "", 0, nil
 }
 
 // RememberMe marks the session as remembered (on) or not. A remembered

@@ -94,8 +94,8 @@ func (s *Session) loadKey(ctx context.Context, id sessionID, key string, now tim
 		// Renewed by a request that raced this one: the old ID gives no
 		// access, but a logout with it still ends the renewed session.
 		s.m.emit(Event{Kind: EventRejected, Reason: ReasonUnknown, Session: key, Request: s.r})
-		s.startNew(now, true)
-		s.retiredNext = next
+		s.startNew(now, false)
+		s.retiredNext, s.superseded = next, next != ""
 		return
 	}
 	if !s.checkBinding(ctx, key, rec, now) {
@@ -139,7 +139,7 @@ func (s *Session) startNew(now time.Time, clearCookie bool) {
 		IP:        addrString(s.m.ClientIP(s.r)),
 		UserAgent: userAgent(s.r),
 	}
-	s.data, s.vals, s.changed, s.retiredNext = nil, nil, nil, ""
+	s.data, s.vals, s.changed, s.retiredNext, s.superseded = nil, nil, nil, "", false
 	s.size, s.cleared, s.metaChanged = 0, false, false
 	s.isNew = true
 	s.clearCookie = s.clearCookie || clearCookie

@@ -37,6 +37,7 @@ type Session struct {
 	hops    int    // rotation tombstones followed while loading
 
 	retiredNext string // the presented ID was just renewed to this record
+	superseded  bool   // so this request raced the renewal: no writes, no cookie
 
 	loaded  bool
 	loadErr error
@@ -97,6 +98,11 @@ func (s *Session) Put(key string, value any) error {
 func (s *Session) putRaw(key string, raw []byte) error {
 	if !s.ensure() {
 		return s.loadErr
+	}
+	if s.superseded {
+		// The presented ID was renewed by a request that raced this one; a
+		// fresh session here would replace the renewed cookie in the client.
+		return ErrSessionGone
 	}
 	if s.started && (s.isNew || s.m.box != nil) {
 		return ErrResponseStarted // the cookie would have to change
