@@ -57,6 +57,7 @@ func Update[T any](ctx context.Context, s *Session, key string, fn func(T) T) (T
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var zero T
+	_, wasChanged := s.changed[key]
 	for attempt := 0; ; attempt++ {
 		old, _ := get[T](s, key)
 		v := fn(old)
@@ -64,6 +65,7 @@ func Update[T any](ctx context.Context, s *Session, key string, fn func(T) T) (T
 		if err != nil {
 			return zero, fmt.Errorf("keycard: update %q: %w", key, err)
 		}
+		prev, had := s.value(key)
 		if err := s.putRaw(key, raw); err != nil {
 			return zero, err
 		}
@@ -71,11 +73,14 @@ func Update[T any](ctx context.Context, s *Session, key string, fn func(T) T) (T
 		if err == nil {
 			return v, nil
 		}
-		if err != errRetryUpdate {
+		if err != errRetryUpdate || attempt == maxRetries {
+			// Undo the put, so that the request's commit does not save a
+			// value the caller was told failed.
+			s.restore(key, prev, had, wasChanged)
+			if err == errRetryUpdate {
+				err = fmt.Errorf("gave up after %d retries: %w", attempt, ErrConflict)
+			}
 			return zero, fmt.Errorf("keycard: update %q: %w", key, err)
-		}
-		if attempt == maxRetries {
-			return zero, fmt.Errorf("keycard: update %q: gave up after %d retries: %w", key, attempt, ErrConflict)
 		}
 	}
 }

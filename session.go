@@ -120,6 +120,25 @@ func (s *Session) putRaw(key string, raw []byte) error {
 	return nil
 }
 
+// restore puts key back as it was before a failed change: its previous
+// encoded value (or absence) and whether the request had changed it. s.mu
+// must be held.
+func (s *Session) restore(key string, prev []byte, had, wasChanged bool) {
+	vals := s.values()
+	if cur, ok := vals[key]; ok {
+		s.size -= len(key) + len(cur) + entryOverhead
+	}
+	if had {
+		vals[key] = prev
+		s.size += len(key) + len(prev) + entryOverhead
+	} else {
+		delete(vals, key)
+	}
+	if !wasChanged {
+		delete(s.changed, key)
+	}
+}
+
 // value returns the encoded value under key. s.mu must be held.
 func (s *Session) value(key string) ([]byte, bool) {
 	if s.vals != nil {
