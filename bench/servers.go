@@ -17,11 +17,13 @@
 package bench
 
 import (
+	"context"
 	"crypto/sha256"
 	"fmt"
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/alexedwards/scs/goredisstore"
@@ -126,6 +128,43 @@ func (bare) increment(http.ResponseWriter, *http.Request) (int, bool, error) { r
 // sessions: /read answers "bench" and /write "1" to everyone.
 func NewBare() *Impl {
 	return &Impl{Name: "bare", Handler: routes(bare{})}
+}
+
+// bareGet is the bare handler plus one Redis GET per /read, through the
+// rueidis client Keycard's Redis store uses: the floor for a Redis-backed
+// read.
+type bareGet struct {
+	bare
+	c   rueidis.Client
+	key string
+}
+
+func (b bareGet) user(w http.ResponseWriter, r *http.Request) (string, bool, error) {
+	v, err := b.c.Do(r.Context(), b.c.B().Get().Key(b.key).Build()).ToString()
+	if err != nil {
+		return "", false, err
+	}
+	return User, v != "", nil
+}
+
+// RecordSize is the length of the value NewBareRedisGet reads: about what
+// Keycard's Redis store keeps for a logged-in benchmark session.
+const RecordSize = 300
+
+// NewBareRedisGet returns the bare routes whose /read also GETs one
+// RecordSize-byte value from the Redis at addr (stored under prefix).
+func NewBareRedisGet(name, addr, prefix string) (*Impl, error) {
+	c, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{addr}})
+	if err != nil {
+		return nil, err
+	}
+	key := prefix + "record"
+	value := strings.Repeat("k", RecordSize)
+	if err := c.Do(context.Background(), c.B().Set().Key(key).Value(value).ExSeconds(3600).Build()).Error(); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return &Impl{Name: name, Handler: routes(bareGet{c: c, key: key}), closers: []func(){c.Close}}, nil
 }
 
 // keycardOps uses Keycard: Login (which renews the ID, binds the user and
@@ -375,7 +414,7 @@ func NewGorillaRedis(name, addr, prefix string) (*Impl, error) {
 // Names lists the implementations New makes, in the order of the tables:
 // the ceiling, then each library with memory (or cookies), then with Redis.
 var Names = []string{
-	"bare",
+	"bare", "bare-redisget",
 	"keycard-memory", "scs-memory", "gorilla-cookie", "keycard-sealed",
 	"keycard-redis", "scs-redis", "gorilla-redis",
 }
@@ -383,7 +422,7 @@ var Names = []string{
 // NeedsRedis reports whether the implementation name uses Redis.
 func NeedsRedis(name string) bool {
 	switch name {
-	case "keycard-redis", "scs-redis", "gorilla-redis":
+	case "bare-redisget", "keycard-redis", "scs-redis", "gorilla-redis":
 		return true
 	}
 	return false
@@ -395,6 +434,8 @@ func New(name, redisAddr, prefix string) (*Impl, error) {
 	switch name {
 	case "bare":
 		return NewBare(), nil
+	case "bare-redisget":
+		return NewBareRedisGet(name, redisAddr, prefix+"bare:")
 	case "keycard-memory":
 		return NewKeycard(name, nil)
 	case "keycard-sealed":

@@ -1,0 +1,64 @@
+// Command peerserver serves the benchmark routes (see package bench) with
+// a peer library, or with none, on a loopback address:
+//
+//	peerserver -impl bare -addr 127.0.0.1:8081
+//	peerserver -impl scs-redis -addr 127.0.0.1:8082 -redis 127.0.0.1:6379 -prefix bench:
+//
+// -impl is one of bare, scs-memory, gorilla-cookie, scs-redis and
+// gorilla-redis (and Keycard's own, for convenience; cmd/benchserver is
+// Keycard's server). It stops on SIGINT or SIGTERM.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/keycard-go/keycard/bench"
+)
+
+func main() {
+	name := flag.String("impl", "bare", "implementation: "+strings.Join(bench.Names, ", "))
+	addr := flag.String("addr", "127.0.0.1:8081", "loopback address to listen on")
+	redis := flag.String("redis", "127.0.0.1:6379", "Redis address, for the Redis-backed implementations")
+	prefix := flag.String("prefix", "peer-bench:", "Redis key prefix")
+	flag.Parse()
+	log.SetFlags(0)
+	log.SetPrefix("peerserver: ")
+
+	host, _, err := net.SplitHostPort(*addr)
+	if ip := net.ParseIP(host); err != nil || (host != "localhost" && (ip == nil || !ip.IsLoopback())) {
+		log.Fatalf("-addr %q: listen on a loopback address (127.0.0.1:PORT)", *addr)
+	}
+	impl, err := bench.New(*name, *redis, *prefix)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer impl.Close()
+	srv := &http.Server{Addr: *addr, Handler: impl.Handler, ReadHeaderTimeout: 10 * time.Second}
+	l, err := net.Listen("tcp", *addr)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("peerserver: %s on http://%s\n", impl.Name, l.Addr())
+	done := make(chan os.Signal, 1)
+	signal.Notify(done, syscall.SIGINT, syscall.SIGTERM)
+	go func() {
+		<-done
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+	}()
+	if err := srv.Serve(l); !errors.Is(err, http.ErrServerClosed) {
+		log.Print(err)
+	}
+}

@@ -1,0 +1,158 @@
+package main
+
+import (
+	"fmt"
+	"image"
+	"image/color"
+	"image/draw"
+	"image/png"
+	"os"
+	"strings"
+
+	"golang.org/x/image/font"
+	"golang.org/x/image/font/gofont/gobold"
+	"golang.org/x/image/font/gofont/goregular"
+	"golang.org/x/image/font/opentype"
+	"golang.org/x/image/math/fixed"
+)
+
+var (
+	white   = color.RGBA{255, 255, 255, 255}
+	ink     = color.RGBA{33, 37, 41, 255}
+	faint   = color.RGBA{120, 124, 130, 255}
+	grid    = color.RGBA{230, 232, 235, 255}
+	keycard = color.RGBA{31, 111, 214, 255}
+	peer    = color.RGBA{150, 156, 164, 255}
+	node    = color.RGBA{230, 140, 40, 255}
+	ceiling = color.RGBA{60, 160, 90, 255}
+)
+
+func face(ttf []byte, size float64) font.Face {
+	f, err := opentype.Parse(ttf)
+	if err != nil {
+		panic(err)
+	}
+	fc, err := opentype.NewFace(f, &opentype.FaceOptions{Size: size, DPI: 72, Hinting: font.HintingFull})
+	if err != nil {
+		panic(err)
+	}
+	return fc
+}
+
+type canvas struct {
+	img                 *image.RGBA
+	regular, bold, tiny font.Face
+}
+
+func (c *canvas) text(x, y int, s string, f font.Face, col color.Color) int {
+	d := &font.Drawer{Dst: c.img, Src: image.NewUniform(col), Face: f, Dot: fixed.P(x, y)}
+	d.DrawString(s)
+	return d.Dot.X.Round()
+}
+
+func (c *canvas) width(s string, f font.Face) int {
+	return font.MeasureString(f, s).Round()
+}
+
+func (c *canvas) rect(x0, y0, x1, y1 int, col color.Color) {
+	draw.Draw(c.img, image.Rect(x0, y0, x1, y1), image.NewUniform(col), image.Point{}, draw.Src)
+}
+
+// A bar is one labelled value of a panel.
+type bar struct {
+	label string
+	value float64
+	text  string
+	col   color.Color
+}
+
+// panel draws horizontal bars in the box at x, y of width w.
+func (c *canvas) panel(x, y, w int, title, sub string, bars []bar) {
+	c.text(x, y, title, c.bold, ink)
+	c.text(x, y+20, sub, c.tiny, faint)
+	labelW := 0
+	for _, b := range bars {
+		labelW = max(labelW, c.width(b.label, c.regular))
+	}
+	top := y + 40
+	left := x + labelW + 12
+	right := x + w - 170
+	maxV := 0.0
+	for _, b := range bars {
+		maxV = max(maxV, b.value)
+	}
+	if maxV == 0 {
+		maxV = 1
+	}
+	const rowH = 34
+	for i := 0; i <= 4; i++ {
+		gx := left + (right-left)*i/4
+		c.rect(gx, top-4, gx+1, top+rowH*len(bars), grid)
+	}
+	for i, b := range bars {
+		by := top + i*rowH
+		c.text(left-12-c.width(b.label, c.regular), by+19, b.label, c.regular, ink)
+		bw := int(float64(right-left) * b.value / maxV)
+		c.rect(left, by+4, left+max(bw, 1), by+rowH-6, b.col)
+		c.text(left+bw+6, by+19, b.text, c.regular, ink)
+	}
+}
+
+func colorOf(name string) color.Color {
+	switch {
+	case strings.HasPrefix(name, "bare"):
+		return ceiling
+	case strings.HasPrefix(name, "keycard"), strings.Contains(name, "Keycard"):
+		return keycard
+	case strings.HasPrefix(name, "express"):
+		return node
+	}
+	return peer
+}
+
+func plain(label string) string { return strings.ReplaceAll(label, "**", "") }
+
+// chart draws the read-path comparison: HTTP requests per second beside
+// the time each library adds in process.
+func (r *report) chart(name string) error {
+	var httpBars, procBars []bar
+	for _, s := range serverOrder {
+		rps, ok := r.httpStat(s.name, "read", func(x Run) float64 { return x.RPS })
+		if !ok {
+			continue
+		}
+		httpBars = append(httpBars, bar{plain(s.label), rps, fmt.Sprintf("%.0f/s", rps), colorOf(s.name)})
+	}
+	bare, _ := r.stat("read", impl{"none", "bare"}, "ns/op")
+	for _, o := range implOrder {
+		if o.lib == "bare" {
+			continue
+		}
+		ns, ok := r.stat("read", o.impl, "ns/op")
+		if !ok {
+			continue
+		}
+		allocs, _ := r.stat("read", o.impl, "allocs/op")
+		v := (ns - bare) / 1e3
+		procBars = append(procBars, bar{plain(o.name), v, fmt.Sprintf("%.1f µs, %.0f allocs", v, allocs), colorOf(o.server)})
+	}
+	rows := max(len(httpBars), len(procBars))
+	h := 150 + 34*rows
+	c := &canvas{
+		img:     image.NewRGBA(image.Rect(0, 0, 1500, h)),
+		regular: face(goregular.TTF, 15),
+		bold:    face(gobold.TTF, 17),
+		tiny:    face(goregular.TTF, 13),
+	}
+	c.rect(0, 0, 1500, h, white)
+	c.text(24, 34, "Keycard and its peers: a read-only request with a logged-in session", face(gobold.TTF, 21), ink)
+	c.panel(24, 74, 740, "Over HTTP on loopback: requests per second", "higher is better; medians, same run, 2 shared vCPUs", httpBars)
+	c.panel(790, 74, 690, "In process: time added over the bare handler", "lower is better; go test -bench medians, same run", procBars)
+	c.text(24, h-16, "Blue: Keycard.  Grey: Go peers (scs, gorilla/sessions).  Orange: express-session (Node).  Green: bare net/http and the bare handler plus one Redis GET.  Made by bench/run.sh.", c.tiny, faint)
+	f, err := os.Create(name)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return png.Encode(f, c.img)
+}

@@ -1,0 +1,659 @@
+// Command report turns the outputs of bench/run.sh into one Markdown
+// results file and a PNG chart of the main comparison.
+//
+//	report -inproc raw.txt -http http.jsonl -rtt rtt.jsonl -mem mem.jsonl \
+//	       -scale scale.md -benchstat benchstat.txt -machine machine.txt \
+//	       -out results.md -png bench.png
+//
+// Every ratio it prints compares numbers of the same run.
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+func main() {
+	var (
+		inproc    = flag.String("inproc", "", "raw `go test -bench` output")
+		httpRuns  = flag.String("http", "", "loadgen JSON lines of the throughput runs")
+		rttRuns   = flag.String("rtt", "", "loadgen JSON lines of the counting runs")
+		memRuns   = flag.String("mem", "", "JSON lines of Redis bytes per session")
+		scale     = flag.String("scale", "", "Markdown from cmd/scale")
+		benchstat = flag.String("benchstat", "", "benchstat's output")
+		machine   = flag.String("machine", "", "a description of the machine")
+		out       = flag.String("out", "results.md", "the Markdown file to write")
+		png       = flag.String("png", "", "the PNG chart to write")
+	)
+	flag.Parse()
+	log.SetFlags(0)
+	log.SetPrefix("report: ")
+
+	var r report
+	if *inproc != "" {
+		r.bench = parseBench(*inproc)
+	}
+	if *httpRuns != "" {
+		r.http = readRuns(*httpRuns)
+	}
+	if *rttRuns != "" {
+		r.rtt = readRuns(*rttRuns)
+	}
+	if *memRuns != "" {
+		r.mem = readMem(*memRuns)
+	}
+	var b strings.Builder
+	r.write(&b, readText(*machine), readText(*benchstat), readText(*scale))
+	if err := os.WriteFile(*out, []byte(b.String()), 0o644); err != nil {
+		log.Fatal(err)
+	}
+	if *png != "" {
+		if err := r.chart(*png); err != nil {
+			log.Fatal(err)
+		}
+	}
+}
+
+func readText(name string) string {
+	if name == "" {
+		return ""
+	}
+	b, err := os.ReadFile(name)
+	if err != nil {
+		log.Printf("%v (left out)", err)
+		return ""
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// An impl is one in-process implementation, as the benchmarks name it.
+type impl struct{ backend, lib string }
+
+// implOrder lists the in-process implementations in table order, with
+// their display names.
+var implOrder = []struct {
+	impl
+	name   string
+	server string // the HTTP server of the same implementation
+}{
+	{impl{"none", "bare"}, "bare net/http (ceiling)", "bare"},
+	{impl{"memory", "keycard"}, "**Keycard**, memory store", "keycard-memory"},
+	{impl{"memory", "scs"}, "scs, memstore", "scs-memory"},
+	{impl{"cookie", "keycard"}, "**Keycard**, sealed cookie", "keycard-sealed"},
+	{impl{"cookie", "gorilla"}, "gorilla, CookieStore", "gorilla-cookie"},
+	{impl{"redis", "bare+get"}, "bare + one rueidis GET (floor)", "bare-redisget"},
+	{impl{"redis", "keycard"}, "**Keycard**, Redis (rueidis)", "keycard-redis"},
+	{impl{"redis", "scs"}, "scs, Redis (goredisstore)", "scs-redis"},
+	{impl{"redis", "gorilla"}, "gorilla, Redis (boj/redistore)", "gorilla-redis"},
+}
+
+// serverOrder lists the HTTP servers in table order.
+var serverOrder = []struct{ name, label, backend string }{
+	{"bare", "bare net/http (ceiling)", "none"},
+	{"keycard-memory", "**Keycard**, memory store", "memory"},
+	{"scs-memory", "scs, memstore", "memory"},
+	{"gorilla-cookie", "gorilla, CookieStore", "memory"},
+	{"express-memory", "express-session, MemoryStore (Node)", "memory"},
+	{"keycard-sqlite", "**Keycard**, SQLite", "sql"},
+	{"keycard-postgres", "**Keycard**, PostgreSQL", "sql"},
+	{"keycard-mysql", "**Keycard**, MySQL", "sql"},
+	{"bare-redisget", "bare + one rueidis GET (floor)", "redis"},
+	{"keycard-redis", "**Keycard**, Redis (rueidis)", "redis"},
+	{"scs-redis", "scs, Redis (goredisstore)", "redis"},
+	{"gorilla-redis", "gorilla, Redis (boj/redistore)", "redis"},
+	{"express-redis", "express-session, connect-redis (Node)", "redis"},
+}
+
+var paths = []string{"new", "read", "write", "login"}
+
+var pathDoc = map[string]string{
+	"new":   "new session: `GET /login` without a cookie",
+	"read":  "read-only request: `GET /read` with a logged-in session",
+	"write": "write request: `GET /write` (Keycard: atomic `Update`; peers: read-modify-write)",
+	"login": "renew: `GET /login` with a logged-in session (new ID, old record deleted)",
+}
+
+// A sample is one benchmark result line.
+type sample struct {
+	path string
+	impl
+	values map[string]float64 // by unit: "ns/op", "B/op", ...
+}
+
+var benchLine = regexp.MustCompile(`^Benchmark(\w+)/backend=([^/\s]+)/lib=(\S+?)(?:-\d+)?\s+\d+\s+(.+)$`)
+
+func parseBench(name string) map[string]map[impl][]sample {
+	f, err := os.Open(name)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer f.Close()
+	out := make(map[string]map[impl][]sample)
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		m := benchLine.FindStringSubmatch(sc.Text())
+		if m == nil {
+			continue
+		}
+		s := sample{path: strings.ToLower(m[1]), impl: impl{m[2], m[3]}, values: make(map[string]float64)}
+		f := strings.Fields(m[4])
+		for i := 0; i+1 < len(f); i += 2 {
+			v, err := strconv.ParseFloat(f[i], 64)
+			if err == nil {
+				s.values[f[i+1]] = v
+			}
+		}
+		if out[s.path] == nil {
+			out[s.path] = make(map[impl][]sample)
+		}
+		out[s.path][s.impl] = append(out[s.path][s.impl], s)
+	}
+	return out
+}
+
+// Run is a loadgen result; Name is "server:path".
+type Run struct {
+	Name     string             `json:"name"`
+	Requests int                `json:"requests"`
+	Errors   int                `json:"errors"`
+	RPS      float64            `json:"rps"`
+	P50      float64            `json:"p50_us"`
+	P99      float64            `json:"p99_us"`
+	Redis    map[string]float64 `json:"redis"`
+}
+
+func readRuns(name string) map[string][]Run {
+	f, err := os.Open(name)
+	if err != nil {
+		log.Printf("%v (left out)", err)
+		return nil
+	}
+	defer f.Close()
+	out := make(map[string][]Run)
+	dec := json.NewDecoder(f)
+	for {
+		var r Run
+		if err := dec.Decode(&r); err != nil {
+			break
+		}
+		out[r.Name] = append(out[r.Name], r)
+	}
+	return out
+}
+
+// Mem is the Redis memory one implementation's sessions took.
+type Mem struct {
+	Name     string  `json:"name"`
+	Sessions int     `json:"sessions"`
+	Bytes    float64 `json:"bytes_per_session"`
+	KeyBytes int     `json:"key_bytes"`
+}
+
+func readMem(name string) map[string]Mem {
+	f, err := os.Open(name)
+	if err != nil {
+		log.Printf("%v (left out)", err)
+		return nil
+	}
+	defer f.Close()
+	out := make(map[string]Mem)
+	dec := json.NewDecoder(f)
+	for {
+		var m Mem
+		if err := dec.Decode(&m); err != nil {
+			break
+		}
+		out[m.Name] = m
+	}
+	return out
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	sort.Float64s(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+type report struct {
+	bench map[string]map[impl][]sample
+	http  map[string][]Run
+	rtt   map[string][]Run
+	mem   map[string]Mem
+}
+
+// stat returns the median of unit over path's samples of im, and whether
+// there were any.
+func (r *report) stat(path string, im impl, unit string) (float64, bool) {
+	ss := r.bench[path][im]
+	var xs []float64
+	for _, s := range ss {
+		if v, ok := s.values[unit]; ok {
+			xs = append(xs, v)
+		}
+	}
+	return median(xs), len(xs) > 0
+}
+
+// spread returns the half-range of the middle 80% of the samples, relative
+// to the median: a plain-language noise figure beside benchstat's.
+func (r *report) spread(path string, im impl) float64 {
+	var xs []float64
+	for _, s := range r.bench[path][im] {
+		xs = append(xs, s.values["ns/op"])
+	}
+	if len(xs) < 3 {
+		return 0
+	}
+	sort.Float64s(xs)
+	cut := len(xs) / 10
+	lo, hi := xs[cut], xs[len(xs)-1-cut]
+	return (hi - lo) / 2 / median(xs)
+}
+
+// httpRatio returns the median over rounds of a's rate divided by b's in
+// the same round: the rounds visit every server in turn, so a pair from one
+// round saw the same phase of the machine's other load.
+func (r *report) httpRatio(a, b, path string) (float64, bool) {
+	ra, rb := r.http[a+":"+path], r.http[b+":"+path]
+	var xs []float64
+	for i := 0; i < len(ra) && i < len(rb); i++ {
+		if ra[i].Errors == 0 && rb[i].Errors == 0 && rb[i].RPS > 0 {
+			xs = append(xs, ra[i].RPS/rb[i].RPS)
+		}
+	}
+	return median(xs), len(xs) > 0
+}
+
+func (r *report) httpStat(server, path string, f func(Run) float64) (float64, bool) {
+	runs := r.http[server+":"+path]
+	var xs []float64
+	for _, run := range runs {
+		if run.Errors == 0 && run.Requests > 0 {
+			xs = append(xs, f(run))
+		}
+	}
+	return median(xs), len(xs) > 0
+}
+
+func dur(ns float64) string {
+	switch {
+	case ns >= 1e6:
+		return fmt.Sprintf("%.2f ms", ns/1e6)
+	case ns >= 1e3:
+		return fmt.Sprintf("%.2f µs", ns/1e3)
+	}
+	return fmt.Sprintf("%.0f ns", ns)
+}
+
+func (r *report) write(b *strings.Builder, machine, benchstat, scale string) {
+	fmt.Fprintln(b, "# Keycard and its peers: results")
+	fmt.Fprintln(b)
+	fmt.Fprintln(b, "Generated by `bench/run.sh`. Every ratio compares numbers from the same run; absolute numbers move with the machine's other load.")
+	fmt.Fprintln(b)
+	if machine != "" {
+		fmt.Fprintln(b, "## Machine")
+		fmt.Fprintln(b)
+		fmt.Fprintln(b, machine)
+		fmt.Fprintln(b)
+	}
+	if r.bench != nil {
+		r.writeInProcess(b)
+	}
+	if r.http != nil {
+		r.writeHTTP(b)
+	}
+	r.writeRoundTrips(b)
+	if r.mem != nil || scale != "" {
+		fmt.Fprintln(b, "## Scale")
+		fmt.Fprintln(b)
+		r.writeMem(b)
+		if scale != "" {
+			fmt.Fprintln(b, scale)
+			fmt.Fprintln(b)
+		}
+	}
+	r.writeTargets(b)
+	if benchstat != "" {
+		fmt.Fprintln(b, "## benchstat")
+		fmt.Fprintln(b)
+		fmt.Fprintln(b, "`benchstat -col /lib` over the in-process runs: each row is a path and a backend, each column a library, compared with Keycard's column.")
+		fmt.Fprintln(b)
+		fmt.Fprintln(b, "```")
+		fmt.Fprintln(b, benchstat)
+		fmt.Fprintln(b, "```")
+	}
+}
+
+func (r *report) keycardOf(backend string) impl {
+	if backend == "none" {
+		return impl{"memory", "keycard"}
+	}
+	return impl{backend, "keycard"}
+}
+
+func (r *report) writeInProcess(b *strings.Builder) {
+	counts := 0
+	for _, ss := range r.bench["read"] {
+		counts = max(counts, len(ss))
+	}
+	fmt.Fprintln(b, "## In process")
+	fmt.Fprintln(b)
+	fmt.Fprintf(b, "One request per iteration through `http.ServeMux` and the library's middleware, in process, with a fresh request and a one-cookie jar each time (`go test -bench`, medians of %d runs). \"Added over bare\" subtracts the bare handler of the same run; \"× Keycard\" divides by Keycard with the same kind of backend (memory, cookie, Redis). Round trips are store calls (memory stores, counted by a wrapper) or Redis commands sent by the client (private redis-server, MONITOR); \"w\" counts the writes among them. ± is the half-range of the middle 80%% of the runs.\n\n", counts)
+	for _, p := range paths {
+		if r.bench[p] == nil {
+			continue
+		}
+		bare, _ := r.stat(p, impl{"none", "bare"}, "ns/op")
+		bareAllocs, _ := r.stat(p, impl{"none", "bare"}, "allocs/op")
+		fmt.Fprintf(b, "### %s\n\n", pathDoc[p])
+		fmt.Fprintln(b, "| implementation | time/op | B/op | allocs/op | added over bare | × Keycard | round trips (w) |")
+		fmt.Fprintln(b, "|---|---|---|---|---|---|---|")
+		for _, o := range implOrder {
+			ns, ok := r.stat(p, o.impl, "ns/op")
+			if !ok {
+				continue
+			}
+			bytes, _ := r.stat(p, o.impl, "B/op")
+			allocs, _ := r.stat(p, o.impl, "allocs/op")
+			added := "—"
+			if o.lib != "bare" {
+				added = fmt.Sprintf("+%s, +%.0f allocs", dur(ns-bare), allocs-bareAllocs)
+			}
+			ratio := "—"
+			if k, ok := r.stat(p, r.keycardOf(o.backend), "ns/op"); ok && o.lib != "bare" {
+				ratio = fmt.Sprintf("%.2f×", ns/k)
+			}
+			rt := "—"
+			if v, ok := r.stat(p, o.impl, "roundtrips/op"); ok {
+				w, _ := r.stat(p, o.impl, "writes/op")
+				rt = fmt.Sprintf("%s (%s w)", trim(v), trim(w))
+			}
+			fmt.Fprintf(b, "| %s | %s ± %.0f%% | %.0f | %.0f | %s | %s | %s |\n",
+				o.name, dur(ns), 100*r.spread(p, o.impl), bytes, allocs, added, ratio, rt)
+		}
+		fmt.Fprintln(b)
+	}
+}
+
+func trim(v float64) string {
+	return strconv.FormatFloat(v, 'f', -1, 64)
+}
+
+func (r *report) writeHTTP(b *strings.Builder) {
+	rounds := 0
+	for _, runs := range r.http {
+		rounds = max(rounds, len(runs))
+	}
+	fmt.Fprintln(b, "## Over HTTP on loopback")
+	fmt.Fprintln(b)
+	fmt.Fprintf(b, "Each server is its own process on 127.0.0.1, driven by `bench/cmd/loadgen` (closed loop, keep-alive connections, each its own logged-in session, on the same 2 CPUs as the server and Redis). Medians over %d rounds; the rounds visit every server in turn, so slow phases of the machine hit all of them, and the ratios are medians of the ratios within each round. \"vs bare\" is the share of the bare handler's rate; \"Keycard ÷\" divides Keycard's rate (same backend) by the row's.\n\n", rounds)
+	for _, p := range []string{"read", "write", "login"} {
+		have := false
+		for _, s := range serverOrder {
+			if _, ok := r.httpStat(s.name, p, func(x Run) float64 { return x.RPS }); ok {
+				have = true
+			}
+		}
+		if !have {
+			continue
+		}
+		fmt.Fprintf(b, "### %s\n\n", pathDoc[p])
+		fmt.Fprintln(b, "| server | requests/s | p50 | p99 | vs bare | Keycard ÷ |")
+		fmt.Fprintln(b, "|---|---|---|---|---|---|")
+		for _, s := range serverOrder {
+			rps, ok := r.httpStat(s.name, p, func(x Run) float64 { return x.RPS })
+			if !ok {
+				continue
+			}
+			p50, _ := r.httpStat(s.name, p, func(x Run) float64 { return x.P50 })
+			p99, _ := r.httpStat(s.name, p, func(x Run) float64 { return x.P99 })
+			vs := "—"
+			if v, ok := r.httpRatio(s.name, "bare", p); ok && s.name != "bare" {
+				vs = fmt.Sprintf("%.0f%%", 100*v)
+			}
+			ratio := "—"
+			if k := keycardServer(s.backend); k != "" && !strings.HasPrefix(s.name, "keycard") && s.name != "bare" {
+				if v, ok := r.httpRatio(k, s.name, p); ok {
+					ratio = fmt.Sprintf("%.2f×", v)
+				}
+			}
+			fmt.Fprintf(b, "| %s | %.0f | %s | %s | %s | %s |\n", s.label, rps, dur(p50*1e3), dur(p99*1e3), vs, ratio)
+		}
+		fmt.Fprintln(b)
+	}
+}
+
+func keycardServer(backend string) string {
+	switch backend {
+	case "memory":
+		return "keycard-memory"
+	case "redis":
+		return "keycard-redis"
+	}
+	return ""
+}
+
+// writeRoundTrips tabulates the store round trips per request.
+func (r *report) writeRoundTrips(b *strings.Builder) {
+	if r.rtt == nil && r.bench == nil {
+		return
+	}
+	fmt.Fprintln(b, "## Store round trips per request")
+	fmt.Fprintln(b)
+	fmt.Fprintln(b, "Redis: the commands each server's client sent, per request, counted on a private redis-server's MONITOR stream over 200 sequential requests after a warm-up (commands run inside Lua scripts are not counted; per-connection setup such as HELLO is not counted). None of these clients pipelines on these paths, so each command is one round trip. Memory stores: calls into the store, counted in process by a wrapper (in-process benchmarks). Cookie stores make none.")
+	fmt.Fprintln(b)
+	fmt.Fprintln(b, "| implementation | new session | read | write | renew (login) |")
+	fmt.Fprintln(b, "|---|---|---|---|---|")
+	for _, row := range []struct{ label, server string }{
+		{"**Keycard**, Redis", "keycard-redis"},
+		{"scs, Redis (goredisstore)", "scs-redis"},
+		{"gorilla, Redis (boj/redistore)", "gorilla-redis"},
+		{"express-session, connect-redis", "express-redis"},
+	} {
+		cells := []string{row.label}
+		have := false
+		for _, p := range paths {
+			runs := r.rtt[row.server+":"+p]
+			if len(runs) == 0 || runs[len(runs)-1].Redis == nil {
+				cells = append(cells, "—")
+				continue
+			}
+			have = true
+			cells = append(cells, commands(runs[len(runs)-1].Redis))
+		}
+		if have {
+			fmt.Fprintf(b, "| %s |\n", strings.Join(cells, " | "))
+		}
+	}
+	for _, row := range []struct {
+		label string
+		impl
+	}{
+		{"**Keycard**, memory store", impl{"memory", "keycard"}},
+		{"scs, memstore", impl{"memory", "scs"}},
+	} {
+		cells := []string{row.label}
+		have := false
+		for _, p := range paths {
+			v, ok := r.stat(p, row.impl, "roundtrips/op")
+			if !ok {
+				cells = append(cells, "—")
+				continue
+			}
+			have = true
+			w, _ := r.stat(p, row.impl, "writes/op")
+			cells = append(cells, fmt.Sprintf("%s calls, %s writes", trim(v), trim(w)))
+		}
+		if have {
+			fmt.Fprintf(b, "| %s |\n", strings.Join(cells, " | "))
+		}
+	}
+	fmt.Fprintln(b)
+}
+
+// commands formats per-request command counts: "2: GET, EVALSHA".
+func commands(m map[string]float64) string {
+	names := make([]string, 0, len(m))
+	total := 0.0
+	writes := 0.0
+	for k, v := range m {
+		if v < 0.05 {
+			continue // a once-per-run event, such as loading a script
+		}
+		names = append(names, k)
+		total += v
+		if writes_(k) {
+			writes += v
+		}
+	}
+	slices.Sort(names)
+	parts := make([]string, len(names))
+	for i, k := range names {
+		v := m[k]
+		if v > 1.05 || v < 0.95 {
+			parts[i] = fmt.Sprintf("%s ×%s", strings.ToUpper(k), strconv.FormatFloat(v, 'f', 2, 64))
+		} else {
+			parts[i] = strings.ToUpper(k)
+		}
+	}
+	return fmt.Sprintf("**%s** (%s w): %s", strconv.FormatFloat(total, 'f', -1, 64), strconv.FormatFloat(writes, 'f', -1, 64), strings.Join(parts, ", "))
+}
+
+func writes_(name string) bool {
+	switch name {
+	case "get", "mget", "ping", "zrange", "exists", "ttl", "pttl", "scan", "echo":
+		return false
+	}
+	return true
+}
+
+func (r *report) writeMem(b *strings.Builder) {
+	if len(r.mem) == 0 {
+		return
+	}
+	fmt.Fprintln(b, "### Redis memory per session, by implementation")
+	fmt.Fprintln(b)
+	fmt.Fprintln(b, "Sessions created over HTTP (`GET /login` without a cookie) into the private Redis; used_memory's growth divided by the sessions, and MEMORY USAGE of one session key. Keycard's figure includes its per-user index (here every session has the same user, so the index is one sorted set).")
+	fmt.Fprintln(b)
+	fmt.Fprintln(b, "| implementation | sessions | used_memory per session | one key (MEMORY USAGE) |")
+	fmt.Fprintln(b, "|---|---|---|---|")
+	for _, s := range []struct{ name, label string }{
+		{"keycard-redis", "**Keycard**, Redis"},
+		{"scs-redis", "scs, Redis"},
+		{"gorilla-redis", "gorilla, Redis"},
+		{"express-redis", "express-session, connect-redis"},
+	} {
+		m, ok := r.mem[s.name]
+		if !ok {
+			continue
+		}
+		fmt.Fprintf(b, "| %s | %d | %.0f B | %d B |\n", s.label, m.Sessions, m.Bytes, m.KeyBytes)
+	}
+	fmt.Fprintln(b)
+}
+
+// writeTargets checks the issue's targets against this run.
+func (r *report) writeTargets(b *strings.Builder) {
+	type row struct{ target, measured, verdict string }
+	var rows []row
+	verdict := func(ok bool) string {
+		if ok {
+			return "met"
+		}
+		return "**missed**"
+	}
+	mem, red := impl{"memory", "keycard"}, impl{"redis", "keycard"}
+	bare := impl{"none", "bare"}
+	if r.bench != nil {
+		for _, t := range []struct {
+			path  string
+			limit float64
+		}{{"read", 1500}, {"write", 3000}} {
+			k, ok1 := r.stat(t.path, mem, "ns/op")
+			bb, ok2 := r.stat(t.path, bare, "ns/op")
+			if ok1 && ok2 {
+				ka, _ := r.stat(t.path, mem, "allocs/op")
+				ba, _ := r.stat(t.path, bare, "allocs/op")
+				rows = append(rows, row{
+					fmt.Sprintf("in process, Keycard memory %s adds ≤ %s over bare", t.path, dur(t.limit)),
+					fmt.Sprintf("+%s, +%.0f allocs", dur(k-bb), ka-ba),
+					verdict(k-bb <= t.limit),
+				})
+			}
+		}
+		for _, peer := range []impl{{"memory", "scs"}, {"cookie", "gorilla"}} {
+			p, ok1 := r.stat("read", peer, "ns/op")
+			bb, ok2 := r.stat("read", bare, "ns/op")
+			if ok1 && ok2 {
+				pa, _ := r.stat("read", peer, "allocs/op")
+				ba, _ := r.stat("read", bare, "allocs/op")
+				rows = append(rows, row{
+					fmt.Sprintf("(reference) %s/%s read over bare: issue says ~13 µs (scs) / ~10 µs (gorilla), ~200 allocs", peer.lib, peer.backend),
+					fmt.Sprintf("+%s, +%.0f allocs", dur(p-bb), pa-ba), "—",
+				})
+			}
+		}
+		if k, ok := r.stat("read", red, "ns/op"); ok {
+			if f, ok := r.stat("read", impl{"redis", "bare+get"}, "ns/op"); ok {
+				rows = append(rows, row{
+					"in process, Keycard Redis read ≤ 1.10 × (bare + one Redis GET)",
+					fmt.Sprintf("%s vs %s: %.2f×", dur(k), dur(f), k/f),
+					verdict(k <= 1.10*f),
+				})
+			}
+		}
+		if rt, ok := r.stat("read", mem, "roundtrips/op"); ok {
+			w, _ := r.stat("read", mem, "writes/op")
+			rows = append(rows, row{"read path: 1 round trip, 0 writes (memory store)", fmt.Sprintf("%s, %s", trim(rt), trim(w)), verdict(rt == 1 && w == 0)})
+		}
+	}
+	if runs := r.rtt["keycard-redis:read"]; len(runs) > 0 && runs[len(runs)-1].Redis != nil {
+		m := runs[len(runs)-1].Redis
+		total, w := 0.0, 0.0
+		for k, v := range m {
+			total += v
+			if writes_(k) {
+				w += v
+			}
+		}
+		rows = append(rows, row{"read path: 1 round trip, 0 writes (Redis)", commands(m), verdict(total == 1 && w == 0)})
+	}
+	if v, ok := r.httpRatio("keycard-memory", "bare", "read"); ok {
+		rows = append(rows, row{"HTTP: Keycard memory reads ≥ 85% of bare's rate", fmt.Sprintf("%.0f%%", 100*v), verdict(v >= 0.85)})
+	}
+	if v, ok := r.httpRatio("keycard-redis", "scs-redis", "read"); ok {
+		rows = append(rows, row{"HTTP: Keycard Redis reads ≥ 1.5 × scs Redis", fmt.Sprintf("%.2f×", v), verdict(v >= 1.5)})
+	}
+	if v, ok := r.httpRatio("keycard-redis", "express-redis", "read"); ok {
+		rows = append(rows, row{"HTTP: Keycard Redis reads ≥ 3 × express-session Redis", fmt.Sprintf("%.2f×", v), verdict(v >= 3)})
+	}
+	if v, ok := r.httpRatio("keycard-redis", "bare-redisget", "read"); ok {
+		rows = append(rows, row{"HTTP: Keycard Redis read costs within 10% of bare + one GET", fmt.Sprintf("%.0f%% of its rate (%.2f× its cost)", 100*v, 1/v), verdict(1/v <= 1.10)})
+	}
+	if len(rows) == 0 {
+		return
+	}
+	fmt.Fprintln(b, "## Targets")
+	fmt.Fprintln(b)
+	fmt.Fprintln(b, "| target | this run | |")
+	fmt.Fprintln(b, "|---|---|---|")
+	for _, x := range rows {
+		fmt.Fprintf(b, "| %s | %s | %s |\n", x.target, x.measured, x.verdict)
+	}
+	fmt.Fprintln(b)
+}

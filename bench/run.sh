@@ -1,0 +1,197 @@
+#!/usr/bin/env bash
+# Runs every comparison of Keycard with its peers and writes the results:
+#
+#   bench/results/results.md   the tables (in process, HTTP, round trips, scale, targets)
+#   docs/bench.png             the chart of the main comparison
+#
+# Phases: in-process `go test -bench` (with benchstat), store round trips per
+# request and Redis memory per session for every Redis-backed server, HTTP
+# throughput on loopback for every server (Go, and express-session on Node),
+# and the scale measurements. Everything listens on 127.0.0.1 only; Redis is
+# a private redis-server on a free port, started here and stopped by PID, so
+# no other process's traffic enters the counts. Every load run is bounded.
+# It takes about 9 minutes on 2 CPUs; the knobs below shorten it.
+#
+#   COUNT=10          in-process runs per benchmark (benchstat wants >= 10)
+#   BENCHTIME=200ms   time per in-process run
+#   ROUNDS=5          HTTP rounds of /read over all servers (medians are reported)
+#   WROUNDS=2         HTTP rounds of /write and of /login
+#   DUR=2s            measured seconds per HTTP run (after half a second of warm-up)
+#   CONNS=8           connections (client sessions) per HTTP run
+#   SCALE_N=1000000   sessions loaded into the memory store and into Redis
+#   SWEEP_MAX=1000000 the most live sessions of the memory store's sweep measurement
+#   BENCH_SQL=0       1 also serves Keycard on PostgreSQL and MySQL, if reachable
+#   OUT=results       where the raw files and results.md go
+set -euo pipefail
+cd "$(dirname "$0")"
+
+COUNT=${COUNT:-10}
+BENCHTIME=${BENCHTIME:-200ms}
+ROUNDS=${ROUNDS:-5}
+WROUNDS=${WROUNDS:-2}
+DUR=${DUR:-2s}
+CONNS=${CONNS:-8}
+SCALE_N=${SCALE_N:-1000000}
+BENCH_SQL=${BENCH_SQL:-0}
+OUT=${OUT:-results}
+PNG=${PNG:-../docs/bench.png}
+
+started=$(date +%s)
+phase() { echo "== $(( $(date +%s) - started ))s: $*"; }
+
+for tool in go node npm redis-server redis-cli; do
+  command -v "$tool" >/dev/null || { echo "run.sh: $tool is required" >&2; exit 1; }
+done
+
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+rm -f "$OUT"/*.jsonl "$OUT"/*.txt "$OUT"/*.md
+BIN=$(mktemp -d)
+TMP=$(mktemp -d)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$BIN" "$TMP"
+}
+trap cleanup EXIT
+
+# freeport prints a loopback TCP port that nothing listens on.
+freeport() {
+  local p
+  while :; do
+    p=$((20000 + RANDOM % 30000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
+  done
+}
+
+# start NAME CMD...: runs a server in the background and remembers its PID.
+start() {
+  local name=$1; shift
+  "$@" >"$TMP/$name.log" 2>&1 &
+  pids+=($!)
+}
+
+# startredis VAR: starts a private redis-server and sets VAR to its address.
+startredis() {
+  local port dir
+  port=$(freeport); dir=$(mktemp -d -p "$TMP")
+  start "redis-$port" redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no \
+    --protected-mode yes --dir "$dir"
+  for _ in $(seq 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+  printf -v "$1" '127.0.0.1:%s' "$port"
+}
+
+phase "machine"
+{
+  echo "- CPU: $(nproc) × $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), shared with other work: load average $(cut -d' ' -f1-3 /proc/loadavg) at the start"
+  echo "- Memory: $(free -g | awk '/Mem:/ {print $2}') GiB; kernel $(uname -r)"
+  echo "- $(go version | cut -d' ' -f3-4); Node $(node --version); $(redis-server --version | cut -d' ' -f1-3)"
+  echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+} >"$OUT/machine.txt"
+cat "$OUT/machine.txt"
+
+phase "build"
+go build -o "$BIN/" ./cmd/benchserver ./cmd/peerserver ./cmd/loadgen ./cmd/scale ./cmd/report
+if [ ! -f node/node_modules/.package-lock.json ] || [ node/package-lock.json -nt node/node_modules/.package-lock.json ]; then
+  (cd node && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+phase "in process: go test -bench (count $COUNT, $BENCHTIME each)"
+go test -run='^$' -bench=. -benchmem -count="$COUNT" -benchtime="$BENCHTIME" . 2>"$OUT/inproc.log" | tee "$OUT/inproc.txt" | grep -E '^Benchmark.*-[0-9]+ ' | awk '{print "   ", $1, $3, $4}' | tail -n 40 || true
+if command -v benchstat >/dev/null; then
+  benchstat -col /lib "$OUT/inproc.txt" >"$OUT/benchstat.txt"
+else
+  go run golang.org/x/perf/cmd/benchstat@latest -col /lib "$OUT/inproc.txt" >"$OUT/benchstat.txt"
+fi
+
+phase "servers"
+startredis REDIS
+P="keycard-bench-$$:"
+declare -A port
+servers=(bare keycard-memory scs-memory gorilla-cookie express-memory keycard-sqlite bare-redisget keycard-redis scs-redis gorilla-redis express-redis)
+redis_servers=(keycard-redis scs-redis gorilla-redis express-redis)
+for name in "${servers[@]}"; do
+  port[$name]=$(freeport)
+  addr=127.0.0.1:${port[$name]}
+  case $name in
+    keycard-memory) start "$name" "$BIN/benchserver" -addr "$addr" -store memory ;;
+    keycard-sqlite) start "$name" "$BIN/benchserver" -addr "$addr" -store "sqlite:$TMP/sessions.db" ;;
+    keycard-redis)  start "$name" "$BIN/benchserver" -addr "$addr" -store "redis://$REDIS/0?prefix=${P}keycard:" ;;
+    express-memory) start "$name" node node/server.js --port "${port[$name]}" --store memory ;;
+    express-redis)  start "$name" node node/server.js --port "${port[$name]}" --store "redis://$REDIS" --prefix "${P}express:" ;;
+    *)              start "$name" "$BIN/peerserver" -impl "$name" -addr "$addr" -redis "$REDIS" -prefix "$P" ;;
+  esac
+done
+if [ "$BENCH_SQL" = 1 ]; then
+  table="keycard_bench_$$"
+  pg=${KEYCARD_POSTGRES_DSN:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}
+  if pg_isready -h 127.0.0.1 -p 5432 >/dev/null 2>&1; then
+    servers+=(keycard-postgres); port[keycard-postgres]=$(freeport)
+    start keycard-postgres "$BIN/benchserver" -addr "127.0.0.1:${port[keycard-postgres]}" -store "$pg" -table "$table" -drop
+  fi
+  if (exec 3<>/dev/tcp/127.0.0.1/3306) 2>/dev/null; then
+    servers+=(keycard-mysql); port[keycard-mysql]=$(freeport)
+    start keycard-mysql "$BIN/benchserver" -addr "127.0.0.1:${port[keycard-mysql]}" -store "mysql://root@127.0.0.1:3306/test" -table "$table" -drop
+  fi
+fi
+for name in "${servers[@]}"; do
+  "$BIN/loadgen" -wait -url "http://127.0.0.1:${port[$name]}" || { echo "$name did not start:"; cat "$TMP/$name.log"; exit 1; }
+done
+
+load() { # load NAME LABEL loadgen-flags...
+  local name=$1 label=$2; shift 2
+  "$BIN/loadgen" -url "http://127.0.0.1:${port[$name]}" -name "$name:$label" "$@" | sed 's/^/    /'
+}
+
+phase "round trips per request (MONITOR on the private Redis)"
+for name in "${redis_servers[@]}"; do
+  load "$name" warm -path /read -c 1 -n 50 >/dev/null
+  load "$name" read  -path /read  -c 1 -n 200 -redis "$REDIS" -json "$OUT/rtt.jsonl"
+  load "$name" write -path /write -c 1 -n 200 -redis "$REDIS" -json "$OUT/rtt.jsonl"
+  load "$name" login -path /login -c 1 -n 200 -redis "$REDIS" -json "$OUT/rtt.jsonl"
+  load "$name" new   -path /login -login=false -cookies=false -c 1 -n 200 -redis "$REDIS" -json "$OUT/rtt.jsonl"
+done
+
+phase "Redis memory per session"
+usedmem() { redis-cli -h 127.0.0.1 -p "${REDIS#*:}" info memory | tr -d '\r' | awk -F: '/^used_memory:/ {print $2}'; }
+declare -A keypat=([keycard-redis]="${P}keycard:s:*" [scs-redis]="${P}scs:*" [gorilla-redis]="${P}gorilla:*" [express-redis]="${P}express:*")
+n=10000
+for name in "${redis_servers[@]}"; do
+  m0=$(usedmem)
+  load "$name" mem -path /login -login=false -cookies=false -c 4 -n $n -warmup 0 >/dev/null
+  m1=$(usedmem)
+  key=$( (redis-cli -h 127.0.0.1 -p "${REDIS#*:}" --scan --pattern "${keypat[$name]}" || true) | head -n 1)
+  usage=$(redis-cli -h 127.0.0.1 -p "${REDIS#*:}" memory usage "$key")
+  echo "{\"name\":\"$name\",\"sessions\":$n,\"bytes_per_session\":$(( (m1 - m0) / n )),\"key_bytes\":${usage:-0}}" | tee -a "$OUT/mem.jsonl" | sed 's/^/    /'
+done
+
+phase "HTTP throughput: $ROUNDS rounds of /read, $WROUNDS of /write and /login ($DUR each, $CONNS connections)"
+for round in $(seq "$ROUNDS"); do
+  for name in "${servers[@]}"; do
+    load "$name" read -path /read -c "$CONNS" -d "$DUR" -warmup 500ms -json "$OUT/http.jsonl"
+  done
+done
+for round in $(seq "$WROUNDS"); do
+  for path in write login; do
+    for name in "${servers[@]}"; do
+      load "$name" "$path" -path "/$path" -c "$CONNS" -d "$DUR" -warmup 500ms -json "$OUT/http.jsonl"
+    done
+  done
+done
+
+phase "stopping the servers"
+for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+wait 2>/dev/null || true
+pids=()
+
+phase "scale ($SCALE_N sessions)"
+startredis SCALE_REDIS
+"$BIN/scale" -n "$SCALE_N" -sweep-max "${SWEEP_MAX:-1000000}" -redis "$SCALE_REDIS" | tee "$OUT/scale.md"
+
+phase "report"
+echo "- Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg); total run time $(( $(date +%s) - started )) s" >>"$OUT/machine.txt"
+"$BIN/report" -inproc "$OUT/inproc.txt" -http "$OUT/http.jsonl" -rtt "$OUT/rtt.jsonl" -mem "$OUT/mem.jsonl" \
+  -scale "$OUT/scale.md" -benchstat "$OUT/benchstat.txt" -machine "$OUT/machine.txt" \
+  -out "$OUT/results.md" -png "$PNG"
+phase "done: $OUT/results.md and $PNG"
