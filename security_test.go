@@ -611,6 +611,9 @@ func TestTamperedCookiesNeverReachTheCodec(t *testing.T) {
 				f.st.reset()
 			}
 			for _, v := range variants {
+				if v == good {
+					continue // the standard alphabet spells some values exactly as base64url does
+				}
 				if got := (&client{f: f, cookie: v}).get("/get?k=a"); got != "" {
 					t.Fatalf("a tampered cookie read %q", got)
 				}
