@@ -11,6 +11,7 @@ import (
 	keycardprom "github.com/keycard-go/keycard/contrib/prometheus"
 	"github.com/keycard-go/keycard/store"
 	"github.com/keycard-go/keycard/store/memory"
+	"github.com/keycard-go/keycard/store/storetest"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -139,6 +140,25 @@ func TestStoreKeepsExactlyTheInnerCapabilities(t *testing.T) {
 					t.Errorf("%s series exported: got %v, want %v", op, exists, has)
 				}
 			}
+		})
+	}
+}
+
+// TestWrappedStoreConformance runs the store contract over the wrapper, for
+// every combination of capabilities: timing changes no behaviour.
+func TestWrappedStoreConformance(t *testing.T) {
+	for mask := range 8 {
+		index, sweeper, scanner := mask&1 != 0, mask&2 != 0, mask&4 != 0
+		t.Run(capName(index, sweeper, scanner), func(t *testing.T) {
+			storetest.Run(t, storetest.Harness{
+				New: func(tb testing.TB, now func() time.Time) store.Store {
+					metrics, err := keycardprom.New(prometheus.NewRegistry(), keycardprom.Config{})
+					if err != nil {
+						tb.Fatal(err)
+					}
+					return metrics.Store(withCaps(memory.New(memory.Config{Now: now}), index, sweeper, scanner))
+				},
+			})
 		})
 	}
 }
