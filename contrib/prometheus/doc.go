@@ -30,10 +30,11 @@
 // keycard_store_duration_seconds{op, result} is a histogram of the time
 // each store call took, by operation (load, save, delete, touch, and
 // list_user, delete_user, sweep and scan for stores with those
-// capabilities) and result (ok, not_found, conflict, error). A Manager
-// calls load at most once per request that uses its session and save or
-// touch at most once per request that changed it, plus once per conflict
-// retry; scan's time includes the callback's.
+// capabilities) and result (ok, not_found, conflict, error). Most requests
+// that use their session make one load, and a save or touch only when the
+// session changed or its activity is due to be recorded; logins, logouts
+// and conflict retries make a few calls more. Scan's time includes its
+// callback's.
 //
 // # Keeping the logs
 //

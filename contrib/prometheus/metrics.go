@@ -20,12 +20,13 @@ type Config struct {
 	// DefaultBuckets.
 	Buckets []float64
 
-	// Logger, if set, also receives every event OnEvent records, logged as
-	// Keycard's default event hook logs them: routine steps at Debug,
-	// unknown sessions at Info, refusals at Warn. Keycard installs that
-	// hook only when keycard.Config.OnEvent is nil, so set Logger (to the
-	// Manager's logger, typically slog.Default()) to keep event logs. The
-	// default is nil: OnEvent only counts.
+	// Logger, if set, also receives every event OnEvent records, logged
+	// much as Keycard's default event hook logs them: routine steps at
+	// Debug, unknown sessions at Info, refusals and refresh-token reuse at
+	// Warn, with the same attributes except the client's address. Keycard
+	// installs its hook only when keycard.Config.OnEvent is nil, so set
+	// Logger (to the Manager's logger, typically slog.Default()) to keep
+	// event logs. The default is nil: OnEvent only counts.
 	Logger *slog.Logger
 }
 
