@@ -36,11 +36,16 @@
 // setting the status (c.Status, which gin only records) counts as
 // starting the response: change the session before it.
 //
+// Install gin.Recovery before (outside) Middleware, as above. A panic then
+// unwinds past the session, which is not saved, and Recovery's 500 goes
+// out directly; Recovery installed after Middleware would answer through
+// the session and save the changes made before the panic.
+//
 // Wrap adapts any net/http middleware, such as package csrf's:
 //
 //	p, err := csrf.New(m, csrf.Config{})
 //	...
-//	r.Use(ginkeycard.Middleware(m), ginkeycard.Wrap(p.Handler))
+//	r.Use(gin.Recovery(), ginkeycard.Middleware(m), ginkeycard.Wrap(p.Handler))
 //	r.GET("/form", func(c *gin.Context) {
 //		c.HTML(http.StatusOK, "form.html", gin.H{"csrf": csrf.Token(c.Request)})
 //	})

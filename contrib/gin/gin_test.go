@@ -352,3 +352,40 @@ func (downStore) Load(context.Context, string) (*store.Record, error)       { re
 func (downStore) Save(context.Context, string, *store.Record) error         { return errDown }
 func (downStore) Delete(context.Context, string) error                      { return errDown }
 func (downStore) Touch(context.Context, string, time.Time, time.Time) error { return errDown }
+
+// TestRecoveryPlacement pins what the package doc says about where
+// gin.Recovery goes.
+func TestRecoveryPlacement(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name      string
+		chain     func(*keycard.Manager) []gin.HandlerFunc
+		wantSaved bool
+	}{
+		{"Recovery outside the session saves nothing", func(m *keycard.Manager) []gin.HandlerFunc {
+			return []gin.HandlerFunc{gin.Recovery(), ginkeycard.Middleware(m)}
+		}, false},
+		{"Recovery inside the session saves the changes", func(m *keycard.Manager) []gin.HandlerFunc {
+			return []gin.HandlerFunc{ginkeycard.Middleware(m), gin.Recovery()}
+		}, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			m, _ := keycard.New(keycard.Config{})
+			r := gin.New()
+			r.Use(c.chain(m)...)
+			r.POST("/panic", func(c *gin.Context) {
+				ginkeycard.FromContext(c).Put("theme", "dark")
+				panic("handler bug")
+			})
+			w := httptest.NewRecorder()
+			r.ServeHTTP(w, httptest.NewRequest("POST", "/panic", nil))
+			if w.Code != http.StatusInternalServerError {
+				t.Errorf("status: got %d, want 500", w.Code)
+			}
+			if saved := len(w.Result().Cookies()) > 0; saved != c.wantSaved {
+				t.Errorf("session saved: got %v, want %v", saved, c.wantSaved)
+			}
+		})
+	}
+}
