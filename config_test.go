@@ -1,12 +1,19 @@
 package keycard
 
 import (
+	"context"
 	"crypto/tls"
+	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/keycard-go/keycard/store"
 )
 
 func TestNewRejectsUnsafeOrContradictoryConfig(t *testing.T) {
@@ -108,3 +115,90 @@ func TestClientIPBelievesOnlyTrustedProxies(t *testing.T) {
 		}
 	}
 }
+
+// stallStore never answers until its context ends.
+type stallStore struct{ plainStore }
+
+func (stallStore) Load(ctx context.Context, key string) (*store.Record, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+func TestStoreTimeoutBoundsAStalledStore(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, Config{Store: stallStore{plainStore{newCountingStore()}}, StoreTimeout: 50 * time.Millisecond})
+	c := f.client()
+	c.cookie = f.m.encodeToken(&sessionID{1})
+	start := time.Now()
+	w := c.do("GET", "/user")
+	if took := time.Since(start); w.Code != http.StatusServiceUnavailable || took > 2*time.Second {
+		t.Errorf("a stalled store: got %d after %v, want 503 within about 50ms", w.Code, took)
+	}
+}
+
+func TestRefusedTokensAreRateLimitedPerAddress(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, Config{MaxRejectsPerMinute: 20})
+	forged := func(addr, xff string, cookie bool) int {
+		r := httptest.NewRequest("GET", "/get?k=a", nil)
+		r.RemoteAddr = addr + ":1"
+		if xff != "" {
+			r.Header.Set("X-Forwarded-For", xff)
+		}
+		if cookie {
+			r.Header.Set("Cookie", "__Host-keycard="+strings.Repeat("A", tokenEncodedSz))
+		}
+		w := httptest.NewRecorder()
+		f.h.ServeHTTP(w, r)
+		return w.Code
+	}
+	limited := 0
+	for i := range 100 {
+		// A client spoofing X-Forwarded-For from an untrusted address
+		// is still counted as itself.
+		if forged("192.0.2.9", fmt.Sprintf("10.0.0.%d", i), true) == http.StatusTooManyRequests {
+			limited++
+		}
+	}
+	if limited != 80 {
+		t.Errorf("got %d of 100 forged-cookie requests limited, want 80 (all past the first 20)", limited)
+	}
+	if code := forged("192.0.2.9", "", false); code != http.StatusOK {
+		t.Errorf("a request without a token from a limited address: got %d, want 200", code)
+	}
+	if code := forged("192.0.2.10", "", true); code != http.StatusOK {
+		t.Errorf("another address: got %d, want 200", code)
+	}
+	if !f.events.has(EventRejected, ReasonRateLimited) {
+		t.Error("no rate-limited event")
+	}
+}
+
+func TestWarningsAreNotAFloodOfLogLines(t *testing.T) {
+	t.Parallel()
+	var buf strings.Builder
+	var mu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return buf.Write(p)
+	}), nil))
+	f := newFixture(t, Config{Logger: logger})
+	f.m.onEvent = f.m.logEvent
+	for range 1000 {
+		(&client{f: f, cookie: strings.Repeat("B", tokenEncodedSz)}).get("/get?k=a")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	lines := strings.Count(buf.String(), "\n")
+	if lines > warnBurst+20 {
+		t.Errorf("1000 forged cookies gave %d log lines, want about %d", lines, warnBurst)
+	}
+	if lines < warnBurst {
+		t.Errorf("only %d log lines; the first %d warnings must be logged", lines, warnBurst)
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 )
 
@@ -33,6 +34,9 @@ const (
 	// EventLoginFailures: an account or address passed its limit of
 	// failed logins (package guard).
 	EventLoginFailures EventKind = "login-failures"
+	// EventRefreshReuse: a refresh token was presented again after it had
+	// been rotated away; the session was destroyed (package token).
+	EventRefreshReuse EventKind = "refresh-reuse"
 )
 
 // Event reasons.
@@ -41,6 +45,7 @@ const (
 	ReasonBadMAC      = reasonBadMAC    // cookie signature invalid or key unknown (forged, or signed by a removed key)
 	ReasonDuplicate   = reasonDuplicate // more than one cookie with the session's name (cookie tossing)
 	ReasonUnknown     = "unknown-id"    // authentic cookie, but no live record (expired, revoked or logged out)
+	ReasonRateLimited = "rate-limited"  // the client address passed Config.MaxRejectsPerMinute
 	ReasonUndecodable = "undecodable"   // a stored record or value could not be decoded
 	ReasonIdle        = "idle-timeout"  // expired by inactivity
 	ReasonAbsolute    = "absolute-timeout"
@@ -87,6 +92,11 @@ func (m *Manager) Emit(ev Event) { m.emit(ev) }
 
 // emit completes ev and hands it to the event hook.
 func (m *Manager) emit(ev Event) {
+	if ev.Kind == EventRejected && ev.Request != nil && m.rejects != nil && tokenReason(ev.Reason) {
+		if m.rejects.add(m.ClientIP(ev.Request), time.Now()) {
+			m.emit(Event{Kind: EventRejected, Reason: ReasonRateLimited, Request: ev.Request})
+		}
+	}
 	if len(ev.Session) > hashPrefixLen {
 		ev.Session = ev.Session[:hashPrefixLen]
 	}
@@ -94,15 +104,22 @@ func (m *Manager) emit(ev Event) {
 	m.onEvent(ev)
 }
 
-// logEvent is the default event hook: routine steps at Debug, refusals of
-// presented credentials at Warn (Info for sessions that merely expired).
+// LogEvent logs ev the way the default event hook does, so that a custom
+// Config.OnEvent (metrics, say) can keep the logs: routine lifecycle steps
+// at Debug, an authentic cookie of a session that no longer exists at
+// Info, and every refusal or security signal (forged cookies, CSRF,
+// binding mismatches, login failures, refresh-token reuse, and any kind
+// it does not know) at Warn, rate-limited so a flood of forged requests
+// cannot flood the log. It never logs IDs, tokens or keys.
+func (m *Manager) LogEvent(ev Event) { m.logEvent(ev) }
+
 func (m *Manager) logEvent(ev Event) {
-	level := slog.LevelDebug
+	level := slog.LevelWarn
 	switch {
 	case ev.Kind == EventRejected && ev.Reason == ReasonUnknown:
 		level = slog.LevelInfo
-	case ev.Kind == EventRejected, ev.Kind == EventCSRF, ev.Kind == EventBindingMismatch, ev.Kind == EventLoginFailures:
-		level = slog.LevelWarn
+	case ev.Kind == EventCreated, ev.Kind == EventRenewed, ev.Kind == EventDestroyed, ev.Kind == EventExpired, ev.Kind == EventConflict:
+		level = slog.LevelDebug
 	}
 	ctx := context.Background()
 	if ev.Request != nil {
@@ -110,6 +127,14 @@ func (m *Manager) logEvent(ev Event) {
 	}
 	if !m.logger.Enabled(ctx, level) {
 		return
+	}
+	var suppressed int
+	if level >= slog.LevelWarn {
+		// A flood of forged cookies must not become a flood of log lines.
+		var ok bool
+		if ok, suppressed = m.warnings.allow(time.Now()); !ok {
+			return
+		}
 	}
 	attrs := []slog.Attr{slog.String("event", string(ev.Kind))}
 	if ev.Reason != "" {
@@ -128,5 +153,54 @@ func (m *Manager) logEvent(ev Event) {
 		attrs = append(attrs, slog.String("err", ev.Err.Error()))
 	}
 	attrs = append(attrs, ev.Attrs...)
+	if suppressed > 0 {
+		attrs = append(attrs, slog.Int("suppressed_before", suppressed))
+	}
 	m.logger.LogAttrs(ctx, level, "keycard: session "+string(ev.Kind), attrs...)
+}
+
+// tokenReason reports whether a rejection reason refuses a presented
+// session token (rather than, say, a stored value).
+func tokenReason(reason string) bool {
+	switch reason {
+	case ReasonMalformed, ReasonBadMAC, ReasonDuplicate, ReasonUnknown:
+		return true
+	}
+	return false
+}
+
+// logBudget rate-limits the default hook's warnings: a burst of
+// warnBurst, then warnRate per second. Warnings over budget are counted,
+// and the next one logged says how many were dropped.
+type logBudget struct {
+	mu         sync.Mutex
+	tokens     float64
+	last       time.Time
+	suppressed int
+}
+
+const (
+	warnRate  = 10
+	warnBurst = 50
+)
+
+// allow reports whether a warning may be logged now, and how many were
+// suppressed since the last one that was.
+func (b *logBudget) allow(now time.Time) (bool, int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.last.IsZero() {
+		b.tokens = warnBurst
+	} else {
+		b.tokens = min(warnBurst, b.tokens+now.Sub(b.last).Seconds()*warnRate)
+	}
+	b.last = now
+	if b.tokens < 1 {
+		b.suppressed++
+		return false, 0
+	}
+	b.tokens--
+	n := b.suppressed
+	b.suppressed = 0
+	return true, n
 }

@@ -26,6 +26,7 @@ const (
 	DefaultRememberIdle    = 7 * 24 * time.Hour
 	DefaultRememberMax     = 30 * 24 * time.Hour
 	DefaultMaxSize         = 64 << 10
+	DefaultStoreTimeout    = 5 * time.Second
 )
 
 // maxCookieLifetime is the longest lifetime browsers honour (RFC 6265bis).
@@ -44,7 +45,10 @@ const maxRetries = 200
 // 30-minute idle timeout and an 8-hour absolute timeout.
 type Config struct {
 	// Store keeps session records. The default is a new memory store with
-	// its default bound of one million sessions.
+	// its default bound of one million sessions. The Manager discovers a
+	// store's optional capabilities (store.UserIndex, store.Scanner, ...)
+	// by type assertion, so a wrapper around a store must offer exactly
+	// the capabilities of the store it wraps.
 	Store store.Store
 
 	// Keys sign session cookies, newest first: the first key signs, every
@@ -116,6 +120,24 @@ type Config struct {
 	// MaxSize bounds a session's encoded values, in bytes. Put refuses a
 	// value that would cross it with ErrTooLarge. The default is 64 KiB.
 	MaxSize int
+
+	// MaxRejectsPerMinute, if positive, limits how many refused session
+	// tokens (malformed, forged, duplicate, unknown or expired) one client
+	// address may present per minute: past the limit, its requests that
+	// carry a session token are answered 429 Too Many Requests, without
+	// running the handler, until the minute is over, and an
+	// EventRejected with ReasonRateLimited is reported. Requests without
+	// a token are always served. Configure TrustedProxies behind a proxy,
+	// or every client shares the proxy's address. The default is 0: no
+	// limit.
+	MaxRejectsPerMinute int
+
+	// StoreTimeout bounds each store call a request makes (load, save,
+	// touch, delete): past it the call fails and the request gets the
+	// ErrorHandler's 503, instead of waiting on a stalled store for as long
+	// as the client does. A request context with an earlier deadline wins.
+	// The default is 5 seconds; a negative value sets no bound.
+	StoreTimeout time.Duration
 
 	// Codec encodes session values. The default is CBOR with strict
 	// decoding limits; see Codec.
@@ -229,6 +251,9 @@ type Manager struct {
 	box           *sealed.Box // sealed mode's cipher, or nil
 	revokedBefore func(context.Context, string) (time.Time, error)
 	rotRing       *keyring.Ring // derives rotated IDs
+	rejects       *rejectLimiter
+	warnings      logBudget
+	sessionStore  store.Store // store, bounded by StoreTimeout, for request paths
 	binding       Binding
 	maxPerUser    int
 	rotateEvery   time.Duration
@@ -247,6 +272,7 @@ func New(cfg Config) (*Manager, error) {
 		header: http.CanonicalHeaderKey(cfg.Header), revokedBefore: cfg.RevokedBefore,
 		rotateEvery: cfg.RotateEvery, grace: cfg.RotationGrace,
 		binding: cfg.Binding, maxPerUser: cfg.MaxSessionsPerUser,
+		rejects: newRejectLimiter(cfg.MaxRejectsPerMinute),
 	}
 	if cfg.Sealed && cfg.Store != nil {
 		return nil, errors.New("keycard: config: Sealed sessions live in cookies; leave Store nil")
@@ -281,6 +307,13 @@ func New(cfg Config) (*Manager, error) {
 		return nil, fmt.Errorf("keycard: config: Keys: %w", err)
 	}
 	m.macCtx = []byte("keycard session id v1\x00" + m.cookie.Name + "\x00")
+	m.sessionStore = m.store
+	switch t := cfg.StoreTimeout; {
+	case t == 0:
+		m.sessionStore = timedStore{m.store, DefaultStoreTimeout}
+	case t > 0:
+		m.sessionStore = timedStore{m.store, t}
+	}
 	if cfg.Sealed {
 		if m.box, err = sealed.New("session cookie v1", secrets); err != nil {
 			return nil, fmt.Errorf("keycard: config: Keys: %w", err)

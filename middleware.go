@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"time"
 )
 
 type contextKey struct{ name string }
@@ -28,6 +29,11 @@ var sessionKey = &contextKey{"session"}
 func (m *Manager) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s := m.newSession(r)
+		if s.cookies > 0 && m.rejects != nil && m.rejects.blocked(m.ClientIP(r), time.Now()) {
+			w.Header().Set("Retry-After", "60")
+			http.Error(w, http.StatusText(http.StatusTooManyRequests), http.StatusTooManyRequests)
+			return
+		}
 		r = r.WithContext(context.WithValue(r.Context(), sessionKey, s))
 		s.r, s.ctx = r, r.Context()
 		s.w = responseWriter{ResponseWriter: w, s: s, r: r}

@@ -27,6 +27,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -34,6 +35,11 @@ import (
 	"github.com/keycard-go/keycard/store"
 	"github.com/keycard-go/keycard/store/memory"
 )
+
+// ReasonLimit is the reason of the keycard.EventLoginFailures a Limiter
+// emits when a key reaches its limit. The event's Attrs carry the count
+// and the hashed key, never the key itself.
+const ReasonLimit = "limit-reached"
 
 // Config configures a Limiter. The zero Config allows 5 failures per key
 // per 15 minutes, counted in memory.
@@ -114,8 +120,8 @@ func (l *Limiter) Fail(ctx context.Context, key string, r *http.Request) (time.D
 			return 0, fmt.Errorf("guard: fail: %w", err)
 		}
 		if n == uint64(l.cfg.Limit) && l.cfg.Manager != nil {
-			l.cfg.Manager.Emit(keycard.Event{Kind: keycard.EventLoginFailures, Reason: fmt.Sprintf("%d failures", n),
-				Session: k, Request: r})
+			l.cfg.Manager.Emit(keycard.Event{Kind: keycard.EventLoginFailures, Reason: ReasonLimit,
+				Request: r, Attrs: []slog.Attr{slog.Uint64("failures", n), slog.String("key", k)}})
 		}
 		rec.Version++
 		return l.wait(rec), nil

@@ -20,9 +20,14 @@ func failFast(o *rueidis.ClientOption) { o.DisableRetry = true }
 // configured by edit, and a load of 32 users on 8 workers, and returns
 // them with the number of goroutines once everything is connected.
 func redisLoad(t *testing.T, edit ...func(*rueidis.ClientOption)) (*redisServer, *app, *load, int) {
+	return redisLoadWith(t, nil, edit...)
+}
+
+// redisLoadWith is redisLoad with a Manager configuration edit.
+func redisLoadWith(t *testing.T, cfg func(*keycard.Config), edit ...func(*rueidis.ClientOption)) (*redisServer, *app, *load, int) {
 	srv := startRedis(t)
 	st := redis.New(redisClient(t, srv.Addr, edit...), redis.Config{Prefix: "rel:"})
-	a := newApp(t, st, keycard.NewKey(), nil)
+	a := newApp(t, st, keycard.NewKey(), cfg)
 	l := newLoad(t, []*app{a}, 32, 8)
 	l.pace = time.Millisecond
 	return srv, a, l, goroutines()
@@ -136,15 +141,12 @@ func TestRedisPausedDuringLoadKeepsSessions(t *testing.T) {
 	checkGoroutines(t, base, 5)
 }
 
-// TestRedisDefaultClientFailsFastWhenStopped is the gap that failFast
-// works around: with rueidis's default options, a Redis outage makes every
-// session load wait until Redis is back (rueidis retries the GET until the
-// request's context ends, and net/http gives requests no deadline), so
-// requests hang instead of failing with 503, and the Manager has no
-// setting that bounds its store calls.
+// TestRedisDefaultClientFailsFastWhenStopped: with rueidis's default
+// options a Redis outage makes a session load retry until its context ends
+// (and net/http gives requests no deadline), so it is the Manager's
+// Config.StoreTimeout that turns the outage into prompt 503s.
 func TestRedisDefaultClientFailsFastWhenStopped(t *testing.T) {
-	knownGap(t, "no store-call deadline in the Manager; rueidis retries loads while Redis is down")
-	srv, _, l, _ := redisLoad(t)
+	srv, _, l, _ := redisLoadWith(t, func(c *keycard.Config) { c.StoreTimeout = 300 * time.Millisecond })
 	l.sessionLoss = true
 	l.reqTimeout = 10 * time.Second // a guard only
 	began, back := during(l, 500*time.Millisecond, time.Second, func() {

@@ -200,7 +200,9 @@ func (s *Store) Touch(ctx context.Context, key string, lastSeen, expires time.Ti
 }
 
 // Len returns how many records the store holds, counting expired records
-// not yet removed.
+// not yet removed. It counts one shard at a time, so under concurrent
+// writes it is approximate; it never reports more than MaxSessions, which
+// the store never exceeds.
 func (s *Store) Len() int {
 	n := 0
 	for i := range s.shards {
@@ -209,7 +211,7 @@ func (s *Store) Len() int {
 		n += len(sh.items)
 		sh.mu.Unlock()
 	}
-	return n
+	return int(min(int64(n), s.max))
 }
 
 // Evictions returns how many live records the store has evicted to stay
