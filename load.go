@@ -20,7 +20,7 @@ func (m *Manager) newSession(r *http.Request) *Session {
 
 // session returns an empty Session for ctx and r (which may be nil).
 func (m *Manager) session(ctx context.Context, r *http.Request) *Session {
-	s := &Session{m: m, r: r, ctx: ctx, st: m.store}
+	s := &Session{m: m, r: r, ctx: ctx, st: m.sessionStore}
 	if m.box != nil {
 		s.st = &cookieRecords{}
 	}
