@@ -108,12 +108,21 @@ func (a *App) render(w http.ResponseWriter, r *http.Request, code int, name stri
 	w.Write(buf.Bytes())
 }
 
-// forbidden is the CSRF rejection page.
+// forbidden is the CSRF rejection page. It shows the visitor as they
+// still are (a refused form changes nothing, sign-in included); the
+// sign-out form on it carries a fresh token of the browser session.
 func (a *App) forbidden(w http.ResponseWriter, r *http.Request, err error) {
+	v := &view{Title: "Form refused", Store: a.cfg.StoreName}
+	if main := keycard.FromContext(mainRequest(r).Context()); main.Err() == nil {
+		v.User, v.Hash = a.userOf(main.UserID()), main.Hash()
+		if v.User != nil {
+			v.NavCSRF = csrf.Token(mainRequest(r))
+		}
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusForbidden)
-	a.pages["forbidden"].t.Execute(w, &view{Title: "Form refused", Store: a.cfg.StoreName})
+	a.pages["forbidden"].t.Execute(w, v)
 }
 
 // when formats a time for people: the clock time and how far from now.
@@ -167,8 +176,8 @@ func device(ua string) string {
 	}
 	browser := ""
 	for _, b := range []struct{ token, name string }{
-		{"Edg/", "Edge"}, {"OPR/", "Opera"}, {"Firefox/", "Firefox"}, {"Chrome/", "Chrome"},
-		{"Safari/", "Safari"}, {"curl/", "curl"}, {"Go-http-client", "Go client"}, {"HeadlessChrome", "Headless Chrome"},
+		{"Edg/", "Edge"}, {"OPR/", "Opera"}, {"Firefox/", "Firefox"}, {"HeadlessChrome", "Headless Chrome"},
+		{"Chrome/", "Chrome"}, {"Safari/", "Safari"}, {"curl/", "curl"}, {"Go-http-client", "Go client"},
 	} {
 		if strings.Contains(ua, b.token) {
 			browser = b.name
