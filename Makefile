@@ -62,3 +62,8 @@ demo:
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem -count=10 . | tee bench.txt
+
+# A bounded soak (about 2 minutes): steady load with expiry churn, heap and
+# goroutine counts sampled and required to stay flat. Not part of `test`.
+soak:
+	KEYCARD_SOAK=1 $(GO) test -race -count=1 -run TestSoak -v ./reliability/
