@@ -6,17 +6,19 @@ import (
 
 	"github.com/keycard-go/keycard"
 	"github.com/keycard-go/keycard/csrf"
+	"github.com/keycard-go/keycard/guard"
 )
 
-// Values of the token module's event kind and reasons
-// (token.EventRefreshReuse, token.Reason*), spelled out so that metrics
-// users need not download that module.
+// eventRefreshReuse is the token module's reuse event, defined in the root.
+const eventRefreshReuse = keycard.EventRefreshReuse
+
+// Values of the token module's reasons (token.Reason*), spelled out so
+// that metrics users need not download that module.
 const (
-	eventRefreshReuse  keycard.EventKind = "refresh-reuse"
-	reasonAccessToken                    = "access-token"
-	reasonRefreshToken                   = "refresh-token"
-	reasonAfterGrace                     = "after-grace"
-	reasonStale                          = "stale"
+	reasonAccessToken  = "access-token"
+	reasonRefreshToken = "refresh-token"
+	reasonAfterGrace   = "after-grace"
+	reasonStale        = "stale"
 )
 
 // Label values that stand for many reasons.
@@ -41,8 +43,8 @@ var reasons = map[string]bool{
 	keycard.ReasonAbsolute: true, keycard.ReasonRenew: true, keycard.ReasonRotate: true,
 	keycard.ReasonLogin: true, keycard.ReasonLogout: true, keycard.ReasonDestroy: true,
 	keycard.ReasonRevoke: true, keycard.ReasonLimit: true, keycard.ReasonAddress: true,
-	keycard.ReasonUserAgent: true,
-	csrf.ReasonCrossOrigin:  true, csrf.ReasonMissingToken: true, csrf.ReasonNoSecret: true,
+	keycard.ReasonUserAgent: true, keycard.ReasonRateLimited: true, guard.ReasonLimit: true,
+	csrf.ReasonCrossOrigin: true, csrf.ReasonMissingToken: true, csrf.ReasonNoSecret: true,
 	csrf.ReasonBadToken: true,
 	reasonAccessToken:   true, reasonRefreshToken: true, reasonAfterGrace: true, reasonStale: true,
 }
@@ -71,7 +73,8 @@ var emitted = []pair{
 	{keycard.EventCSRF, csrf.ReasonCrossOrigin}, {keycard.EventCSRF, csrf.ReasonMissingToken},
 	{keycard.EventCSRF, csrf.ReasonNoSecret}, {keycard.EventCSRF, csrf.ReasonBadToken},
 	{keycard.EventBindingMismatch, keycard.ReasonAddress}, {keycard.EventBindingMismatch, keycard.ReasonUserAgent},
-	{keycard.EventLoginFailures, reasonOther}, // package guard's reason counts failures: not a label value
+	{keycard.EventRejected, keycard.ReasonRateLimited},
+	{keycard.EventLoginFailures, guard.ReasonLimit},
 	{eventRefreshReuse, reasonAfterGrace}, {eventRefreshReuse, reasonStale},
 }
 

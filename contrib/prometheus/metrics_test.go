@@ -13,6 +13,7 @@ import (
 	"github.com/keycard-go/keycard"
 	keycardprom "github.com/keycard-go/keycard/contrib/prometheus"
 	"github.com/keycard-go/keycard/csrf"
+	"github.com/keycard-go/keycard/guard"
 	"github.com/keycard-go/keycard/store/memory"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -148,8 +149,8 @@ func TestLabelsAreBounded(t *testing.T) {
 			keycard.Event{Kind: keycard.EventCSRF, Reason: csrf.ReasonBadToken}, "csrf-rejected", "bad-token"},
 		{"refresh-token reuse keeps its name",
 			keycard.Event{Kind: "refresh-reuse", Reason: "stale"}, "refresh-reuse", "stale"},
-		{"guard's count of failures becomes other",
-			keycard.Event{Kind: keycard.EventLoginFailures, Reason: "5 failures"}, "login-failures", "other"},
+		{"guard's limit keeps its name",
+			keycard.Event{Kind: keycard.EventLoginFailures, Reason: guard.ReasonLimit}, "login-failures", "limit-reached"},
 		{"an unknown kind becomes other",
 			keycard.Event{Kind: "user-42-did-something", Reason: keycard.ReasonLogin}, "other", "login"},
 		{"an unknown reason becomes other",
@@ -184,7 +185,7 @@ func TestEmittedSeriesStartAtZero(t *testing.T) {
 		{"created", "none"}, {"renewed", "rotate"}, {"destroyed", "session-limit"},
 		{"expired", "absolute-timeout"}, {"expired", "refresh-token"}, {"rejected", "bad-mac"},
 		{"rejected", "undecodable"}, {"conflict-retried", "none"}, {"csrf-rejected", "cross-origin"},
-		{"binding-mismatch", "user-agent"}, {"login-failures", "other"},
+		{"binding-mismatch", "user-agent"}, {"login-failures", "limit-reached"}, {"rejected", "rate-limited"},
 		{"refresh-reuse", "stale"}, {"refresh-reuse", "after-grace"},
 	} {
 		v, ok := sample(t, reg, "keycard_events_total", map[string]string{"kind": c[0], "reason": c[1]})
