@@ -138,52 +138,65 @@ var errStoreDown = errors.New("attack store: connection refused")
 
 type faultStore struct {
 	*memory.Store
-	down                           atomic.Bool
+	down                           atomic.Bool // every call fails at once
+	stall                          atomic.Bool // every call waits for its context to end
 	loads, saves, deletes, touches atomic.Int64
+}
+
+// fault returns the error of a call while the store is down or stalled.
+func (s *faultStore) fault(ctx context.Context) error {
+	if s.stall.Load() {
+		<-ctx.Done()
+		return fmt.Errorf("attack store: stalled: %w", ctx.Err())
+	}
+	if s.down.Load() {
+		return errStoreDown
+	}
+	return nil
 }
 
 func (s *faultStore) Load(ctx context.Context, key string) (*store.Record, error) {
 	s.loads.Add(1)
-	if s.down.Load() {
-		return nil, errStoreDown
+	if err := s.fault(ctx); err != nil {
+		return nil, err
 	}
 	return s.Store.Load(ctx, key)
 }
 
 func (s *faultStore) Save(ctx context.Context, key string, rec *store.Record) error {
 	s.saves.Add(1)
-	if s.down.Load() {
-		return errStoreDown
+	if err := s.fault(ctx); err != nil {
+		return err
 	}
 	return s.Store.Save(ctx, key, rec)
 }
 
 func (s *faultStore) Delete(ctx context.Context, key string) error {
 	s.deletes.Add(1)
-	if s.down.Load() {
-		return errStoreDown
+	if err := s.fault(ctx); err != nil {
+		return err
 	}
 	return s.Store.Delete(ctx, key)
 }
 
 func (s *faultStore) Touch(ctx context.Context, key string, lastSeen, expires time.Time) error {
 	s.touches.Add(1)
-	if s.down.Load() {
-		return errStoreDown
+	if err := s.fault(ctx); err != nil {
+		return err
 	}
 	return s.Store.Touch(ctx, key, lastSeen, expires)
 }
 
 func (s *faultStore) ListUser(ctx context.Context, userID string) ([]store.Entry, error) {
-	if s.down.Load() {
-		return nil, errStoreDown
+	if err := s.fault(ctx); err != nil {
+		return nil, err
 	}
 	return s.Store.ListUser(ctx, userID)
 }
 
 func (s *faultStore) DeleteUser(ctx context.Context, userID string) (int, error) {
-	if s.down.Load() {
-		return 0, errStoreDown
+	if err := s.fault(ctx); err != nil {
+		return 0, err
 	}
 	return s.Store.DeleteUser(ctx, userID)
 }

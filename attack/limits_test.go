@@ -150,3 +150,44 @@ func TestOversizeInputs(t *testing.T) {
 		t.Error("the session did not survive")
 	}
 }
+
+// Attack scenario 11, guessing over the network (S-66): with
+// Config.MaxRejectsPerMinute at 20, an address that keeps presenting
+// refused session cookies is answered 429 with Retry-After after the
+// twentieth, without the handler running, whatever X-Forwarded-For it
+// claims (the peer is no trusted proxy); requests without a session
+// cookie are still served. The limit is per address, so every client
+// behind that address is limited with it; behind a proxy, TrustedProxies
+// must be set.
+func TestForgedCookieFloodIsThrottled(t *testing.T) {
+	a := newApp(t, func(c *appConfig) { c.keycard.MaxRejectsPerMinute = 20 })
+	c := a.client()
+	c.get("/")
+	kid := cookieKeyID(c.session())
+	limited := 0
+	for i := range 100 {
+		v, _ := randomCookie(kid)
+		var hdr []string
+		if i%2 == 1 {
+			hdr = append(hdr, fmt.Sprintf("X-Forwarded-For: 198.51.100.%d", i))
+		}
+		res := c.raw("GET", "/me", cookieName+"="+v, hdr...)
+		switch {
+		case res.code == http.StatusTooManyRequests && res.header.Get("Retry-After") != "":
+			limited++
+		case i >= 20:
+			t.Fatalf("forged cookie %d: %v, want 429 with Retry-After", i, res)
+		case res.code != http.StatusUnauthorized:
+			t.Fatalf("forged cookie %d: %v, want 401", i, res)
+		}
+	}
+	if limited != 80 {
+		t.Errorf("%d of 100 forged cookies limited, want the 80 past the limit", limited)
+	}
+	if res := c.raw("GET", "/", ""); res.code != http.StatusOK {
+		t.Errorf("a request without a session cookie from the limited address: %v", res)
+	}
+	if a.events("rejected", "rate-limited") != 1 {
+		t.Error("want one rate-limited event")
+	}
+}

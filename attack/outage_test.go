@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Attack scenario 13 (S-68): the store goes down. Every route that needs
@@ -64,5 +65,42 @@ func TestStoreOutage(t *testing.T) {
 	}
 	if strings.Count(a.logs.String(), "session unavailable") == 0 {
 		t.Error("the outage was not logged")
+	}
+}
+
+// Attack scenario 13, a stalled store (S-68): with Config.StoreTimeout at
+// 300 ms, a store that hangs instead of failing still gives 503 within a
+// bound, never 200 and never a new credential, for pages, strictly
+// verified API calls and refreshes, and everything works again when it
+// recovers.
+func TestStalledStore(t *testing.T) {
+	const timeout = 300 * time.Millisecond
+	a := newApp(t, func(c *appConfig) { c.keycard.StoreTimeout = timeout })
+	c := a.client()
+	at, rt := pairOf(t, c.mustLogin("victim", "api"))
+	a.st.stall.Store(true)
+	for name, send := range map[string]func() response{
+		"GET /me":              func() response { return c.get("/me") },
+		"GET /api/me (strict)": func() response { return c.bearer("/api/me", at) },
+		"POST /token":          func() response { return c.refresh(rt) },
+	} {
+		start := time.Now()
+		res := send()
+		took := time.Since(start)
+		if res.code != http.StatusServiceUnavailable {
+			t.Errorf("%s with the store stalled: %v, want 503", name, res)
+		}
+		if took > 2*time.Second {
+			t.Errorf("%s with the store stalled took %v, want about %v", name, took, timeout)
+		}
+		for _, line := range res.header.Values("Set-Cookie") {
+			if !strings.HasPrefix(line, cookieName+"=;") {
+				t.Errorf("%s with the store stalled set a credential: %q", name, line)
+			}
+		}
+	}
+	a.st.stall.Store(false)
+	if c.me() != "victim" {
+		t.Error("the session did not come back with the store")
 	}
 }
