@@ -100,7 +100,7 @@ func (m *Manager) emit(ev Event) {
 	if len(ev.Session) > hashPrefixLen {
 		ev.Session = ev.Session[:hashPrefixLen]
 	}
-	ev.Time = time.Now()
+	ev.Time = time.Now().UTC()
 	m.onEvent(ev)
 }
 
@@ -132,7 +132,7 @@ func (m *Manager) logEvent(ev Event) {
 	if level >= slog.LevelWarn {
 		// A flood of forged cookies must not become a flood of log lines.
 		var ok bool
-		if ok, suppressed = m.warnings.allow(time.Now()); !ok {
+		if ok, suppressed = m.warnings.allow(ev.Kind, ev.Reason, time.Now()); !ok {
 			return
 		}
 	}
@@ -147,7 +147,8 @@ func (m *Manager) logEvent(ev Event) {
 		attrs = append(attrs, slog.String("user", ev.UserID))
 	}
 	if ev.Request != nil {
-		attrs = append(attrs, slog.String("ip", addrString(m.ClientIP(ev.Request))))
+		attrs = append(attrs, slog.String("ip", addrString(m.ClientIP(ev.Request))),
+			slog.String("ua", userAgent(ev.Request)))
 	}
 	if ev.Err != nil {
 		attrs = append(attrs, slog.String("err", ev.Err.Error()))
@@ -169,11 +170,17 @@ func tokenReason(reason string) bool {
 	return false
 }
 
-// logBudget rate-limits the default hook's warnings: a burst of
-// warnBurst, then warnRate per second. Warnings over budget are counted,
-// and the next one logged says how many were dropped.
+// logBudget rate-limits the default hook's warnings, per kind and reason,
+// so that a flood of one refusal (forged cookies) neither floods the log
+// nor hides the others: a burst of warnBurst, then warnRate per second.
+// Warnings over budget are counted, and the next one logged says how many
+// were dropped.
 type logBudget struct {
-	mu         sync.Mutex
+	mu      sync.Mutex
+	buckets map[string]*bucket
+}
+
+type bucket struct {
 	tokens     float64
 	last       time.Time
 	suppressed int
@@ -182,25 +189,37 @@ type logBudget struct {
 const (
 	warnRate  = 10
 	warnBurst = 50
+	// maxBuckets bounds the kinds and reasons tracked; any beyond share one.
+	maxBuckets = 64
 )
 
-// allow reports whether a warning may be logged now, and how many were
-// suppressed since the last one that was.
-func (b *logBudget) allow(now time.Time) (bool, int) {
+// allow reports whether a warning about kind and reason may be logged now,
+// and how many like it were suppressed since the last one that was.
+func (b *logBudget) allow(kind EventKind, reason string, now time.Time) (bool, int) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.last.IsZero() {
-		b.tokens = warnBurst
-	} else {
-		b.tokens = min(warnBurst, b.tokens+now.Sub(b.last).Seconds()*warnRate)
+	if b.buckets == nil {
+		b.buckets = make(map[string]*bucket)
 	}
-	b.last = now
-	if b.tokens < 1 {
-		b.suppressed++
+	key := string(kind) + "/" + reason
+	k, ok := b.buckets[key]
+	if !ok {
+		if len(b.buckets) >= maxBuckets {
+			key = "other"
+		}
+		if k, ok = b.buckets[key]; !ok {
+			k = &bucket{tokens: warnBurst, last: now}
+			b.buckets[key] = k
+		}
+	}
+	k.tokens = min(warnBurst, k.tokens+now.Sub(k.last).Seconds()*warnRate)
+	k.last = now
+	if k.tokens < 1 {
+		k.suppressed++
 		return false, 0
 	}
-	b.tokens--
-	n := b.suppressed
-	b.suppressed = 0
+	k.tokens--
+	n := k.suppressed
+	k.suppressed = 0
 	return true, n
 }

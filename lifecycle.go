@@ -89,7 +89,9 @@ func (s *Session) renew(ctx context.Context, reason string) error {
 	if !wasNew {
 		// Retire the old record with a compare-and-set, absorbing any write
 		// it took since it was loaded; a racing logout or renewal wins.
-		if err := s.retire(ctx, oldKey, oldVersion, deadKey, pending, now); err != nil {
+		// A login keeps its new session even then: its user just proved
+		// who they are (say, after "log out everywhere").
+		if err := s.retire(ctx, oldKey, oldVersion, deadKey, reason == ReasonLogin, pending, now); err != nil {
 			if errors.Is(err, ErrSessionGone) {
 				// A racing logout or renewal won. Leave the client's cookie
 				// alone: it may already hold the winner's new one.
@@ -106,7 +108,15 @@ func (s *Session) renew(ctx context.Context, reason string) error {
 // The request goes on with a fresh anonymous session, so a handler may
 // still, say, add a flash message saying goodbye.
 func (m *Manager) Logout(ctx context.Context, s *Session) error {
-	return m.destroy(ctx, s, ReasonLogout)
+	if err := m.destroy(ctx, s, ReasonLogout); err != nil {
+		return err
+	}
+	if m.cookie.ClearSiteData && m.header == "" {
+		s.mu.Lock()
+		s.clearSite = true
+		s.mu.Unlock()
+	}
+	return nil
 }
 
 // Destroy deletes the session's record and expires its cookie; the request

@@ -218,6 +218,12 @@ type Cookie struct {
 	// Partitioned sets the Partitioned attribute (CHIPS), for sessions
 	// embedded in third-party contexts. It requires SameSite None.
 	Partitioned bool
+
+	// ClearSiteData makes Logout also send `Clear-Site-Data: "cookies"`,
+	// which tells the browser to drop every cookie of the site, not only
+	// the session's. Leave it off when the site keeps other cookies the
+	// user expects to keep (preferences, consent). The default is false.
+	ClearSiteData bool
 }
 
 // Timeouts bound a session's life.

@@ -86,7 +86,7 @@ func (s *Session) rotate(ctx context.Context, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	if err := s.retire(ctx, oldKey, oldVersion, movedKey, pending, now); err != nil {
+	if err := s.retire(ctx, oldKey, oldVersion, movedKey, false, pending, now); err != nil {
 		return err
 	}
 	s.sendCookie = true
@@ -102,8 +102,9 @@ func (s *Session) rotate(ctx context.Context, now time.Time) error {
 // the new record first, so nothing is lost. If the old record is gone or
 // was retired by a racing request (a logout, another renewal), retire
 // deletes the new record, so the race cannot fork or resurrect the
-// session, and returns ErrSessionGone. s.mu must be held.
-func (s *Session) retire(ctx context.Context, oldKey string, oldVersion uint64, marker string, pending map[string]struct{}, now time.Time) error {
+// session, and returns ErrSessionGone, unless keep says the new record
+// stands on its own (a login). s.mu must be held.
+func (s *Session) retire(ctx context.Context, oldKey string, oldVersion uint64, marker string, keep bool, pending map[string]struct{}, now time.Time) error {
 	// A renewal's marker names the new record, so a racing logout can find
 	// and delete it too (see bury). The key is a hash, not a credential.
 	var flag []byte
@@ -139,7 +140,7 @@ func (s *Session) retire(ctx context.Context, oldKey string, oldVersion uint64, 
 		fresh, err := s.st.Load(ctx, oldKey)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
-			return s.abandon(ctx)
+			return s.abandon(ctx, keep)
 		case err != nil:
 			return wrapRotate(err)
 		}
@@ -147,7 +148,7 @@ func (s *Session) retire(ctx context.Context, oldKey string, oldVersion uint64, 
 			return nil // a parallel rotation to the same next ID
 		}
 		if retired(fresh) {
-			return s.abandon(ctx)
+			return s.abandon(ctx, keep)
 		}
 		if err := s.absorb(ctx, fresh, pending, now); err != nil {
 			return err
@@ -164,8 +165,13 @@ func retired(rec *store.Record) bool {
 }
 
 // abandon deletes the record this request just created for a session that
-// turned out to be gone, and reports ErrSessionGone.
-func (s *Session) abandon(ctx context.Context) error {
+// turned out to be gone, and reports ErrSessionGone; with keep (a login,
+// whose user has just authenticated afresh) the new record stands on its
+// own instead.
+func (s *Session) abandon(ctx context.Context, keep bool) error {
+	if keep {
+		return nil
+	}
 	if err := s.st.Delete(ctx, s.key); err != nil {
 		return wrapRotate(err)
 	}

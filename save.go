@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/keycard-go/keycard/store"
@@ -27,6 +28,9 @@ func (s *Session) commit(h http.Header) error {
 		return s.loadErr
 	}
 	addVaryCookie(h)
+	if s.rec.UserID != "" && h.Get("Cache-Control") == "" {
+		h.Set("Cache-Control", "no-store") // a signed-in user's page is personal
+	}
 	now := time.Now()
 	if s.rotateDue(now) {
 		if err := s.rotate(s.ctx, now); err != nil && !errors.Is(err, ErrSessionGone) {
@@ -40,6 +44,9 @@ func (s *Session) commit(h http.Header) error {
 		return err
 	}
 	s.writeCookie(h, now)
+	if s.clearSite {
+		h.Set("Clear-Site-Data", `"cookies"`)
+	}
 	return nil
 }
 
@@ -280,9 +287,17 @@ var varyCookie = []string{"Cookie"}
 
 // addVaryCookie marks the response as depending on the Cookie header.
 func addVaryCookie(h http.Header) {
-	if _, ok := h["Vary"]; !ok {
+	vary, ok := h["Vary"]
+	if !ok {
 		h["Vary"] = varyCookie[:1:1]
 		return
+	}
+	for _, v := range vary {
+		for _, f := range strings.Split(v, ",") {
+			if f = strings.TrimSpace(f); strings.EqualFold(f, "Cookie") || f == "*" {
+				return
+			}
+		}
 	}
 	h.Add("Vary", "Cookie")
 }

@@ -38,6 +38,7 @@ type Session struct {
 
 	retiredNext string // the presented ID was just renewed to this record
 	superseded  bool   // so this request raced the renewal: no writes, no cookie
+	clearSite   bool   // Logout asked for Clear-Site-Data
 
 	loaded  bool
 	loadErr error

@@ -95,6 +95,33 @@ func (m *Manager) RevokeUser(ctx context.Context, userID string) (int, error) {
 	return n, nil
 }
 
+// RevokeOthers deletes every session of s's user except s itself ("log
+// out my other devices", for example after a password change) and reports
+// how many it deleted. Renew s as well when its privilege changed. It
+// needs a store that implements store.UserIndex.
+func (m *Manager) RevokeOthers(ctx context.Context, s *Session) (int, error) {
+	user, current := s.UserID(), s.Hash()
+	if user == "" {
+		return 0, nil
+	}
+	infos, err := m.Sessions(ctx, user)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, in := range infos {
+		if in.Hash == current {
+			continue
+		}
+		if err := m.store.Delete(ctx, in.Hash); err != nil {
+			return n, fmt.Errorf("keycard: revoke others: %w", err)
+		}
+		m.emit(Event{Kind: EventDestroyed, Reason: ReasonRevoke, Session: in.Hash, UserID: user})
+		n++
+	}
+	return n, nil
+}
+
 // validHash reports whether h looks like a session hash: 64 lowercase hex
 // digits.
 func validHash(h string) bool {

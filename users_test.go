@@ -3,7 +3,9 @@ package keycard
 import (
 	"context"
 	"errors"
+	"net/http"
 	"testing"
+	"time"
 
 	"github.com/keycard-go/keycard/store"
 )
@@ -80,5 +82,84 @@ func TestUserOperationsNeedAUserIndex(t *testing.T) {
 	}
 	if _, err := f.m.RevokeUser(context.Background(), "alice"); !errors.Is(err, ErrUnsupported) {
 		t.Errorf("RevokeUser: got %v, want ErrUnsupported", err)
+	}
+}
+
+func TestRevokeOthersKeepsTheCurrentSession(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, Config{})
+	var others []*client
+	for range 2 {
+		c := f.client()
+		c.get("/login?u=alice")
+		others = append(others, c)
+	}
+	me := f.client()
+	me.get("/login?u=alice")
+	f.mux.HandleFunc("/password", func(w http.ResponseWriter, r *http.Request) {
+		s := FromContext(r.Context())
+		n, err := f.m.RevokeOthers(r.Context(), s)
+		if err != nil || n != 2 {
+			t.Errorf("RevokeOthers: got %d, %v; want 2, nil", n, err)
+		}
+		if err := f.m.Renew(r.Context(), s); err != nil {
+			t.Error(err)
+		}
+	})
+	me.get("/password")
+	if got := me.get("/user"); got != "alice" {
+		t.Errorf("the current session was revoked: %q", got)
+	}
+	for _, c := range others {
+		if got := c.get("/user"); got != "" {
+			t.Errorf("another device survived: %q", got)
+		}
+	}
+	// "Log out everywhere" then signing in again in the same request works.
+	f.mux.HandleFunc("/everywhere", func(w http.ResponseWriter, r *http.Request) {
+		s := FromContext(r.Context())
+		f.m.RevokeUser(r.Context(), "alice")
+		if err := f.m.Login(r.Context(), s, "alice"); err != nil {
+			t.Errorf("Login after RevokeUser: %v", err)
+		}
+	})
+	me.get("/everywhere")
+	if got := me.get("/user"); got != "alice" {
+		t.Errorf("after RevokeUser and Login: got %q, want alice", got)
+	}
+}
+
+func TestLogoutCanClearSiteData(t *testing.T) {
+	t.Parallel()
+	for _, on := range []bool{false, true} {
+		f := newFixture(t, Config{Cookie: Cookie{ClearSiteData: on}})
+		c := f.client()
+		c.get("/login?u=alice")
+		got := c.do("GET", "/logout").Header().Get("Clear-Site-Data")
+		if want := map[bool]string{true: `"cookies"`}[on]; got != want {
+			t.Errorf("ClearSiteData %v: got header %q, want %q", on, got, want)
+		}
+	}
+}
+
+func TestSignedInResponsesAreNotCached(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, Config{})
+	c := f.client()
+	c.get("/put?k=a&v=1")
+	if got := c.do("GET", "/get?k=a").Header().Get("Cache-Control"); got != "" {
+		t.Errorf("an anonymous read got Cache-Control %q; want none set by Keycard", got)
+	}
+	c.get("/login?u=alice")
+	if got := c.do("GET", "/user").Header().Get("Cache-Control"); got != "no-store" {
+		t.Errorf("a signed-in read got Cache-Control %q, want no-store", got)
+	}
+	if !f.events.has(EventRenewed, ReasonLogin) {
+		t.Fatal("no login event")
+	}
+	for _, e := range f.events.events {
+		if e.Time.Location() != time.UTC {
+			t.Fatalf("event time %v is not UTC", e.Time)
+		}
 	}
 }

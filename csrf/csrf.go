@@ -309,5 +309,12 @@ func (p *Protection) reject(w http.ResponseWriter, r *http.Request, s *keycard.S
 		ev.Session, ev.UserID = s.Hash(), s.UserID()
 	}
 	p.m.Emit(ev)
+	// Every refusal carries the same caching headers, whether or not the
+	// session was loaded, so its headers say nothing about why.
+	h := w.Header()
+	h.Set("Cache-Control", "no-store")
+	if h.Get("Vary") == "" {
+		h.Set("Vary", "Cookie")
+	}
 	p.onError(w, r, err)
 }

@@ -9,6 +9,8 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+
+	"github.com/keycard-go/keycard/internal/keyring"
 )
 
 const (
@@ -41,7 +43,8 @@ type key struct {
 }
 
 // New returns a Box for purpose over secrets, newest first. Each secret
-// must hold at least MinSecret random bytes; one byte repeated and
+// must hold at least MinSecret random bytes; secrets that do not look
+// random (a repeated pattern, few distinct bytes, short text) and
 // duplicates are refused. The same secrets give unrelated keys for
 // different purposes.
 func New(purpose string, secrets [][]byte) (*Box, error) {
@@ -50,11 +53,8 @@ func New(purpose string, secrets [][]byte) (*Box, error) {
 	}
 	b := &Box{}
 	for i, s := range secrets {
-		if len(s) < MinSecret {
-			return nil, fmt.Errorf("sealed: key %d: too short: %d bytes, need %d", i, len(s), MinSecret)
-		}
-		if bytes.Count(s, s[:1]) == len(s) {
-			return nil, fmt.Errorf("sealed: key %d: one byte repeated is not a secret", i)
+		if err := keyring.Check(s); err != nil {
+			return nil, fmt.Errorf("sealed: key %d: %w", i, err)
 		}
 		for _, prev := range secrets[:i] {
 			if bytes.Equal(prev, s) {

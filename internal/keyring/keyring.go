@@ -9,6 +9,7 @@ import (
 	"crypto/hkdf"
 	"crypto/hmac"
 	"crypto/sha256"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"hash"
@@ -65,13 +66,39 @@ func New(purpose string, secrets [][]byte) (*Ring, error) {
 }
 
 // Check reports whether secret is acceptable as key material: at least
-// MinSecret bytes and not one byte repeated.
+// MinSecret bytes that look random. It refuses what random bytes almost
+// never are: one byte repeated, a short pattern repeated, few distinct
+// byte values, or printable text too short to hold 256 bits (a password
+// or passphrase; hex under 64 characters; base64 under 43). Keys typed
+// as text must be the encoding of 32 random bytes, decoded or not.
 func Check(secret []byte) error {
 	if len(secret) < MinSecret {
 		return fmt.Errorf("too short: %d bytes, need at least %d", len(secret), MinSecret)
 	}
 	if bytes.Count(secret, secret[:1]) == len(secret) {
 		return errors.New("one byte repeated is not a secret")
+	}
+	for p := 1; p <= len(secret)/2; p++ {
+		if subtle.ConstantTimeCompare(secret[p:], secret[:len(secret)-p]) == 1 {
+			return fmt.Errorf("a %d-byte pattern repeated is not a secret", p)
+		}
+	}
+	var seen [256]bool
+	distinct, printable, hex := 0, true, true
+	for _, c := range secret {
+		if !seen[c] {
+			seen[c], distinct = true, distinct+1
+		}
+		printable = printable && c >= 0x20 && c < 0x7f
+		hex = hex && ('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F')
+	}
+	switch {
+	case distinct < 12:
+		return fmt.Errorf("only %d distinct byte values: not random", distinct)
+	case hex && len(secret) < 64:
+		return fmt.Errorf("%d hex digits hold %d bits, need 256 (64 digits)", len(secret), len(secret)*4)
+	case printable && len(secret) < 43:
+		return fmt.Errorf("%d characters of text are a password, not a key; use 32 random bytes (NewKey)", len(secret))
 	}
 	return nil
 }

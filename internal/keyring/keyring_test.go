@@ -2,13 +2,14 @@ package keyring
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"testing"
 )
 
+// secret returns 32 random-looking bytes derived from b.
 func secret(b byte) []byte {
-	s := bytes.Repeat([]byte{b}, 32)
-	s[0] ^= 0xff
-	return s
+	sum := sha256.Sum256([]byte{b})
+	return sum[:]
 }
 
 func TestSignWithNewestVerifyWithAny(t *testing.T) {
@@ -60,6 +61,28 @@ func TestNewRejectsWeakKeys(t *testing.T) {
 	for name, keys := range cases {
 		if _, err := New("p", keys); err == nil {
 			t.Errorf("%s: New succeeded, want an error", name)
+		}
+	}
+}
+
+func TestCheckRefusesPasswordsAndPatterns(t *testing.T) {
+	t.Parallel()
+	for _, k := range []string{
+		"correct horse battery staple!!!!",
+		"passwordpasswordpasswordpassword",
+		"0123456789abcdef0123456789abcdef",
+		"abababababababababababababababab",
+	} {
+		if err := Check([]byte(k)); err == nil {
+			t.Errorf("Check accepted %q", k)
+		}
+	}
+	for _, k := range []string{
+		"q3Xk9vB2mZ7rT1yW8pL4nC6sD0fG5hJ2aK8eU3iO7uY", // 43 base64url characters: 256 bits as text
+		"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+	} {
+		if err := Check([]byte(k)); err != nil {
+			t.Errorf("Check refused %q: %v", k, err)
 		}
 	}
 }
