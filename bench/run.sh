@@ -12,10 +12,10 @@
 # no other process's traffic enters the counts. Every load run is bounded.
 # It takes about 9 minutes on 2 CPUs; the knobs below shorten it.
 #
-#   COUNT=10          in-process runs per benchmark (benchstat wants >= 10)
+#   COUNT=10          in-process passes over the suite (benchstat wants >= 10)
 #   BENCHTIME=200ms   time per in-process run
 #   ROUNDS=5          HTTP rounds of /read over all servers (medians are reported)
-#   WROUNDS=2         HTTP rounds of /write and of /login
+#   WROUNDS=3         HTTP rounds of /write and of /login
 #   DUR=2s            measured seconds per HTTP run (after half a second of warm-up)
 #   CONNS=8           connections (client sessions) per HTTP run
 #   SCALE_N=1000000   sessions loaded into the memory store and into Redis
@@ -28,7 +28,7 @@ cd "$(dirname "$0")"
 COUNT=${COUNT:-10}
 BENCHTIME=${BENCHTIME:-200ms}
 ROUNDS=${ROUNDS:-5}
-WROUNDS=${WROUNDS:-2}
+WROUNDS=${WROUNDS:-3}
 DUR=${DUR:-2s}
 CONNS=${CONNS:-8}
 SCALE_N=${SCALE_N:-1000000}
@@ -87,7 +87,7 @@ phase "machine"
   echo "- CPU: $(nproc) × $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), shared with other work: load average $(cut -d' ' -f1-3 /proc/loadavg) at the start"
   echo "- Memory: $(free -g | awk '/Mem:/ {print $2}') GiB; kernel $(uname -r)"
   echo "- $(go version | cut -d' ' -f3-4); Node $(node --version); $(redis-server --version | cut -d' ' -f1-3)"
-  echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC'); Keycard at commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 } >"$OUT/machine.txt"
 cat "$OUT/machine.txt"
 
@@ -97,8 +97,14 @@ if [ ! -f node/node_modules/.package-lock.json ] || [ node/package-lock.json -nt
   (cd node && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
-phase "in process: go test -bench (count $COUNT, $BENCHTIME each)"
-go test -run='^$' -bench=. -benchmem -count="$COUNT" -benchtime="$BENCHTIME" . 2>"$OUT/inproc.log" | tee "$OUT/inproc.txt" | grep -E '^Benchmark.*-[0-9]+ ' | awk '{print "   ", $1, $3, $4}' | tail -n 40 || true
+phase "in process: go test -bench ($COUNT passes, $BENCHTIME each)"
+# COUNT passes over the whole suite rather than -count=COUNT, which would
+# repeat each benchmark back to back: interleaved, every implementation
+# sees the same phases of the machine's other load.
+go test -c -o "$BIN/bench.test" .
+for i in $(seq "$COUNT"); do
+  "$BIN/bench.test" -test.run='^$' -test.bench=. -test.benchmem -test.benchtime="$BENCHTIME" 2>>"$OUT/inproc.log"
+done | tee "$OUT/inproc.txt" | grep -E '^Benchmark(Read|Write)' | awk '{printf "    %-48s %10s ns/op %6s allocs/op\n", $1, $3, $(NF-1)}' || true
 if command -v benchstat >/dev/null; then
   benchstat -col /lib "$OUT/inproc.txt" >"$OUT/benchstat.txt"
 else

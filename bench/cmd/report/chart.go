@@ -123,17 +123,16 @@ func (r *report) chart(name string) error {
 		}
 		httpBars = append(httpBars, bar{plain(s.label), rps, fmt.Sprintf("%.0f/s", rps), colorOf(s.name)})
 	}
-	bare, _ := r.stat("read", impl{"none", "bare"}, "ns/op")
 	for _, o := range implOrder {
 		if o.lib == "bare" {
 			continue
 		}
-		ns, ok := r.stat("read", o.impl, "ns/op")
+		d, ok := r.diff("read", o.impl, impl{"none", "bare"}, "ns/op")
 		if !ok {
 			continue
 		}
 		allocs, _ := r.stat("read", o.impl, "allocs/op")
-		v := (ns - bare) / 1e3
+		v := d / 1e3
 		procBars = append(procBars, bar{plain(o.name), v, fmt.Sprintf("%.1f µs, %.0f allocs", v, allocs), colorOf(o.server)})
 	}
 	rows := max(len(httpBars), len(procBars))

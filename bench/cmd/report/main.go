@@ -249,6 +249,39 @@ func (r *report) stat(path string, im impl, unit string) (float64, bool) {
 	return median(xs), len(xs) > 0
 }
 
+// pairs returns the per-run values of unit for a and b: run.sh runs the
+// whole suite COUNT times, so the i-th sample of each benchmark comes from
+// the same pass over all of them, close in time.
+func (r *report) pairs(path string, a, b impl, unit string) (xs, ys []float64) {
+	sa, sb := r.bench[path][a], r.bench[path][b]
+	for i := 0; i < len(sa) && i < len(sb); i++ {
+		x, ok1 := sa[i].values[unit]
+		y, ok2 := sb[i].values[unit]
+		if ok1 && ok2 {
+			xs, ys = append(xs, x), append(ys, y)
+		}
+	}
+	return xs, ys
+}
+
+// diff returns the median over runs of a's unit minus b's.
+func (r *report) diff(path string, a, b impl, unit string) (float64, bool) {
+	xs, ys := r.pairs(path, a, b, unit)
+	for i := range xs {
+		xs[i] -= ys[i]
+	}
+	return median(xs), len(xs) > 0
+}
+
+// ratio returns the median over runs of a's unit divided by b's.
+func (r *report) ratio(path string, a, b impl, unit string) (float64, bool) {
+	xs, ys := r.pairs(path, a, b, unit)
+	for i := range xs {
+		xs[i] /= ys[i]
+	}
+	return median(xs), len(xs) > 0
+}
+
 // spread returns the half-range of the middle 80% of the samples, relative
 // to the median: a plain-language noise figure beside benchstat's.
 func (r *report) spread(path string, im impl) float64 {
@@ -353,13 +386,12 @@ func (r *report) writeInProcess(b *strings.Builder) {
 	}
 	fmt.Fprintln(b, "## In process")
 	fmt.Fprintln(b)
-	fmt.Fprintf(b, "One request per iteration through `http.ServeMux` and the library's middleware, in process, with a fresh request and a one-cookie jar each time (`go test -bench`, medians of %d runs). \"Added over bare\" subtracts the bare handler of the same run; \"× Keycard\" divides by Keycard with the same kind of backend (memory, cookie, Redis). Round trips are store calls (memory stores, counted by a wrapper) or Redis commands sent by the client (private redis-server, MONITOR); \"w\" counts the writes among them. ± is the half-range of the middle 80%% of the runs.\n\n", counts)
+	fmt.Fprintf(b, "One request per iteration through `http.ServeMux` and the library's middleware, in process, with a fresh request and a one-cookie jar each time (`go test -bench`, medians of %d runs; each run passes over every benchmark once, so the runs interleave the implementations in time). \"Added over bare\" is the median over runs of the difference with the bare handler in the same run; \"× Keycard\" is the median over runs of the ratio to Keycard with the same kind of backend (memory, cookie, Redis). Round trips are store calls (memory stores, counted by a wrapper) or Redis commands sent by the client (private redis-server, MONITOR); \"w\" counts the writes among them. ± is the half-range of the middle 80%% of the runs.\n\n", counts)
 	for _, p := range paths {
 		if r.bench[p] == nil {
 			continue
 		}
-		bare, _ := r.stat(p, impl{"none", "bare"}, "ns/op")
-		bareAllocs, _ := r.stat(p, impl{"none", "bare"}, "allocs/op")
+		bareImpl := impl{"none", "bare"}
 		fmt.Fprintf(b, "### %s\n\n", pathDoc[p])
 		fmt.Fprintln(b, "| implementation | time/op | B/op | allocs/op | added over bare | × Keycard | round trips (w) |")
 		fmt.Fprintln(b, "|---|---|---|---|---|---|---|")
@@ -371,12 +403,13 @@ func (r *report) writeInProcess(b *strings.Builder) {
 			bytes, _ := r.stat(p, o.impl, "B/op")
 			allocs, _ := r.stat(p, o.impl, "allocs/op")
 			added := "—"
-			if o.lib != "bare" {
-				added = fmt.Sprintf("+%s, +%.0f allocs", dur(ns-bare), allocs-bareAllocs)
+			if d, ok := r.diff(p, o.impl, bareImpl, "ns/op"); ok && o.lib != "bare" {
+				da, _ := r.diff(p, o.impl, bareImpl, "allocs/op")
+				added = fmt.Sprintf("+%s, +%.0f allocs", dur(d), da)
 			}
 			ratio := "—"
-			if k, ok := r.stat(p, r.keycardOf(o.backend), "ns/op"); ok && o.lib != "bare" {
-				ratio = fmt.Sprintf("%.2f×", ns/k)
+			if v, ok := r.ratio(p, o.impl, r.keycardOf(o.backend), "ns/op"); ok && o.lib != "bare" {
+				ratio = fmt.Sprintf("%.2f×", v)
 			}
 			rt := "—"
 			if v, ok := r.stat(p, o.impl, "roundtrips/op"); ok {
@@ -584,38 +617,31 @@ func (r *report) writeTargets(b *strings.Builder) {
 			path  string
 			limit float64
 		}{{"read", 1500}, {"write", 3000}} {
-			k, ok1 := r.stat(t.path, mem, "ns/op")
-			bb, ok2 := r.stat(t.path, bare, "ns/op")
-			if ok1 && ok2 {
-				ka, _ := r.stat(t.path, mem, "allocs/op")
-				ba, _ := r.stat(t.path, bare, "allocs/op")
+			if d, ok := r.diff(t.path, mem, bare, "ns/op"); ok {
+				da, _ := r.diff(t.path, mem, bare, "allocs/op")
 				rows = append(rows, row{
 					fmt.Sprintf("in process, Keycard memory %s adds ≤ %s over bare", t.path, dur(t.limit)),
-					fmt.Sprintf("+%s, +%.0f allocs", dur(k-bb), ka-ba),
-					verdict(k-bb <= t.limit),
+					fmt.Sprintf("+%s, +%.0f allocs", dur(d), da),
+					verdict(d <= t.limit),
 				})
 			}
 		}
 		for _, peer := range []impl{{"memory", "scs"}, {"cookie", "gorilla"}} {
-			p, ok1 := r.stat("read", peer, "ns/op")
-			bb, ok2 := r.stat("read", bare, "ns/op")
-			if ok1 && ok2 {
-				pa, _ := r.stat("read", peer, "allocs/op")
-				ba, _ := r.stat("read", bare, "allocs/op")
+			if d, ok := r.diff("read", peer, bare, "ns/op"); ok {
+				da, _ := r.diff("read", peer, bare, "allocs/op")
 				rows = append(rows, row{
 					fmt.Sprintf("(reference) %s/%s read over bare: issue says ~13 µs (scs) / ~10 µs (gorilla), ~200 allocs", peer.lib, peer.backend),
-					fmt.Sprintf("+%s, +%.0f allocs", dur(p-bb), pa-ba), "—",
+					fmt.Sprintf("+%s, +%.0f allocs", dur(d), da), "—",
 				})
 			}
 		}
-		if k, ok := r.stat("read", red, "ns/op"); ok {
-			if f, ok := r.stat("read", impl{"redis", "bare+get"}, "ns/op"); ok {
-				rows = append(rows, row{
-					"in process, Keycard Redis read ≤ 1.10 × (bare + one Redis GET)",
-					fmt.Sprintf("%s vs %s: %.2f×", dur(k), dur(f), k/f),
-					verdict(k <= 1.10*f),
-				})
-			}
+		if v, ok := r.ratio("read", red, impl{"redis", "bare+get"}, "ns/op"); ok {
+			d, _ := r.diff("read", red, impl{"redis", "bare+get"}, "ns/op")
+			rows = append(rows, row{
+				"in process, Keycard Redis read ≤ 1.10 × (bare + one Redis GET)",
+				fmt.Sprintf("%.2f× (+%s)", v, dur(d)),
+				verdict(v <= 1.10),
+			})
 		}
 		if rt, ok := r.stat("read", mem, "roundtrips/op"); ok {
 			w, _ := r.stat("read", mem, "writes/op")
