@@ -201,10 +201,6 @@ func (s *faultStore) DeleteUser(ctx context.Context, userID string) (int, error)
 	return s.Store.DeleteUser(ctx, userID)
 }
 
-func (s *faultStore) calls() int64 {
-	return s.loads.Load() + s.saves.Load() + s.deletes.Load() + s.touches.Load()
-}
-
 // ---------------------------------------------------------------------
 // The application under attack.
 
