@@ -105,11 +105,12 @@ go test -c -o "$BIN/bench.test" .
 for i in $(seq "$COUNT"); do
   "$BIN/bench.test" -test.run='^$' -test.bench=. -test.benchmem -test.benchtime="$BENCHTIME" 2>>"$OUT/inproc.log"
 done | tee "$OUT/inproc.txt" | grep -E '^Benchmark(Read|Write)' | awk '{printf "    %-48s %10s ns/op %6s allocs/op\n", $1, $3, $(NF-1)}' || true
-if command -v benchstat >/dev/null; then
-  benchstat -col /lib "$OUT/inproc.txt" >"$OUT/benchstat.txt"
-else
-  go run golang.org/x/perf/cmd/benchstat@latest -col /lib "$OUT/inproc.txt" >"$OUT/benchstat.txt"
-fi
+# Columns are libraries with Keycard as the base, rows are paths and
+# backends; the bare handler is in results.md's own tables.
+benchstat=(benchstat)
+command -v benchstat >/dev/null || benchstat=(go run golang.org/x/perf/cmd/benchstat@latest)
+"${benchstat[@]}" -col '/lib@(keycard scs gorilla bare+get)' \
+  -filter '.unit:(sec/op OR B/op OR allocs/op)' "$OUT/inproc.txt" >"$OUT/benchstat.txt"
 
 phase "servers"
 startredis REDIS

@@ -131,9 +131,9 @@ func (r *report) chart(name string) error {
 		if !ok {
 			continue
 		}
-		allocs, _ := r.stat("read", o.impl, "allocs/op")
+		allocs, _ := r.diff("read", o.impl, impl{"none", "bare"}, "allocs/op")
 		v := d / 1e3
-		procBars = append(procBars, bar{plain(o.name), v, fmt.Sprintf("%.1f µs, %.0f allocs", v, allocs), colorOf(o.server)})
+		procBars = append(procBars, bar{plain(o.name), v, fmt.Sprintf("+%.1f µs, +%.0f allocs", v, allocs), colorOf(o.server)})
 	}
 	rows := max(len(httpBars), len(procBars))
 	h := 150 + 34*rows

@@ -364,7 +364,7 @@ func (r *report) write(b *strings.Builder, machine, benchstat, scale string) {
 	if benchstat != "" {
 		fmt.Fprintln(b, "## benchstat")
 		fmt.Fprintln(b)
-		fmt.Fprintln(b, "`benchstat -col /lib` over the in-process runs: each row is a path and a backend, each column a library, compared with Keycard's column.")
+		fmt.Fprintln(b, "`benchstat -col '/lib@(keycard scs gorilla bare+get)'` over the in-process runs: each row is a path and a backend, each column a library compared with Keycard's (the base), with 95% confidence intervals and p-values.")
 		fmt.Fprintln(b)
 		fmt.Fprintln(b, "```")
 		fmt.Fprintln(b, benchstat)
