@@ -27,6 +27,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -46,6 +47,7 @@ func main() {
 	spec := flag.String("store", "memory", "memory | sqlite:PATH | redis://HOST:PORT[/DB][?prefix=P] | postgres://… | mysql://USER[:PASS]@HOST:PORT/DB")
 	table := flag.String("table", "keycard_bench", "the SQL stores' table")
 	drop := flag.Bool("drop", false, "drop the SQL table on exit")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
 	log.SetFlags(0)
 	log.SetPrefix("benchserver: ")
@@ -69,6 +71,17 @@ func main() {
 		log.Fatal(err)
 	}
 	fmt.Printf("benchserver: %s on http://%s\n", name, l.Addr())
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			log.Fatal(err)
+		}
+		defer f.Close()
+		defer pprof.StopCPUProfile()
+	}
 	done := make(chan os.Signal, 1)
 	signal.Notify(done, syscall.SIGINT, syscall.SIGTERM)
 	go func() {

@@ -72,6 +72,7 @@ func main() {
 		count    = flag.Int("n", 0, "stop after this many measured requests (0: only -d bounds the run)")
 		login    = flag.Bool("login", true, "GET /login on each connection first")
 		cookies  = flag.Bool("cookies", true, "keep the cookies responses set, as a browser does")
+		preset   = flag.String("cookie", "", "a NAME=VALUE cookie every connection starts with (to give a bare server the request bytes a session server gets)")
 		redis    = flag.String("redis", "", "count the commands sent to this Redis (host:port) during the run")
 		name     = flag.String("name", "", "a label for the run")
 		jsonOut  = flag.String("json", "", "append the result as a JSON line to this file")
@@ -110,7 +111,7 @@ func main() {
 			fatalf("-redis %q: want a loopback host:port", *redis)
 		}
 	}
-	res, err := run(host, *path, *conns, *dur, *warm, *count, *login, *cookies, *redis)
+	res, err := run(host, *path, *conns, *dur, *warm, *count, *login, *cookies, *preset, *redis)
 	if err != nil {
 		fatalf("%v", err)
 	}
@@ -182,7 +183,7 @@ func waitHealthy(host string) error {
 	}
 }
 
-func run(host, path string, conns int, dur, warm time.Duration, count int, login, keep bool, redisAddr string) (*Result, error) {
+func run(host, path string, conns int, dur, warm time.Duration, count int, login, keep bool, preset, redisAddr string) (*Result, error) {
 	workers := make([]*conn, conns)
 	for i := range workers {
 		c, err := dial(host)
@@ -191,6 +192,10 @@ func run(host, path string, conns int, dur, warm time.Duration, count int, login
 		}
 		defer c.close()
 		c.keep = keep
+		if name, value, ok := strings.Cut(preset, "="); ok {
+			c.jar[name] = value
+			c.makeHeader()
+		}
 		if login {
 			st, err := c.get("/login")
 			if err != nil {

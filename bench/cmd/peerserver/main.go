@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -31,6 +32,7 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:8081", "loopback address to listen on")
 	redis := flag.String("redis", "127.0.0.1:6379", "Redis address, for the Redis-backed implementations")
 	prefix := flag.String("prefix", "peer-bench:", "Redis key prefix")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
 	log.SetFlags(0)
 	log.SetPrefix("peerserver: ")
@@ -50,6 +52,17 @@ func main() {
 		log.Fatal(err)
 	}
 	fmt.Printf("peerserver: %s on http://%s\n", impl.Name, l.Addr())
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			log.Fatal(err)
+		}
+		defer f.Close()
+		defer pprof.StopCPUProfile()
+	}
 	done := make(chan os.Signal, 1)
 	signal.Notify(done, syscall.SIGINT, syscall.SIGTERM)
 	go func() {
