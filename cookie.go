@@ -31,7 +31,9 @@ type sessionID [idSize]byte
 // hash returns the store key of id: lowercase hex SHA-256.
 func (id *sessionID) hash() string {
 	sum := sha256.Sum256(id[:])
-	return hex.EncodeToString(sum[:])
+	var buf [2 * sha256.Size]byte
+	hex.Encode(buf[:], sum[:])
+	return string(buf[:])
 }
 
 // encodeToken returns the signed cookie value for id.

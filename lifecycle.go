@@ -204,14 +204,12 @@ func (s *Session) bury(ctx context.Context, now time.Time) error {
 // successor reports whether rec is a retired record and, if so, the key of
 // the record that replaced it ("" if none: a logout's marker, or a
 // rotation this session cannot follow without its raw ID).
-func (s *Session) successor(rec *store.Record) (next string, retired bool) {
-	if raw, dead := lookupValue(rec.Data, deadKey); dead {
-		if s.m.codec.Unmarshal(raw, &next) == nil && validHash(next) {
-			return next, true
-		}
-		return "", true
+func (s *Session) successor(rec *store.Record) (string, bool) {
+	deadRaw, dead, moved := markers(rec.Data)
+	if dead {
+		return s.deadTarget(deadRaw), true
 	}
-	if _, moved := lookupValue(rec.Data, movedKey); moved {
+	if moved {
 		if s.id == (sessionID{}) {
 			return "", true
 		}
@@ -219,6 +217,15 @@ func (s *Session) successor(rec *store.Record) (next string, retired bool) {
 		return s.id.hash(), true
 	}
 	return "", false
+}
+
+// deadTarget decodes the key a renewal's marker names, or "".
+func (s *Session) deadTarget(raw []byte) string {
+	var next string
+	if s.m.codec.Unmarshal(raw, &next) == nil && validHash(next) {
+		return next
+	}
+	return ""
 }
 
 // loadVersion follows key through any markers left by renewals and

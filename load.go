@@ -86,13 +86,13 @@ func (s *Session) loadKey(ctx context.Context, id sessionID, key string, now tim
 		s.discard(ctx, key, rec, Event{Kind: EventRejected, Reason: ReasonUndecodable, Err: err}, now)
 		return
 	}
-	if _, moved := lookupValue(rec.Data, movedKey); moved {
+	if deadRaw, dead, moved := markers(rec.Data); moved {
 		s.follow(ctx, id, key, now)
 		return
-	}
-	if next, retired := s.successor(rec); retired {
+	} else if dead {
 		// Renewed by a request that raced this one: the old ID gives no
 		// access, but a logout with it still ends the renewed session.
+		next := s.deadTarget(deadRaw)
 		s.m.emit(Event{Kind: EventRejected, Reason: ReasonUnknown, Session: key, Request: s.r})
 		s.startNew(now, false)
 		s.retiredNext, s.superseded = next, next != ""

@@ -136,7 +136,8 @@ type Config struct {
 	// touch, delete): past it the call fails and the request gets the
 	// ErrorHandler's 503, instead of waiting on a stalled store for as long
 	// as the client does. A request context with an earlier deadline wins.
-	// The default is 5 seconds; a negative value sets no bound.
+	// The default is 5 seconds; a negative value sets no bound. The
+	// in-memory store, which never waits, is not bounded.
 	StoreTimeout time.Duration
 
 	// Codec encodes session values. The default is CBOR with strict
@@ -314,7 +315,9 @@ func New(cfg Config) (*Manager, error) {
 	}
 	m.macCtx = []byte("keycard session id v1\x00" + m.cookie.Name + "\x00")
 	m.sessionStore = m.store
+	_, inMemory := m.store.(*memory.Store) // never blocks: nothing to bound
 	switch t := cfg.StoreTimeout; {
+	case inMemory:
 	case t == 0:
 		m.sessionStore = timedStore{m.store, DefaultStoreTimeout}
 	case t > 0:

@@ -159,9 +159,28 @@ func (s *Session) retire(ctx context.Context, oldKey string, oldVersion uint64, 
 
 // retired reports whether rec is a marker left by rotation or renewal.
 func retired(rec *store.Record) bool {
-	_, moved := lookupValue(rec.Data, movedKey)
-	_, dead := lookupValue(rec.Data, deadKey)
+	_, dead, moved := markers(rec.Data)
 	return moved || dead
+}
+
+// markers finds, in one pass over a values envelope, whether it holds a
+// renewal's marker (and its value) or a rotation's. Keys are sorted, and
+// the reserved ones sort after most application keys' first letters, so
+// the scan usually stops early.
+func markers(data []byte) (deadRaw []byte, dead, moved bool) {
+	env, _ := openEnvelope(data)
+	for {
+		k, raw, ok := env.next()
+		if !ok || string(k) > movedKey {
+			return deadRaw, dead, moved
+		}
+		switch string(k) {
+		case deadKey:
+			deadRaw, dead = raw, true
+		case movedKey:
+			moved = true
+		}
+	}
 }
 
 // abandon deletes the record this request just created for a session that

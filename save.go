@@ -28,8 +28,8 @@ func (s *Session) commit(h http.Header) error {
 		return s.loadErr
 	}
 	addVaryCookie(h)
-	if s.rec.UserID != "" && h.Get("Cache-Control") == "" {
-		h.Set("Cache-Control", "no-store") // a signed-in user's page is personal
+	if _, set := h["Cache-Control"]; !set && s.rec.UserID != "" {
+		h["Cache-Control"] = noStore[:1:1] // a signed-in user's page is personal
 	}
 	now := time.Now()
 	if s.rotateDue(now) {
@@ -280,6 +280,10 @@ func (s *Session) touch(ctx context.Context, now time.Time) error {
 	s.rec.LastSeen, s.rec.Expires = now, expires
 	return nil
 }
+
+// noStore is the Cache-Control value of personal responses; like
+// varyCookie, it is shared with a capacity equal to its length.
+var noStore = []string{"no-store"}
 
 // varyCookie is the Vary value of responses that used the session. Its
 // capacity equals its length, so an append by anyone copies it.

@@ -48,9 +48,16 @@ func DecodeRecord(b []byte) (*Record, error) {
 	for _, t := range [...]*time.Time{&rec.Created, &rec.LastSeen, &rec.AuthTime, &rec.Expires, &rec.Deadline} {
 		*t = nanosToTime(d.varint())
 	}
-	rec.UserID = string(d.bytes())
-	rec.IP = string(d.bytes())
-	rec.UserAgent = string(d.bytes())
+	// The three text fields sit next to each other: one string holds them
+	// all, and each field is a substring of it (one allocation, not three).
+	text := d.b
+	user, ip, ua := d.bytes(), d.bytes(), d.bytes()
+	if d.err == nil {
+		all := string(text[:len(text)-len(d.b)])
+		rec.UserID = substring(all, text, user)
+		rec.IP = substring(all, text, ip)
+		rec.UserAgent = substring(all, text, ua)
+	}
 	rec.Data = append([]byte(nil), d.bytes()...)
 	if d.err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrCorrupt, d.err)
@@ -119,4 +126,12 @@ func nanosToTime(n int64) time.Time {
 		return time.Time{}
 	}
 	return time.Unix(0, n).UTC()
+}
+
+// substring returns the part of all that field is of base: all is a copy
+// of a prefix of base, and field a subslice of that prefix, sharing base's
+// array, so its offset is the difference of their capacities.
+func substring(all string, base, field []byte) string {
+	off := cap(base) - cap(field)
+	return all[off : off+len(field)]
 }

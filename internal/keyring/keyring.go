@@ -33,9 +33,12 @@ type macKey struct {
 	pool sync.Pool // of *macState under this key
 }
 
-// macState is a reusable HMAC-SHA256 and a buffer for its sum.
+// macState is a reusable HMAC-SHA256, a buffer for its input (copying the
+// message there keeps the caller's slices from escaping to the heap
+// through the hash's interface) and one for its sum.
 type macState struct {
 	h   hash.Hash
+	msg []byte
 	sum [sha256.Size]byte
 }
 
@@ -148,10 +151,12 @@ func (r *Ring) Verify(id [KeyIDSize]byte, tag []byte, parts ...[]byte) bool {
 // returns to k.pool.
 func (k *macKey) mac(parts [][]byte) *macState {
 	st := k.pool.Get().(*macState)
-	st.h.Reset()
+	st.msg = st.msg[:0]
 	for _, p := range parts {
-		st.h.Write(p)
+		st.msg = append(st.msg, p...)
 	}
+	st.h.Reset()
+	st.h.Write(st.msg)
 	st.h.Sum(st.sum[:0])
 	return st
 }
