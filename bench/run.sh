@@ -118,15 +118,15 @@ P="keycard-bench-$$:"
 declare -A port
 servers=(bare keycard-memory scs-memory gorilla-cookie express-memory keycard-sqlite bare-redisget keycard-redis scs-redis gorilla-redis express-redis)
 redis_servers=(keycard-redis scs-redis gorilla-redis express-redis)
+# Servers listen on port 0 and print the address the kernel gave them.
+addr=127.0.0.1:0
 for name in "${servers[@]}"; do
-  port[$name]=$(freeport)
-  addr=127.0.0.1:${port[$name]}
   case $name in
     keycard-memory) start "$name" "$BIN/benchserver" -addr "$addr" -store memory ;;
     keycard-sqlite) start "$name" "$BIN/benchserver" -addr "$addr" -store "sqlite:$TMP/sessions.db" ;;
     keycard-redis)  start "$name" "$BIN/benchserver" -addr "$addr" -store "redis://$REDIS/0?prefix=${P}keycard:" ;;
-    express-memory) start "$name" node node/server.js --port "${port[$name]}" --store memory ;;
-    express-redis)  start "$name" node node/server.js --port "${port[$name]}" --store "redis://$REDIS" --prefix "${P}express:" ;;
+    express-memory) start "$name" node node/server.js --port 0 --store memory ;;
+    express-redis)  start "$name" node node/server.js --port 0 --store "redis://$REDIS" --prefix "${P}express:" ;;
     *)              start "$name" "$BIN/peerserver" -impl "$name" -addr "$addr" -redis "$REDIS" -prefix "$P" ;;
   esac
 done
@@ -134,16 +134,23 @@ if [ "$BENCH_SQL" = 1 ]; then
   table="keycard_bench_$$"
   pg=${KEYCARD_POSTGRES_DSN:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}
   if pg_isready -h 127.0.0.1 -p 5432 >/dev/null 2>&1; then
-    servers+=(keycard-postgres); port[keycard-postgres]=$(freeport)
-    start keycard-postgres "$BIN/benchserver" -addr "127.0.0.1:${port[keycard-postgres]}" -store "$pg" -table "$table" -drop
+    servers+=(keycard-postgres)
+    start keycard-postgres "$BIN/benchserver" -addr "$addr" -store "$pg" -table "$table" -drop
   fi
   if (exec 3<>/dev/tcp/127.0.0.1/3306) 2>/dev/null; then
-    servers+=(keycard-mysql); port[keycard-mysql]=$(freeport)
-    start keycard-mysql "$BIN/benchserver" -addr "127.0.0.1:${port[keycard-mysql]}" -store "mysql://root@127.0.0.1:3306/test" -table "$table" -drop
+    servers+=(keycard-mysql)
+    start keycard-mysql "$BIN/benchserver" -addr "$addr" -store "mysql://root@127.0.0.1:3306/test" -table "$table" -drop
   fi
 fi
 for name in "${servers[@]}"; do
-  "$BIN/loadgen" -wait -url "http://127.0.0.1:${port[$name]}" || { echo "$name did not start:"; cat "$TMP/$name.log"; exit 1; }
+  for _ in $(seq 100); do
+    port[$name]=$(sed -n 's|.* on http://127\.0\.0\.1:\([0-9]*\).*|\1|p' "$TMP/$name.log" | head -n 1)
+    [ -n "${port[$name]}" ] && break
+    sleep 0.1
+  done
+  if [ -z "${port[$name]}" ] || ! "$BIN/loadgen" -wait -url "http://127.0.0.1:${port[$name]}"; then
+    echo "$name did not start:"; cat "$TMP/$name.log"; exit 1
+  fi
 done
 
 # The bare servers set no cookie; they get one of the size of Keycard's, so

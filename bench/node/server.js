@@ -1,7 +1,7 @@
 // The benchmark routes (see ../servers.go) served by express-session, the
 // cross-language reference:
 //
-//   node server.js --port 8090 --store memory
+//   node server.js --port 8090 --store memory     (--port 0: any free port, printed)
 //   node server.js --port 8090 --store redis://127.0.0.1:6379 --prefix bench:
 //
 // express-session is configured as its README advises for production:
@@ -77,7 +77,8 @@ app.get("/write", (req, res) => {
 });
 
 const server = app.listen(port, "127.0.0.1", () => {
-  console.log(`express-session: ${storeSpec === "memory" ? "memory" : "redis"} on http://127.0.0.1:${port}`);
+  const kind = storeSpec === "memory" ? "memory" : "redis";
+  console.log(`express-session: ${kind} on http://127.0.0.1:${server.address().port}`);
 });
 
 function stop() {
