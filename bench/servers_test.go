@@ -11,7 +11,7 @@ import (
 func TestRoutes(t *testing.T) {
 	for _, bi := range implementations() {
 		t.Run(bi.backend+"/"+bi.lib, func(t *testing.T) {
-			impl, _ := bi.make(t)
+			impl, _ := bi.make(t, false)
 			defer impl.Close()
 			c := newClient(impl.Handler)
 			c.w.keep = true
