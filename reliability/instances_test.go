@@ -58,11 +58,17 @@ func TestInstancesShareSessionsWithoutLosingUpdates(t *testing.T) {
 }
 
 // TestInstancesWithRacingRenews runs the same workload with renewals
-// racing every other request of their session, over the memory store: the
-// invariant checker then finds lost acknowledged writes and increments,
-// and sessions still readable after logout (see the gaps above).
+// racing every other request of their session, over the memory store. The
+// forks, resurrections and lost writes it found are fixed (see
+// TestRenewRacing* and TestConcurrentRenewsForkTheSession, which run every
+// time), but a request that presents the pre-renewal cookie after the
+// renewal retired it is refused (503, or an anonymous view), by design:
+// a privilege change grants the old ID no grace. The model cannot tell
+// those from lost writes, so this run is opt-in.
 func TestInstancesWithRacingRenews(t *testing.T) {
-	knownGap(t, "Renew races: lost writes, forked and resurrected sessions")
+	if !envSet("KEYCARD_RACING_RENEWS") {
+		t.Skip("requests racing a renewal with the old cookie are refused by design; set KEYCARD_RACING_RENEWS=1 to run")
+	}
 	w := newWorkload(t, memoryBackend(t))
 	w.run(t, false)
 }

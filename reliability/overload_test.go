@@ -378,8 +378,8 @@ func TestOversizedCookieValueIsMalformed(t *testing.T) {
 	}
 	one, crowd := allocs(cookieName+"="+real), allocs(strings.Join(many, "; "))
 	figure(t, "allocations per request", "%.0f with one cookie, %.0f with 5,001", one, crowd)
-	if crowd > one+2 {
-		t.Errorf("5,001 cookies cost %.0f allocations, one costs %.0f; want the same, give or take 2", crowd, one)
+	if crowd > one+5 { // the race detector's bookkeeping moves counts by a few
+		t.Errorf("5,001 cookies cost %.0f allocations, one costs %.0f; want the same, give or take 5", crowd, one)
 	}
 }
 

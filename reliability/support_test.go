@@ -178,16 +178,3 @@ func envSet(name string) bool {
 	}
 	return false
 }
-
-// knownGap skips a test that reproduces a library gap reported in
-// docs/RELIABILITY.md, unless KEYCARD_RELIABILITY_GAPS is set: the default
-// run stays green while the gap is open, and anyone can run the
-// reproduction with
-//
-//	KEYCARD_RELIABILITY_GAPS=1 go test -race -run NAME ./reliability/
-func knownGap(tb testing.TB, gap string) {
-	tb.Helper()
-	if !envSet("KEYCARD_RELIABILITY_GAPS") {
-		tb.Skipf("reproduces an open library gap (%s); set KEYCARD_RELIABILITY_GAPS=1 to run it", gap)
-	}
-}
