@@ -7,7 +7,7 @@ FUZZTIME  ?= 10s
 
 # Every module of the workspace (go.work): the root and each store with a
 # driver of its own, so a memory-store user never downloads a driver.
-PKGS = ./... ./store/sqlite/... ./store/redis/... ./store/postgres/... ./store/mysql/... ./store/memcached/... ./token/... ./cmd/keycard/... ./reliability/... ./attack/... ./e2e/... ./contrib/prometheus/... ./contrib/gin/... ./contrib/echo/... ./contrib/chi/...
+PKGS = ./... ./store/sqlite/... ./store/redis/... ./store/postgres/... ./store/mysql/... ./store/memcached/... ./token/... ./cmd/keycard/... ./reliability/... ./attack/... ./e2e/... ./contrib/prometheus/... ./contrib/gin/... ./contrib/echo/... ./contrib/chi/... ./bench/...
 
 # package:FuzzTarget pairs run by `make fuzz`.
 FUZZ_TARGETS = \

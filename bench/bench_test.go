@@ -37,7 +37,6 @@ var (
 	pathRead  = path{"read", "/read", true, true}   // reads the user
 	pathWrite = path{"write", "/write", true, true} // increments the counter
 	pathLogin = path{"login", "/login", true, true} // a login with a session: renews its ID
-	allPaths  = []path{pathNew, pathRead, pathWrite, pathLogin}
 )
 
 func BenchmarkNew(b *testing.B)   { benchPath(b, pathNew) }
