@@ -144,10 +144,11 @@ func (s *Session) retire(ctx context.Context, oldKey string, oldVersion uint64, 
 		case err != nil:
 			return wrapRotate(err)
 		}
-		if _, moved := lookupValue(fresh.Data, movedKey); moved && marker == movedKey {
+		_, dead, moved := markers(fresh.Data)
+		if moved && marker == movedKey {
 			return nil // a parallel rotation to the same next ID
 		}
-		if retired(fresh) {
+		if dead || moved {
 			return s.abandon(ctx, keep)
 		}
 		if err := s.absorb(ctx, fresh, pending, now); err != nil {

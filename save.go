@@ -252,10 +252,11 @@ func (s *Session) reload(ctx context.Context) (*store.Record, error) {
 		if err != nil {
 			return nil, fmt.Errorf("keycard: reload session: %w", err)
 		}
-		if _, dead := lookupValue(fresh.Data, deadKey); dead {
+		_, dead, moved := markers(fresh.Data)
+		if dead {
 			return nil, ErrSessionGone
 		}
-		if _, moved := lookupValue(fresh.Data, movedKey); !moved {
+		if !moved {
 			return fresh, nil
 		}
 		if s.id == (sessionID{}) || hop == maxHops {

@@ -108,15 +108,28 @@ func (m *Manager) RevokeOthers(ctx context.Context, s *Session) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	n, err := m.revokeEach(ctx, user, infos, current, len(infos), ReasonRevoke)
+	if err != nil {
+		return n, fmt.Errorf("keycard: revoke others: %w", err)
+	}
+	return n, nil
+}
+
+// revokeEach deletes up to limit of user's sessions listed in infos, in
+// order, skipping current, and reports how many it deleted.
+func (m *Manager) revokeEach(ctx context.Context, user string, infos []SessionInfo, current string, limit int, reason string) (int, error) {
 	n := 0
 	for _, in := range infos {
+		if n == limit {
+			break
+		}
 		if in.Hash == current {
 			continue
 		}
 		if err := m.store.Delete(ctx, in.Hash); err != nil {
-			return n, fmt.Errorf("keycard: revoke others: %w", err)
+			return n, err
 		}
-		m.emit(Event{Kind: EventDestroyed, Reason: ReasonRevoke, Session: in.Hash, UserID: user})
+		m.emit(Event{Kind: EventDestroyed, Reason: reason, Session: in.Hash, UserID: user})
 		n++
 	}
 	return n, nil
@@ -157,19 +170,8 @@ func (m *Manager) enforceLimit(ctx context.Context, userID, current string) erro
 		}
 		return strings.Compare(a.Hash, b.Hash)
 	})
-	excess := len(infos) - m.maxPerUser
-	for _, in := range infos {
-		if excess == 0 {
-			break
-		}
-		if in.Hash == current {
-			continue
-		}
-		if err := m.store.Delete(ctx, in.Hash); err != nil {
-			return fmt.Errorf("keycard: login: session limit: %w", err)
-		}
-		m.emit(Event{Kind: EventDestroyed, Reason: ReasonLimit, Session: in.Hash, UserID: userID})
-		excess--
+	if _, err := m.revokeEach(ctx, userID, infos, current, len(infos)-m.maxPerUser, ReasonLimit); err != nil {
+		return fmt.Errorf("keycard: login: session limit: %w", err)
 	}
 	return nil
 }
