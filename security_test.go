@@ -674,6 +674,9 @@ func TestValuesFromOtherContextsAreNotSessionCookies(t *testing.T) {
 		t.Fatalf("control: got %q", got)
 	}
 	for name, v := range cases {
+		if v == c.cookie {
+			continue // the standard alphabet spells some values exactly as base64url does
+		}
 		if got := (&client{f: f, cookie: v}).get("/user"); got != "" {
 			t.Errorf("%s: accepted as a session cookie (user %q)", name, got)
 		}
