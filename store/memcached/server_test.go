@@ -161,13 +161,14 @@ type dumpedItem struct {
 
 // dump lists the server's items whose keys start with prefix. The crawler
 // runs one dump at a time and answers BUSY meanwhile, so dump waits its
-// turn.
+// turn, for as long as a minute: parallel tests (and other runs sharing
+// the server) dump too, and each dump is slow on a loaded machine.
 func dump(prefix string) ([]dumpedItem, error) {
 	var lines []string
 	var err error
-	for range 100 {
+	for give := time.Now().Add(time.Minute); ; {
 		lines, err = command("lru_crawler metadump all")
-		if err == nil || !strings.Contains(err.Error(), "BUSY") {
+		if err == nil || !strings.Contains(err.Error(), "BUSY") || time.Now().After(give) {
 			break
 		}
 		time.Sleep(50 * time.Millisecond)

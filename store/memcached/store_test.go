@@ -81,7 +81,9 @@ func TestRecordLivingPast30DaysIsSentWithAnAbsoluteExpiration(t *testing.T) {
 	rec.Persistent = true
 	rec.Deadline = rec.Created.Add(45 * 24 * time.Hour)
 	rec.Expires = rec.Deadline
+	before := time.Now()
 	f.save(key, rec)
+	after := time.Now()
 
 	// Sent as 45 days of seconds, the expiration would be read as a Unix
 	// time in 1970 and the item would be gone already.
@@ -95,9 +97,14 @@ func TestRecordLivingPast30DaysIsSentWithAnAbsoluteExpiration(t *testing.T) {
 	if len(items) != 1 {
 		t.Fatalf("got %d items for the key, want 1", len(items))
 	}
-	if exp, want := items[0].exp, rec.Deadline.Unix(); exp < want || exp > want+3 {
-		t.Errorf("item expires at %d (%v), want %d (%v) or a few seconds later",
-			exp, time.Unix(exp, 0).UTC(), want, rec.Deadline)
+	// An absolute expiration is the wall clock during Save plus the time
+	// the record has left, rounded up, plus a second: never before the
+	// deadline, and later by as much as Save took, which the clock read
+	// around it bounds (no fixed slack: a loaded machine can take seconds).
+	exp, want, latest := items[0].exp, rec.Deadline.Unix(), after.Unix()+secondsLeft(rec.Deadline, before)
+	if exp < want || exp > latest {
+		t.Errorf("item expires at %d (%v), want %d (%v) or up to %d s later",
+			exp, time.Unix(exp, 0).UTC(), want, rec.Deadline, latest-want)
 	}
 }
 
@@ -107,16 +114,18 @@ func TestItemExpirationFollowsTouch(t *testing.T) {
 	key := keyOf("touched")
 	rec := record([]byte("x"))
 	rec.Expires = rec.Created.Add(10 * time.Minute)
-	f.save(key, rec)
-	if exp := itemExpiration(t, f.prefix+key); exp < rec.Expires.Unix() || exp > rec.Expires.Unix()+3 {
-		t.Errorf("after Save: item expires at %d, want about %d", exp, rec.Expires.Unix())
+	lo, hi := expiryWindow(t, rec.Expires, func() { f.save(key, rec) })
+	if exp := itemExpiration(t, f.prefix+key); exp < lo || exp > hi {
+		t.Errorf("after Save: item expires at %d, want %d to %d (Expires %d)", exp, lo, hi, rec.Expires.Unix())
 	}
 	expires := rec.Created.Add(20 * time.Minute)
-	if err := f.s.Touch(f.ctx, key, rec.Created.Add(time.Minute), expires); err != nil {
-		t.Fatalf("Touch: %v", err)
-	}
-	if exp := itemExpiration(t, f.prefix+key); exp < expires.Unix() || exp > expires.Unix()+3 {
-		t.Errorf("after Touch: item expires at %d, want about %d", exp, expires.Unix())
+	lo, hi = expiryWindow(t, expires, func() {
+		if err := f.s.Touch(f.ctx, key, rec.Created.Add(time.Minute), expires); err != nil {
+			t.Fatalf("Touch: %v", err)
+		}
+	})
+	if exp := itemExpiration(t, f.prefix+key); exp < lo || exp > hi {
+		t.Errorf("after Touch: item expires at %d, want %d to %d (Expires %d)", exp, lo, hi, expires.Unix())
 	}
 	got := f.load(key)
 	if !got.Expires.Equal(expires) || !got.LastSeen.Equal(rec.Created.Add(time.Minute)) || got.Version != 1 {
@@ -134,21 +143,85 @@ func itemExpiration(t *testing.T, key string) int64 {
 	return items[0].exp
 }
 
+// serverTime returns memcached's clock in Unix seconds, the "time" of its
+// stats: the clock to which it adds a relative expiration, and in which
+// it reports expirations and decides that an item has expired. It ticks
+// once a second and may lag the wall clock, by more on a loaded machine.
+func serverTime(t *testing.T) int64 {
+	t.Helper()
+	now, ok := stats(t, "")["time"]
+	if !ok {
+		t.Fatal("stats: no time")
+	}
+	return now
+}
+
+// secondsLeft is the relative expiration the store sends for a record
+// dying at until when its clock reads now: the time left, rounded up to
+// whole seconds, plus one for memcached's coarse clock (see expiration).
+func secondsLeft(until, now time.Time) int64 {
+	d := until.Sub(now)
+	secs := int64(d / time.Second)
+	if d%time.Second != 0 {
+		secs++
+	}
+	return secs + 1
+}
+
+// expiryWindow runs op, which stores or touches a record dying at until
+// (within 30 days, so with a relative expiration), and returns the
+// earliest and latest absolute expiration memcached can have given its
+// item. The store reads its clock during op, and memcached adds the
+// seconds it is sent to its own clock, so the window comes from both
+// clocks read before and after op: a slow op or a lagging server clock
+// widens it, where a fixed slack would fail on a loaded machine.
+func expiryWindow(t *testing.T, until time.Time, op func()) (lo, hi int64) {
+	t.Helper()
+	s0, w0 := serverTime(t), time.Now()
+	op()
+	w1, s1 := time.Now(), serverTime(t)
+	return s0 + secondsLeft(until, w1), s1 + secondsLeft(until, w0)
+}
+
 func TestMemcachedDropsRecordsAtTheirExpiry(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, memcached.Config{})
 	key := keyOf("short-lived")
 	rec := record([]byte("short"))
 	rec.Expires = time.Now().Add(time.Second)
-	f.save(key, rec)
-	if _, err := f.c.Get(f.prefix + key); err != nil {
+	lo, hi := expiryWindow(t, rec.Expires, func() { f.save(key, rec) })
+	// The item must be there until memcached's clock reaches its
+	// expiration, which is at lo at the earliest. A machine slow enough
+	// that the clock got there before the get proves nothing either way.
+	_, err := f.c.Get(f.prefix + key)
+	switch now := serverTime(t); {
+	case err == nil:
+	case err == memcache.ErrCacheMiss && now < lo:
+		t.Fatalf("get right after Save: a cache miss at server time %d, before the item's expiration (%d at the earliest)", now, lo)
+	case err == memcache.ErrCacheMiss:
+		t.Logf("get right after Save: a cache miss at server time %d, past the item's earliest expiration %d: the machine is slow", now, lo)
+	default:
 		t.Fatalf("get right after Save: %v", err)
 	}
-	// The store's TTL is rounded up, plus a second for memcached's clock
-	// tick: the item may live up to 3 s.
-	time.Sleep(3500 * time.Millisecond)
+	// The item expires once memcached's clock reaches its expiration, at
+	// hi at the latest: wait for the clock, not for a guessed duration.
+	waitForServerTime(t, hi)
 	if _, err := f.c.Get(f.prefix + key); err != memcache.ErrCacheMiss {
-		t.Errorf("get after expiry: got %v, want a cache miss", err)
+		t.Errorf("get at server time %d, when the item had expired (at %d to %d): got %v, want a cache miss", serverTime(t), lo, hi, err)
+	}
+}
+
+// waitForServerTime waits until memcached's clock reads at least when,
+// and fails t if it has not a minute after the wall clock got there: a
+// generous bound, since the server's clock may lag on a loaded machine.
+func waitForServerTime(t *testing.T, when int64) {
+	t.Helper()
+	limit := time.Unix(when, 0).Add(time.Minute)
+	for serverTime(t) < when {
+		if time.Now().After(limit) {
+			t.Fatalf("memcached's clock reads %d a minute after the wall clock reached %d: is the server stalled?", serverTime(t), when)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 
