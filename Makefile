@@ -1,35 +1,48 @@
 # The two commands of the README:
 #   make demo   runs the demo application on http://127.0.0.1:8080
-#   make test   runs every test with the race detector, then each fuzz target
-#               for a bounded number of executions (FUZZTIME; a count, not a
-#               duration, since a duration can end a run mid-execution with
-#               "context deadline exceeded")
+#   make test   checks formatting, vet, staticcheck and the dependency
+#               denylist, runs govulncheck, each fuzz target for a bounded
+#               number of executions (FUZZTIME; a count, not a duration,
+#               since a duration can end a run mid-execution with "context
+#               deadline exceeded"), then every test with the race
+#               detector, ending with "N passed, N failed, N skipped"
+#
+# Nothing but Go and make is needed on PATH: the tools (staticcheck,
+# govulncheck, gotestsum, benchstat) are pinned in tools/go.mod and built
+# into .tools/ by the go command from the Go module proxy.
 
 GO        ?= go
 FUZZTIME  ?= 200000x
+TOOLS     := $(CURDIR)/.tools
 
 # Every module of the workspace (go.work): the root and each store with a
 # driver of its own, so a memory-store user never downloads a driver.
-PKGS = ./... ./store/sqlite/... ./store/redis/... ./store/postgres/... ./store/mysql/... ./store/memcached/... ./token/... ./cmd/keycard/... ./reliability/... ./attack/... ./e2e/... ./contrib/prometheus/... ./contrib/gin/... ./contrib/echo/... ./contrib/chi/... ./bench/...
+PKGS = ./... ./store/sqlite/... ./store/redis/... ./store/postgres/... ./store/mysql/... ./store/memcached/... ./token/... ./cmd/keycard/... ./reliability/... ./attack/... ./e2e/... ./contrib/prometheus/... ./contrib/gin/... ./contrib/echo/... ./contrib/chi/... ./bench/... ./examples/...
 
 # package:FuzzTarget pairs run by `make fuzz`.
 FUZZ_TARGETS = \
 	.:FuzzCookie \
 	.:FuzzValues \
+	.:FuzzKeyFile \
 	./store:FuzzDecodeRecord \
 	./sealed:FuzzOpen \
 	./csrf:FuzzVerify \
 	./csrf:FuzzHandlerToken \
 	./store/memcached:FuzzDecodeEntry \
 	./token:FuzzVerify \
-	./token:FuzzRefreshToken
+	./token:FuzzRefreshToken \
+	./token:FuzzReadRefreshRequest
 
-STATICCHECK ?= staticcheck
-GOVULNCHECK ?= govulncheck
+.PHONY: test tools unit vet lint vulncheck fuzz demo bench soak
 
-.PHONY: test unit vet lint vulncheck fuzz demo bench soak
+# The order puts the test summary last, where CI reads it.
+test: vet lint vulncheck fuzz unit
 
-test: vet lint unit fuzz vulncheck
+# The pinned tools, built from tools/go.mod (outside the workspace, so
+# their dependencies never touch the library's). The go command's cache
+# makes this a second's work after the first time.
+tools:
+	@cd tools && GOWORK=off $(GO) build -o $(TOOLS)/ tool
 
 vet:
 	@test -z "$$(gofmt -l .)" || (echo "gofmt needed:"; gofmt -l .; exit 1)
@@ -37,21 +50,24 @@ vet:
 
 # staticcheck with the doc-comment checks (staticcheck.conf), and the
 # dependency denylist.
-lint:
-	$(STATICCHECK) $(PKGS)
+lint: tools
+	$(TOOLS)/staticcheck $(PKGS)
 	./.ci/deps-check
 
 # govulncheck needs the Go vulnerability database (vuln.go.dev). Where the
 # network does not reach it, say so rather than pass silently or fail.
-vulncheck:
-	@if $(GOVULNCHECK) -version >/dev/null 2>&1 && $(GOVULNCHECK) -mode=source -show=version $(PKGS) >govulncheck.out 2>&1; then \
+vulncheck: tools
+	@if $(TOOLS)/govulncheck -mode=source -show=version $(PKGS) >govulncheck.out 2>&1; then \
 		tail -n 3 govulncheck.out; \
 	elif grep -q "fetching vulnerabilities" govulncheck.out 2>/dev/null; then \
 		echo "vulncheck: SKIPPED: the vulnerability database is unreachable from this machine"; \
 	else cat govulncheck.out; exit 1; fi
 
-unit:
-	$(GO) test -race -count=1 $(PKGS)
+# Every test, with the race detector, through gotestsum: a line per
+# package, the output of failed and skipped tests at the end, and last
+# "N passed, N failed, N skipped" (tools/summary).
+unit: tools
+	$(TOOLS)/gotestsum --format pkgname --format-hide-empty-pkg --post-run-command ./tools/summary -- -race -count=1 $(PKGS)
 
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
@@ -63,8 +79,10 @@ fuzz:
 demo:
 	$(GO) run ./cmd/keycard demo
 
-bench:
+# In-process benchmarks, 10 runs, summarised by benchstat.
+bench: tools
 	$(GO) test -run='^$$' -bench=. -benchmem -count=10 . | tee bench.txt
+	$(TOOLS)/benchstat bench.txt
 
 # A bounded soak (about 2 minutes): steady load with expiry churn, heap and
 # goroutine counts sampled and required to stay flat. Not part of `test`.

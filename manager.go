@@ -87,7 +87,7 @@ type Config struct {
 	Timeouts Timeouts
 
 	// RememberMe are the timeouts of sessions marked with
-	// Session.RememberMe, whose cookie also persists across browser
+	// Manager.RememberMe, whose cookie also persists across browser
 	// restarts. The defaults are 7 days idle and 30 days absolute.
 	RememberMe Timeouts
 
@@ -213,7 +213,7 @@ type Cookie struct {
 	// Persist makes every session's cookie persistent (it survives a
 	// browser restart until the session's absolute deadline). The default
 	// is a browser-session cookie, except for sessions marked with
-	// Session.RememberMe.
+	// Manager.RememberMe.
 	Persist bool
 
 	// Partitioned sets the Partitioned attribute (CHIPS), for sessions
