@@ -28,6 +28,18 @@
 // gets a fresh session. Idle (30 minutes) and absolute (8 hours) timeouts are
 // enforced on the server on every request, not by the cookie's expiry.
 //
+// # Keys
+//
+// Config.Keys sign the cookies. Without them a Manager signs with a random
+// key of its own, and a restart signs everyone out. Keep the keys in a key
+// file, made by "keycard keys new" and read with LoadKeys (or with
+// KeysFromEnv from an environment variable), so that restarts and every
+// instance share them:
+//
+//	keys, err := keycard.LoadKeys("app.keys") // mode 0600, or refused
+//	...
+//	m, err := keycard.New(keycard.Config{Store: st, Keys: keys.Session})
+//
 // # Concurrency and conflicts
 //
 // Requests of one session may run at once, on one instance or several. A

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/keycard-go/keycard"
@@ -168,4 +170,36 @@ func ExampleKey() {
 	k := keycard.NewKey()
 	fmt.Println(k, len(k))
 	// Output: [REDACTED] 32
+}
+
+// ExampleLoadKeys signs sessions with keys from a key file, as written by
+// "keycard keys new", so that a restarted server keeps its users signed
+// in.
+func ExampleLoadKeys() {
+	dir, err := os.MkdirTemp("", "keycard-example")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "app.keys")
+	// Once, at deployment: "keycard keys new --out app.keys" does this.
+	text, _ := (&keycard.KeyFile{Session: []keycard.Key{keycard.NewKey()}}).MarshalText()
+	os.WriteFile(path, text, 0o600)
+
+	keys, err := keycard.LoadKeys(path)
+	if err != nil {
+		panic(err)
+	}
+	m, err := keycard.New(keycard.Config{Keys: keys.Session})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(len(keys.Session), "session key; manager ready:", m != nil)
+
+	os.Chmod(path, 0o644)
+	_, err = keycard.LoadKeys(path)
+	fmt.Println(err != nil && strings.Contains(err.Error(), "readable by others"))
+	// Output:
+	// 1 session key; manager ready: true
+	// true
 }

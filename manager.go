@@ -57,7 +57,7 @@ type Config struct {
 	// must hold at least 32 random bytes (see NewKey). The default is one
 	// random key per process, so sessions do not survive a restart and do
 	// not work across instances; set Keys whenever Store is shared or
-	// persistent.
+	// persistent, typically from a key file (LoadKeys).
 	Keys []Key
 
 	// Sealed keeps each session whole in its cookie, encrypted and
