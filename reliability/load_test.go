@@ -259,15 +259,45 @@ func (l *load) verify(tb testing.TB) {
 // stats summarizes the records of a load around a fault that began at
 // from and ended (the server back, or the connections dropped) at to.
 type stats struct {
-	total, failed   int
-	failedWrites    int
-	ackedWrites     int
-	maxFailDur      time.Duration // the slowest failed request
-	firstOK         time.Duration // from to until the first success that started after to
-	lastFail        time.Duration // from to until the end of the last failure
-	failedAfterBack int           // failures of requests that started after to
-	during          int           // requests that started between from and to
-	slowest         time.Duration // the slowest request, failed or not
+	total, failed    int
+	failedWrites     int
+	ackedWrites      int
+	maxFailDur       time.Duration // the slowest failed request
+	firstOK          time.Duration // from to until the first success that started after to
+	lastFail         time.Duration // from to until the end of the last failure
+	failedAfterBack  int           // failures of requests that started after to
+	failedBeforeBack int           // failures of requests that ended before to
+	during           int           // requests that started between from and to
+	slowest          time.Duration // the slowest request, failed or not
+}
+
+// recovered reports whether the last n requests answered all succeeded
+// and all started at or after since.
+func (l *load) recovered(since time.Time, n int) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.records) < n {
+		return false
+	}
+	for _, r := range l.records[len(l.records)-n:] {
+		if r.code != http.StatusOK || r.start.Before(since) {
+			return false
+		}
+	}
+	return true
+}
+
+// failures returns how many requests failed so far.
+func (l *load) failures() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, r := range l.records {
+		if r.code != http.StatusOK {
+			n++
+		}
+	}
+	return n
 }
 
 func (l *load) stats(from, to time.Time) stats {
@@ -297,6 +327,9 @@ func (l *load) stats(from, to time.Time) stats {
 		s.maxFailDur = max(s.maxFailDur, r.end.Sub(r.start))
 		if !r.start.Before(to) {
 			s.failedAfterBack++
+		}
+		if r.end.Before(to) && !r.start.Before(from) {
+			s.failedBeforeBack++
 		}
 		if r.end.After(from) {
 			s.lastFail = max(s.lastFail, r.end.Sub(to))

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/keycard-go/keycard"
@@ -71,17 +72,22 @@ func forgedCookie(i int, real string) string {
 
 // TestForgedCookieFloodCostsNoStoreCalls sends a flood of 20,000 requests
 // with forged, malformed and tampered session cookies from 4 goroutines,
-// while a legitimate user reads its session, and compares that user's
-// latency with a run without the flood. The flood must cost no store call
-// at all (a counting store sees only the legitimate user's loads), every
-// forged request must be answered as anonymous with its cookie expired,
-// and the legitimate user's median latency must not grow by more than a
-// factor of 3, nor its p99 pass 20 ms. On 2 cores, 4 flooding goroutines
-// take most of the CPU, so the tail is the Go scheduler's: the p99 factor
-// is reported, not asserted, as the p99 without the flood varies tenfold
-// between runs (GC and the race detector).
+// while a legitimate user reads its session. The flood must cost no store
+// call at all (a counting store sees only the legitimate user's loads),
+// every forged request must be answered as anonymous with its cookie
+// expired, and the legitimate user must keep being served.
+//
+// Its latency is compared with a control: the same flood without cookies,
+// which Keycard answers without verifying anything, so that the two share
+// the CPU the same way and differ only in the work of rejecting forged
+// cookies. The two floods alternate, in 4 rounds each, so that a change
+// in the machine's load during the test weighs on both alike, and the
+// legitimate user's median during the forged flood must stay within 5
+// times its median during the control (it is about 1: see the figures).
+// Every other latency (without any flood, the p99s) is reported, not
+// asserted: it depends on the machine and its load, not on Keycard.
 func TestForgedCookieFloodCostsNoStoreCalls(t *testing.T) {
-	const flood, flooders, quiet = 20000, 4, 5000
+	const flood, flooders, quiet, rounds = 20000, 4, 5000, 4
 	counting := &countingStore{Store: memory.New(memory.Config{})}
 	var ev events
 	a := newApp(t, counting, keycard.NewKey(), func(c *keycard.Config) { c.OnEvent = ev.hook })
@@ -103,18 +109,18 @@ func TestForgedCookieFloodCostsNoStoreCalls(t *testing.T) {
 		alone = append(alone, get())
 	}
 
-	// runFlood sends flood requests presenting cookie(i) from flooders
-	// goroutines while the legitimate user reads, and returns how long
-	// the flood took, the legitimate latencies during it, and how many
-	// flood requests were not answered as want says.
-	runFlood := func(cookie func(int) string, want func(result) bool) (time.Duration, []time.Duration, int64) {
+	// runFlood sends the requests from to until of a flood, presenting
+	// cookie(i), from flooders goroutines while the legitimate user
+	// reads, and returns how long they took, the legitimate latencies
+	// during them, and how many were not answered as want says.
+	runFlood := func(from, until int, cookie func(int) string, want func(result) bool) (time.Duration, []time.Duration, int64) {
 		var bad atomic.Int64
 		stop := make(chan struct{})
 		var wg sync.WaitGroup
 		start := time.Now()
 		for g := range flooders {
 			wg.Go(func() {
-				for i := g; i < flood; i += flooders {
+				for i := from + g; i < until; i += flooders {
 					if !want(serve(context.Background(), a.h, cookie(i), "/get?k=kept")) {
 						bad.Add(1)
 					}
@@ -135,25 +141,40 @@ func TestForgedCookieFloodCostsNoStoreCalls(t *testing.T) {
 		<-stop
 		return time.Since(start), during, bad.Load()
 	}
-	elapsed, flooded, bad := runFlood(func(i int) string { return forgedCookie(i, legit) }, func(res result) bool {
+	forged := func(i int) string { return forgedCookie(i, legit) }
+	rejected := func(res result) bool {
 		return res.code == http.StatusOK && res.body == "" && res.expired && res.cookie == ""
-	})
-	storeCalls := counting.calls() - before - int64(len(alone)) - int64(len(flooded))
+	}
 	// The control: the same flood without cookies, which Keycard answers
 	// without verifying anything. What the forged flood costs beyond it
 	// is the cost of rejecting forged cookies.
-	ctlElapsed, ctlDuring, _ := runFlood(func(int) string { return "" }, func(result) bool { return true })
-	figure(t, "control flood without cookies", "%d requests in %v (%.0f/s); legitimate p50/p99 during it %v / %v",
-		flood, ctlElapsed.Round(time.Millisecond), flood/ctlElapsed.Seconds(), percentile(ctlDuring, 50), percentile(ctlDuring, 99))
+	none := func(int) string { return "" }
+	anything := func(result) bool { return true }
+	var elapsed, ctlElapsed time.Duration
+	var flooded, ctlDuring []time.Duration
+	var bad int64
+	for r := range rounds {
+		from, until := r*flood/rounds, (r+1)*flood/rounds
+		e, during, b := runFlood(from, until, forged, rejected)
+		elapsed, flooded, bad = elapsed+e, append(flooded, during...), bad+b
+		e, during, _ = runFlood(from, until, none, anything)
+		ctlElapsed, ctlDuring = ctlElapsed+e, append(ctlDuring, during...)
+	}
+	storeCalls := counting.calls() - before - int64(len(alone)) - int64(len(flooded)) - int64(len(ctlDuring))
+	p50c, p99c := percentile(ctlDuring, 50), percentile(ctlDuring, 99)
+	figure(t, "control flood without cookies", "%d requests in %v (%.0f/s); legitimate p50/p99 during it %v / %v (%d requests)",
+		flood, ctlElapsed.Round(time.Millisecond), flood/ctlElapsed.Seconds(), p50c, p99c, len(ctlDuring))
 
 	p50a, p99a := percentile(alone, 50), percentile(alone, 99)
 	p50f, p99f := percentile(flooded, 50), percentile(flooded, 99)
 	f50, f99 := float64(p50f)/float64(p50a), float64(p99f)/float64(p99a)
+	c50 := float64(p50f) / float64(p50c)
 	figure(t, "flood", "%d forged requests in %v (%.0f/s) from %d goroutines", flood, elapsed.Round(time.Millisecond), flood/elapsed.Seconds(), flooders)
 	figure(t, "store calls made for the flood", "%d", storeCalls)
 	figure(t, "legitimate p50/p99 without the flood", "%v / %v (%d requests)", p50a, p99a, len(alone))
 	figure(t, "legitimate p50/p99 during the flood", "%v / %v (%d requests)", p50f, p99f, len(flooded))
-	figure(t, "slowdown factor p50/p99", "%.1fx / %.1fx", f50, f99)
+	figure(t, "slowdown factor p50/p99 against no flood", "%.1fx / %.1fx", f50, f99)
+	figure(t, "slowdown factor p50 against the control flood", "%.1fx", c50)
 	figure(t, "rejections", "bad-mac %d, malformed %d", ev.count(keycard.EventRejected, keycard.ReasonBadMAC), ev.count(keycard.EventRejected, keycard.ReasonMalformed))
 	if storeCalls != 0 || counting.saves.Load()+counting.deletes.Load()+counting.touches.Load() != 1 {
 		t.Errorf("the flood cost %d store calls (saves %d, deletes %d, touches %d); want 0 and only the one save that created the legitimate session",
@@ -165,14 +186,14 @@ func TestForgedCookieFloodCostsNoStoreCalls(t *testing.T) {
 	if got := ev.count(keycard.EventRejected, keycard.ReasonBadMAC) + ev.count(keycard.EventRejected, keycard.ReasonMalformed); got != flood {
 		t.Errorf("%d rejection events for %d forged requests", got, flood)
 	}
-	if len(flooded) < 50 {
-		t.Fatalf("only %d legitimate requests ran during the flood; too few to measure", len(flooded))
+	// The legitimate user shares the CPU with 4 flooders, whatever the
+	// machine's speed: it gets about a fifth of the requests served (see
+	// the figures), so 50 is a wide margin for "it was not starved".
+	if len(flooded) < 50 || len(ctlDuring) < 50 {
+		t.Fatalf("only %d legitimate requests ran during the forged flood (%d during the control); want at least 50 of each: starved?", len(flooded), len(ctlDuring))
 	}
-	if f50 > 3 {
-		t.Errorf("the flood slowed the legitimate user's median by %.1fx; want at most 3x", f50)
-	}
-	if p99f > 20*time.Millisecond {
-		t.Errorf("the legitimate user's p99 during the flood is %v; want at most 20 ms", p99f)
+	if c50 > 5 {
+		t.Errorf("the forged flood slowed the legitimate user's median to %.1fx its median during the control flood (%v against %v); want at most 5x", c50, p50f, p50c)
 	}
 }
 
@@ -429,7 +450,15 @@ func TestPutOfOneMiBIsRefused(t *testing.T) {
 // after a threshold, with an alert event): Config.MaxRejectsPerMinute does
 // it. And the default event hook must not turn a flood of forged cookies
 // into a flood of log records: its warnings are rate-limited.
+//
+// It runs in a synctest bubble, so the clock stands still while the
+// requests are served, however slowly: the count of warnings, whose
+// budget refills with time, does not depend on the machine's speed.
 func TestForgedCookieFloodFromOneAddressIsLimited(t *testing.T) {
+	synctest.Test(t, testForgedCookieFloodFromOneAddressIsLimited)
+}
+
+func testForgedCookieFloodFromOneAddressIsLimited(t *testing.T) {
 	logs := &levelCounter{}
 	m, err := keycard.New(keycard.Config{Keys: []keycard.Key{keycard.NewKey()}, Logger: slog.New(logs), MaxRejectsPerMinute: 100})
 	if err != nil {

@@ -34,8 +34,13 @@ func redisLoadWith(t *testing.T, cfg func(*keycard.Config), edit ...func(*rueidi
 }
 
 // during runs l in the background, calls fault after warm, and stops the
-// load settle after fault returned. It returns when every request of the
-// load has been answered, with the times fault began and returned.
+// load once settle has passed since fault returned and the load has
+// recovered: its last 4 requests per worker all succeeded, and started
+// after fault returned. It waits for that for up to recoveryLimit, so that
+// a slow machine gets the time it needs to recover, and then stops the
+// load anyway (the tests' recovery checks then fail). It returns when
+// every request of the load has been answered, with the times fault began
+// and returned.
 func during(l *load, warm, settle time.Duration, fault func()) (began, ended time.Time) {
 	stop, done := make(chan struct{}), make(chan struct{})
 	go func() {
@@ -47,9 +52,27 @@ func during(l *load, warm, settle time.Duration, fault func()) (began, ended tim
 	fault()
 	ended = time.Now()
 	time.Sleep(settle)
+	for limit := ended.Add(recoveryLimit); !l.recovered(ended, 4*l.workers) && time.Now().Before(limit); {
+		time.Sleep(10 * time.Millisecond)
+	}
 	close(stop)
 	<-done
 	return began, ended
+}
+
+// recoveryLimit bounds how long after a fault the load must be served
+// again: the stores' clients reconnect in milliseconds (docs/RELIABILITY.md
+// has the figures), so this is only a guard against one that never does,
+// and long enough not to fail on a loaded machine.
+const recoveryLimit = 10 * time.Second
+
+// checkRecovery fails t unless, after the fault ended, a request
+// succeeded and the failures stopped, both within recoveryLimit.
+func checkRecovery(t *testing.T, s stats, after string) {
+	t.Helper()
+	if s.firstOK < 0 || s.firstOK > recoveryLimit || s.lastFail > recoveryLimit {
+		t.Errorf("recovery: first success %v and last failure %v after the %s; want both within %v", s.firstOK, s.lastFail, after, recoveryLimit)
+	}
 }
 
 // TestRedisStoppedDuringLoad stops the Redis server (SIGTERM) in the middle
@@ -57,17 +80,19 @@ func during(l *load, warm, settle time.Duration, fault func()) (began, ended tim
 // port. The client has DisableRetry set (failFast). Redis without
 // persistence comes back empty, so what must hold is:
 // every request during the outage fails fast with the Manager's 503 and
-// an error log, none panics, requests succeed again within a second of
-// the server's return, the sessions written before then are gone (a read
+// an error log (well before the server returns, where a client that
+// retried would wait for it), none panics, requests succeed again once the
+// server is back, the sessions written before then are gone (a read
 // finds no session, a write starts a fresh one), no request ever reads
 // data that is not its own, and no goroutine is left behind.
 func TestRedisStoppedDuringLoad(t *testing.T) {
 	srv, a, l, base := redisLoad(t, failFast)
 	l.sessionLoss = true
-	l.reqTimeout = 5 * time.Second // a guard: outage requests must end long before
-	began, back := during(l, 500*time.Millisecond, 1500*time.Millisecond, func() {
+	l.reqTimeout = 30 * time.Second // a guard: outage requests must end long before
+	const outage = 2 * time.Second
+	began, back := during(l, 500*time.Millisecond, 500*time.Millisecond, func() {
 		srv.Stop()
-		time.Sleep(time.Second)
+		time.Sleep(outage)
 		srv.Start()
 	})
 	l.report(t)
@@ -90,15 +115,17 @@ func TestRedisStoppedDuringLoad(t *testing.T) {
 	if s.failed == 0 {
 		t.Fatal("no request failed: the outage was not observed")
 	}
-	if s.slowest > 500*time.Millisecond {
-		t.Errorf("a request took %v; want every request, failed or not, within 500 ms (fail fast)", s.slowest)
+	// Failing fast takes milliseconds (see the figure); a request that
+	// waited for the server instead would take until it returned, up to
+	// the outage's length. Half the outage tells the two apart, with a
+	// margin no scheduling delay comes near.
+	if s.slowest > outage/2 {
+		t.Errorf("a request took %v during a %v outage; want every request, failed or not, to end well before the server returns (within %v: fail fast)", s.slowest, outage, outage/2)
 	}
 	if got := a.logs.unavailable.Load(); got != int64(s.failed) {
 		t.Errorf("%d error logs for %d failed requests; want one each (last: %s)", got, s.failed, a.logs.lastRecord())
 	}
-	if s.firstOK < 0 || s.firstOK > time.Second || s.lastFail > time.Second {
-		t.Errorf("recovery: first success %v and last failure %v after the restart; want both within 1 s", s.firstOK, s.lastFail)
-	}
+	checkRecovery(t, s, "restart")
 	if fresh == 0 {
 		t.Error("no session was lost, but Redis restarted without persistence: did the restart happen?")
 	}
@@ -106,17 +133,19 @@ func TestRedisStoppedDuringLoad(t *testing.T) {
 }
 
 // TestRedisPausedDuringLoadKeepsSessions freezes the Redis server with
-// SIGSTOP for 1.5 s in the middle of a load whose requests have a 300 ms
+// SIGSTOP for 2 s in the middle of a load whose requests have a 300 ms
 // deadline, then resumes it (SIGCONT): the data survives, as it does a
 // network partition that heals. Requests during the pause end at their
-// deadline with 503; afterwards every acknowledged write reads back, no
-// session is lost, nothing reads foreign data, and no goroutine is left.
+// deadline with 503, well before the server resumes; afterwards every
+// acknowledged write reads back, no session is lost, nothing reads
+// foreign data, and no goroutine is left.
 func TestRedisPausedDuringLoadKeepsSessions(t *testing.T) {
 	srv, a, l, base := redisLoad(t)
 	l.reqTimeout = 300 * time.Millisecond
-	began, back := during(l, 500*time.Millisecond, 1500*time.Millisecond, func() {
+	const pause = 2 * time.Second
+	began, back := during(l, 500*time.Millisecond, 500*time.Millisecond, func() {
 		srv.Pause()
-		time.Sleep(1500 * time.Millisecond)
+		time.Sleep(pause)
 		srv.Resume()
 	})
 	l.report(t)
@@ -129,35 +158,47 @@ func TestRedisPausedDuringLoadKeepsSessions(t *testing.T) {
 	if s.failed == 0 {
 		t.Fatal("no request failed: the pause was not observed")
 	}
-	if s.maxFailDur > l.reqTimeout+200*time.Millisecond {
-		t.Errorf("a failed request took %v; want it to end near its %v deadline", s.maxFailDur, l.reqTimeout)
+	// A failed request ends at its deadline (the figure shows how near);
+	// one that ignored it would wait for the server, up to the pause's
+	// length. Half the pause tells the two apart, with a wide margin.
+	if s.maxFailDur > pause/2 {
+		t.Errorf("a failed request took %v during a %v pause; want it to end at its %v deadline, well before the server resumes (within %v)", s.maxFailDur, pause, l.reqTimeout, pause/2)
 	}
 	if got := a.logs.unavailable.Load(); got != int64(s.failed) {
 		t.Errorf("%d error logs for %d failed requests; want one each", got, s.failed)
 	}
-	if s.firstOK < 0 || s.firstOK > time.Second || s.lastFail > time.Second {
-		t.Errorf("recovery: first success %v and last failure %v after the resume; want both within 1 s", s.firstOK, s.lastFail)
-	}
+	checkRecovery(t, s, "resume")
 	checkGoroutines(t, base, 5)
 }
 
 // TestRedisDefaultClientFailsFastWhenStopped: with rueidis's default
 // options a Redis outage makes a session load retry until its context ends
 // (and net/http gives requests no deadline), so it is the Manager's
-// Config.StoreTimeout that turns the outage into prompt 503s.
+// Config.StoreTimeout that turns the outage into prompt 503s: requests
+// fail during the outage, at about the StoreTimeout, rather than wait for
+// the server to return.
 func TestRedisDefaultClientFailsFastWhenStopped(t *testing.T) {
-	srv, _, l, _ := redisLoadWith(t, func(c *keycard.Config) { c.StoreTimeout = 300 * time.Millisecond })
+	const storeTimeout, outage = 300 * time.Millisecond, 3 * time.Second
+	srv, _, l, _ := redisLoadWith(t, func(c *keycard.Config) { c.StoreTimeout = storeTimeout })
 	l.sessionLoss = true
-	l.reqTimeout = 10 * time.Second // a guard only
-	began, back := during(l, 500*time.Millisecond, time.Second, func() {
+	l.reqTimeout = 30 * time.Second // a guard only
+	began, back := during(l, 500*time.Millisecond, 500*time.Millisecond, func() {
 		srv.Stop()
-		time.Sleep(2 * time.Second)
+		time.Sleep(outage)
 		srv.Start()
 	})
 	s := l.stats(began, back)
 	figure(t, "requests", "%d (%d failed)", s.total, s.failed)
-	figure(t, "slowest request", "%v", s.slowest.Round(time.Millisecond))
-	if s.slowest > 500*time.Millisecond {
-		t.Errorf("a request took %v during a 2 s outage; want it to fail within 500 ms with 503", s.slowest)
+	figure(t, "slowest request", "%v (StoreTimeout %v)", s.slowest.Round(time.Millisecond), storeTimeout)
+	figure(t, "slowest failed request", "%v", s.maxFailDur.Round(time.Millisecond))
+	if s.failedBeforeBack == 0 {
+		t.Errorf("no request failed before the server returned (%d failed in all): the outage did not make requests fail fast", s.failed)
+	}
+	// A request that waited for the server would take until it returned,
+	// up to the whole outage; one bounded by StoreTimeout takes about
+	// that. Half the outage (5 StoreTimeouts) tells them apart with a
+	// margin no scheduling delay comes near; the figure is the measure.
+	if s.slowest > outage/2 {
+		t.Errorf("a request took %v during a %v outage; want it to fail at about the %v StoreTimeout, well before the server returns (within %v)", s.slowest, outage, storeTimeout, outage/2)
 	}
 }

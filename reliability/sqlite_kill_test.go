@@ -141,7 +141,7 @@ func writeAndKill(t *testing.T, path string, key keycard.Key, min int) []string 
 			got = append(got, line)
 		}
 	}
-	start, limit := time.Now(), time.After(30*time.Second)
+	start, limit := time.Now(), time.After(2*time.Minute) // a guard against a stuck writer
 read:
 	for len(got) < min || time.Since(start) < 300*time.Millisecond {
 		select {
@@ -165,7 +165,7 @@ read:
 		t.Fatalf("the writer ended before it was killed: %s", stderr.Bytes())
 	}
 	if len(got) < min {
-		t.Fatalf("the writer acknowledged %d writes in 30 s, want %d: %s", len(got), min, stderr.Bytes())
+		t.Fatalf("the writer acknowledged %d writes in 2 minutes, want %d: %s", len(got), min, stderr.Bytes())
 	}
 	return got
 }
