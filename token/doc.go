@@ -22,6 +22,8 @@
 //	m.RememberMe(s, true)
 //	pair, err := iss.Issue(r.Context(), s)
 //	...
+//	pair.WriteResponse(w) // an OAuth 2.0 token response
+//	...
 //	mux.Handle("POST /token", iss.RefreshHandler())
 //	mux.Handle("GET /.well-known/jwks.json", iss.JWKS())
 //	mux.Handle("/api/", iss.Middleware(false)(api))
@@ -136,6 +138,18 @@
 // refresh endpoint whose handler calls Refresh; never put either token in
 // a URL or a log. Pair formats
 // with its tokens redacted.
+//
+// # Token endpoints
+//
+// Pair.WriteResponse writes a pair as an OAuth 2.0 access token response
+// (RFC 6749 section 5.1), not cacheable, for instance from a login
+// endpoint. RefreshHandler is built from it and three more pieces, for an
+// app that needs an endpoint of its own (with client authentication, say):
+// ReadRefreshRequest reads a refresh request (section 6), refusing tokens
+// in the URL, repeated parameters, other grant types and oversized
+// bodies with an *OAuthError; Refresh exchanges the token; WriteError
+// writes an OAuthError, ErrInvalidGrant or a store failure as an OAuth
+// error response (section 5.2).
 //
 // # Events
 //

@@ -1,9 +1,12 @@
 package token_test
 
 import (
+	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -47,11 +50,7 @@ func Example() {
 			http.Error(w, "try again", http.StatusServiceUnavailable)
 			return
 		}
-		w.Header().Set("Cache-Control", "no-store")
-		json.NewEncoder(w).Encode(map[string]any{
-			"access_token": pair.AccessToken, "refresh_token": pair.RefreshToken,
-			"token_type": pair.TokenType, "expires_in": int(pair.ExpiresIn.Seconds()),
-		})
+		pair.WriteResponse(w) // an OAuth token response, not cacheable
 	})
 	mux.Handle("POST /token", iss.RefreshHandler())
 	mux.Handle("GET /.well-known/jwks.json", iss.JWKS())
@@ -106,6 +105,114 @@ func Example() {
 	// 200 bye
 	// 400 {"error":"invalid_grant"}
 	// 401 {"error":"unauthorized"}
+}
+
+// Example_tokenEndpoint shows an app's own token endpoints, built from
+// the pieces of RefreshHandler: a login that answers with a token
+// response, and a refresh endpoint that also authenticates the client
+// (RFC 6749 section 2.3), which RefreshHandler does not do.
+func Example_tokenEndpoint() {
+	m, _ := keycard.New(keycard.Config{})
+	key, _ := token.NewEd25519Key("2026-11")
+	keys, _ := token.NewKeySet(key)
+	iss, _ := token.New(m, token.Config{
+		Issuer: "https://auth.example.com", Audience: "https://api.example.com",
+		Keys: keys, RefreshKey: keycard.NewKey(),
+	})
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
+		if r.PostFormValue("username") != "alice" || r.PostFormValue("password") != "wonderland" {
+			token.WriteError(w, &token.OAuthError{Code: "invalid_grant", Description: "wrong user name or password"})
+			return
+		}
+		s := keycard.FromContext(r.Context())
+		err := m.Login(r.Context(), s, "alice")
+		if err == nil {
+			err = m.RememberMe(s, true)
+		}
+		var pair token.Pair
+		if err == nil {
+			pair, err = iss.Issue(r.Context(), s)
+		}
+		if err != nil {
+			log.Print(err)
+			token.WriteError(w, err) // 503 temporarily_unavailable
+			return
+		}
+		pair.WriteResponse(w)
+	})
+	mux.HandleFunc("POST /token", func(w http.ResponseWriter, r *http.Request) {
+		id, secret, _ := r.BasicAuth()
+		if id != "mobile-app" || subtle.ConstantTimeCompare([]byte(secret), []byte("client-secret")) != 1 {
+			w.Header().Set("WWW-Authenticate", `Basic realm="token"`)
+			token.WriteError(w, &token.OAuthError{Status: http.StatusUnauthorized, Code: "invalid_client"})
+			return
+		}
+		tok, err := token.ReadRefreshRequest(w, r)
+		if err != nil {
+			token.WriteError(w, err) // invalid_request or unsupported_grant_type
+			return
+		}
+		pair, err := iss.Refresh(r.Context(), tok)
+		if err != nil {
+			if !errors.Is(err, token.ErrInvalidGrant) {
+				log.Print(err)
+			}
+			token.WriteError(w, err) // invalid_grant, or 503 temporarily_unavailable
+			return
+		}
+		pair.WriteResponse(w)
+	})
+	ts := httptest.NewTLSServer(m.Handler(mux))
+	defer ts.Close()
+
+	// A client, as OAuth libraries do it.
+	var pair struct {
+		AccessToken  string `json:"access_token"`
+		TokenType    string `json:"token_type"`
+		ExpiresIn    int    `json:"expires_in"`
+		RefreshToken string `json:"refresh_token"`
+	}
+	post := func(target string, form url.Values, client bool) {
+		req, _ := http.NewRequest("POST", ts.URL+target, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if client {
+			req.SetBasicAuth("mobile-app", "client-secret")
+		}
+		res, err := ts.Client().Do(req)
+		if err != nil {
+			panic(err)
+		}
+		defer res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			b, _ := io.ReadAll(res.Body)
+			fmt.Println(res.StatusCode, strings.TrimSpace(string(b)))
+			return
+		}
+		json.NewDecoder(res.Body).Decode(&pair)
+		fmt.Println(res.StatusCode, res.Header.Get("Cache-Control"), res.Header.Get("Pragma"), pair.TokenType, pair.ExpiresIn)
+	}
+	refresh := func(tok string) url.Values {
+		return url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok}}
+	}
+
+	post("/login", url.Values{"username": {"alice"}, "password": {"guess"}}, false)
+	post("/login", url.Values{"username": {"alice"}, "password": {"wonderland"}}, false)
+	post("/token", refresh(pair.RefreshToken), false)
+	post("/token", refresh(pair.RefreshToken), true)
+	post("/token?refresh_token="+pair.RefreshToken, nil, true)
+	post("/token", url.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {"wonderland"}}, true)
+	post("/token", refresh("forged"), true)
+	// Output:
+	// 400 {"error":"invalid_grant","error_description":"wrong user name or password"}
+	// 200 no-store no-cache Bearer 600
+	// 401 {"error":"invalid_client"}
+	// 200 no-store no-cache Bearer 600
+	// 400 {"error":"invalid_request"}
+	// 400 {"error":"unsupported_grant_type"}
+	// 400 {"error":"invalid_grant"}
 }
 
 // ExampleKeySet shows a signing-key rotation: the next key is published

@@ -2,6 +2,11 @@ package token
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"mime"
+	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -68,6 +73,66 @@ func FuzzRefreshToken(f *testing.F) {
 		}
 		if e.st.loads.Load() != before {
 			t.Fatal("an unparsable token reached the store")
+		}
+	})
+}
+
+// FuzzReadRefreshRequest feeds arbitrary bodies to ReadRefreshRequest: it
+// must not panic, must refuse with an *OAuthError, and must accept only a
+// body that encoding/json or net/url reads the same way, with one
+// refresh_token and no other grant type.
+func FuzzReadRefreshRequest(f *testing.F) {
+	const form, js = "application/x-www-form-urlencoded", "application/json"
+	for _, seed := range []struct{ ctype, body string }{
+		{form, "grant_type=refresh_token&refresh_token=abc"},
+		{form, "refresh_token=abc&refresh_token=abc"},
+		{form, "grant_type=password&refresh_token=abc"},
+		{form, "refresh_token=%zz"},
+		{form + "; charset=utf-8", "refresh_token=a+b%20c"},
+		{js, `{"grant_type":"refresh_token","refresh_token":"abc"}`},
+		{js, `{"refresh_token":"abc","refresh_token":"abc"}`},
+		{js, `{"refresh\u005ftoken":"a\"b","grant_type":null,"x":[1,{"y":{}}]}`},
+		{js, `{"refresh_token":"abc"} {}`},
+		{js, `{"refresh_token":1}`},
+		{js, `[`},
+		{"text/plain", "refresh_token=abc"},
+	} {
+		f.Add(seed.ctype, seed.body)
+	}
+	f.Fuzz(func(t *testing.T, ctype, body string) {
+		req := httptest.NewRequest("POST", "/token", strings.NewReader(body))
+		req.Header.Set("Content-Type", ctype)
+		tok, err := ReadRefreshRequest(httptest.NewRecorder(), req)
+		if err != nil {
+			var oe *OAuthError
+			if !errors.As(err, &oe) || (oe.Code != "invalid_request" && oe.Code != "unsupported_grant_type") || tok != "" {
+				t.Fatalf("refused with %q, %v", tok, err)
+			}
+			return
+		}
+		if tok == "" || len(body) > maxRefreshBody {
+			t.Fatalf("accepted %q from a body of %d bytes", tok, len(body))
+		}
+		mt, _, _ := mime.ParseMediaType(ctype)
+		switch mt {
+		case form:
+			q, err := url.ParseQuery(body)
+			if err != nil || len(q["refresh_token"]) != 1 || q["refresh_token"][0] != tok {
+				t.Fatalf("accepted form %q as %q; net/url: %v %v", body, tok, q, err)
+			}
+			if g := q.Get("grant_type"); g != "" && g != "refresh_token" {
+				t.Fatalf("accepted grant_type %q", g)
+			}
+		case js:
+			var m map[string]any
+			if err := json.Unmarshal([]byte(body), &m); err != nil || m["refresh_token"] != tok {
+				t.Fatalf("accepted JSON %q as %q; encoding/json: %v %v", body, tok, m, err)
+			}
+			if g, ok := m["grant_type"]; ok && g != nil && g != "" && g != "refresh_token" {
+				t.Fatalf("accepted grant_type %v", g)
+			}
+		default:
+			t.Fatalf("accepted content type %q", ctype)
 		}
 	})
 }

@@ -2,9 +2,7 @@ package token
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -128,17 +126,15 @@ func unauthorized(w http.ResponseWriter, challenge string) {
 	writeJSON(w, http.StatusUnauthorized, `{"error":"unauthorized"}`)
 }
 
-func writeJSON(w http.ResponseWriter, code int, body string) {
+func writeJSON(w http.ResponseWriter, code int, body string) error {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(code)
-	w.Write([]byte(body + "\n"))
+	_, err := w.Write([]byte(body + "\n"))
+	return err
 }
-
-// maxRefreshBody bounds a refresh request's body.
-const maxRefreshBody = 4 << 10
 
 // RefreshHandler returns a token endpoint for the refresh_token grant
 // (RFC 6749 section 6). It takes a POST whose body is a form
@@ -148,87 +144,30 @@ const maxRefreshBody = 4 << 10
 //
 //	200 {"access_token":"…","token_type":"Bearer","expires_in":600,"refresh_token":"…"}
 //	400 {"error":"invalid_grant"}               any refused refresh token
-//	400 {"error":"invalid_request"}             no token, or a token in the URL
+//	400 {"error":"invalid_request"}             no token, a token in the URL, a malformed request
 //	400 {"error":"unsupported_grant_type"}      another grant_type
 //	503 {"error":"temporarily_unavailable"}     a store failure: keep the token, retry
 //
 // Responses are not cacheable. A refresh token in the query string is
 // refused, since URLs end up in logs. The endpoint does no client
-// authentication and no rate limiting; put those in front if needed.
+// authentication and no rate limiting; put those in front if needed, or
+// build an endpoint of your own from what this one is made of:
+// ReadRefreshRequest, Refresh, Pair.WriteResponse and WriteError.
 func (iss *Issuer) RefreshHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost {
-			w.Header().Set("Allow", "POST")
-			writeJSON(w, http.StatusMethodNotAllowed, `{"error":"invalid_request"}`)
-			return
-		}
-		if q := r.URL.Query(); q.Has("refresh_token") {
-			writeJSON(w, http.StatusBadRequest, `{"error":"invalid_request"}`)
-			return
-		}
-		tok, grant, ok := refreshRequest(w, r)
-		switch {
-		case !ok || tok == "":
-			writeJSON(w, http.StatusBadRequest, `{"error":"invalid_request"}`)
-			return
-		case grant != "" && grant != "refresh_token":
-			writeJSON(w, http.StatusBadRequest, `{"error":"unsupported_grant_type"}`)
+		tok, err := ReadRefreshRequest(w, r)
+		if err != nil {
+			WriteError(w, err)
 			return
 		}
 		p, err := iss.refresh(r.Context(), tok, r)
-		switch {
-		case errors.Is(err, ErrInvalidGrant):
-			writeJSON(w, http.StatusBadRequest, `{"error":"invalid_grant"}`)
-			return
-		case err != nil:
-			iss.m.Logger().ErrorContext(r.Context(), "token: refresh failed", "err", err)
-			writeJSON(w, http.StatusServiceUnavailable, `{"error":"temporarily_unavailable"}`)
-			return
-		}
-		body, err := json.Marshal(tokenResponse{
-			AccessToken: p.AccessToken, TokenType: p.TokenType,
-			ExpiresIn: int64(p.ExpiresIn / time.Second), RefreshToken: p.RefreshToken,
-		})
 		if err != nil {
-			writeJSON(w, http.StatusInternalServerError, `{"error":"server_error"}`)
+			if !errors.Is(err, ErrInvalidGrant) {
+				iss.m.Logger().ErrorContext(r.Context(), "token: refresh failed", "err", err)
+			}
+			WriteError(w, err)
 			return
 		}
-		w.Header().Set("Pragma", "no-cache")
-		writeJSON(w, http.StatusOK, string(body))
+		p.WriteResponse(w)
 	})
-}
-
-// tokenResponse is an OAuth 2.0 access token response (RFC 6749 section
-// 5.1).
-type tokenResponse struct {
-	AccessToken  string `json:"access_token"`
-	TokenType    string `json:"token_type"`
-	ExpiresIn    int64  `json:"expires_in"`
-	RefreshToken string `json:"refresh_token"`
-}
-
-// refreshRequest reads the refresh token and grant type from the body.
-func refreshRequest(w http.ResponseWriter, r *http.Request) (tok, grant string, ok bool) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxRefreshBody)
-	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	switch ct {
-	case "application/x-www-form-urlencoded":
-		if err := r.ParseForm(); err != nil {
-			return "", "", false
-		}
-		if len(r.PostForm["refresh_token"]) > 1 || len(r.PostForm["grant_type"]) > 1 {
-			return "", "", false
-		}
-		return r.PostForm.Get("refresh_token"), r.PostForm.Get("grant_type"), true
-	case "application/json":
-		var req struct {
-			RefreshToken string `json:"refresh_token"`
-			GrantType    string `json:"grant_type"`
-		}
-		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-			return "", "", false
-		}
-		return req.RefreshToken, req.GrantType, true
-	}
-	return "", "", false
 }

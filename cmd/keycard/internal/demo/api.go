@@ -39,11 +39,6 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	enc.Encode(v)
 }
 
-type apiError struct {
-	Error       string `json:"error"`
-	Description string `json:"error_description,omitempty"`
-}
-
 // credentials reads a user name and password from a form or JSON body.
 func credentials(w http.ResponseWriter, r *http.Request) (name, password string, ok bool) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxCredentialBody)
@@ -64,25 +59,26 @@ func credentials(w http.ResponseWriter, r *http.Request) (name, password string,
 }
 
 // apiToken signs a user in with a name and password and answers with an
-// access token and a refresh token, like an OAuth token endpoint.
+// access token and a refresh token, like an OAuth token endpoint (RFC 6749
+// sections 5.1 and 5.2).
 func (a *App) apiToken(w http.ResponseWriter, r *http.Request) {
 	name, password, ok := credentials(w, r)
 	if !ok {
-		writeJSON(w, http.StatusBadRequest, apiError{"invalid_request", "send username and password, as a form or JSON"})
+		token.WriteError(w, &token.OAuthError{Code: "invalid_request", Description: "send username and password, as a form or JSON"})
 		return
 	}
 	u, wait, err := a.signIn(r, name, password)
 	switch {
 	case err != nil:
 		a.log.ErrorContext(r.Context(), "keycard demo: token request failed", "err", err)
-		writeJSON(w, http.StatusServiceUnavailable, apiError{Error: "temporarily_unavailable"})
+		token.WriteError(w, err) // 503 temporarily_unavailable
 		return
 	case u == nil && wait > 0:
 		w.Header().Set("Retry-After", retryAfter(wait))
-		writeJSON(w, http.StatusTooManyRequests, apiError{"too_many_attempts", "too many failed sign-ins; retry later"})
+		token.WriteError(w, &token.OAuthError{Status: http.StatusTooManyRequests, Code: "too_many_attempts", Description: "too many failed sign-ins; retry later"})
 		return
 	case u == nil:
-		writeJSON(w, http.StatusBadRequest, apiError{"invalid_grant", "wrong user name or password"})
+		token.WriteError(w, &token.OAuthError{Code: "invalid_grant", Description: "wrong user name or password"})
 		return
 	}
 	s := keycard.FromContext(r.Context())
@@ -98,16 +94,12 @@ func (a *App) apiToken(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		a.log.ErrorContext(r.Context(), "keycard demo: token request failed", "err", err)
-		writeJSON(w, http.StatusServiceUnavailable, apiError{Error: "temporarily_unavailable"})
+		token.WriteError(w, err) // 503 temporarily_unavailable
 		return
 	}
-	w.Header().Set("Pragma", "no-cache")
-	writeJSON(w, http.StatusOK, struct {
-		AccessToken  string `json:"access_token"`
-		TokenType    string `json:"token_type"`
-		ExpiresIn    int64  `json:"expires_in"`
-		RefreshToken string `json:"refresh_token"`
-	}{pair.AccessToken, pair.TokenType, int64(pair.ExpiresIn / time.Second), pair.RefreshToken})
+	if err := pair.WriteResponse(w); err != nil {
+		a.log.DebugContext(r.Context(), "keycard demo: writing a token response failed", "err", err)
+	}
 }
 
 // apiMe answers with the verified claims of the request's access token,
@@ -133,7 +125,7 @@ func (a *App) apiLogout(w http.ResponseWriter, r *http.Request) {
 	c, _ := token.ClaimsFromContext(r.Context())
 	if err := a.api.Revoke(r.Context(), c.SessionID); err != nil {
 		a.log.ErrorContext(r.Context(), "keycard demo: API logout failed", "err", err)
-		writeJSON(w, http.StatusServiceUnavailable, apiError{Error: "temporarily_unavailable"})
+		token.WriteError(w, err) // 503 temporarily_unavailable
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")

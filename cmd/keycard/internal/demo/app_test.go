@@ -451,6 +451,10 @@ func issue(t *testing.T, base, user, password string) map[string]any {
 	if err := json.NewDecoder(resp.Body).Decode(&pair); err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("/api/token: %d %v %v", resp.StatusCode, pair, err)
 	}
+	// An OAuth token response (RFC 6749 section 5.1), never cached.
+	if len(pair) != 4 || resp.Header.Get("Cache-Control") != "no-store" || resp.Header.Get("Pragma") != "no-cache" {
+		t.Errorf("/api/token: %v %v", resp.Header, pair)
+	}
 	return pair
 }
 
