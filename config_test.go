@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/keycard-go/keycard/store"
@@ -124,20 +125,33 @@ func (stallStore) Load(ctx context.Context, key string) (*store.Record, error) {
 	return nil, ctx.Err()
 }
 
+// It runs in a synctest bubble: the clock moves only when the request is
+// blocked, so the request takes exactly the StoreTimeout on the fake clock,
+// however slow the machine. Without the bound, the request would never end
+// and synctest would report the deadlock.
 func TestStoreTimeoutBoundsAStalledStore(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, Config{Store: stallStore{plainStore{newCountingStore()}}, StoreTimeout: 50 * time.Millisecond})
-	c := f.client()
-	c.cookie = f.m.encodeToken(&sessionID{1})
-	start := time.Now()
-	w := c.do("GET", "/user")
-	if took := time.Since(start); w.Code != http.StatusServiceUnavailable || took > 2*time.Second {
-		t.Errorf("a stalled store: got %d after %v, want 503 within about 50ms", w.Code, took)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		const timeout = 50 * time.Millisecond
+		f := newFixture(t, Config{Store: stallStore{plainStore{newCountingStore()}}, StoreTimeout: timeout})
+		c := f.client()
+		c.cookie = f.m.encodeToken(&sessionID{1})
+		start := time.Now()
+		w := c.do("GET", "/user")
+		if took := time.Since(start); w.Code != http.StatusServiceUnavailable || took != timeout {
+			t.Errorf("a stalled store: got %d after %v, want 503 after the %v StoreTimeout", w.Code, took, timeout)
+		}
+	})
 }
 
+// It runs in a synctest bubble, so that the limit's one-minute window
+// cannot end during the test however slow the machine.
 func TestRefusedTokensAreRateLimitedPerAddress(t *testing.T) {
 	t.Parallel()
+	synctest.Test(t, testRefusedTokensAreRateLimitedPerAddress)
+}
+
+func testRefusedTokensAreRateLimitedPerAddress(t *testing.T) {
 	f := newFixture(t, Config{MaxRejectsPerMinute: 20})
 	forged := func(addr, xff string, cookie bool) int {
 		r := httptest.NewRequest("GET", "/get?k=a", nil)
@@ -174,8 +188,15 @@ func TestRefusedTokensAreRateLimitedPerAddress(t *testing.T) {
 	}
 }
 
+// It runs in a synctest bubble: the warnings' budget refills with time,
+// and the fake clock stands still while the requests are served, so the
+// count does not depend on the machine's speed.
 func TestWarningsAreNotAFloodOfLogLines(t *testing.T) {
 	t.Parallel()
+	synctest.Test(t, testWarningsAreNotAFloodOfLogLines)
+}
+
+func testWarningsAreNotAFloodOfLogLines(t *testing.T) {
 	var buf strings.Builder
 	var mu sync.Mutex
 	logger := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
