@@ -35,8 +35,12 @@ func FuzzVerify(f *testing.F) {
 	f.Fuzz(func(t *testing.T, tok string) {
 		start := time.Now()
 		c, err := e.iss.Verify(ctx, tok)
+		// It takes microseconds. A call the scheduler delayed on a loaded
+		// machine is timed again: a slow input is slow every time.
 		if d := time.Since(start); d > time.Second {
-			t.Errorf("Verify took %v", d)
+			if d = fastest(3, func() { e.iss.Verify(ctx, tok) }); d > time.Second {
+				t.Errorf("Verify took %v at the fastest of 3", d)
+			}
 		}
 		if err == nil && tok != p.AccessToken {
 			t.Fatalf("a mutated token verified: %q -> %+v", tok, c)

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"io"
 	"maps"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -307,18 +308,24 @@ func TestExpiryAgainstTheClock(t *testing.T) {
 }
 
 // S-44 and CVE-2025-30204: a megabyte of dots is refused at once, with a
-// bounded number of allocations that does not grow with its length.
+// bounded number of allocations that does not grow with its length. The
+// allocations are counted exactly; the time is the fastest of 10 tries
+// (a try the scheduler delays on a loaded machine does not count), which
+// must be under 100 ms: it takes microseconds, and a refusal that did work
+// in proportion to the token's length squared, or backtracked, would take
+// seconds.
 func TestManyDotsAreCheap(t *testing.T) {
 	e := newEnv(t, withManager(func(c *keycard.Config) { c.OnEvent = func(keycard.Event) {} }))
 	ctx := context.Background()
 	for _, n := range []int{1 << 20, 8 << 10, 100} {
 		dots := strings.Repeat(".", n)
-		start := time.Now()
 		if _, err := e.iss.Verify(ctx, dots); !errors.Is(err, ErrInvalidToken) {
 			t.Fatalf("%d dots: %v", n, err)
 		}
-		if d := time.Since(start); d > 10*time.Millisecond {
-			t.Errorf("%d dots took %v, want < 10ms", n, d)
+		d := fastest(10, func() { e.iss.Verify(ctx, dots) })
+		t.Logf("%d dots: refused in %v", n, d)
+		if d > 100*time.Millisecond {
+			t.Errorf("%d dots took %v at the fastest of 10, want < 100ms", n, d)
 		}
 		allocs := testing.AllocsPerRun(100, func() { e.iss.Verify(ctx, dots) })
 		if allocs > 2 {
@@ -329,14 +336,30 @@ func TestManyDotsAreCheap(t *testing.T) {
 	h := e.iss.Middleware(false)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		t.Error("handler reached")
 	}))
-	req := httptest.NewRequest("GET", "/", nil)
-	req.Header.Set("Authorization", "Bearer "+strings.Repeat(".", 1<<20))
-	rec := httptest.NewRecorder()
-	start := time.Now()
-	h.ServeHTTP(rec, req)
-	if rec.Code != http.StatusUnauthorized || time.Since(start) > 10*time.Millisecond {
-		t.Errorf("middleware: %d in %v, want 401 within 10ms", rec.Code, time.Since(start))
+	auth := "Bearer " + strings.Repeat(".", 1<<20)
+	var code int
+	d := fastest(10, func() {
+		req := httptest.NewRequest("GET", "/", nil)
+		req.Header.Set("Authorization", auth)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		code = rec.Code
+	})
+	t.Logf("middleware: refused in %v", d)
+	if code != http.StatusUnauthorized || d > 100*time.Millisecond {
+		t.Errorf("middleware: %d in %v at the fastest of 10, want 401 within 100ms", code, d)
 	}
+}
+
+// fastest returns the shortest time f took in n calls.
+func fastest(n int, f func()) time.Duration {
+	best := time.Duration(math.MaxInt64)
+	for range n {
+		start := time.Now()
+		f()
+		best = min(best, time.Since(start))
+	}
+	return best
 }
 
 // TestVerifyIgnoresTheStore: default verification makes no store call;
