@@ -287,6 +287,21 @@ func (l *load) recovered(since time.Time, n int) bool {
 	return true
 }
 
+// waited returns how many requests started before until and were still
+// running at back, and the longest of them: requests that, during a fault
+// that ended at back, waited for it to end rather than failing.
+func (l *load) waited(until, back time.Time) (n int, longest time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, r := range l.records {
+		if r.start.Before(until) && r.end.After(back) {
+			n++
+			longest = max(longest, r.end.Sub(r.start))
+		}
+	}
+	return n, longest
+}
+
 // failures returns how many requests failed so far.
 func (l *load) failures() int {
 	l.mu.Lock()
