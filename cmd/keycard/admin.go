@@ -5,10 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -25,13 +27,30 @@ import (
 // $KEYCARD_STORE names one: the demo's database in the current directory.
 const defaultStore = "sqlite:keycard-demo.db"
 
-// storeFlag adds --store to fs.
-func storeFlag(fs interface {
-	StringVar(*string, string, string, string)
-}) *string {
-	var s string
-	fs.StringVar(&s, "store", "", "store URL")
-	return &s
+// storeFlag adds --store to fs. An empty --store is a usage error, not
+// the default store.
+func storeFlag(fs *flag.FlagSet) *string {
+	return nonEmptyFlag(fs, "store", "", "a store URL, such as sqlite:keycard-demo.db or postgres://USER@HOST/DB")
+}
+
+// nonEmptyFlag adds a string flag to fs, with default value def, that
+// refuses an empty value, for which want says what to give instead.
+func nonEmptyFlag(fs *flag.FlagSet, name, def, want string) *string {
+	v := &nonEmpty{s: def, want: want}
+	fs.Var(v, name, "")
+	return &v.s
+}
+
+type nonEmpty struct{ s, want string }
+
+func (v *nonEmpty) String() string { return v.s }
+
+func (v *nonEmpty) Set(s string) error {
+	if strings.TrimSpace(s) == "" {
+		return fmt.Errorf("empty; want %s", v.want)
+	}
+	v.s = s
+	return nil
 }
 
 // openStore parses and opens the store of an admin command. Admin commands
@@ -47,33 +66,89 @@ func openStore(ctx context.Context, flagValue string) (*storeurl.Handle, error) 
 	}
 	h, err := storeurl.Open(ctx, u, storeurl.Options{MustExist: true})
 	if err != nil {
-		return nil, storeError(err)
+		return nil, storeError(u, err)
 	}
 	return h, nil
 }
 
-// parseStore parses a store URL, with hints for the usual mistakes.
+// storeURLForms lists the forms of store URLs, for hints.
+const storeURLForms = "store URLs look like memory:, sqlite:keycard-demo.db, redis://127.0.0.1:6379/0, postgres://USER@HOST/DB or mysql://USER@HOST:3306/DB"
+
+// parseStore parses a store URL, with hints for the usual mistakes. A
+// malformed URL is a usage error.
 func parseStore(raw string) (*storeurl.URL, error) {
 	u, err := storeurl.Parse(raw)
 	if err != nil {
-		hints := []string{"store URLs look like sqlite:keycard-demo.db, redis://127.0.0.1:6379/0, postgres://USER@HOST/DB or mysql://USER@HOST:3306/DB"}
+		hints := []string{storeURLForms}
 		if !strings.Contains(raw, ":") && strings.Contains(raw, ".") {
 			hints = append([]string{fmt.Sprintf("for a database file, write sqlite:%s", raw)}, hints...)
 		}
-		return nil, failure(err.Error(), hints...)
+		return nil, &cliError{msg: err.Error(), hints: hints, code: exitUsage}
 	}
 	return u, nil
 }
 
-// storeError explains a failure to open a store.
-func storeError(err error) error {
+// storeError explains a failure to open the store u names, or of an
+// operation on it, with a hint that fits its cause.
+func storeError(u *storeurl.URL, err error) error {
 	switch {
-	case errors.Is(err, storeurl.ErrNoDatabase):
-		return failure(err.Error(), `"keycard demo" creates it; or name another store with --store or $KEYCARD_STORE`)
 	case errors.Is(err, storeurl.ErrSyntax):
+		return &cliError{msg: err.Error(), hints: []string{storeURLForms}, code: exitUsage}
+	case errors.Is(err, storeurl.ErrNoDatabase):
+		return failure(err.Error(), fmt.Sprintf(`"keycard migrate --store %s" creates it (so does "keycard demo", for its own); or name another store with --store or $KEYCARD_STORE`, u))
+	case errors.Is(err, storeurl.ErrNoDirectory):
+		return failure(err.Error(), fmt.Sprintf("create the directory first (mkdir -p %s), or choose another path", filepath.Dir(u.Path)))
+	case errors.Is(err, storeurl.ErrIsDirectory):
+		return failure(err.Error(), fmt.Sprintf("name the database file, as in sqlite:%s", filepath.Join(u.Path, demoDatabase)))
+	}
+	if h := causeHint(u, storeurl.CauseOf(err)); h != "" {
+		return failure(err.Error(), h)
+	}
+	if errors.Is(err, storeurl.ErrUnavailable) {
 		return failure(err.Error(), "check the store URL given with --store or $KEYCARD_STORE")
 	}
-	return failure(err.Error(), "is the server running and reachable? Check --store or $KEYCARD_STORE")
+	return failure(err.Error())
+}
+
+// causeHint returns the hint for a failure of the store u names, or "".
+func causeHint(u *storeurl.URL, c storeurl.Cause) string {
+	switch c {
+	case storeurl.CauseRefused:
+		return fmt.Sprintf("nothing accepts connections at %s: is the server running, and on that port? Check --store or $KEYCARD_STORE", u.Addr())
+	case storeurl.CauseTimeout:
+		return fmt.Sprintf("no answer from %s within %v: is the host up and reachable from here, with no firewall in the way?", u.Addr(), storeurl.DefaultTimeout)
+	case storeurl.CauseNoHost:
+		return fmt.Sprintf("the host of %s does not resolve: check the host name in --store or $KEYCARD_STORE", u.Addr())
+	case storeurl.CauseAuth:
+		return fmt.Sprintf("the server refused user %q: check the user name and password in the store URL, and that the server lets this user connect from here", u.User())
+	case storeurl.CauseNoDatabase:
+		return fmt.Sprintf("the server has no database %q: create it (CREATE DATABASE %s), or name an existing one in the store URL", u.Database(), u.Database())
+	case storeurl.CauseNoTable:
+		cmd := "keycard migrate --store " + u.String()
+		if u.HasPassword() {
+			cmd = "keycard migrate --store URL"
+		}
+		return fmt.Sprintf("the sessions table does not exist yet: create it with %q", cmd)
+	case storeurl.CausePrivilege:
+		return fmt.Sprintf("user %q lacks a privilege: grant it SELECT, INSERT, UPDATE and DELETE on the sessions table (and CREATE, for keycard migrate)", u.User())
+	case storeurl.CauseNotSQLite:
+		return fmt.Sprintf("%s is not an SQLite database: check the path; keycard creates a database only where no file exists", u.Path)
+	case storeurl.CauseCorrupt:
+		return fmt.Sprintf("the database file %s is corrupt: restore it from a backup, or delete it (with its -wal and -shm files) to start afresh, which ends every session", u.Path)
+	case storeurl.CausePermission:
+		if u.Kind == storeurl.SQLite {
+			return fmt.Sprintf("permission denied: keycard must read and write %s and its directory, where SQLite keeps its -wal and -shm files; check their owner and mode", u.Path)
+		}
+		return "permission denied: check the permissions of the server's socket"
+	case storeurl.CauseReadOnly:
+		if u.Kind == storeurl.SQLite {
+			return fmt.Sprintf("%s is read-only, or its directory or file system is: keycard writes to the file and, for its -wal and -shm files, the directory", u.Path)
+		}
+		return "the server is read-only (a replica?): point --store at the primary"
+	case storeurl.CauseCantOpen:
+		return fmt.Sprintf("SQLite cannot open %s, or create its -wal and -shm files beside it: check that keycard may write to the directory %s", u.Path, filepath.Dir(u.Path))
+	}
+	return ""
 }
 
 // adminManager returns a Manager over st for per-user operations. Admin
@@ -90,7 +165,7 @@ func adminManager(st store.Store) (*keycard.Manager, error) {
 // noScanner explains a store that cannot list all its sessions.
 func noScanner(h *storeurl.Handle, what string) error {
 	return failure(fmt.Sprintf("this store cannot list all sessions (%s has no store.Scanner), which %s needs", h.URL.Kind, what),
-		`"keycard sessions ls --user USER" lists one user's sessions on any store with a user index`)
+		`"keycard sessions ls --user USER" lists one user's sessions on every store; memory:, sqlite:, postgres:// and mysql:// stores can list all`)
 }
 
 // sessionRow is one session as ls prints it.
@@ -117,7 +192,7 @@ func rowOf(e store.Entry) sessionRow {
 func cmdSessionsLs(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("sessions ls")
 	st := storeFlag(fs)
-	user := fs.String("user", "", "")
+	user := nonEmptyFlag(fs, "user", "", "a user ID, as in --user alice")
 	asJSON := fs.Bool("json", false, "")
 	operands, err := parse(fs, "sessions ls", usageSessions, args, stdout)
 	if err != nil {
@@ -174,7 +249,7 @@ func listSessions(ctx context.Context, h *storeurl.Handle, user string) ([]sessi
 			return nil, failure(fmt.Sprintf("this store has no user index (%s lacks store.UserIndex), so it cannot list a user's sessions", h.URL.Kind))
 		}
 		if err != nil {
-			return nil, failure(err.Error())
+			return nil, storeError(h.URL, err)
 		}
 		for _, in := range infos {
 			rows = append(rows, sessionRow{Hash: in.Hash, User: in.UserID, Created: in.Created.UTC(),
@@ -195,7 +270,7 @@ func listSessions(ctx context.Context, h *storeurl.Handle, user string) ([]sessi
 		return nil
 	})
 	if err != nil {
-		return nil, failure(err.Error())
+		return nil, storeError(h.URL, err)
 	}
 	return rows, nil
 }
@@ -232,10 +307,10 @@ func cmdSessionsRm(ctx context.Context, args []string, stdout, stderr io.Writer)
 			missing = append(missing, hash)
 			continue
 		} else if err != nil {
-			return failure(err.Error())
+			return storeError(h.URL, err)
 		}
 		if err := m.Revoke(ctx, hash); err != nil {
-			return failure(err.Error())
+			return storeError(h.URL, err)
 		}
 		fmt.Fprintf(stdout, "ended session %s\n", hash)
 	}
@@ -251,7 +326,7 @@ func cmdSessionsRm(ctx context.Context, args []string, stdout, stderr io.Writer)
 func cmdRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("revoke")
 	st := storeFlag(fs)
-	user := fs.String("user", "", "")
+	user := nonEmptyFlag(fs, "user", "", "a user ID, as in --user alice")
 	operands, err := parse(fs, "revoke", usageRevoke, args, stdout)
 	if err != nil {
 		return err
@@ -276,7 +351,7 @@ func cmdRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return failure(fmt.Sprintf("this store has no user index (%s lacks store.UserIndex), so it cannot find a user's sessions", h.URL.Kind))
 	}
 	if err != nil {
-		return failure(err.Error())
+		return storeError(h.URL, err)
 	}
 	fmt.Fprintf(stdout, "ended %d %s of %s\n", n, plural(n, "session", "sessions"), *user)
 	return nil
@@ -310,7 +385,7 @@ func cmdGC(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	n, err := sw.Sweep(ctx)
 	stop()
 	if err != nil {
-		return failure(err.Error())
+		return storeError(h.URL, err)
 	}
 	fmt.Fprintf(stdout, "deleted %d expired %s from %s in %v\n", n, plural(n, "session", "sessions"), h.URL,
 		time.Since(start).Round(time.Millisecond))
@@ -374,7 +449,7 @@ func cmdStats(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	s, err := countSessions(ctx, sc, time.Now())
 	if err != nil {
-		return failure(err.Error())
+		return storeError(h.URL, err)
 	}
 	s.Store = h.URL.String()
 	if *asJSON {
@@ -390,6 +465,50 @@ func cmdStats(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fmt.Fprintf(tw, "  remembered\t%d\n", s.Remembered)
 	fmt.Fprintf(tw, "distinct users\t%d\n", s.Users)
 	return tw.Flush()
+}
+
+func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("migrate")
+	st := storeFlag(fs)
+	operands, err := parse(fs, "migrate", usageMigrate, args, stdout)
+	if err != nil {
+		return err
+	}
+	if len(operands) > 0 {
+		return usageError("migrate", fmt.Sprintf("unexpected argument %q; name the store with --store", operands[0]))
+	}
+	raw := *st
+	if raw == "" {
+		raw = os.Getenv("KEYCARD_STORE")
+	}
+	if raw == "" {
+		return usageError("migrate", "migrate needs a store: give --store URL, or set $KEYCARD_STORE")
+	}
+	u, err := parseStore(raw)
+	if err != nil {
+		return err
+	}
+	switch u.Kind {
+	case storeurl.Memory:
+		fmt.Fprintf(stdout, "nothing to migrate: %s keeps sessions in memory, with no schema\n", u)
+		return nil
+	case storeurl.Redis:
+		fmt.Fprintf(stdout, "nothing to migrate: %s keeps sessions as Redis keys, with no schema\n", u)
+		return nil
+	}
+	m, err := storeurl.Migrate(ctx, u, storeurl.Options{})
+	if err != nil {
+		return storeError(u, err)
+	}
+	switch {
+	case m.NewFile:
+		fmt.Fprintf(stdout, "created %s with table %s and its indexes\n", u, m.Table)
+	case m.Created:
+		fmt.Fprintf(stdout, "created table %s and its indexes in %s\n", m.Table, u)
+	default:
+		fmt.Fprintf(stdout, "%s is up to date: table %s and its indexes exist\n", u, m.Table)
+	}
+	return nil
 }
 
 // startSpinner shows a spinner with msg and the elapsed time on w while

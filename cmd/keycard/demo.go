@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -28,10 +27,10 @@ const (
 
 func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("demo")
-	addr := fs.String("addr", envOr("KEYCARD_ADDR", "127.0.0.1:8080"), "")
+	addr := nonEmptyFlag(fs, "addr", envOr("KEYCARD_ADDR", "127.0.0.1:8080"), "HOST:PORT, as in 127.0.0.1:8080")
 	st := storeFlag(fs)
-	data := fs.String("data", envOr("KEYCARD_DATA", "."), "")
-	keysPath := fs.String("keys", "", "")
+	data := nonEmptyFlag(fs, "data", envOr("KEYCARD_DATA", "."), "a directory, as in --data .")
+	keysPath := nonEmptyFlag(fs, "keys", "", "a key file, as in --keys keycard-demo.keys")
 	useTLS := fs.Bool("tls", false, "")
 	verbose := fs.Bool("v", false, "")
 	operands, err := parse(fs, "demo", usageDemo, args, stdout)
@@ -41,14 +40,11 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if len(operands) > 0 {
 		return usageError("demo", fmt.Sprintf("unexpected argument %q", operands[0]))
 	}
-	host, _, err := net.SplitHostPort(*addr)
+	addrSource := flagSource(fs, "addr", "KEYCARD_ADDR")
+	host, err := checkAddr(*addr, addrSource)
 	if err != nil {
-		return usageError("demo", fmt.Sprintf("--addr %q: want HOST:PORT, as in 127.0.0.1:8080", *addr))
+		return err
 	}
-	if err := os.MkdirAll(*data, 0o700); err != nil {
-		return failure(fmt.Sprintf("data directory: %v", err))
-	}
-
 	rawStore := *st
 	if rawStore == "" {
 		rawStore = envOr("KEYCARD_STORE", "sqlite:"+filepath.Join(*data, demoDatabase))
@@ -57,9 +53,12 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	if err := makeDataDir(*data, flagSource(fs, "data", "KEYCARD_DATA")); err != nil {
+		return err
+	}
 	h, err := storeurl.Open(ctx, u, storeurl.Options{Migrate: true})
 	if err != nil {
-		return storeError(err)
+		return storeError(u, err)
 	}
 	defer h.Close()
 
@@ -74,7 +73,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
-		return failure(err.Error(), "is another server using that port? Choose another with --addr, as in --addr 127.0.0.1:8081")
+		return listenError(*addr, addrSource, err)
 	}
 	defer ln.Close()
 	scheme, certNote := "http", ""

@@ -11,6 +11,7 @@
 //	keycard revoke --user USER [--store URL]
 //	keycard gc [--store URL]
 //	keycard stats [--json] [--store URL]
+//	keycard migrate --store URL
 //	keycard keys new [--out FILE] [--force]
 //	keycard help [COMMAND]
 //
@@ -31,7 +32,9 @@
 // default the current directory): the SQLite database keycard-demo.db, the
 // key file keycard-demo.keys, and with --tls a self-signed ECDSA
 // certificate for localhost, 127.0.0.1 and ::1, keycard-demo-tls.pem; later
-// runs reuse them, so sessions survive restarts. With --tls every response
+// runs reuse them, so sessions survive restarts. It creates the data
+// directory if its parent exists, but no missing ancestors: a --data whose
+// parent does not exist is a usage error. With --tls every response
 // carries Strict-Transport-Security, with a max-age of five minutes:
 // browsers apply HSTS to a host name on every port, and a long one for
 // localhost would force HTTPS on the machine's other development servers.
@@ -41,12 +44,19 @@
 // sessions ls lists live sessions by hash (the SHA-256 of the session ID,
 // which names a session without being a credential; IDs are never shown),
 // most recently seen first, as a table or, with --json, a JSON array.
-// Without --user it needs a store that implements store.Scanner; with
-// --user, one that implements store.UserIndex. sessions rm ends sessions
+// Without --user it needs a store that implements store.Scanner, as the
+// memory, SQLite, PostgreSQL and MySQL stores do and the Redis store does
+// not; with --user, one that implements store.UserIndex, as every store
+// the command opens does. sessions rm ends sessions
 // by hash and fails for a hash with no live session. revoke ends every
 // session of a user. gc deletes expired sessions (store.Sweeper), showing
 // a spinner on a terminal. stats counts live sessions: signed in,
-// anonymous, remembered, and distinct users (store.Scanner). keys new
+// anonymous, remembered, and distinct users (store.Scanner). migrate
+// creates the schema of an SQL store: the table keycard_sessions and its
+// indexes (and for SQLite the database file, in a directory that exists).
+// It is idempotent, safe to run on every deploy, and needs --store or
+// $KEYCARD_STORE; for memory: and redis:// it says there is nothing to
+// migrate, without connecting, and exits 0. keys new
 // writes a new key file with mode 0600, refusing to replace one without
 // --force, and prints keys only with --out -.
 //
@@ -60,9 +70,17 @@
 //	mysql://USER:PASS@tcp(HOST:PORT)/DB  the same, as a go-sql-driver DSN
 //
 // The admin commands default to sqlite:keycard-demo.db and never create a
-// database; the demo creates its own and the SQL stores' tables. Stores are
-// reached within 5 seconds or not at all. URLs are printed with their
-// password masked.
+// database or a table: on an SQL store without the sessions table they
+// fail with a hint to run keycard migrate, which creates it; the demo
+// creates its own database and table. Stores are reached within 5 seconds
+// or not at all. URLs are printed with their password masked.
+//
+// Each failure's hint names its cause, as the driver reports it
+// (PostgreSQL's SQLSTATE, MySQL's error number, SQLite's result code):
+// a server that refuses connections or does not answer, a host name that
+// does not resolve, a refused user or password, a missing database, a
+// missing table, a user without privileges, an SQLite file that is not a
+// database or is corrupt, a file keycard may not write.
 //
 // # Environment
 //
@@ -93,7 +111,11 @@
 //
 // # Exit status
 //
-// 0 on success, 1 on failure (a bad store URL, an unreachable store, a
+// 0 on success, 1 on failure (an unreachable or unusable store, a
 // missing session, a store without a needed capability), 2 for a usage
-// error (an unknown command or flag, a missing or malformed argument).
+// error: an unknown command, subcommand or flag, a missing, empty or
+// malformed argument or flag value, a malformed store URL or one of an
+// unknown scheme (from --store or $KEYCARD_STORE), a bad --addr, or a
+// --data directory whose parent does not exist. Each usage error says
+// what is accepted.
 package main

@@ -36,8 +36,14 @@ func TestMain(m *testing.M) {
 //	                         (anonymous), expired; sets $HASH1, $HASH2...
 //	                         to their hashes
 //
+//	freshdb SERVER VAR       makes a PostgreSQL schema or MySQL database of
+//	                         the script's own, and sets VAR to its store URL
+//	corrupt DBFILE           corrupts an SQLite database
+//
 // the conditions [scanner:sqlite] (the SQLite store can list all its
-// sessions) and the variables $CLOSEDPORT (a port of 127.0.0.1 nothing
+// sessions), [root] (running as root, whom file modes do not stop),
+// [postgres], [mysql] and [redis] (the test server answers; under CI=true
+// it must) and the variables $CLOSEDPORT (a port of 127.0.0.1 nothing
 // listens on) and $BUSYPORT (one that is taken).
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
@@ -61,15 +67,20 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Condition: func(cond string) (bool, error) {
-			if cond == "scanner:sqlite" {
+			switch cond {
+			case "scanner:sqlite":
 				_, ok := any((*sqlite.Store)(nil)).(store.Scanner)
 				return ok, nil
+			case "root":
+				return os.Geteuid() == 0, nil
 			}
-			return false, fmt.Errorf("unknown condition %q", cond)
+			return serverCondition(cond)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"exits": cmdExits,
-			"seed":  cmdSeed,
+			"exits":   cmdExits,
+			"seed":    cmdSeed,
+			"freshdb": cmdFreshDB,
+			"corrupt": cmdCorrupt,
 		},
 	})
 }
@@ -113,7 +124,7 @@ func cmdSeed(ts *testscript.TestScript, neg bool, args []string) {
 	u, err := storeurl.Parse("sqlite:" + ts.MkAbs(args[0]))
 	ts.Check(err)
 	ctx := context.Background()
-	h, err := storeurl.Open(ctx, u, storeurl.Options{})
+	h, err := storeurl.Open(ctx, u, storeurl.Options{Migrate: true})
 	ts.Check(err)
 	defer h.Close()
 	now := time.Now()

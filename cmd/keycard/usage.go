@@ -12,6 +12,7 @@ Usage:
     keycard revoke --user USER [--store URL]
     keycard gc [--store URL]
     keycard stats [--json] [--store URL]
+    keycard migrate --store URL
     keycard keys new [--out FILE] [--force]
     keycard help [COMMAND]
 
@@ -22,6 +23,7 @@ Commands:
     revoke         end every session of a user ("log out everywhere")
     gc             delete expired sessions from the store
     stats          count live sessions: signed in, anonymous, remembered, users
+    migrate        create the sessions table of an SQL store
     keys new       generate a key file
 
 Store URLs (--store, or $KEYCARD_STORE; default sqlite:keycard-demo.db):
@@ -32,13 +34,18 @@ Store URLs (--store, or $KEYCARD_STORE; default sqlite:keycard-demo.db):
     mysql://USER:PASS@HOST:PORT/DB       MySQL or MariaDB
     mysql://USER:PASS@tcp(HOST:PORT)/DB  the same, as a go-sql-driver DSN
 
+Every store has a user index (sessions ls --user, revoke). All but redis://
+can list all sessions (sessions ls without --user, stats). The SQL stores
+need their table: "keycard migrate" creates it (the demo creates its own).
+
 Environment:
     KEYCARD_STORE      store URL, for --store
     KEYCARD_KEYS_FILE  key file, for --keys
     KEYCARD_DATA       the demo's data directory, for --data
     KEYCARD_ADDR       the demo's listen address, for --addr
 
-Exit status: 0 on success, 1 on failure, 2 for a usage error.
+Exit status: 0 on success, 1 on failure, 2 for a usage error (an unknown
+command or flag, a missing or malformed argument, a malformed store URL).
 Run "keycard help COMMAND" for a command's flags.
 `
 
@@ -75,8 +82,10 @@ const usageSessions = `Usage:
 
 ls lists the live sessions of the store, most recently seen first, by their
 hash: the SHA-256 of the session ID, which names a session without being a
-credential. Without --user it needs a store that can list all sessions
-(memory: today); with --user, one with a user index (all of the above).
+credential. Without --user it lists every session, which memory:, sqlite:,
+postgres:// and mysql:// stores can do (they implement store.Scanner) and
+redis:// stores cannot: there, list one user's sessions with --user, which
+works on every store (each has a user index).
 
 rm ends the sessions with these hashes at once: their next request starts
 anonymous. It fails for a hash with no live session.
@@ -114,11 +123,31 @@ const usageStats = `Usage:
     keycard stats [--json] [--store URL]
 
 Count the store's live sessions: signed in or anonymous, remembered, and the
-distinct users signed in. It needs a store that can list all sessions.
+distinct users signed in. It needs a store that can list all sessions:
+memory:, sqlite:, postgres:// or mysql://, not redis://.
 
 Flags:
     --json        print a JSON object instead of a table
     --store URL   session store (default sqlite:keycard-demo.db; $KEYCARD_STORE)
+`
+
+const usageMigrate = `Usage:
+    keycard migrate --store URL
+
+Create the schema of an SQL store: its sessions table, keycard_sessions, and
+the table's indexes. For sqlite:PATH it also creates the database file, in a
+directory that must exist. It is idempotent: on a store whose table exists it
+creates any missing index and changes nothing else, so it is safe to run on
+every deploy. memory: and redis:// stores have no schema: it says there is
+nothing to migrate, without connecting, and exits 0.
+
+The admin commands (sessions, revoke, gc, stats) never create a table; on an
+SQL store that lacks one they fail and point here. The demo creates its own.
+Teams that run their own migrations can apply the schema in the store
+package's documentation instead.
+
+Flags:
+    --store URL   the store (required, unless $KEYCARD_STORE names it)
 `
 
 const usageKeys = `Usage:

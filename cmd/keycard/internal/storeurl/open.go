@@ -8,10 +8,13 @@ import (
 	"io/fs"
 	"log"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/rueidis"
 
@@ -31,6 +34,15 @@ var ErrUnavailable = errors.New("cannot open the store")
 // set and an SQLite database file does not exist.
 var ErrNoDatabase = errors.New("no such database file")
 
+// ErrNoDirectory is wrapped by the errors of Open and Migrate when an
+// SQLite database file is to be created in a directory that does not
+// exist.
+var ErrNoDirectory = errors.New("cannot create the database")
+
+// ErrIsDirectory is wrapped by the errors of Open and Migrate when an
+// SQLite URL names a directory.
+var ErrIsDirectory = errors.New("not a database file")
+
 // DefaultTimeout bounds connecting to a store server when
 // Options.Timeout is zero.
 const DefaultTimeout = 5 * time.Second
@@ -41,7 +53,8 @@ type Options struct {
 	// tools that only read or clean up existing sessions.
 	MustExist bool
 	// Migrate creates the sessions table of SQL stores if it does not
-	// exist. SQLite's is always created.
+	// exist. Without it, a store whose table is missing fails each
+	// operation with an error for which CauseOf returns CauseNoTable.
 	Migrate bool
 	// Timeout bounds connecting to a server. The default is
 	// DefaultTimeout.
@@ -102,18 +115,63 @@ func open(ctx context.Context, u *URL, opt Options) (*Handle, error) {
 }
 
 func openSQLite(u *URL, opt Options) (*Handle, error) {
-	fi, err := os.Stat(u.Path)
-	switch {
-	case errors.Is(err, fs.ErrNotExist) && opt.MustExist:
-		return nil, &openError{ErrNoDatabase, u, "", nil}
-	case err == nil && fi.IsDir():
-		return nil, &openError{ErrUnavailable, u, "it is a directory", nil}
+	if err := checkSQLiteFile(u, opt.MustExist); err != nil {
+		return nil, err
 	}
-	st, err := sqlite.Open(u.Path, sqlite.Config{})
+	if opt.Migrate {
+		st, err := sqlite.Open(u.Path, sqlite.Config{})
+		if err != nil {
+			return nil, &openError{ErrUnavailable, u, "", err}
+		}
+		return &Handle{Store: st, close: st.Close}, nil
+	}
+	// sqlite.Open would create the table; open the database as it does,
+	// without.
+	db, err := sql.Open("sqlite", sqlite.DSN(u.Path, sqlite.Config{}))
 	if err != nil {
 		return nil, &openError{ErrUnavailable, u, "", err}
 	}
-	return &Handle{Store: st, close: st.Close}, nil
+	var mode string
+	if err := db.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil {
+		db.Close()
+		return nil, &openError{ErrUnavailable, u, "", err}
+	}
+	if mode != "wal" {
+		db.Close()
+		return nil, &openError{ErrUnavailable, u, fmt.Sprintf("journal mode is %q, not wal: the database must be a file on a local file system", mode), nil}
+	}
+	st, err := sqlite.New(db, sqlite.Config{})
+	if err != nil {
+		db.Close()
+		return nil, &openError{ErrUnavailable, u, "", err}
+	}
+	return &Handle{Store: st, close: func() error { return errors.Join(st.Close(), db.Close()) }}, nil
+}
+
+// checkSQLiteFile checks, before SQLite does, that u's database file is
+// one keycard can open and write, so that the error says why not: SQLite
+// reports most of these as "unable to open database file".
+func checkSQLiteFile(u *URL, mustExist bool) error {
+	fi, err := os.Stat(u.Path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist) && mustExist:
+		return &openError{ErrNoDatabase, u, "", nil}
+	case errors.Is(err, fs.ErrNotExist):
+		dir := filepath.Dir(u.Path)
+		if di, err := os.Stat(dir); err != nil || !di.IsDir() {
+			return &openError{ErrNoDirectory, u, "no directory " + dir + " to create it in", nil}
+		}
+		return nil
+	case err != nil:
+		return &openError{ErrUnavailable, u, "", err}
+	case fi.IsDir():
+		return &openError{ErrIsDirectory, u, "it is a directory", nil}
+	}
+	f, err := os.OpenFile(u.Path, os.O_RDWR, 0)
+	if err != nil {
+		return &openError{ErrUnavailable, u, "", err}
+	}
+	return f.Close()
 }
 
 func openRedis(ctx context.Context, u *URL, opt Options) (*Handle, error) {
@@ -213,7 +271,7 @@ func (e *openError) Error() string {
 		msg += ": " + e.detail
 	}
 	if e.cause != nil {
-		msg += ": " + oneLine(e.cause.Error())
+		msg += ": " + oneLine(causeText(e.cause))
 	}
 	return scrub(msg, e.u.password)
 }
@@ -223,6 +281,26 @@ func (e *openError) Unwrap() []error {
 		return []error{e.kind}
 	}
 	return []error{e.kind, e.cause}
+}
+
+// causeText returns the message of err, a driver's error. pgx tries each
+// address of a host, and with sslmode=prefer each one with and without
+// TLS, and reports the failure of every attempt on a line of its own;
+// causeText says each distinct failure once, without the user and
+// database the URL shows.
+func causeText(err error) string {
+	var ce *pgconn.ConnectError
+	if !errors.As(err, &ce) {
+		return err.Error()
+	}
+	var kept []string
+	for line := range strings.SplitSeq(ce.Unwrap().Error(), "\n") {
+		line = strings.TrimSpace(line)
+		if line != "" && !slices.ContainsFunc(kept, func(k string) bool { return strings.Contains(k, line) }) {
+			kept = append(kept, line)
+		}
+	}
+	return strings.Join(kept, "; ")
 }
 
 // oneLine joins the lines of a multi-line driver message.

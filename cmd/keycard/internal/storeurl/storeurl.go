@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/go-sql-driver/mysql"
@@ -170,8 +171,17 @@ func pgSyntax(err error) string {
 func maskURL(s string) string {
 	pu, err := url.Parse(s)
 	if err != nil {
-		if strings.Contains(s, "@") {
-			return "(a URL that does not parse)"
+		// Mask the password of SCHEME://USER:PASS@REST by hand.
+		scheme, rest, ok := strings.Cut(s, "://")
+		at := strings.LastIndex(rest, "@")
+		if !ok || at < 0 {
+			if strings.Contains(s, "@") {
+				return "(a URL that does not parse)"
+			}
+			return s
+		}
+		if user, _, ok := strings.Cut(rest[:at], ":"); ok {
+			return scheme + "://" + user + ":xxxxx" + rest[at:]
 		}
 		return s
 	}
@@ -206,4 +216,52 @@ func scrub(msg, password string) string {
 
 func syntaxError(shown, why string) error {
 	return fmt.Errorf("%w: %s: %s", ErrSyntax, shown, why)
+}
+
+// HasPassword reports whether the URL as given holds a password, which
+// String masks.
+func (u *URL) HasPassword() bool { return passwordOf(u.raw) != "" }
+
+// Addr returns the address of the store's server, HOST:PORT or a socket's
+// path, or "" for a store without a server.
+func (u *URL) Addr() string {
+	switch {
+	case u.pg != nil:
+		c := u.pg.ConnConfig
+		if strings.HasPrefix(c.Host, "/") {
+			return c.Host
+		}
+		return net.JoinHostPort(c.Host, strconv.Itoa(int(c.Port)))
+	case u.mysql != nil:
+		return u.mysql.Addr
+	case u.redis != nil && len(u.redis.InitAddress) > 0:
+		return u.redis.InitAddress[0]
+	}
+	return ""
+}
+
+// Database returns the name of the database on the store's server, or
+// "".
+func (u *URL) Database() string {
+	switch {
+	case u.pg != nil:
+		return u.pg.ConnConfig.Database
+	case u.mysql != nil:
+		return u.mysql.DBName
+	}
+	return ""
+}
+
+// User returns the user name with which the store's server is reached,
+// or "".
+func (u *URL) User() string {
+	switch {
+	case u.pg != nil:
+		return u.pg.ConnConfig.User
+	case u.mysql != nil:
+		return u.mysql.User
+	case u.redis != nil:
+		return u.redis.Username
+	}
+	return ""
 }

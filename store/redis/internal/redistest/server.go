@@ -73,14 +73,14 @@ func start(tb testing.TB, bin, dir string, port int, extra ...string) *Server {
 	}
 	srv := &Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), PID: cmd.Process.Pid, cmd: cmd}
 	tb.Cleanup(srv.Stop)
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(time.Minute) // a guard: it answers in milliseconds
 	for {
 		_, err := Command(srv.Addr, "PING")
 		if err == nil {
 			return srv
 		}
 		if time.Now().After(deadline) {
-			tb.Fatalf("redistest: redis-server on port %d did not answer within 10s: %v", port, err)
+			tb.Fatalf("redistest: redis-server on port %d did not answer within a minute: %v", port, err)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -130,7 +130,10 @@ func StartCluster(tb testing.TB) *Target {
 		srv := start(tb, bin, dir, port,
 			"--cluster-enabled", "yes",
 			"--cluster-config-file", filepath.Join(dir, fmt.Sprintf("nodes-%d.conf", port)),
-			"--cluster-node-timeout", "5000")
+			// No test fails a node over: a long node timeout keeps a
+			// loaded machine's stalls from making the nodes think one
+			// failed, and fail it over in the middle of a test.
+			"--cluster-node-timeout", "60000")
 		addrs = append(addrs, srv.Addr)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -140,7 +143,7 @@ func StartCluster(tb testing.TB) *Target {
 	if out, err := exec.CommandContext(ctx, cli, args...).CombinedOutput(); err != nil {
 		tb.Fatalf("redistest: redis-cli --cluster create: %v\n%s", err, out)
 	}
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(2 * time.Minute) // a guard: it takes a second or two
 	for _, addr := range addrs {
 		for {
 			info, err := Command(addr, "CLUSTER", "INFO")
@@ -148,7 +151,7 @@ func StartCluster(tb testing.TB) *Target {
 				break
 			}
 			if time.Now().After(deadline) {
-				tb.Fatalf("redistest: cluster node %s not ok within 30s: %v\n%s", addr, err, info)
+				tb.Fatalf("redistest: cluster node %s not ok within 2 minutes: %v\n%s", addr, err, info)
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
