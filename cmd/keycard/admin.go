@@ -117,6 +117,8 @@ func causeHint(u *storeurl.URL, c storeurl.Cause) string {
 		return fmt.Sprintf("nothing accepts connections at %s: is the server running, and on that port? Check --store or $KEYCARD_STORE", u.Addr())
 	case storeurl.CauseTimeout:
 		return fmt.Sprintf("no answer from %s within %v: is the host up and reachable from here, with no firewall in the way?", u.Addr(), storeurl.DefaultTimeout)
+	case storeurl.CauseNoRoute:
+		return fmt.Sprintf("no route from here to %s: is the host up, and the address right? Check --store or $KEYCARD_STORE", u.Addr())
 	case storeurl.CauseNoHost:
 		return fmt.Sprintf("the host of %s does not resolve: check the host name in --store or $KEYCARD_STORE", u.Addr())
 	case storeurl.CauseAuth:

@@ -81,7 +81,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		certPath := filepath.Join(*data, demoCertFile)
 		cert, created, err := devcert.LoadOrCreate(certPath, host, time.Now())
 		if err != nil {
-			return failure(fmt.Sprintf("TLS certificate: %v", err))
+			return certError(certPath, err)
 		}
 		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
 		scheme, certNote = "https", certPath+" (self-signed; the browser warns about it)"

@@ -89,3 +89,18 @@ func listenError(addr, source string, err error) error {
 	}
 	return failure(err.Error())
 }
+
+// certError explains a failure to load or create the demo's TLS
+// certificate at path.
+func certError(path string, err error) error {
+	msg := fmt.Sprintf("TLS certificate: %v", err)
+	var pe *os.PathError
+	switch {
+	case errors.Is(err, os.ErrPermission):
+		return failure(msg, fmt.Sprintf("keycard may not read or write %s: check its mode and its directory's, or choose another --data", path))
+	case errors.As(err, &pe):
+		return failure(msg)
+	}
+	// It parsed as neither a certificate nor a key.
+	return failure(msg, fmt.Sprintf("%s is not the demo's certificate and key: delete it, and the demo makes a new self-signed one", path))
+}

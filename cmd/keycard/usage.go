@@ -26,7 +26,8 @@ Commands:
     migrate        create the sessions table of an SQL store
     keys new       generate a key file
 
-Store URLs (--store, or $KEYCARD_STORE; default sqlite:keycard-demo.db):
+Store URLs (--store, or $KEYCARD_STORE; default sqlite:keycard-demo.db, except
+for migrate, which needs one named):
     memory:                              in this process only
     sqlite:PATH                          an SQLite database file
     redis://[USER:PASS@]HOST:PORT/DB     Redis; rediss:// for TLS
@@ -66,7 +67,8 @@ sessions survive restarts.
 Flags:
     --addr ADDR   listen address (default 127.0.0.1:8080; $KEYCARD_ADDR)
     --store URL   session store (default sqlite:DATA/keycard-demo.db; $KEYCARD_STORE)
-    --data DIR    where the demo keeps its files (default .; $KEYCARD_DATA)
+    --data DIR    where the demo keeps its files (default .; $KEYCARD_DATA);
+                  created if missing, but its parent must exist
     --keys FILE   key file, created if missing (default DATA/keycard-demo.keys;
                   $KEYCARD_KEYS_FILE)
     --tls         serve HTTPS with a self-signed certificate, and send HSTS

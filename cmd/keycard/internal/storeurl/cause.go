@@ -28,6 +28,8 @@ const (
 	CauseTimeout
 	// CauseNoHost: the server's host name does not resolve.
 	CauseNoHost
+	// CauseNoRoute: the network has no route to the server's host.
+	CauseNoRoute
 	// CauseAuth: the server refused the user name or password.
 	CauseAuth
 	// CauseNoDatabase: the server has no database of that name.
@@ -98,8 +100,10 @@ func CauseOf(err error) Cause {
 		return CauseNoHost
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return CauseRefused
+	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+		return CauseNoRoute
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded), pgconn.Timeout(err), isNetTimeout(err),
-		errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.ETIMEDOUT):
+		errors.Is(err, syscall.ETIMEDOUT):
 		return CauseTimeout
 	case errors.Is(err, fs.ErrPermission):
 		return CausePermission

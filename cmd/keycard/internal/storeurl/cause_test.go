@@ -58,7 +58,7 @@ func TestCauseOf(t *testing.T) {
 		{wrap(&liteError{3, "access permission denied (3)"}), CausePermission},
 		{wrap(&liteError{5, "database is locked (5)"}), CauseUnknown},
 		{wrap(&net.OpError{Op: "dial", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}), CauseRefused},
-		{wrap(&net.OpError{Op: "dial", Err: os.NewSyscallError("connect", syscall.EHOSTUNREACH)}), CauseTimeout},
+		{wrap(&net.OpError{Op: "dial", Err: os.NewSyscallError("connect", syscall.EHOSTUNREACH)}), CauseNoRoute},
 		{wrap(&net.DNSError{Err: "no such host", Name: "db.invalid", IsNotFound: true}), CauseNoHost},
 		{wrap(&net.DNSError{Err: "i/o timeout", Name: "db.example", IsTimeout: true}), CauseTimeout},
 		{wrap(context.DeadlineExceeded), CauseTimeout},
