@@ -83,7 +83,7 @@ func newClient(t *testing.T, base string) *client {
 	}
 	return &client{t: t, base: base, ua: "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0", c: &http.Client{
 		Jar:           jar,
-		Timeout:       10 * time.Second,
+		Timeout:       time.Minute, // a guard: requests take milliseconds
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}
 }

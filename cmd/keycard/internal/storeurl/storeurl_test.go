@@ -103,8 +103,13 @@ func TestOpenUnreachable(t *testing.T) {
 		if err != nil && (strings.Contains(err.Error(), "s3cret") || strings.Contains(err.Error(), "\n")) {
 			t.Errorf("%s: error shows the password or spans lines: %q", raw, err)
 		}
-		if d := time.Since(start); d > 5*time.Second {
-			t.Errorf("%s: took %v", raw, d)
+		// A refused connection fails at once (logged); Open may retry
+		// within its 2 s Timeout, and must not go on past it: 10 s is a
+		// margin no loaded machine comes near.
+		d := time.Since(start)
+		t.Logf("%s: unavailable after %v", raw, d)
+		if d > 10*time.Second {
+			t.Errorf("%s: took %v, want it to give up within its 2 s Timeout", raw, d)
 		}
 	}
 }
