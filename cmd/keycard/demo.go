@@ -10,9 +10,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"time"
 
+	"github.com/keycard-go/keycard"
 	"github.com/keycard-go/keycard/cmd/keycard/internal/demo"
 	"github.com/keycard-go/keycard/cmd/keycard/internal/devcert"
 	"github.com/keycard-go/keycard/cmd/keycard/internal/keyfile"
@@ -143,22 +147,34 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 }
 
 // loadOrCreateKeys reads the key file at path, or creates it.
-func loadOrCreateKeys(path string) (keys *keyfile.Keys, created bool, err error) {
-	keys, err = keyfile.Load(path)
+func loadOrCreateKeys(path string) (keys *keycard.KeyFile, created bool, err error) {
+	keys, err = keycard.LoadKeys(path)
+	msg := "key file " + strings.TrimPrefix(fmt.Sprint(err), "keycard: keys: ")
 	switch {
 	case err == nil:
 		return keys, false, nil
-	case errors.Is(err, keyfile.ErrInsecure):
-		return nil, false, failure(err.Error(), fmt.Sprintf("make it private with: chmod 600 %s", path))
-	case !errors.Is(err, fs.ErrNotExist):
-		return nil, false, failure(fmt.Sprintf("key file %v", err), `"keycard keys new --out FILE --force" writes a new one (signing everyone out)`)
+	case errors.Is(err, fs.ErrNotExist):
+	case exposed(path):
+		return nil, false, failure(msg) // it says how to fix it
+	default:
+		return nil, false, failure(msg, `"keycard keys new --out FILE --force" writes a new one (signing everyone out)`)
 	}
-	now := time.Now()
-	keys = keyfile.Generate(now)
-	if err := writeKeys(path, keys.Marshal(now), false); err != nil {
+	keys = keyfile.Generate(time.Now())
+	data, err := keys.MarshalText()
+	if err != nil {
+		return nil, false, failure(err.Error())
+	}
+	if err := writeKeys(path, data, false); err != nil {
 		return nil, false, err
 	}
 	return keys, true, nil
+}
+
+// exposed reports whether others than its owner may use the file at path,
+// which keycard.LoadKeys refuses.
+func exposed(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0
 }
 
 // displayAddr returns the host:port to show for a listening address:

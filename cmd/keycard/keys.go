@@ -30,8 +30,10 @@ func cmdKeysNew(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if path == "" {
 		path = envOr("KEYCARD_KEYS_FILE", defaultKeysFile)
 	}
-	now := time.Now()
-	data := keyfile.Generate(now).Marshal(now)
+	data, err := keyfile.Generate(time.Now()).MarshalText()
+	if err != nil {
+		return failure(err.Error())
+	}
 	if path == "-" {
 		_, err := stdout.Write(data)
 		return err

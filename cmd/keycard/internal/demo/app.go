@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/keycard-go/keycard"
-	"github.com/keycard-go/keycard/cmd/keycard/internal/keyfile"
 	"github.com/keycard-go/keycard/csrf"
 	"github.com/keycard-go/keycard/guard"
 	"github.com/keycard-go/keycard/store"
@@ -43,7 +42,7 @@ type Config struct {
 	// Store keeps the sessions. Required.
 	Store store.Store
 	// Keys sign cookies and tokens. Required.
-	Keys *keyfile.Keys
+	Keys *keycard.KeyFile
 	// Origin is the app's own origin, such as "http://127.0.0.1:8080": the
 	// issuer of its access tokens, and the base of the API page's
 	// examples. Required.
@@ -118,7 +117,7 @@ func New(cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	keys, err := cfg.Keys.TokenKeys()
+	keys, err := token.KeySetFromFile(cfg.Keys)
 	if err != nil {
 		return nil, err
 	}
