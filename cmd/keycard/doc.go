@@ -99,15 +99,18 @@
 //
 //	session KEY      signs session cookies, sealed ones too; one or more,
 //	                 newest first: the first signs, every one verifies
-//	refresh KEY      authenticates refresh tokens; exactly one
+//	refresh KEY      authenticates refresh tokens; at most one
 //	token KID SEED   an Ed25519 access-token key with key ID KID
-//	                 ([A-Za-z0-9._-], at most 64 characters); one or more:
-//	                 the first signs, the others verify tokens they signed
+//	                 ([A-Za-z0-9._-], at most 64 characters): the first
+//	                 signs, the others verify tokens they signed
 //
-// KEY and SEED are 32 random bytes in unpadded base64url (43 characters).
-// keycard writes key files with mode 0600 and refuses to read one that
-// its group or others may read. To rotate session keys, add a new session
-// line in front and delete the old one once its sessions have expired.
+// KEY and SEED are 32 random bytes in unpadded base64url (43 characters);
+// ';' also ends a line. keycard writes key files with mode 0600 and
+// refuses to read one that its group or others may read. To rotate
+// session keys, add a new session line in front and delete the old one
+// once its sessions have expired. "keys new" writes one key of each kind,
+// and the demo needs all three. Applications read the same file with
+// keycard.LoadKeys (the format is documented on keycard.KeyFile).
 //
 // # Exit status
 //

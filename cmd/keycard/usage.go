@@ -162,13 +162,21 @@ bytes each. The file is text:
     keycard-keys v1
     # comments
     session KEY      one or more, newest first: the first signs, all verify
-    refresh KEY      exactly one
-    token KID SEED   one or more Ed25519 keys: the first signs
+    refresh KEY      at most one
+    token KID SEED   Ed25519 keys: the first signs
 
-KEY and SEED are unpadded base64url. It is written with mode 0600, and
-keycard refuses to read a key file that others may read. To rotate session
-keys, add a new session line in front and delete the old one once its
-sessions have expired.
+KEY and SEED are unpadded base64url; ';' also ends a line. It is written
+with mode 0600, and keycard refuses to read a key file that others may
+read. To rotate session keys, add a new session line in front and delete
+the old one once its sessions have expired.
+
+An application loads the file with keycard.LoadKeys(path), or its text
+from an environment variable with keycard.KeysFromEnv(name):
+
+    export MYAPP_KEYS="$(keycard keys new --out -)"
+
+and passes keys.Session as keycard.Config.Keys; token.KeySetFromFile and
+keys.Refresh configure a token Issuer.
 
 Flags:
     --out FILE    where to write (default keycard-demo.keys; $KEYCARD_KEYS_FILE);
