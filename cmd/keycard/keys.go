@@ -17,7 +17,7 @@ const defaultKeysFile = "keycard-demo.keys"
 
 func cmdKeysNew(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("keys new")
-	out := fs.String("out", "", "")
+	out := nonEmptyFlag(fs, "out", envOr("KEYCARD_KEYS_FILE", defaultKeysFile), "a file, or - for standard output")
 	force := fs.Bool("force", false, "")
 	operands, err := parse(fs, "keys new", usageKeys, args, stdout)
 	if err != nil {
@@ -27,9 +27,6 @@ func cmdKeysNew(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return usageError("keys new", fmt.Sprintf("unexpected argument %q; name the file with --out", operands[0]))
 	}
 	path := *out
-	if path == "" {
-		path = envOr("KEYCARD_KEYS_FILE", defaultKeysFile)
-	}
 	data, err := keyfile.Generate(time.Now()).MarshalText()
 	if err != nil {
 		return failure(err.Error())
