@@ -161,7 +161,7 @@ func postgresPool(tb testing.TB, addr string) *pgxpool.Pool {
 		cfg.ConnConfig.Fallbacks = nil
 	}
 	cfg.MaxConns = 8
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second) // a guard: a refused connection fails at once
 	defer cancel()
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err == nil {
@@ -243,7 +243,7 @@ func mysqlDB(tb testing.TB, addr string) *sql.DB {
 	db := sql.OpenDB(c)
 	db.SetMaxOpenConns(8)
 	db.SetMaxIdleConns(8)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second) // a guard: a refused connection fails at once
 	defer cancel()
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()

@@ -88,7 +88,7 @@ func ping(addr string) error {
 func newClient(tb testing.TB) *memcache.Client {
 	tb.Helper()
 	c := memcache.New(serverAddr())
-	c.Timeout = 5 * time.Second // the race detector and 1 MiB values
+	c.Timeout = 30 * time.Second // a guard: the race detector, 1 MiB values and a loaded machine
 	c.MaxIdleConns = 64
 	if err := c.Ping(); err != nil {
 		c.Close()

@@ -63,7 +63,7 @@ func available() error {
 		}
 		db := sql.OpenDB(c)
 		defer db.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second) // a guard: a refused connection fails at once
 		defer cancel()
 		availableErr = db.PingContext(ctx)
 	})

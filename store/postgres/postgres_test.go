@@ -45,7 +45,7 @@ var shared struct {
 // connect opens the shared pool and checks that the server answers.
 func connect() (*pgxpool.Pool, error) {
 	shared.once.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second) // a guard: a refused connection fails at once
 		defer cancel()
 		pool, err := pgxpool.New(ctx, dsn())
 		if err == nil {

@@ -181,7 +181,7 @@ func writeAndKill(t *testing.T, path string, min int) []string {
 	}
 	start := time.Now()
 	deadline := time.After(2 * time.Minute) // a guard against a stuck writer
-	ended := false // the writer closed its output before it was killed
+	ended := false                          // the writer closed its output before it was killed
 read:
 	for len(keys) < min || time.Since(start) < 300*time.Millisecond {
 		select {
