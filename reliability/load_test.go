@@ -271,20 +271,23 @@ type stats struct {
 	slowest          time.Duration // the slowest request, failed or not
 }
 
-// recovered reports whether the last n requests answered all succeeded
-// and all started at or after since.
+// recovered reports whether, among the requests answered so far, n in a
+// row (in the order they were answered) succeeded, all started at or
+// after since.
 func (l *load) recovered(since time.Time, n int) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if len(l.records) < n {
-		return false
-	}
-	for _, r := range l.records[len(l.records)-n:] {
+	run := 0
+	for _, r := range l.records {
 		if r.code != http.StatusOK || r.start.Before(since) {
-			return false
+			run = 0
+			continue
+		}
+		if run++; run >= n {
+			return true
 		}
 	}
-	return true
+	return false
 }
 
 // waited returns how many requests started before until and were still

@@ -68,7 +68,7 @@ func TestSQLConnectionsDroppedDuringLoad(t *testing.T) {
 			if got := a.logs.unavailable.Load(); got != int64(s.failed) {
 				t.Errorf("%d error logs for %d failed requests; want one each (last: %s)", got, s.failed, a.logs.lastRecord())
 			}
-			checkRecovery(t, s, "last drop")
+			checkRecovery(t, l, s, last, "last drop")
 			// A reset connection fails its statement at once (the figure
 			// shows it); a request the drop left hanging would wait for
 			// its deadline. A third of it tells the two apart with a
