@@ -1,140 +1,72 @@
 package keycard
 
 import (
-	"context"
-	"errors"
-	"fmt"
 	"net/http"
-	"strings"
 	"time"
+
+	"github.com/keycard-go/keycard/sealed"
+	"github.com/keycard-go/keycard/store"
 )
 
-// presented returns the session token the request carries, and how many
-// values it carries (more than one is rejected): from the session cookie,
-// or from Config.Header with the header carrier.
-func (m *Manager) presented(h http.Header) (token string, count int) {
-	if m.header == "" {
-		return cookieValue(h, m.cookie.Name)
-	}
-	vals := h.Values(m.header)
-	if len(vals) == 0 {
-		return "", 0
-	}
-	token = strings.TrimSpace(vals[0])
-	if m.header == "Authorization" {
-		scheme, rest, ok := strings.Cut(token, " ")
-		if !ok || !strings.EqualFold(scheme, "Bearer") {
-			return "", 0 // another scheme: not ours
+// A carrier moves a session between client and server: it finds the token
+// a request presents, turns it into the session it names, and writes what
+// the client must hold after the response. New picks one from the Config;
+// nothing else in the package asks which one it is.
+//
+//   - cookieCarrier: a signed session ID in a cookie (the default);
+//   - headerCarrier: the same signed ID in a request header (Config.Header);
+//   - sealedCarrier: the whole session, sealed, in a cookie (Config.Sealed).
+type carrier interface {
+	// presented returns the token a request carries, and how many values
+	// carry one (more than one is refused).
+	presented(h http.Header) (token string, count int)
+
+	// records returns the store that a request's session reads and
+	// writes: shared, the Manager's, or one of the request's own.
+	records(shared store.Store) store.Store
+
+	// open checks a presented token and returns the ID of the session it
+	// names, priming st (from records) where the token holds the session
+	// itself; or the reason (an Event Reason) it is refused. It makes no
+	// store call.
+	open(st store.Store, token string) (sessionID, string)
+
+	// write puts into h what the client must hold after this response, as
+	// s.reply says, and resets s.reply. It runs once, just before the
+	// response starts, with s.mu held.
+	write(h http.Header, s *Session, now time.Time) error
+
+	// token returns the token a client presents for s, for Manager.Token.
+	// s.mu is held and s is stored.
+	token(s *Session) (string, error)
+
+	// reissues reports whether a response can hand the client a new token,
+	// as rotation needs.
+	reissues() bool
+}
+
+// reply is what the client must receive with the response.
+type reply struct {
+	token     bool // the session's current token: a new ID, or a resealed session
+	clear     bool // expire the token the client holds
+	clearSite bool // also ask the browser to clear its cookies (Logout)
+}
+
+// newCarrier returns the carrier that cfg asks for, with keys derived
+// from secrets where it needs its own. The Manager's signer and cookie
+// configuration must be set.
+func (m *Manager) newCarrier(cfg *Config, secrets [][]byte) (carrier, error) {
+	cookie := &cookieCarrier{m: m}
+	switch {
+	case cfg.Sealed:
+		box, err := sealed.New("session cookie v1", secrets)
+		if err != nil {
+			return nil, err
 		}
-		token = strings.TrimSpace(rest)
+		return &sealedCarrier{cookie: cookie, box: box}, nil
+	case cfg.Header != "":
+		name := http.CanonicalHeaderKey(cfg.Header)
+		return &headerCarrier{m: m, name: name, bearer: name == "Authorization"}, nil
 	}
-	return token, len(vals)
-}
-
-// Header returns the request header that carries sessions
-// (Config.Header, canonicalized), or "" when they travel in cookies.
-// Companion packages use it: a session in a header cannot be sent by a
-// forged cross-site request, so package csrf exempts it.
-func (m *Manager) Header() string { return m.header }
-
-// writeHeader gives a header-carrier client its new token. The Authorization
-// carrier has no response header: applications send Manager.Token in the
-// response body.
-func (s *Session) writeHeader(h http.Header) {
-	if s.sendCookie && !s.isNew && s.m.header != "Authorization" {
-		h.Set(s.m.header, s.m.encodeToken(&s.id))
-		h.Set("Cache-Control", "no-store")
-	}
-	s.sendCookie, s.clearCookie = false, false
-}
-
-// ErrNoToken is returned by Manager.Token for a session that has not been
-// stored yet, and so has no ID to hand out.
-var ErrNoToken = errors.New("keycard: session has no token yet")
-
-// Token returns the session's current token: the signed ID that the cookie
-// carries, or that a header-carrier client sends. It is a credential:
-// return it only to the session's own client, over TLS, and never log it.
-// A new session has a token once it is stored: after Login, Renew or
-// Update, or after the response started.
-func (m *Manager) Token(s *Session) (string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.ensure() {
-		return "", s.loadErr
-	}
-	if m.box != nil {
-		return "", fmt.Errorf("keycard: a sealed session's token is its cookie: %w", ErrUnsupported)
-	}
-	if s.isNew || s.byHash != "" {
-		return "", ErrNoToken
-	}
-	return m.encodeToken(&s.id), nil
-}
-
-// ErrInvalidToken is returned by Manager.Open for a token that is
-// malformed, forged, unknown, expired or revoked; it does not say which.
-var ErrInvalidToken = errors.New("keycard: invalid session token")
-
-// Open returns the session that token names, outside any HTTP request: for
-// background jobs, WebSocket connections, or companion packages such as
-// token refresh endpoints. The same checks as the middleware apply; an
-// invalid token gives ErrInvalidToken, a store failure a wrapped error.
-// Changes to the session are saved by Manager.Save. Most applications use
-// Handler and never call Open.
-func (m *Manager) Open(ctx context.Context, token string) (*Session, error) {
-	s := m.session(ctx, nil)
-	s.cookie, s.cookies = token, 1
-	s.load(ctx)
-	if s.loadErr != nil {
-		return nil, s.loadErr
-	}
-	if s.isNew {
-		return nil, ErrInvalidToken
-	}
-	return s, nil
-}
-
-// OpenByHash returns the session whose hash (see Session.Hash) is hash,
-// outside any HTTP request, for companion packages that name sessions by
-// hash, such as refresh tokens and access tokens' "sid" claim. The session
-// can be read, changed and saved with Save, destroyed and revoked, but not
-// renewed, and Token reports ErrNoToken for it, since the raw ID is not
-// known. An unknown or expired hash gives ErrInvalidToken.
-func (m *Manager) OpenByHash(ctx context.Context, hash string) (*Session, error) {
-	if m.box != nil {
-		return nil, fmt.Errorf("keycard: sealed sessions have no hash to open by: %w", ErrUnsupported)
-	}
-	if !validHash(hash) {
-		return nil, ErrInvalidToken
-	}
-	s := m.session(ctx, nil)
-	s.byHash = hash
-	s.load(ctx)
-	if s.loadErr != nil {
-		return nil, s.loadErr
-	}
-	if s.isNew {
-		return nil, ErrInvalidToken
-	}
-	return s, nil
-}
-
-// Save stores the changes made to a session obtained from Open. Sessions
-// served by Handler are saved by it; calling Save on them is harmless but
-// unnecessary. It returns ErrSessionGone if the session was destroyed
-// meanwhile.
-func (m *Manager) Save(ctx context.Context, s *Session) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.ensure() {
-		return s.loadErr
-	}
-	if s.isNew && s.size == 0 && !s.metaChanged {
-		return nil
-	}
-	if err := s.save(ctx, time.Now(), "", 0); err != nil {
-		return fmt.Errorf("keycard: save: %w", err)
-	}
-	return nil
+	return cookie, nil
 }

@@ -135,7 +135,7 @@ func TestStoreTimeoutBoundsAStalledStore(t *testing.T) {
 		const timeout = 50 * time.Millisecond
 		f := newFixture(t, Config{Store: stallStore{plainStore{newCountingStore()}}, StoreTimeout: timeout})
 		c := f.client()
-		c.cookie = f.m.encodeToken(&sessionID{1})
+		c.cookie = f.m.ids.sign(&sessionID{1})
 		start := time.Now()
 		w := c.do("GET", "/user")
 		if took := time.Since(start); w.Code != http.StatusServiceUnavailable || took != timeout {

@@ -41,13 +41,13 @@ const (
 
 // Event reasons.
 const (
-	ReasonMalformed   = reasonMalformed // cookie value of the wrong shape
-	ReasonBadMAC      = reasonBadMAC    // cookie signature invalid or key unknown (forged, or signed by a removed key)
-	ReasonDuplicate   = reasonDuplicate // more than one cookie with the session's name (cookie tossing)
-	ReasonUnknown     = "unknown-id"    // authentic cookie, but no live record (expired, revoked or logged out)
-	ReasonRateLimited = "rate-limited"  // the client address passed Config.MaxRejectsPerMinute
-	ReasonUndecodable = "undecodable"   // a stored record or value could not be decoded
-	ReasonIdle        = "idle-timeout"  // expired by inactivity
+	ReasonMalformed   = "malformed"        // cookie value of the wrong shape
+	ReasonBadMAC      = "bad-mac"          // cookie signature invalid or key unknown (forged, or signed by a removed key)
+	ReasonDuplicate   = "duplicate-cookie" // more than one cookie with the session's name (cookie tossing)
+	ReasonUnknown     = "unknown-id"       // authentic cookie, but no live record (expired, revoked or logged out)
+	ReasonRateLimited = "rate-limited"     // the client address passed Config.MaxRejectsPerMinute
+	ReasonUndecodable = "undecodable"      // a stored record or value could not be decoded
+	ReasonIdle        = "idle-timeout"     // expired by inactivity
 	ReasonAbsolute    = "absolute-timeout"
 	ReasonRenew       = "renew"
 	ReasonRotate      = "rotate" // periodic rotation (Config.RotateEvery)

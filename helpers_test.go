@@ -228,7 +228,7 @@ func (f *fixture) client() *client { return &client{f: f} }
 // storedKeys returns how many records the store holds for the key of
 // cookie value v.
 func (f *fixture) hashOf(v string) string {
-	id, reason := f.m.decodeToken(v)
+	id, reason := f.m.ids.verify(v)
 	if reason != "" {
 		f.t.Fatalf("cookie %q does not decode: %s", v, reason)
 	}

@@ -111,9 +111,9 @@ func (m *Manager) Logout(ctx context.Context, s *Session) error {
 	if err := m.destroy(ctx, s, ReasonLogout); err != nil {
 		return err
 	}
-	if m.cookie.ClearSiteData && m.header == "" {
+	if m.cookie.ClearSiteData {
 		s.mu.Lock()
-		s.clearSite = true
+		s.reply.clearSite = true // for a cookie carrier
 		s.mu.Unlock()
 	}
 	return nil
@@ -213,7 +213,7 @@ func (s *Session) successor(rec *store.Record) (string, bool) {
 		if s.id == (sessionID{}) {
 			return "", true
 		}
-		s.id = s.m.nextID(&s.id)
+		s.id = s.m.ids.next(&s.id)
 		return s.id.hash(), true
 	}
 	return "", false
@@ -271,6 +271,6 @@ func (m *Manager) RememberMe(s *Session, on bool) error {
 	s.rec.Persistent = on
 	t := m.timeouts(on)
 	s.rec.Deadline = s.rec.Created.Add(t.Absolute)
-	s.metaChanged, s.sendCookie = true, true
+	s.metaChanged, s.reply.token = true, true
 	return nil
 }

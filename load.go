@@ -14,17 +14,13 @@ import (
 // cookie is verified, and the session loaded, on first use.
 func (m *Manager) newSession(r *http.Request) *Session {
 	s := m.session(r.Context(), r)
-	s.cookie, s.cookies = m.presented(r.Header)
+	s.cookie, s.cookies = m.carrier.presented(r.Header)
 	return s
 }
 
 // session returns an empty Session for ctx and r (which may be nil).
 func (m *Manager) session(ctx context.Context, r *http.Request) *Session {
-	s := &Session{m: m, r: r, ctx: ctx, st: m.sessionStore}
-	if m.box != nil {
-		s.st = &cookieRecords{}
-	}
-	return s
+	return &Session{m: m, r: r, ctx: ctx, st: m.carrier.records(m.sessionStore)}
 }
 
 // load reads the session from the store. A forged or malformed cookie is
@@ -33,10 +29,6 @@ func (m *Manager) session(ctx context.Context, r *http.Request) *Session {
 func (s *Session) load(ctx context.Context) {
 	s.loaded = true
 	now := time.Now()
-	if s.m.box != nil && s.cookies > 0 {
-		s.loadSealed(ctx, now)
-		return
-	}
 	if s.byHash != "" {
 		s.loadKey(ctx, sessionID{}, s.byHash, now)
 		return
@@ -45,9 +37,9 @@ func (s *Session) load(ctx context.Context) {
 		s.startNew(now, false)
 		return
 	}
-	id, reason := s.m.decodeToken(s.cookie)
+	id, reason := s.m.carrier.open(s.st, s.cookie)
 	if s.cookies > 1 {
-		reason = reasonDuplicate
+		reason = ReasonDuplicate
 	}
 	if reason != "" {
 		s.m.emit(Event{Kind: EventRejected, Reason: reason, Request: s.r})
@@ -125,10 +117,9 @@ func (s *Session) discard(ctx context.Context, key string, rec *store.Record, ev
 	s.startNew(now, true)
 }
 
-// startNew makes s a new, empty, unstored session. clearCookie says the
-// client holds a cookie that must be expired unless the new session is
-// stored.
-func (s *Session) startNew(now time.Time, clearCookie bool) {
+// startNew makes s a new, empty, unstored session. clear says the client
+// holds a token that must be expired unless the new session is stored.
+func (s *Session) startNew(now time.Time, clear bool) {
 	t := s.m.normal
 	s.id, s.key = sessionID{}, ""
 	s.rec = store.Record{
@@ -142,7 +133,7 @@ func (s *Session) startNew(now time.Time, clearCookie bool) {
 	s.data, s.vals, s.changed, s.retiredNext, s.superseded = nil, nil, nil, "", false
 	s.size, s.cleared, s.metaChanged = 0, false, false
 	s.isNew = true
-	s.clearCookie = s.clearCookie || clearCookie
+	s.reply.clear = s.reply.clear || clear
 }
 
 // follow serves a request that presented an ID rotated away within the
@@ -155,7 +146,19 @@ func (s *Session) follow(ctx context.Context, id sessionID, key string, now time
 		return
 	}
 	s.hops++
-	next := s.m.nextID(&id)
-	s.sendCookie = true
+	next := s.m.ids.next(&id)
+	s.reply.token = true
 	s.loadKey(ctx, next, next.hash(), now)
+}
+
+// revoked reports whether the app's Config.RevokedBefore revokes rec.
+func (m *Manager) revoked(ctx context.Context, rec *store.Record) (bool, error) {
+	if m.revokedBefore == nil || rec.UserID == "" {
+		return false, nil
+	}
+	cutoff, err := m.revokedBefore(ctx, rec.UserID)
+	if err != nil {
+		return false, fmt.Errorf("keycard: RevokedBefore: %w", err)
+	}
+	return rec.AuthTime.Before(cutoff), nil
 }

@@ -12,8 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/keycard-go/keycard/internal/keyring"
-	"github.com/keycard-go/keycard/sealed"
 	"github.com/keycard-go/keycard/store"
 	"github.com/keycard-go/keycard/store/memory"
 )
@@ -241,7 +239,8 @@ type Timeouts struct {
 // FromContext. A Manager is safe for concurrent use.
 type Manager struct {
 	store         store.Store
-	ring          *keyring.Ring
+	ids           *idSigner
+	carrier       carrier
 	cookie        Cookie
 	normal        Timeouts
 	remember      Timeouts
@@ -254,10 +253,8 @@ type Manager struct {
 	onEvent       func(Event)
 	onError       func(http.ResponseWriter, *http.Request, error)
 	logger        *slog.Logger
-	header        string      // the header carrier's header, or "" for cookies
-	box           *sealed.Box // sealed mode's cipher, or nil
+	header        string // the header carrier's header, or "" for cookies
 	revokedBefore func(context.Context, string) (time.Time, error)
-	rotRing       *keyring.Ring // derives rotated IDs
 	rejects       *rejectLimiter
 	warnings      logBudget
 	sessionStore  store.Store // store, bounded by StoreTimeout, for request paths
@@ -265,7 +262,6 @@ type Manager struct {
 	maxPerUser    int
 	rotateEvery   time.Duration
 	grace         time.Duration
-	macCtx        []byte // MAC context: binds cookie values to this cookie name
 }
 
 // New returns a Manager for cfg, after filling in defaults and validating
@@ -305,15 +301,14 @@ func New(cfg Config) (*Manager, error) {
 	for i, k := range keys {
 		secrets[i] = k
 	}
-	ring, err := keyring.New("session cookie v1", secrets)
+	ids, err := newIDSigner(secrets, m.cookie.Name)
 	if err != nil {
 		return nil, fmt.Errorf("keycard: config: Keys: %w", err)
 	}
-	m.ring = ring
-	if m.rotRing, err = keyring.New("session rotation v1", secrets); err != nil {
+	m.ids = ids
+	if m.carrier, err = m.newCarrier(&cfg, secrets); err != nil {
 		return nil, fmt.Errorf("keycard: config: Keys: %w", err)
 	}
-	m.macCtx = []byte("keycard session id v1\x00" + m.cookie.Name + "\x00")
 	m.sessionStore = m.store
 	_, inMemory := m.store.(*memory.Store) // never blocks: nothing to bound
 	switch t := cfg.StoreTimeout; {
@@ -324,9 +319,6 @@ func New(cfg Config) (*Manager, error) {
 		m.sessionStore = timedStore{m.store, t}
 	}
 	if cfg.Sealed {
-		if m.box, err = sealed.New("session cookie v1", secrets); err != nil {
-			return nil, fmt.Errorf("keycard: config: Keys: %w", err)
-		}
 		m.maxSize = min(m.maxSize, sealedValueBudget(m.cookie.Name))
 	}
 	return m, nil
@@ -453,7 +445,7 @@ func (m *Manager) MaxSize() int { return m.maxSize }
 
 // Sealed reports whether sessions are sealed in their cookies
 // (Config.Sealed) rather than stored.
-func (m *Manager) Sealed() bool { return m.box != nil }
+func (m *Manager) Sealed() bool { return m.store == nil }
 
 // Logger returns the logger the Manager logs to (Config.Logger or
 // slog.Default()), for companion packages that log on its behalf.

@@ -139,7 +139,7 @@ func TestDefaultLogsNeverContainIDs(t *testing.T) {
 	(&client{f: f, cookie: first}).get("/get?k=a")
 	out := buf.String()
 	for _, v := range []string{first, second} {
-		id, _ := f.m.decodeToken(v)
+		id, _ := f.m.ids.verify(v)
 		for _, secret := range []string{v, string(id[:]), b64.EncodeToString(id[:]), v[:20]} {
 			if strings.Contains(out, secret) {
 				t.Errorf("log contains a session secret %q", secret)

@@ -38,18 +38,11 @@ const markerLife = 5 * time.Second
 // maxHops bounds how many tombstones one load follows.
 const maxHops = 2
 
-// nextID derives the ID that id rotates to.
-func (m *Manager) nextID(id *sessionID) sessionID {
-	var next sessionID
-	copy(next[:], m.rotRing.Sign(nil, id[:]))
-	return next
-}
-
 // rotateDue reports whether the session should rotate now. s.mu must be
 // held and the session loaded.
 func (s *Session) rotateDue(now time.Time) bool {
 	m := s.m
-	if m.rotateEvery <= 0 || s.isNew || s.byHash != "" || m.box != nil || m.header == "Authorization" {
+	if m.rotateEvery <= 0 || s.isNew || s.byHash != "" || !m.carrier.reissues() {
 		return false
 	}
 	if _, ok := s.value(RefreshKey); ok {
@@ -71,7 +64,7 @@ func (s *Session) rotate(ctx context.Context, now time.Time) error {
 	}
 	oldKey, oldVersion := s.key, s.rec.Version
 	pending := maps.Clone(s.changed) // this request's changes, kept for absorb
-	next := s.m.nextID(&s.id)
+	next := s.m.ids.next(&s.id)
 	s.id, s.key = next, next.hash()
 	s.rec.Version = 0
 	err := s.saveOnce(ctx, now)
@@ -80,7 +73,7 @@ func (s *Session) rotate(ctx context.Context, now time.Time) error {
 		if err := s.rebase(ctx, ""); err != nil {
 			return err
 		}
-		s.sendCookie = true
+		s.reply.token = true
 		return nil
 	}
 	if err != nil {
@@ -89,7 +82,7 @@ func (s *Session) rotate(ctx context.Context, now time.Time) error {
 	if err := s.retire(ctx, oldKey, oldVersion, movedKey, false, pending, now); err != nil {
 		return err
 	}
-	s.sendCookie = true
+	s.reply.token = true
 	s.m.emit(Event{Kind: EventRenewed, Reason: ReasonRotate, Session: s.key, UserID: s.rec.UserID, Request: s.r})
 	return nil
 }

@@ -40,14 +40,7 @@ func (s *Session) commit(h http.Header) error {
 	if err := s.persist(s.ctx, now); err != nil {
 		return err
 	}
-	if err := s.sealCookie(); err != nil {
-		return err
-	}
-	s.writeCookie(h, now)
-	if s.clearSite {
-		h.Set("Clear-Site-Data", `"cookies"`)
-	}
-	return nil
+	return s.m.carrier.write(h, s, now)
 }
 
 // persist writes whatever the session needs: a create, a save, a touch or
@@ -62,7 +55,7 @@ func (s *Session) persist(ctx context.Context, now time.Time) error {
 	case s.dirty():
 		err := s.save(ctx, now, "", 0)
 		if errors.Is(err, ErrSessionGone) {
-			s.clearCookie = true // destroyed meanwhile: its changes die with it
+			s.reply.clear = true // destroyed meanwhile: its changes die with it
 			return nil
 		}
 		return err
@@ -74,27 +67,6 @@ func (s *Session) persist(ctx context.Context, now time.Time) error {
 
 func (s *Session) dirty() bool {
 	return len(s.changed) > 0 || s.cleared || s.metaChanged
-}
-
-// writeCookie adds the Set-Cookie header the client needs, if any. With
-// the header carrier it sets the response header instead (see
-// Config.Header).
-func (s *Session) writeCookie(h http.Header, now time.Time) {
-	if s.m.header != "" {
-		s.writeHeader(h)
-		return
-	}
-	switch {
-	case s.sendCookie && !s.isNew:
-		var expires time.Time
-		if s.rec.Persistent || s.m.cookie.Persist {
-			expires = s.rec.Deadline
-		}
-		s.m.setCookie(h, s.r, s.tokenValue(), expires, now)
-	case s.clearCookie:
-		s.m.setCookie(h, s.r, "", time.Time{}, now)
-	}
-	s.sendCookie, s.clearCookie = false, false
 }
 
 // finish saves changes made after the response started. Only changes that
@@ -172,7 +144,7 @@ func (s *Session) saveOnce(ctx context.Context, now time.Time) error {
 	s.rec.Version++
 	s.data = rec.Data
 	if s.isNew {
-		s.isNew, s.sendCookie, s.clearCookie = false, true, false
+		s.isNew, s.reply.token, s.reply.clear = false, true, false
 		s.m.emit(Event{Kind: EventCreated, Session: s.key, UserID: s.rec.UserID, Request: s.r})
 	}
 	clear(s.changed)
@@ -262,8 +234,8 @@ func (s *Session) reload(ctx context.Context) (*store.Record, error) {
 		if s.id == (sessionID{}) || hop == maxHops {
 			return nil, ErrSessionGone
 		}
-		s.id = s.m.nextID(&s.id)
-		s.key, s.sendCookie = s.id.hash(), true
+		s.id = s.m.ids.next(&s.id)
+		s.key, s.reply.token = s.id.hash(), true
 	}
 }
 
@@ -273,7 +245,7 @@ func (s *Session) touch(ctx context.Context, now time.Time) error {
 	err := s.st.Touch(ctx, s.key, now, expires)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		s.clearCookie = true // destroyed meanwhile
+		s.reply.clear = true // destroyed meanwhile
 		return nil
 	case err != nil:
 		return fmt.Errorf("keycard: touch session: %w", err)

@@ -59,7 +59,7 @@ func leaks(text string, secrets [][]byte) []string {
 // cookieSecrets returns a session cookie value and the raw ID it carries:
 // everything about it that is a credential.
 func (f *fixture) cookieSecrets(v string) [][]byte {
-	id, reason := f.m.decodeToken(v)
+	id, reason := f.m.ids.verify(v)
 	if reason != "" {
 		f.t.Fatalf("cookie %.12q... does not decode: %s", v, reason)
 	}
@@ -112,7 +112,7 @@ func TestSessionIDsAreUniqueAndBalanced(t *testing.T) {
 			t.Errorf("bit %d is set in %.2f%% of %d IDs, want 50%% ± %.2f%%", bit, 100*f, balanced, 100*band)
 		}
 	}
-	id, reason := m.decodeToken(m.encodeToken(&s.id))
+	id, reason := m.ids.verify(m.ids.sign(&s.id))
 	if reason != "" || id != s.id || len(id) < 16 {
 		t.Errorf("a cookie carries %d bytes of ID (%q), want the whole 32", len(id), reason)
 	}
@@ -134,7 +134,7 @@ func TestSessionIDsAreOpaque(t *testing.T) {
 	for range n {
 		c := f.client()
 		c.get("/login?u=" + url.QueryEscape(user))
-		id, reason := f.m.decodeToken(c.cookie)
+		id, reason := f.m.ids.verify(c.cookie)
 		if reason != "" {
 			t.Fatalf("login cookie does not decode: %s", reason)
 		}
@@ -514,7 +514,7 @@ func TestStoreDumpHoldsNoSessionCredential(t *testing.T) {
 		c := f.client()
 		for _, p := range []string{"/put?k=cart&v=x", "/login?u=user" + fmt.Sprint(i%2), "/remember", "/put?k=n&v=1", "/renew"} {
 			c.get(p)
-			id, _ := f.m.decodeToken(c.cookie)
+			id, _ := f.m.ids.verify(c.cookie)
 			secrets = append(secrets, []byte(c.cookie), id[:])
 			ids[id.hash()] = id
 		}
@@ -522,7 +522,7 @@ func TestStoreDumpHoldsNoSessionCredential(t *testing.T) {
 	}
 	clients[0].get("/logout")
 	for _, c := range clients[1:] {
-		id, _ := f.m.decodeToken(c.cookie)
+		id, _ := f.m.ids.verify(c.cookie)
 		live[id.hash()] = true
 	}
 	var dumped int
@@ -654,7 +654,7 @@ func TestValuesFromOtherContextsAreNotSessionCookies(t *testing.T) {
 	gc.get("/login?u=alice")
 	sc := sf.client()
 	sc.get("/login?u=alice")
-	id, _ := f.m.decodeToken(c.cookie)
+	id, _ := f.m.ids.verify(c.cookie)
 	raw := mustDecode(t, c.cookie)
 	v2 := bytes.Clone(raw)
 	v2[0] = 2
@@ -684,7 +684,7 @@ func TestValuesFromOtherContextsAreNotSessionCookies(t *testing.T) {
 	if got := (&client{f: sf, cookie: c.cookie}).get("/user"); got != "" {
 		t.Errorf("a signed-ID cookie opened a sealed session (user %q)", got)
 	}
-	if _, reason := g.m.decodeToken(c.cookie); reason != ReasonBadMAC {
+	if _, reason := g.m.ids.verify(c.cookie); reason != ReasonBadMAC {
 		t.Errorf("a cookie signed for __Host-keycard under __Host-other: %q, want bad-mac", reason)
 	}
 }
@@ -700,15 +700,15 @@ func TestPurposesDeriveUnrelatedKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.ring.SignID() == m.rotRing.SignID() {
+	if m.ids.ring.SignID() == m.ids.rotRing.SignID() {
 		t.Error("the cookie MAC and the rotation derivation share a key ID")
 	}
 	msg := []byte("keycard session id v1\x00__Host-keycard\x00some id bytes....")
 	raw := hmac.New(sha256.New, k)
 	raw.Write(msg)
 	tags := map[string][]byte{
-		"cookie MAC": m.ring.Sign(nil, msg),
-		"rotation":   m.rotRing.Sign(nil, msg),
+		"cookie MAC": m.ids.ring.Sign(nil, msg),
+		"rotation":   m.ids.rotRing.Sign(nil, msg),
 		"raw secret": raw.Sum(nil),
 	}
 	for a, ta := range tags {
@@ -723,8 +723,8 @@ func TestPurposesDeriveUnrelatedKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	other, _ := sealed.New("session rotation v1", [][]byte{k})
-	v := box.Seal(nil, []byte("plain"), m.macCtx)
-	if _, err := other.Open(nil, v, m.macCtx); err == nil {
+	v := box.Seal(nil, []byte("plain"), m.ids.ctx)
+	if _, err := other.Open(nil, v, m.ids.ctx); err == nil {
 		t.Error("a value sealed for one purpose opens under another")
 	}
 	if _, err := box.Open(nil, v, []byte("keycard session id v1\x00__Host-other\x00")); err == nil {
@@ -857,8 +857,8 @@ func TestLogsCarryNoCredential(t *testing.T) {
 		time.Sleep(16 * time.Minute)
 		c.get("/get?k=a")
 		note(c)
-		id, _ := f.m.decodeToken(beforeRotation)
-		next := f.m.nextID(&id)
+		id, _ := f.m.ids.verify(beforeRotation)
+		next := f.m.ids.next(&id)
 		secrets = append(secrets, next[:])
 		late := &client{f: f, cookie: beforeRotation}
 		late.get("/get?k=a")

@@ -23,7 +23,7 @@ type Session struct {
 	m   *Manager
 	r   *http.Request
 	ctx context.Context
-	st  store.Store // m.store, or the request's own cookieRecords when sealed
+	st  store.Store // the carrier's records: m's store, or the request's own
 
 	mu sync.Mutex
 
@@ -38,7 +38,6 @@ type Session struct {
 
 	retiredNext string // the presented ID was just renewed to this record
 	superseded  bool   // so this request raced the renewal: no writes, no cookie
-	clearSite   bool   // Logout asked for Clear-Site-Data
 
 	loaded  bool
 	loadErr error
@@ -52,11 +51,9 @@ type Session struct {
 	changed     map[string]struct{}
 	cleared     bool
 	metaChanged bool
-	isNew       bool   // no stored record under key
-	sendCookie  bool   // the client must receive the current token
-	clearCookie bool   // the client holds a cookie that must be expired
-	started     bool   // the response has started: cookies can no longer change
-	sealed      string // sealed mode: the resealed cookie value to send
+	isNew       bool  // no stored record under key
+	started     bool  // the response has started: the token can no longer change
+	reply       reply // what the client must receive
 }
 
 // ensure loads the session if needed and reports whether it is usable.
@@ -105,8 +102,8 @@ func (s *Session) putRaw(key string, raw []byte) error {
 		// fresh session here would replace the renewed cookie in the client.
 		return ErrSessionGone
 	}
-	if s.started && (s.isNew || s.m.box != nil) {
-		return ErrResponseStarted // the cookie would have to change
+	if s.started && (s.isNew || s.m.store == nil) {
+		return ErrResponseStarted // the token would have to change (a sealed one holds the data)
 	}
 	size := s.size + len(key) + len(raw) + entryOverhead
 	if old, ok := s.value(key); ok {

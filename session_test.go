@@ -320,7 +320,7 @@ func TestKeyRotationKeepsSessionsAlive(t *testing.T) {
 	}
 	fresh := rotated.client()
 	fresh.get("/put?k=a&v=1")
-	if _, reason := old.m.decodeToken(fresh.cookie); reason != ReasonBadMAC {
+	if _, reason := old.m.ids.verify(fresh.cookie); reason != ReasonBadMAC {
 		t.Errorf("new cookies are not signed with the new key (old ring says %q)", reason)
 	}
 	retired := mk(testKey(2))
@@ -335,7 +335,7 @@ func TestFixation(t *testing.T) {
 	t.Run("an authentic but unknown ID is never adopted", func(t *testing.T) {
 		var id sessionID
 		id[0] = 42
-		planted := f.m.encodeToken(&id)
+		planted := f.m.ids.sign(&id)
 		c := &client{f: f, cookie: planted}
 		c.get("/put?k=a&v=1")
 		if c.cookie == planted || c.cookie == "" {

@@ -66,7 +66,7 @@ func (m *Manager) Sessions(ctx context.Context, userID string) ([]SessionInfo, e
 // SessionInfo.Hash). Its cookie stops working at once. Revoking a session
 // that does not exist is not an error.
 func (m *Manager) Revoke(ctx context.Context, hash string) error {
-	if m.box != nil {
+	if m.store == nil {
 		return fmt.Errorf("keycard: revoke: sealed sessions are not stored: %w", ErrUnsupported)
 	}
 	if !validHash(hash) {

@@ -1,0 +1,110 @@
+package keycard
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/keycard-go/keycard/store"
+)
+
+// cookieCarrier carries the signed session ID in the session cookie
+// (Config.Cookie): the default carrier, and the one browsers need.
+type cookieCarrier struct{ m *Manager }
+
+func (c *cookieCarrier) presented(h http.Header) (string, int) {
+	return cookieValue(h, c.m.cookie.Name)
+}
+
+func (c *cookieCarrier) records(shared store.Store) store.Store { return shared }
+
+func (c *cookieCarrier) open(_ store.Store, token string) (sessionID, string) {
+	return c.m.ids.verify(token)
+}
+
+func (c *cookieCarrier) write(h http.Header, s *Session, now time.Time) error {
+	var value string
+	if s.reply.token && !s.isNew {
+		value = c.m.ids.sign(&s.id)
+	}
+	c.send(h, s, value, now)
+	return nil
+}
+
+func (c *cookieCarrier) token(s *Session) (string, error) { return c.m.ids.sign(&s.id), nil }
+
+func (c *cookieCarrier) reissues() bool { return true }
+
+// send sets the cookie to value, or expires it when s.reply asks and value
+// is "", then resets s.reply.
+func (c *cookieCarrier) send(h http.Header, s *Session, value string, now time.Time) {
+	switch {
+	case value != "":
+		var expires time.Time
+		if s.rec.Persistent || c.m.cookie.Persist {
+			expires = s.rec.Deadline
+		}
+		c.setCookie(h, s.r, value, expires, now)
+	case s.reply.clear:
+		c.setCookie(h, s.r, "", time.Time{}, now)
+	}
+	if s.reply.clearSite {
+		h.Set("Clear-Site-Data", `"cookies"`)
+	}
+	s.reply = reply{}
+}
+
+// cookieValue returns the value of the cookie named name in the request
+// header h, and how many cookies carry that name. Names match exactly
+// (case-sensitively); the header is not otherwise parsed or copied.
+func cookieValue(h http.Header, name string) (value string, count int) {
+	for _, line := range h["Cookie"] {
+		for line != "" {
+			var part string
+			part, line, _ = strings.Cut(line, ";")
+			part = strings.TrimLeft(part, " \t")
+			k, v, ok := strings.Cut(part, "=")
+			if ok && k == name {
+				value = strings.TrimRight(v, " \t")
+				count++
+			}
+		}
+	}
+	return value, count
+}
+
+// setCookie adds a Set-Cookie header for the session cookie to h. An empty
+// value expires the cookie. expires is the cookie's expiry for persistent
+// cookies, or zero for a browser-session cookie.
+func (c *cookieCarrier) setCookie(h http.Header, r *http.Request, value string, expires time.Time, now time.Time) {
+	cfg := &c.m.cookie
+	hc := http.Cookie{
+		Name:        cfg.Name,
+		Value:       value,
+		Path:        cfg.Path,
+		Domain:      cfg.Domain,
+		Secure:      c.m.secure(r),
+		HttpOnly:    true,
+		SameSite:    cfg.SameSite,
+		Partitioned: cfg.Partitioned,
+	}
+	switch {
+	case value == "":
+		hc.MaxAge = -1
+		hc.Expires = time.Unix(1, 0)
+	case !expires.IsZero():
+		age := min(expires.Sub(now), maxCookieLifetime)
+		hc.MaxAge = max(1, int(age.Round(time.Second)/time.Second))
+		hc.Expires = now.Add(time.Duration(hc.MaxAge) * time.Second).UTC()
+	}
+	h.Add("Set-Cookie", hc.String())
+	h.Set("Cache-Control", `no-store`)
+}
+
+// secure reports whether the cookie gets the Secure attribute.
+func (m *Manager) secure(r *http.Request) bool {
+	if !m.insecure || r.TLS != nil {
+		return true
+	}
+	return m.fromTrustedProxy(r) && strings.EqualFold(strings.TrimSpace(lastCSV(r.Header.Get("X-Forwarded-Proto"))), "https")
+}
