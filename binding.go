@@ -46,7 +46,7 @@ func (b Binding) enabled() bool { return b.IPv4Prefix > 0 || b.IPv6Prefix > 0 ||
 
 // mismatch returns why the request does not match rec's client, or "".
 func (m *Manager) mismatch(s *Session, rec *store.Record) string {
-	b := m.binding
+	b := m.cfg.Binding
 	if !b.enabled() || s.r == nil {
 		return ""
 	}
@@ -80,7 +80,7 @@ func (s *Session) checkBinding(ctx context.Context, key string, rec *store.Recor
 		return true
 	}
 	ev := Event{Kind: EventBindingMismatch, Reason: why, Session: key, UserID: rec.UserID, Request: s.r}
-	switch s.m.binding.OnMismatch {
+	switch s.m.cfg.Binding.OnMismatch {
 	case BindDestroy:
 		s.discard(ctx, key, rec, ev, now)
 		return false

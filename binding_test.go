@@ -12,11 +12,11 @@ func (c *client) from(addr, ua, target string) string {
 	r := httptest.NewRequest("GET", target, nil)
 	r.RemoteAddr, r.Header["User-Agent"] = addr+":1234", []string{ua}
 	if c.cookie != "" {
-		r.Header.Set("Cookie", c.f.m.cookie.Name+"="+c.cookie)
+		r.Header.Set("Cookie", c.f.m.cfg.Cookie.Name+"="+c.cookie)
 	}
 	w := httptest.NewRecorder()
 	c.f.h.ServeHTTP(w, r)
-	if sc := sessionCookie(w.Result(), c.f.m.cookie.Name); sc != nil {
+	if sc := sessionCookie(w.Result(), c.f.m.cfg.Cookie.Name); sc != nil {
 		c.cookie = sc.Value
 		if sc.MaxAge < 0 {
 			c.cookie = ""

@@ -13,7 +13,7 @@ import (
 type cookieCarrier struct{ m *Manager }
 
 func (c *cookieCarrier) presented(h http.Header) (string, int) {
-	return cookieValue(h, c.m.cookie.Name)
+	return cookieValue(h, c.m.cfg.Cookie.Name)
 }
 
 func (c *cookieCarrier) records(shared store.Store) store.Store { return shared }
@@ -41,7 +41,7 @@ func (c *cookieCarrier) send(h http.Header, s *Session, value string, now time.T
 	switch {
 	case value != "":
 		var expires time.Time
-		if s.rec.Persistent || c.m.cookie.Persist {
+		if s.rec.Persistent || c.m.cfg.Cookie.Persist {
 			expires = s.rec.Deadline
 		}
 		c.setCookie(h, s.r, value, expires, now)
@@ -77,7 +77,7 @@ func cookieValue(h http.Header, name string) (value string, count int) {
 // value expires the cookie. expires is the cookie's expiry for persistent
 // cookies, or zero for a browser-session cookie.
 func (c *cookieCarrier) setCookie(h http.Header, r *http.Request, value string, expires time.Time, now time.Time) {
-	cfg := &c.m.cookie
+	cfg := &c.m.cfg.Cookie
 	hc := http.Cookie{
 		Name:        cfg.Name,
 		Value:       value,
@@ -103,7 +103,7 @@ func (c *cookieCarrier) setCookie(h http.Header, r *http.Request, value string, 
 
 // secure reports whether the cookie gets the Secure attribute.
 func (m *Manager) secure(r *http.Request) bool {
-	if !m.insecure || r.TLS != nil {
+	if !m.cfg.InsecureAllowHTTP || r.TLS != nil {
 		return true
 	}
 	return m.fromTrustedProxy(r) && strings.EqualFold(strings.TrimSpace(lastCSV(r.Header.Get("X-Forwarded-Proto"))), "https")

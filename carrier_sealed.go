@@ -99,7 +99,7 @@ func (c *sealedCarrier) seal(s *Session, rec *store.Record) (string, error) {
 	sealedRec.IP, sealedRec.UserAgent = "", "" // device details need a store
 	plain = append(plain, store.EncodeRecord(&sealedRec)...)
 	v := b64.EncodeToString(c.box.Seal(nil, plain, c.cookie.m.ids.ctx))
-	if n := len(c.cookie.m.cookie.Name) + 1 + len(v); n > maxCookieSize {
+	if n := len(c.cookie.m.cfg.Cookie.Name) + 1 + len(v); n > maxCookieSize {
 		return "", fmt.Errorf("%w: the sealed session cookie would be %d bytes, limit %d", ErrTooLarge, n, maxCookieSize)
 	}
 	return v, nil

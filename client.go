@@ -24,7 +24,7 @@ func peerAddr(r *http.Request) netip.Addr {
 }
 
 func (m *Manager) trusted(a netip.Addr) bool {
-	for _, p := range m.proxies {
+	for _, p := range m.cfg.TrustedProxies {
 		if a.IsValid() && p.Contains(a) {
 			return true
 		}
@@ -34,7 +34,7 @@ func (m *Manager) trusted(a netip.Addr) bool {
 
 // fromTrustedProxy reports whether the connection's peer is a trusted proxy.
 func (m *Manager) fromTrustedProxy(r *http.Request) bool {
-	return len(m.proxies) > 0 && m.trusted(peerAddr(r))
+	return len(m.cfg.TrustedProxies) > 0 && m.trusted(peerAddr(r))
 }
 
 // ClientIP returns the client's address: the connection's peer, or, when

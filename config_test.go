@@ -47,14 +47,14 @@ func TestZeroConfigDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.cookie.Name != "__Host-keycard" || m.cookie.SameSite != http.SameSiteLaxMode || m.cookie.Path != "/" {
-		t.Errorf("cookie defaults: %+v", m.cookie)
+	if m.cfg.Cookie.Name != "__Host-keycard" || m.cfg.Cookie.SameSite != http.SameSiteLaxMode || m.cfg.Cookie.Path != "/" {
+		t.Errorf("cookie defaults: %+v", m.cfg.Cookie)
 	}
-	if m.normal != (Timeouts{30 * time.Minute, 8 * time.Hour}) || m.remember != (Timeouts{7 * 24 * time.Hour, 30 * 24 * time.Hour}) {
-		t.Errorf("timeouts: %v %v", m.normal, m.remember)
+	if m.cfg.Timeouts != (Timeouts{30 * time.Minute, 8 * time.Hour}) || m.cfg.RememberMe != (Timeouts{7 * 24 * time.Hour, 30 * 24 * time.Hour}) {
+		t.Errorf("timeouts: %v %v", m.cfg.Timeouts, m.cfg.RememberMe)
 	}
-	if m.maxSize != 64<<10 || m.store == nil {
-		t.Errorf("maxSize %d store %v", m.maxSize, m.store)
+	if m.cfg.MaxSize != 64<<10 || m.cfg.Store == nil {
+		t.Errorf("maxSize %d store %v", m.cfg.MaxSize, m.cfg.Store)
 	}
 }
 
@@ -205,7 +205,7 @@ func testWarningsAreNotAFloodOfLogLines(t *testing.T) {
 		return buf.Write(p)
 	}), nil))
 	f := newFixture(t, Config{Logger: logger})
-	f.m.onEvent = f.m.logEvent
+	f.m.cfg.OnEvent = f.m.logEvent
 	for range 1000 {
 		(&client{f: f, cookie: strings.Repeat("B", tokenEncodedSz)}).get("/get?k=a")
 	}

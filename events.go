@@ -101,7 +101,7 @@ func (m *Manager) emit(ev Event) {
 		ev.Session = ev.Session[:hashPrefixLen]
 	}
 	ev.Time = time.Now().UTC()
-	m.onEvent(ev)
+	m.cfg.OnEvent(ev)
 }
 
 // LogEvent logs ev the way the default event hook does, so that a custom
@@ -125,7 +125,7 @@ func (m *Manager) logEvent(ev Event) {
 	if ev.Request != nil {
 		ctx = ev.Request.Context()
 	}
-	if !m.logger.Enabled(ctx, level) {
+	if !m.cfg.Logger.Enabled(ctx, level) {
 		return
 	}
 	var suppressed int
@@ -157,7 +157,7 @@ func (m *Manager) logEvent(ev Event) {
 	if suppressed > 0 {
 		attrs = append(attrs, slog.Int("suppressed_before", suppressed))
 	}
-	m.logger.LogAttrs(ctx, level, "keycard: session "+string(ev.Kind), attrs...)
+	m.cfg.Logger.LogAttrs(ctx, level, "keycard: session "+string(ev.Kind), attrs...)
 }
 
 // tokenReason reports whether a rejection reason refuses a presented

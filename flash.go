@@ -9,7 +9,7 @@ func (s *Session) Flash(msg string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	msgs, _ := get[[]string](s, flashKey)
-	raw, err := s.m.codec.Marshal(append(msgs, msg))
+	raw, err := s.m.cfg.Codec.Marshal(append(msgs, msg))
 	if err != nil {
 		return err
 	}

@@ -25,7 +25,7 @@ func get[T any](s *Session, key string) (T, bool) {
 	if !ok {
 		return v, false
 	}
-	if err := s.m.codec.Unmarshal(raw, &v); err != nil {
+	if err := s.m.cfg.Codec.Unmarshal(raw, &v); err != nil {
 		s.m.emit(Event{Kind: EventRejected, Reason: ReasonUndecodable, Session: s.key, UserID: s.rec.UserID,
 			Err: fmt.Errorf("keycard: value %q: %w", key, err), Request: s.r})
 		var zero T
@@ -61,7 +61,7 @@ func Update[T any](ctx context.Context, s *Session, key string, fn func(T) T) (T
 	for attempt := 0; ; attempt++ {
 		old, _ := get[T](s, key)
 		v := fn(old)
-		raw, err := s.m.codec.Marshal(v)
+		raw, err := s.m.cfg.Codec.Marshal(v)
 		if err != nil {
 			return zero, fmt.Errorf("keycard: update %q: %w", key, err)
 		}

@@ -195,11 +195,11 @@ func (c *client) do(method, target string) *httptest.ResponseRecorder {
 	c.f.t.Helper()
 	r := httptest.NewRequest(method, target, nil)
 	if c.cookie != "" {
-		r.Header.Set("Cookie", c.f.m.cookie.Name+"="+c.cookie)
+		r.Header.Set("Cookie", c.f.m.cfg.Cookie.Name+"="+c.cookie)
 	}
 	w := httptest.NewRecorder()
 	c.f.h.ServeHTTP(w, r)
-	if sc := sessionCookie(w.Result(), c.f.m.cookie.Name); sc != nil {
+	if sc := sessionCookie(w.Result(), c.f.m.cfg.Cookie.Name); sc != nil {
 		if sc.MaxAge < 0 {
 			c.cookie = ""
 		} else {

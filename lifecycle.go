@@ -73,8 +73,8 @@ func (s *Session) renew(ctx context.Context, reason string) error {
 	s.delete(RefreshKey) // refresh tokens name the old ID's hash; their family ends here
 	s.superseded = false // an explicit renewal (a login) may start afresh
 	oldKey, oldID, oldVersion, wasNew := s.key, s.id, s.rec.Version, s.isNew
-	if s.m.rotateEvery > 0 {
-		if raw, err := s.m.codec.Marshal(time.Now().UnixNano()); err == nil {
+	if s.m.cfg.RotateEvery > 0 {
+		if raw, err := s.m.cfg.Codec.Marshal(time.Now().UnixNano()); err == nil {
 			s.values()[renewedKey] = raw
 			s.markChanged(renewedKey)
 		}
@@ -111,7 +111,7 @@ func (m *Manager) Logout(ctx context.Context, s *Session) error {
 	if err := m.destroy(ctx, s, ReasonLogout); err != nil {
 		return err
 	}
-	if m.cookie.ClearSiteData {
+	if m.cfg.Cookie.ClearSiteData {
 		s.mu.Lock()
 		s.reply.clearSite = true // for a cookie carrier
 		s.mu.Unlock()
@@ -164,7 +164,7 @@ func (m *Manager) destroy(ctx context.Context, s *Session, reason string) error 
 func (s *Session) bury(ctx context.Context, now time.Time) error {
 	key, version := s.key, s.rec.Version
 	for attempt := 0; attempt <= maxRetries; attempt++ {
-		flag, _ := s.m.codec.Marshal("")
+		flag, _ := s.m.cfg.Codec.Marshal("")
 		end := now.Add(markerLife)
 		tomb := store.Record{Version: version, Created: now, LastSeen: now, Expires: end, Deadline: end,
 			Data: encodeValues(map[string][]byte{deadKey: flag})}
@@ -222,7 +222,7 @@ func (s *Session) successor(rec *store.Record) (string, bool) {
 // deadTarget decodes the key a renewal's marker names, or "".
 func (s *Session) deadTarget(raw []byte) string {
 	var next string
-	if s.m.codec.Unmarshal(raw, &next) == nil && validHash(next) {
+	if s.m.cfg.Codec.Unmarshal(raw, &next) == nil && validHash(next) {
 		return next
 	}
 	return ""

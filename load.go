@@ -120,7 +120,7 @@ func (s *Session) discard(ctx context.Context, key string, rec *store.Record, ev
 // startNew makes s a new, empty, unstored session. clear says the client
 // holds a token that must be expired unless the new session is stored.
 func (s *Session) startNew(now time.Time, clear bool) {
-	t := s.m.normal
+	t := s.m.cfg.Timeouts
 	s.id, s.key = sessionID{}, ""
 	s.rec = store.Record{
 		Created:   now,
@@ -153,10 +153,10 @@ func (s *Session) follow(ctx context.Context, id sessionID, key string, now time
 
 // revoked reports whether the app's Config.RevokedBefore revokes rec.
 func (m *Manager) revoked(ctx context.Context, rec *store.Record) (bool, error) {
-	if m.revokedBefore == nil || rec.UserID == "" {
+	if m.cfg.RevokedBefore == nil || rec.UserID == "" {
 		return false, nil
 	}
-	cutoff, err := m.revokedBefore(ctx, rec.UserID)
+	cutoff, err := m.cfg.RevokedBefore(ctx, rec.UserID)
 	if err != nil {
 		return false, fmt.Errorf("keycard: RevokedBefore: %w", err)
 	}

@@ -238,45 +238,25 @@ type Timeouts struct {
 // its Handler middleware, and reach the session in handlers with
 // FromContext. A Manager is safe for concurrent use.
 type Manager struct {
-	store         store.Store
-	ids           *idSigner
-	carrier       carrier
-	cookie        Cookie
-	normal        Timeouts
-	remember      Timeouts
-	maxSize       int
-	codec         Codec
-	saveNew       bool
-	insecure      bool
-	proxies       []netip.Prefix
-	idSource      io.Reader
-	onEvent       func(Event)
-	onError       func(http.ResponseWriter, *http.Request, error)
-	logger        *slog.Logger
-	header        string // the header carrier's header, or "" for cookies
-	revokedBefore func(context.Context, string) (time.Time, error)
-	rejects       *rejectLimiter
-	warnings      logBudget
-	sessionStore  store.Store // store, bounded by StoreTimeout, for request paths
-	binding       Binding
-	maxPerUser    int
-	rotateEvery   time.Duration
-	grace         time.Duration
+	// cfg is the Config as given to New, with defaults filled in, Header
+	// canonicalized, MaxSize bounded for sealed cookies, and Keys cleared:
+	// the keys live on only in what was derived from them.
+	cfg Config
+
+	// What New derived from cfg.
+	ids          *idSigner      // signs and verifies session IDs
+	carrier      carrier        // moves sessions between client and server
+	sessionStore store.Store    // cfg.Store, bounded by StoreTimeout, for request paths
+	rejects      *rejectLimiter // Config.MaxRejectsPerMinute, or nil
+	warnings     logBudget      // bounds the default event logger's warnings
 }
 
 // New returns a Manager for cfg, after filling in defaults and validating
 // it. It reports unsafe or contradictory settings as errors.
 func New(cfg Config) (*Manager, error) {
-	m := &Manager{
-		store: cfg.Store, cookie: cfg.Cookie, normal: cfg.Timeouts, remember: cfg.RememberMe,
-		maxSize: cfg.MaxSize, codec: cfg.Codec, saveNew: cfg.SaveUninitialized,
-		insecure: cfg.InsecureAllowHTTP, proxies: cfg.TrustedProxies, idSource: cfg.IDSource,
-		onEvent: cfg.OnEvent, onError: cfg.ErrorHandler, logger: cfg.Logger,
-		header: http.CanonicalHeaderKey(cfg.Header), revokedBefore: cfg.RevokedBefore,
-		rotateEvery: cfg.RotateEvery, grace: cfg.RotationGrace,
-		binding: cfg.Binding, maxPerUser: cfg.MaxSessionsPerUser,
-		rejects: newRejectLimiter(cfg.MaxRejectsPerMinute),
-	}
+	m := &Manager{cfg: cfg, rejects: newRejectLimiter(cfg.MaxRejectsPerMinute)}
+	m.cfg.Keys = nil
+	m.cfg.Header = http.CanonicalHeaderKey(cfg.Header)
 	if cfg.Sealed && cfg.Store != nil {
 		return nil, errors.New("keycard: config: Sealed sessions live in cookies; leave Store nil")
 	}
@@ -286,14 +266,14 @@ func New(cfg Config) (*Manager, error) {
 	if cfg.Sealed && cfg.Header != "" {
 		return nil, errors.New("keycard: config: Sealed sessions travel only in cookies; leave Header empty")
 	}
-	m.setDefaults(cfg.Sealed)
+	m.setDefaults()
 	if err := m.validate(); err != nil {
 		return nil, fmt.Errorf("keycard: config: %w", err)
 	}
 	keys := cfg.Keys
 	if len(keys) == 0 {
 		if cfg.Store != nil || cfg.Sealed {
-			m.logger.Warn("keycard: no Keys configured; using a random per-process key, so sessions will not survive a restart or work across instances")
+			m.cfg.Logger.Warn("keycard: no Keys configured; using a random per-process key, so sessions will not survive a restart or work across instances")
 		}
 		keys = []Key{NewKey()}
 	}
@@ -301,7 +281,7 @@ func New(cfg Config) (*Manager, error) {
 	for i, k := range keys {
 		secrets[i] = k
 	}
-	ids, err := newIDSigner(secrets, m.cookie.Name)
+	ids, err := newIDSigner(secrets, m.cfg.Cookie.Name)
 	if err != nil {
 		return nil, fmt.Errorf("keycard: config: Keys: %w", err)
 	}
@@ -309,82 +289,82 @@ func New(cfg Config) (*Manager, error) {
 	if m.carrier, err = m.newCarrier(&cfg, secrets); err != nil {
 		return nil, fmt.Errorf("keycard: config: Keys: %w", err)
 	}
-	m.sessionStore = m.store
-	_, inMemory := m.store.(*memory.Store) // never blocks: nothing to bound
+	m.sessionStore = m.cfg.Store
+	_, inMemory := m.cfg.Store.(*memory.Store) // never blocks: nothing to bound
 	switch t := cfg.StoreTimeout; {
 	case inMemory:
 	case t == 0:
-		m.sessionStore = timedStore{m.store, DefaultStoreTimeout}
+		m.sessionStore = timedStore{m.cfg.Store, DefaultStoreTimeout}
 	case t > 0:
-		m.sessionStore = timedStore{m.store, t}
+		m.sessionStore = timedStore{m.cfg.Store, t}
 	}
 	if cfg.Sealed {
-		m.maxSize = min(m.maxSize, sealedValueBudget(m.cookie.Name))
+		m.cfg.MaxSize = min(m.cfg.MaxSize, sealedValueBudget(m.cfg.Cookie.Name))
 	}
 	return m, nil
 }
 
-func (m *Manager) setDefaults(sealedMode bool) {
-	if m.store == nil && !sealedMode {
-		m.store = memory.New(memory.Config{})
+func (m *Manager) setDefaults() {
+	if m.cfg.Store == nil && !m.cfg.Sealed {
+		m.cfg.Store = memory.New(memory.Config{})
 	}
-	if m.cookie.Name == "" {
-		m.cookie.Name = DefaultCookieName
+	if m.cfg.Cookie.Name == "" {
+		m.cfg.Cookie.Name = DefaultCookieName
 	}
-	if m.cookie.Path == "" {
-		m.cookie.Path = "/"
+	if m.cfg.Cookie.Path == "" {
+		m.cfg.Cookie.Path = "/"
 	}
-	if m.cookie.SameSite == 0 || m.cookie.SameSite == http.SameSiteDefaultMode {
-		m.cookie.SameSite = http.SameSiteLaxMode
+	if m.cfg.Cookie.SameSite == 0 || m.cfg.Cookie.SameSite == http.SameSiteDefaultMode {
+		m.cfg.Cookie.SameSite = http.SameSiteLaxMode
 	}
-	if m.normal.Idle == 0 {
-		m.normal.Idle = DefaultIdleTimeout
+	if m.cfg.Timeouts.Idle == 0 {
+		m.cfg.Timeouts.Idle = DefaultIdleTimeout
 	}
-	if m.normal.Absolute == 0 {
-		m.normal.Absolute = DefaultAbsoluteTimeout
+	if m.cfg.Timeouts.Absolute == 0 {
+		m.cfg.Timeouts.Absolute = DefaultAbsoluteTimeout
 	}
-	if m.remember.Idle == 0 {
-		m.remember.Idle = DefaultRememberIdle
+	if m.cfg.RememberMe.Idle == 0 {
+		m.cfg.RememberMe.Idle = DefaultRememberIdle
 	}
-	if m.remember.Absolute == 0 {
-		m.remember.Absolute = DefaultRememberMax
+	if m.cfg.RememberMe.Absolute == 0 {
+		m.cfg.RememberMe.Absolute = DefaultRememberMax
 	}
-	if m.grace == 0 {
-		m.grace = 30 * time.Second
+	if m.cfg.RotationGrace == 0 {
+		m.cfg.RotationGrace = 30 * time.Second
 	}
-	if m.maxSize == 0 {
-		m.maxSize = DefaultMaxSize
+	if m.cfg.MaxSize == 0 {
+		m.cfg.MaxSize = DefaultMaxSize
 	}
-	if m.codec == nil {
-		m.codec = defaultCodec
+	if m.cfg.Codec == nil {
+		m.cfg.Codec = defaultCodec
 	}
-	if m.idSource == nil {
-		m.idSource = rand.Reader
+	if m.cfg.IDSource == nil {
+		m.cfg.IDSource = rand.Reader
 	}
-	if m.logger == nil {
-		m.logger = slog.Default()
+	if m.cfg.Logger == nil {
+		m.cfg.Logger = slog.Default()
 	}
-	if m.onEvent == nil {
-		m.onEvent = m.logEvent
+	if m.cfg.OnEvent == nil {
+		m.cfg.OnEvent = m.logEvent
 	}
-	if m.onError == nil {
-		m.onError = m.defaultError
+	if m.cfg.ErrorHandler == nil {
+		m.cfg.ErrorHandler = m.defaultError
 	}
 }
 
 func (m *Manager) validate() error {
-	c := m.cookie
+	c := m.cfg.Cookie
 	var errs []error
 	if !validCookieName(c.Name) {
 		errs = append(errs, fmt.Errorf("Cookie.Name %q is not a valid cookie name", c.Name))
 	}
-	if strings.HasPrefix(c.Name, "__Host-") && (c.Domain != "" || c.Path != "/" || m.insecure) {
+	if strings.HasPrefix(c.Name, "__Host-") && (c.Domain != "" || c.Path != "/" || m.cfg.InsecureAllowHTTP) {
 		errs = append(errs, errors.New(`a "__Host-" cookie needs Path "/", no Domain and Secure (no InsecureAllowHTTP)`))
 	}
-	if strings.HasPrefix(c.Name, "__Secure-") && m.insecure {
+	if strings.HasPrefix(c.Name, "__Secure-") && m.cfg.InsecureAllowHTTP {
 		errs = append(errs, errors.New(`a "__Secure-" cookie cannot be used with InsecureAllowHTTP`))
 	}
-	if c.SameSite == http.SameSiteNoneMode && m.insecure {
+	if c.SameSite == http.SameSiteNoneMode && m.cfg.InsecureAllowHTTP {
 		errs = append(errs, errors.New("a SameSite None cookie needs Secure (no InsecureAllowHTTP)"))
 	}
 	if c.Partitioned && c.SameSite != http.SameSiteNoneMode {
@@ -393,29 +373,29 @@ func (m *Manager) validate() error {
 	for _, t := range []struct {
 		name string
 		t    Timeouts
-	}{{"Timeouts", m.normal}, {"RememberMe", m.remember}} {
+	}{{"Timeouts", m.cfg.Timeouts}, {"RememberMe", m.cfg.RememberMe}} {
 		if t.t.Idle < 0 || t.t.Absolute < 0 || t.t.Idle > t.t.Absolute {
 			errs = append(errs, fmt.Errorf("%s: need 0 < Idle <= Absolute, got %v and %v", t.name, t.t.Idle, t.t.Absolute))
 		}
 	}
-	if m.remember.Absolute > maxCookieLifetime {
-		errs = append(errs, fmt.Errorf("RememberMe.Absolute %v exceeds the 400-day cookie limit", m.remember.Absolute))
+	if m.cfg.RememberMe.Absolute > maxCookieLifetime {
+		errs = append(errs, fmt.Errorf("RememberMe.Absolute %v exceeds the 400-day cookie limit", m.cfg.RememberMe.Absolute))
 	}
-	if m.header != "" && !validCookieName(m.header) {
-		errs = append(errs, fmt.Errorf("Header %q is not a valid header name", m.header))
+	if m.cfg.Header != "" && !validCookieName(m.cfg.Header) {
+		errs = append(errs, fmt.Errorf("Header %q is not a valid header name", m.cfg.Header))
 	}
-	if b := m.binding; b.IPv4Prefix < 0 || b.IPv4Prefix > 32 || b.IPv6Prefix < 0 || b.IPv6Prefix > 128 {
+	if b := m.cfg.Binding; b.IPv4Prefix < 0 || b.IPv4Prefix > 32 || b.IPv6Prefix < 0 || b.IPv6Prefix > 128 {
 		errs = append(errs, errors.New("Binding prefixes must be 0-32 bits (IPv4) and 0-128 bits (IPv6)"))
 	}
-	if m.maxPerUser > 0 {
-		if _, ok := m.store.(store.UserIndex); !ok {
-			errs = append(errs, fmt.Errorf("MaxSessionsPerUser needs a store with a user index; %T has none", m.store))
+	if m.cfg.MaxSessionsPerUser > 0 {
+		if _, ok := m.cfg.Store.(store.UserIndex); !ok {
+			errs = append(errs, fmt.Errorf("MaxSessionsPerUser needs a store with a user index; %T has none", m.cfg.Store))
 		}
 	}
-	if m.rotateEvery < 0 || m.grace < 0 {
+	if m.cfg.RotateEvery < 0 || m.cfg.RotationGrace < 0 {
 		errs = append(errs, errors.New("RotateEvery and RotationGrace must not be negative"))
 	}
-	if m.maxSize < 0 {
+	if m.cfg.MaxSize < 0 {
 		errs = append(errs, errors.New("MaxSize is negative"))
 	}
 	return errors.Join(errs...)
@@ -436,31 +416,31 @@ func validCookieName(name string) bool {
 
 // Store returns the store the Manager uses, or nil for sealed sessions
 // (Config.Sealed), which are not stored.
-func (m *Manager) Store() store.Store { return m.store }
+func (m *Manager) Store() store.Store { return m.cfg.Store }
 
 // MaxSize returns the largest encoded size a session's values may reach:
 // Config.MaxSize, or less for sealed sessions, whose cookie holds at most
 // 4096 bytes.
-func (m *Manager) MaxSize() int { return m.maxSize }
+func (m *Manager) MaxSize() int { return m.cfg.MaxSize }
 
 // Sealed reports whether sessions are sealed in their cookies
 // (Config.Sealed) rather than stored.
-func (m *Manager) Sealed() bool { return m.store == nil }
+func (m *Manager) Sealed() bool { return m.cfg.Sealed }
 
 // Logger returns the logger the Manager logs to (Config.Logger or
 // slog.Default()), for companion packages that log on its behalf.
-func (m *Manager) Logger() *slog.Logger { return m.logger }
+func (m *Manager) Logger() *slog.Logger { return m.cfg.Logger }
 
 // timeouts returns the timeouts that apply to a session.
 func (m *Manager) timeouts(persistent bool) Timeouts {
 	if persistent {
-		return m.remember
+		return m.cfg.RememberMe
 	}
-	return m.normal
+	return m.cfg.Timeouts
 }
 
 // defaultError logs err and answers 503.
 func (m *Manager) defaultError(w http.ResponseWriter, r *http.Request, err error) {
-	m.logger.ErrorContext(r.Context(), "keycard: session unavailable", "err", err, "method", r.Method, "path", r.URL.Path)
+	m.cfg.Logger.ErrorContext(r.Context(), "keycard: session unavailable", "err", err, "method", r.Method, "path", r.URL.Path)
 	http.Error(w, http.StatusText(http.StatusServiceUnavailable), http.StatusServiceUnavailable)
 }

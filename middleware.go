@@ -84,7 +84,7 @@ func (w *responseWriter) start() bool {
 	w.started = true
 	if err := w.s.commit(w.ResponseWriter.Header()); err != nil {
 		w.failed = true
-		w.s.m.onError(w.ResponseWriter, w.r, err)
+		w.s.m.cfg.ErrorHandler(w.ResponseWriter, w.r, err)
 	}
 	return !w.failed
 }

@@ -126,7 +126,7 @@ func TestDefaultLogsNeverContainIDs(t *testing.T) {
 	var buf bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	f := newFixture(t, Config{OnEvent: nil, Logger: logger})
-	f.m.onEvent = f.m.logEvent
+	f.m.cfg.OnEvent = f.m.logEvent
 	c := f.client()
 	c.get("/put?k=a&v=1")
 	first := c.cookie

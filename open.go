@@ -14,7 +14,7 @@ import (
 // (Config.Header, canonicalized), or "" when they travel in cookies.
 // Companion packages use it: a session in a header cannot be sent by a
 // forged cross-site request, so package csrf exempts it.
-func (m *Manager) Header() string { return m.header }
+func (m *Manager) Header() string { return m.cfg.Header }
 
 // ErrNoToken is returned by Manager.Token for a session that has not been
 // stored yet, and so has no ID to hand out.
@@ -70,7 +70,7 @@ func (m *Manager) Open(ctx context.Context, token string) (*Session, error) {
 // renewed, and Token reports ErrNoToken for it, since the raw ID is not
 // known. An unknown or expired hash gives ErrInvalidToken.
 func (m *Manager) OpenByHash(ctx context.Context, hash string) (*Session, error) {
-	if m.store == nil {
+	if m.cfg.Store == nil {
 		return nil, fmt.Errorf("keycard: sealed sessions have no hash to open by: %w", ErrUnsupported)
 	}
 	if !validHash(hash) {

@@ -42,7 +42,7 @@ const maxHops = 2
 // held and the session loaded.
 func (s *Session) rotateDue(now time.Time) bool {
 	m := s.m
-	if m.rotateEvery <= 0 || s.isNew || s.byHash != "" || !m.carrier.reissues() {
+	if m.cfg.RotateEvery <= 0 || s.isNew || s.byHash != "" || !m.carrier.reissues() {
 		return false
 	}
 	if _, ok := s.value(RefreshKey); ok {
@@ -52,13 +52,13 @@ func (s *Session) rotateDue(now time.Time) bool {
 	if n, ok := get[int64](s, renewedKey); ok {
 		last = time.Unix(0, n)
 	}
-	return now.Sub(last) >= m.rotateEvery
+	return now.Sub(last) >= m.cfg.RotateEvery
 }
 
 // rotate moves the session to its derived next ID and leaves a tombstone
 // under the old key for the grace period. s.mu must be held.
 func (s *Session) rotate(ctx context.Context, now time.Time) error {
-	if raw, err := s.m.codec.Marshal(now.UnixNano()); err == nil {
+	if raw, err := s.m.cfg.Codec.Marshal(now.UnixNano()); err == nil {
 		s.values()[renewedKey] = raw
 		s.markChanged(renewedKey)
 	}
@@ -103,9 +103,9 @@ func (s *Session) retire(ctx context.Context, oldKey string, oldVersion uint64, 
 	var flag []byte
 	var err error
 	if marker == deadKey {
-		flag, err = s.m.codec.Marshal(s.key)
+		flag, err = s.m.cfg.Codec.Marshal(s.key)
 	} else {
-		flag, err = s.m.codec.Marshal(true)
+		flag, err = s.m.cfg.Codec.Marshal(true)
 	}
 	if err != nil {
 		return err
@@ -113,7 +113,7 @@ func (s *Session) retire(ctx context.Context, oldKey string, oldVersion uint64, 
 	for attempt := 0; ; attempt++ {
 		// The grace period is the marker's absolute deadline, so not even a
 		// touch from a request still in flight can extend it.
-		life := s.m.grace
+		life := s.m.cfg.RotationGrace
 		if marker == deadKey {
 			life = min(life, markerLife)
 		}

@@ -21,7 +21,7 @@ func (s *Session) commit(h http.Header) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	defer func() { s.started = true }()
-	if !s.loaded && !s.m.saveNew {
+	if !s.loaded && !s.m.cfg.SaveUninitialized {
 		return nil // never used: nothing to do, not even verifying the cookie
 	}
 	if !s.ensure() {
@@ -48,7 +48,7 @@ func (s *Session) commit(h http.Header) error {
 func (s *Session) persist(ctx context.Context, now time.Time) error {
 	switch {
 	case s.isNew:
-		if s.size == 0 && !s.metaChanged && !s.m.saveNew {
+		if s.size == 0 && !s.metaChanged && !s.m.cfg.SaveUninitialized {
 			return nil
 		}
 		return s.save(ctx, now, "", 0)
@@ -79,7 +79,7 @@ func (s *Session) finish() {
 		return
 	}
 	if err := s.save(s.ctx, time.Now(), "", 0); err != nil && !errors.Is(err, ErrSessionGone) {
-		s.m.logger.ErrorContext(s.ctx, "keycard: saving late session changes failed", "err", err)
+		s.m.cfg.Logger.ErrorContext(s.ctx, "keycard: saving late session changes failed", "err", err)
 	}
 }
 
@@ -166,7 +166,7 @@ func minTime(a, b time.Time) time.Time {
 
 // newID draws a fresh session ID.
 func (s *Session) newID() error {
-	if _, err := io.ReadFull(s.m.idSource, s.id[:]); err != nil {
+	if _, err := io.ReadFull(s.m.cfg.IDSource, s.id[:]); err != nil {
 		return fmt.Errorf("keycard: new session ID: %w", err)
 	}
 	s.key = s.id.hash()

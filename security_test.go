@@ -78,8 +78,8 @@ func TestSessionIDsAreUniqueAndBalanced(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.idSource != rand.Reader {
-		t.Errorf("the default ID source is %T, want crypto/rand.Reader", m.idSource)
+	if m.cfg.IDSource != rand.Reader {
+		t.Errorf("the default ID source is %T, want crypto/rand.Reader", m.cfg.IDSource)
 	}
 	n, balanced := 1_000_000, 100_000
 	if testing.Short() {
@@ -773,7 +773,7 @@ func TestWeakKeysRefusedAndKeysNeverLogged(t *testing.T) {
 	keys := []Key{random(32), random(48)}
 	cfg := Config{Keys: keys, Logger: logger}
 	f := newFixture(t, cfg)
-	f.m.onEvent = f.m.logEvent
+	f.m.cfg.OnEvent = f.m.logEvent
 	c := f.client()
 	c.get("/login?u=alice")
 	(&client{f: f, cookie: c.cookie[:60] + "AAAA" + c.cookie[64:]}).get("/user")
@@ -784,7 +784,7 @@ func TestWeakKeysRefusedAndKeysNeverLogged(t *testing.T) {
 	sealedCfg := cfg
 	sealedCfg.Store, sealedCfg.Sealed = nil, true
 	sf := newSealedFixture(t, sealedCfg)
-	sf.m.logger, sf.m.onEvent = logger, sf.m.logEvent
+	sf.m.cfg.Logger, sf.m.cfg.OnEvent = logger, sf.m.logEvent
 	sf.client().get("/login?u=alice")
 	printed := fmt.Sprintf("%v %+v %#v %s %x", cfg, cfg, cfg, cfg.Keys, cfg.Keys)
 	secrets := [][]byte{keys[0], keys[1]}
@@ -835,7 +835,7 @@ func TestLogsCarryNoCredential(t *testing.T) {
 			RotateEvery: 15 * time.Minute, RotationGrace: 30 * time.Second,
 			Binding: Binding{UserAgent: true, OnMismatch: BindDestroy},
 		})
-		f.m.onEvent = f.m.logEvent
+		f.m.cfg.OnEvent = f.m.logEvent
 		f.mux.HandleFunc("/renew", func(w http.ResponseWriter, r *http.Request) {
 			f.m.Renew(r.Context(), FromContext(r.Context()))
 		})
@@ -894,7 +894,7 @@ func TestLogsCarryNoCredential(t *testing.T) {
 		e.get("/logout")
 
 		h := newFixture(t, Config{Keys: []Key{key}, Logger: logger, Header: "X-Session-Token"})
-		h.m.onEvent = h.m.logEvent
+		h.m.cfg.OnEvent = h.m.logEvent
 		w := httptest.NewRecorder()
 		h.h.ServeHTTP(w, httptest.NewRequest("GET", "/login?u=dave", nil))
 		tok := w.Header().Get("X-Session-Token")
@@ -957,7 +957,7 @@ func TestLogInjectionIsEscaped(t *testing.T) {
 				h = slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})
 			}
 			f := newFixture(t, Config{Logger: slog.New(recordCounter{h, &n}), Binding: Binding{UserAgent: true}})
-			f.m.onEvent = f.m.logEvent
+			f.m.cfg.OnEvent = f.m.logEvent
 			f.mux.HandleFunc("/evil-login", func(w http.ResponseWriter, r *http.Request) {
 				f.m.Login(r.Context(), FromContext(r.Context()), "mallory"+evil)
 			})

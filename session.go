@@ -83,7 +83,7 @@ func (s *Session) Err() error {
 // has already started and this is a new session whose cookie can no longer
 // be set (ErrResponseStarted).
 func (s *Session) Put(key string, value any) error {
-	raw, err := s.m.codec.Marshal(value)
+	raw, err := s.m.cfg.Codec.Marshal(value)
 	if err != nil {
 		return fmt.Errorf("keycard: put %q: %w", key, err)
 	}
@@ -102,15 +102,15 @@ func (s *Session) putRaw(key string, raw []byte) error {
 		// fresh session here would replace the renewed cookie in the client.
 		return ErrSessionGone
 	}
-	if s.started && (s.isNew || s.m.store == nil) {
-		return ErrResponseStarted // the token would have to change (a sealed one holds the data)
+	if s.started && (s.isNew || s.m.cfg.Store == nil) {
+		return ErrResponseStarted // the token would have to change (with no store, it holds the data)
 	}
 	size := s.size + len(key) + len(raw) + entryOverhead
 	if old, ok := s.value(key); ok {
 		size -= len(key) + len(old) + entryOverhead
 	}
-	if size > s.m.maxSize {
-		return fmt.Errorf("%w: %q would make it %d bytes, limit %d", ErrTooLarge, key, size, s.m.maxSize)
+	if size > s.m.cfg.MaxSize {
+		return fmt.Errorf("%w: %q would make it %d bytes, limit %d", ErrTooLarge, key, size, s.m.cfg.MaxSize)
 	}
 	s.values()[key] = raw
 	s.size = size

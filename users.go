@@ -29,9 +29,9 @@ type SessionInfo struct {
 }
 
 func (m *Manager) userIndex() (store.UserIndex, error) {
-	ix, ok := m.store.(store.UserIndex)
+	ix, ok := m.cfg.Store.(store.UserIndex)
 	if !ok {
-		return nil, fmt.Errorf("keycard: %T has no user index: %w", m.store, ErrUnsupported)
+		return nil, fmt.Errorf("keycard: %T has no user index: %w", m.cfg.Store, ErrUnsupported)
 	}
 	return ix, nil
 }
@@ -66,13 +66,13 @@ func (m *Manager) Sessions(ctx context.Context, userID string) ([]SessionInfo, e
 // SessionInfo.Hash). Its cookie stops working at once. Revoking a session
 // that does not exist is not an error.
 func (m *Manager) Revoke(ctx context.Context, hash string) error {
-	if m.store == nil {
+	if m.cfg.Store == nil {
 		return fmt.Errorf("keycard: revoke: sealed sessions are not stored: %w", ErrUnsupported)
 	}
 	if !validHash(hash) {
 		return errors.New("keycard: revoke: not a session hash")
 	}
-	if err := m.store.Delete(ctx, hash); err != nil {
+	if err := m.cfg.Store.Delete(ctx, hash); err != nil {
 		return fmt.Errorf("keycard: revoke: %w", err)
 	}
 	m.emit(Event{Kind: EventDestroyed, Reason: ReasonRevoke, Session: hash})
@@ -126,7 +126,7 @@ func (m *Manager) revokeEach(ctx context.Context, user string, infos []SessionIn
 		if in.Hash == current {
 			continue
 		}
-		if err := m.store.Delete(ctx, in.Hash); err != nil {
+		if err := m.cfg.Store.Delete(ctx, in.Hash); err != nil {
 			return n, err
 		}
 		m.emit(Event{Kind: EventDestroyed, Reason: reason, Session: in.Hash, UserID: user})
@@ -154,14 +154,14 @@ func validHash(h string) bool {
 // logins racing each trim the same oldest sessions, so the user ends at or
 // under the cap.
 func (m *Manager) enforceLimit(ctx context.Context, userID, current string) error {
-	if m.maxPerUser <= 0 {
+	if m.cfg.MaxSessionsPerUser <= 0 {
 		return nil
 	}
 	infos, err := m.Sessions(ctx, userID)
 	if err != nil {
 		return fmt.Errorf("keycard: login: session limit: %w", err)
 	}
-	if len(infos) <= m.maxPerUser {
+	if len(infos) <= m.cfg.MaxSessionsPerUser {
 		return nil
 	}
 	slices.SortFunc(infos, func(a, b SessionInfo) int {
@@ -170,7 +170,7 @@ func (m *Manager) enforceLimit(ctx context.Context, userID, current string) erro
 		}
 		return strings.Compare(a.Hash, b.Hash)
 	})
-	if _, err := m.revokeEach(ctx, userID, infos, current, len(infos)-m.maxPerUser, ReasonLimit); err != nil {
+	if _, err := m.revokeEach(ctx, userID, infos, current, len(infos)-m.cfg.MaxSessionsPerUser, ReasonLimit); err != nil {
 		return fmt.Errorf("keycard: login: session limit: %w", err)
 	}
 	return nil
