@@ -69,8 +69,7 @@ func (s *Session) renew(ctx context.Context, reason string) error {
 	if s.byHash != "" {
 		return errors.New("keycard: a session opened by hash cannot be renewed")
 	}
-	s.delete(CSRFKey)    // a CSRF token issued before a privilege change must not work after it
-	s.delete(RefreshKey) // refresh tokens name the old ID's hash; their family ends here
+	s.dropScoped() // nothing issued before a privilege change works after it
 	s.superseded = false // an explicit renewal (a login) may start afresh
 	oldKey, oldID, oldVersion, wasNew := s.key, s.id, s.rec.Version, s.isNew
 	if s.m.cfg.RotateEvery > 0 {

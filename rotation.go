@@ -45,14 +45,11 @@ func (s *Session) rotateDue(now time.Time) bool {
 	if m.cfg.RotateEvery <= 0 || s.isNew || s.byHash != "" || !m.carrier.reissues() {
 		return false
 	}
-	if _, ok := s.value(RefreshKey); ok {
-		return false // refresh tokens name this session by its hash
-	}
 	last := s.rec.Created
 	if n, ok := get[int64](s, renewedKey); ok {
 		last = time.Unix(0, n)
 	}
-	return now.Sub(last) >= m.cfg.RotateEvery
+	return now.Sub(last) >= m.cfg.RotateEvery && !s.holdsIDScoped()
 }
 
 // rotate moves the session to its derived next ID and leaves a tombstone

@@ -291,7 +291,7 @@ func check(s *keycard.Session, tok string, formErr error) (string, error) {
 		}
 		return ReasonMissingToken, ErrMissingToken
 	}
-	secret, ok := keycard.Get[[]byte](s, keycard.CSRFKey)
+	secret, ok := keycard.Get[[]byte](s, secretKey)
 	if !ok || len(secret) != secretSize {
 		return ReasonNoSecret, ErrNoSecret
 	}

@@ -37,8 +37,8 @@
 //
 // The token check covers those: it is the synchronizer-token pattern. Each
 // session gets a 256-bit secret from crypto/rand, kept in the session
-// itself under the reserved key keycard.CSRFKey, never in a cookie of its
-// own or a URL. Token derives a token from it, and an unsafe request must
+// itself under a reserved key scoped to the login (keycard.LoginScoped),
+// never in a cookie of its own or a URL. Token derives a token from it, and an unsafe request must
 // present one in the Config.HeaderName header or, for
 // application/x-www-form-urlencoded and multipart/form-data bodies, in the
 // Config.FieldName form field; the form is read up to Config.MaxFormBytes,

@@ -13,6 +13,11 @@ import (
 // secretSize is the size of a session's anti-forgery secret: 256 bits.
 const secretSize = 32
 
+// secretKey is the session key of the anti-forgery secret: scoped to the
+// login, so Login and Renew delete it and a token issued before a
+// privilege change does not work after it.
+const secretKey = keycard.LoginScoped + "csrf"
+
 // A token is base64url(pad | pad XOR secret), with a fresh random pad for
 // every token, so no two tokens are alike (see the package documentation
 // on BREACH).
@@ -41,7 +46,7 @@ var (
 // Token panics if r was not served through keycard.Manager.Handler.
 func Token(r *http.Request) string {
 	s := keycard.FromContext(r.Context())
-	secret, ok := keycard.Get[[]byte](s, keycard.CSRFKey)
+	secret, ok := keycard.Get[[]byte](s, secretKey)
 	if !ok || len(secret) != secretSize {
 		fresh := make([]byte, secretSize)
 		rand.Read(fresh)
@@ -49,7 +54,7 @@ func Token(r *http.Request) string {
 		// secret all end up with the one that was stored first, so no
 		// page gets a token that the next request no longer accepts.
 		var err error
-		secret, err = keycard.Update(r.Context(), s, keycard.CSRFKey, func(old []byte) []byte {
+		secret, err = keycard.Update(r.Context(), s, secretKey, func(old []byte) []byte {
 			if len(old) == secretSize {
 				return old
 			}

@@ -70,7 +70,7 @@
 // a 256-bit secret and a tag (an HMAC under a key derived from
 // Config.RefreshKey), base64url-encoded. Forged or altered tokens fail the
 // tag before any store call. The session stores, under the reserved key
-// "keycard.refresh", only SHA-256 hashes: of the current secret and of the
+// "keycard.id.refresh", only SHA-256 hashes: of the current secret and of the
 // one rotated away last, with the family's creation, last-use and rotation
 // times.
 //

@@ -19,7 +19,7 @@ import (
 
 // sessionKey is the reserved session key that holds a session's refresh
 // family.
-const sessionKey = keycard.RefreshKey
+const sessionKey = keycard.IDScoped + "refresh"
 
 // A refresh token is the unpadded base64url encoding of
 //
@@ -99,7 +99,7 @@ func (p Pair) LogValue() slog.Value {
 // Issue returns a new token pair for s, a session bound to a user (after
 // Manager.Login) and stored (Session.Hash is not ""). It starts a new
 // refresh family in the session, stored under the reserved key
-// "keycard.refresh" as hashes only; the session's earlier refresh token,
+// "keycard.id.refresh" (see keycard.IDScoped) as hashes only; the session's earlier refresh token,
 // if any, stops working (without counting as reuse).
 //
 // Call Issue after Login, not before: Login renews the session ID, and so
