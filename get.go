@@ -2,8 +2,11 @@ package keycard
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
+
+	"github.com/keycard-go/keycard/store"
 )
 
 // Get returns the value stored under key, decoded as a T, and whether
@@ -69,18 +72,21 @@ func Update[T any](ctx context.Context, s *Session, key string, fn func(T) T) (T
 		if err := s.putRaw(key, raw); err != nil {
 			return zero, err
 		}
-		err = s.save(ctx, time.Now(), key, attempt)
+		err = s.saveOnce(ctx, time.Now())
 		if err == nil {
 			return v, nil
 		}
-		if err != errRetryUpdate || attempt == maxRetries {
-			// Undo the put, so that the request's commit does not save a
-			// value the caller was told failed.
-			s.restore(key, prev, had, wasChanged)
-			if err == errRetryUpdate {
-				err = fmt.Errorf("gave up after %d retries: %w", attempt, ErrConflict)
+		if errors.Is(err, store.ErrConflict) && attempt < maxRetries {
+			if err = s.resolve(ctx, attempt, key); err == nil {
+				continue // fn runs again on the stored value
 			}
-			return zero, fmt.Errorf("keycard: update %q: %w", key, err)
 		}
+		// Undo the put, so that the request's commit does not save a
+		// value the caller was told failed.
+		s.restore(key, prev, had, wasChanged)
+		if errors.Is(err, store.ErrConflict) {
+			err = fmt.Errorf("gave up after %d retries: %w", attempt, ErrConflict)
+		}
+		return zero, fmt.Errorf("keycard: update %q: %w", key, err)
 	}
 }

@@ -69,7 +69,7 @@ func (s *Session) renew(ctx context.Context, reason string) error {
 	if s.byHash != "" {
 		return errors.New("keycard: a session opened by hash cannot be renewed")
 	}
-	s.dropScoped() // nothing issued before a privilege change works after it
+	s.dropScoped()       // nothing issued before a privilege change works after it
 	s.superseded = false // an explicit renewal (a login) may start afresh
 	oldKey, oldID, oldVersion, wasNew := s.key, s.id, s.rec.Version, s.isNew
 	if s.m.cfg.RotateEvery > 0 {
@@ -81,7 +81,7 @@ func (s *Session) renew(ctx context.Context, reason string) error {
 	pending := maps.Clone(s.changed) // this request's changes, kept for retire
 	s.isNew = true
 	now := time.Now()
-	if err := s.save(ctx, now, "", 0); err != nil {
+	if err := s.save(ctx, now); err != nil {
 		s.key, s.id, s.rec.Version, s.isNew = oldKey, oldID, oldVersion, wasNew
 		return err
 	}

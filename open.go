@@ -101,7 +101,7 @@ func (m *Manager) Save(ctx context.Context, s *Session) error {
 	if s.isNew && s.size == 0 && !s.metaChanged {
 		return nil
 	}
-	if err := s.save(ctx, time.Now(), "", 0); err != nil {
+	if err := s.save(ctx, time.Now()); err != nil {
 		return fmt.Errorf("keycard: save: %w", err)
 	}
 	return nil

@@ -51,9 +51,9 @@ func (s *Session) persist(ctx context.Context, now time.Time) error {
 		if s.size == 0 && !s.metaChanged && !s.m.cfg.SaveUninitialized {
 			return nil
 		}
-		return s.save(ctx, now, "", 0)
+		return s.save(ctx, now)
 	case s.dirty():
-		err := s.save(ctx, now, "", 0)
+		err := s.save(ctx, now)
 		if errors.Is(err, ErrSessionGone) {
 			s.reply.clear = true // destroyed meanwhile: its changes die with it
 			return nil
@@ -78,46 +78,45 @@ func (s *Session) finish() {
 	if s.loadErr != nil || s.isNew || !s.dirty() {
 		return
 	}
-	if err := s.save(s.ctx, time.Now(), "", 0); err != nil && !errors.Is(err, ErrSessionGone) {
+	if err := s.save(s.ctx, time.Now()); err != nil && !errors.Is(err, ErrSessionGone) {
 		s.m.cfg.Logger.ErrorContext(s.ctx, "keycard: saving late session changes failed", "err", err)
 	}
 }
 
 // save stores the session with compare-and-set. On a version conflict it
 // reloads the record, re-applies only this request's changes on top of it,
-// and tries again, a bounded number of times. With except set (by Update),
-// except's value is taken from the reloaded record and save returns
-// errRetryUpdate instead of retrying, so the caller can recompute it; first
-// is the number of retries the caller already made. It returns ErrSessionGone if the record was
-// deleted meanwhile. s.mu must be held.
-func (s *Session) save(ctx context.Context, now time.Time, except string, first int) error {
-	for attempt := first; ; attempt++ {
+// and tries again, a bounded number of times. It returns ErrSessionGone if
+// the record was deleted meanwhile. s.mu must be held.
+func (s *Session) save(ctx context.Context, now time.Time) error {
+	for attempt := 0; ; attempt++ {
 		err := s.saveOnce(ctx, now)
-		if err == nil || !errors.Is(err, store.ErrConflict) {
+		if !errors.Is(err, store.ErrConflict) {
 			return err
 		}
 		if attempt == maxRetries {
 			return fmt.Errorf("keycard: save session: gave up after %d retries: %w", attempt, err)
 		}
-		if s.isNew {
-			continue // an ID collision: the next attempt draws a new ID
-		}
-		s.m.emit(Event{Kind: EventConflict, Session: s.key, UserID: s.rec.UserID, Request: s.r})
-		if err := backoff(ctx, attempt); err != nil {
-			return fmt.Errorf("keycard: save session: %w", err)
-		}
-		if err := s.rebase(ctx, except); err != nil {
+		if err := s.resolve(ctx, attempt, ""); err != nil {
 			return err
-		}
-		if except != "" {
-			return errRetryUpdate // the caller recomputes except's value
 		}
 	}
 }
 
-// errRetryUpdate tells Update that the session was rebased on a newer
-// version and its function must run again.
-var errRetryUpdate = errors.New("keycard: retry update")
+// resolve readies the next attempt after conflict number attempt: for a
+// stored session it waits a random, growing while (see backoff) and
+// rebases onto the stored record, taking except's value from it (Update
+// recomputes that one); a new session's conflict is an ID collision, and
+// the next attempt draws another ID. s.mu must be held.
+func (s *Session) resolve(ctx context.Context, attempt int, except string) error {
+	if s.isNew {
+		return nil
+	}
+	s.m.emit(Event{Kind: EventConflict, Session: s.key, UserID: s.rec.UserID, Request: s.r})
+	if err := backoff(ctx, attempt); err != nil {
+		return fmt.Errorf("keycard: save session: %w", err)
+	}
+	return s.rebase(ctx, except)
+}
 
 // saveOnce makes one compare-and-set attempt. A new session gets its ID
 // here. s.mu must be held.
