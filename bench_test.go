@@ -1,6 +1,7 @@
 package keycard
 
 import (
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -42,7 +43,7 @@ func (d *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (d *discardWriter) WriteHeader(int)             {}
 
 func benchSession(b *testing.B) (*Manager, string) {
-	m, err := New(Config{Keys: []Key{testKey(1)}, OnEvent: func(Event) {}})
+	m, err := New(Config{Keys: []Key{testKey(1)}, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		b.Fatal(err)
 	}

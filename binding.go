@@ -45,7 +45,7 @@ const (
 func (b Binding) enabled() bool { return b.IPv4Prefix > 0 || b.IPv6Prefix > 0 || b.UserAgent }
 
 // mismatch returns why the request does not match rec's client, or "".
-func (m *Manager) mismatch(s *Session, rec *store.Record) string {
+func (m *Manager) mismatch(s *Session, rec *store.Record) Reason {
 	b := m.cfg.Binding
 	if !b.enabled() || s.r == nil {
 		return ""

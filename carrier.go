@@ -29,7 +29,7 @@ type carrier interface {
 	// names, priming st (from records) where the token holds the session
 	// itself; or the reason (an Event Reason) it is refused. It makes no
 	// store call.
-	open(st store.Store, token string) (sessionID, string)
+	open(st store.Store, token string) (sessionID, Reason)
 
 	// write puts into h what the client must hold after this response, as
 	// s.reply says, and resets s.reply. It runs once, just before the

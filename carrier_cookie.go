@@ -18,7 +18,7 @@ func (c *cookieCarrier) presented(h http.Header) (string, int) {
 
 func (c *cookieCarrier) records(shared store.Store) store.Store { return shared }
 
-func (c *cookieCarrier) open(_ store.Store, token string) (sessionID, string) {
+func (c *cookieCarrier) open(_ store.Store, token string) (sessionID, Reason) {
 	return c.m.ids.verify(token)
 }
 

@@ -37,7 +37,7 @@ func (c *headerCarrier) presented(h http.Header) (string, int) {
 
 func (c *headerCarrier) records(shared store.Store) store.Store { return shared }
 
-func (c *headerCarrier) open(_ store.Store, token string) (sessionID, string) {
+func (c *headerCarrier) open(_ store.Store, token string) (sessionID, Reason) {
 	return c.m.ids.verify(token)
 }
 

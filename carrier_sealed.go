@@ -45,7 +45,7 @@ func (c *sealedCarrier) records(store.Store) store.Store { return &cookieRecords
 
 // open decodes a sealed cookie value into st. A cookie that does not open
 // is refused like a forged signed cookie.
-func (c *sealedCarrier) open(st store.Store, v string) (sessionID, string) {
+func (c *sealedCarrier) open(st store.Store, v string) (sessionID, Reason) {
 	var id sessionID
 	if len(v) > maxCookieSize {
 		return id, ReasonMalformed

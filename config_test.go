@@ -205,7 +205,6 @@ func testWarningsAreNotAFloodOfLogLines(t *testing.T) {
 		return buf.Write(p)
 	}), nil))
 	f := newFixture(t, Config{Logger: logger})
-	f.m.cfg.OnEvent = f.m.logEvent
 	for range 1000 {
 		(&client{f: f, cookie: strings.Repeat("B", tokenEncodedSz)}).get("/get?k=a")
 	}

@@ -39,25 +39,29 @@ const (
 	EventRefreshReuse EventKind = "refresh-reuse"
 )
 
+// Reason says why an event happened: why a session was refused, ended or
+// renewed. Packages built on Keycard define their own.
+type Reason string
+
 // Event reasons.
 const (
-	ReasonMalformed   = "malformed"        // cookie value of the wrong shape
-	ReasonBadMAC      = "bad-mac"          // cookie signature invalid or key unknown (forged, or signed by a removed key)
-	ReasonDuplicate   = "duplicate-cookie" // more than one cookie with the session's name (cookie tossing)
-	ReasonUnknown     = "unknown-id"       // authentic cookie, but no live record (expired, revoked or logged out)
-	ReasonRateLimited = "rate-limited"     // the client address passed Config.MaxRejectsPerMinute
-	ReasonUndecodable = "undecodable"      // a stored record or value could not be decoded
-	ReasonIdle        = "idle-timeout"     // expired by inactivity
-	ReasonAbsolute    = "absolute-timeout"
-	ReasonRenew       = "renew"
-	ReasonRotate      = "rotate" // periodic rotation (Config.RotateEvery)
-	ReasonLogin       = "login"
-	ReasonLogout      = "logout"
-	ReasonDestroy     = "destroy"
-	ReasonRevoke      = "revoke"
-	ReasonLimit       = "session-limit" // evicted by Config.MaxSessionsPerUser
-	ReasonAddress     = "address"       // binding: client address outside the bound prefix
-	ReasonUserAgent   = "user-agent"    // binding: a different User-Agent
+	ReasonMalformed   Reason = "malformed"        // cookie value of the wrong shape
+	ReasonBadMAC      Reason = "bad-mac"          // cookie signature invalid or key unknown (forged, or signed by a removed key)
+	ReasonDuplicate   Reason = "duplicate-cookie" // more than one cookie with the session's name (cookie tossing)
+	ReasonUnknown     Reason = "unknown-id"       // authentic cookie, but no live record (expired, revoked or logged out)
+	ReasonRateLimited Reason = "rate-limited"     // the client address passed Config.MaxRejectsPerMinute
+	ReasonUndecodable Reason = "undecodable"      // a stored record or value could not be decoded
+	ReasonIdle        Reason = "idle-timeout"     // expired by inactivity
+	ReasonAbsolute    Reason = "absolute-timeout"
+	ReasonRenew       Reason = "renew"
+	ReasonRotate      Reason = "rotate" // periodic rotation (Config.RotateEvery)
+	ReasonLogin       Reason = "login"
+	ReasonLogout      Reason = "logout"
+	ReasonDestroy     Reason = "destroy"
+	ReasonRevoke      Reason = "revoke"
+	ReasonLimit       Reason = "session-limit" // evicted by Config.MaxSessionsPerUser
+	ReasonAddress     Reason = "address"       // binding: client address outside the bound prefix
+	ReasonUserAgent   Reason = "user-agent"    // binding: a different User-Agent
 )
 
 // An Event reports a lifecycle step or a security-relevant refusal. Events
@@ -65,7 +69,7 @@ const (
 // hex digits of their hash.
 type Event struct {
 	Kind   EventKind
-	Reason string
+	Reason Reason
 	// Session is a prefix of the session's hash, or "".
 	Session string
 	// UserID is the user the session was bound to, or "".
@@ -84,35 +88,26 @@ type Event struct {
 // hashPrefixLen is how much of a session hash events and logs show.
 const hashPrefixLen = 16
 
-// Emit passes ev to the configured event hook (Config.OnEvent), after
-// shortening ev.Session to a hash prefix and setting ev.Time. Packages
+// Emit logs ev and passes it to Config.OnEvent, after shortening
+// ev.Session to a hash prefix and setting ev.Time. Packages
 // layered on Keycard, such as csrf, report through it, so an application
 // sees one stream of events. Never put a raw ID or token in an Event.
 func (m *Manager) Emit(ev Event) { m.emit(ev) }
 
-// emit completes ev and hands it to the event hook.
+// emit completes ev, logs it and hands it to the event hook.
 func (m *Manager) emit(ev Event) {
-	if ev.Kind == EventRejected && ev.Request != nil && m.rejects != nil && tokenReason(ev.Reason) {
-		if m.rejects.add(m.ClientIP(ev.Request), time.Now()) {
-			m.emit(Event{Kind: EventRejected, Reason: ReasonRateLimited, Request: ev.Request})
-		}
-	}
 	if len(ev.Session) > hashPrefixLen {
 		ev.Session = ev.Session[:hashPrefixLen]
 	}
 	ev.Time = time.Now().UTC()
-	m.cfg.OnEvent(ev)
+	m.logEvent(ev)
+	if m.cfg.OnEvent != nil {
+		m.cfg.OnEvent(ev)
+	}
 }
 
-// LogEvent logs ev the way the default event hook does, so that a custom
-// Config.OnEvent (metrics, say) can keep the logs: routine lifecycle steps
-// at Debug, an authentic cookie of a session that no longer exists at
-// Info, and every refusal or security signal (forged cookies, CSRF,
-// binding mismatches, login failures, refresh-token reuse, and any kind
-// it does not know) at Warn, rate-limited so a flood of forged requests
-// cannot flood the log. It never logs IDs, tokens or keys.
-func (m *Manager) LogEvent(ev Event) { m.logEvent(ev) }
-
+// logEvent logs ev to Config.Logger; Config.Logger's doc says at which
+// levels.
 func (m *Manager) logEvent(ev Event) {
 	level := slog.LevelWarn
 	switch {
@@ -138,7 +133,7 @@ func (m *Manager) logEvent(ev Event) {
 	}
 	attrs := []slog.Attr{slog.String("event", string(ev.Kind))}
 	if ev.Reason != "" {
-		attrs = append(attrs, slog.String("reason", ev.Reason))
+		attrs = append(attrs, slog.String("reason", string(ev.Reason)))
 	}
 	if ev.Session != "" {
 		attrs = append(attrs, slog.String("session", ev.Session))
@@ -158,16 +153,6 @@ func (m *Manager) logEvent(ev Event) {
 		attrs = append(attrs, slog.Int("suppressed_before", suppressed))
 	}
 	m.cfg.Logger.LogAttrs(ctx, level, "keycard: session "+string(ev.Kind), attrs...)
-}
-
-// tokenReason reports whether a rejection reason refuses a presented
-// session token (rather than, say, a stored value).
-func tokenReason(reason string) bool {
-	switch reason {
-	case ReasonMalformed, ReasonBadMAC, ReasonDuplicate, ReasonUnknown:
-		return true
-	}
-	return false
 }
 
 // logBudget rate-limits the default hook's warnings, per kind and reason,
@@ -195,13 +180,13 @@ const (
 
 // allow reports whether a warning about kind and reason may be logged now,
 // and how many like it were suppressed since the last one that was.
-func (b *logBudget) allow(kind EventKind, reason string, now time.Time) (bool, int) {
+func (b *logBudget) allow(kind EventKind, reason Reason, now time.Time) (bool, int) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.buckets == nil {
 		b.buckets = make(map[string]*bucket)
 	}
-	key := string(kind) + "/" + reason
+	key := string(kind) + "/" + string(reason)
 	k, ok := b.buckets[key]
 	if !ok {
 		if len(b.buckets) >= maxBuckets {

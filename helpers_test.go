@@ -2,6 +2,7 @@ package keycard
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -98,7 +99,7 @@ func (l *eventLog) add(e Event) {
 	l.events = append(l.events, e)
 }
 
-func (l *eventLog) has(kind EventKind, reason string) bool {
+func (l *eventLog) has(kind EventKind, reason Reason) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for _, e := range l.events {
@@ -142,6 +143,9 @@ func newFixture(t testing.TB, cfg Config) *fixture {
 	}
 	if cfg.OnEvent == nil {
 		cfg.OnEvent = f.events.add
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	m, err := New(cfg)
 	if err != nil {

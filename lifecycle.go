@@ -59,7 +59,7 @@ func (m *Manager) Login(ctx context.Context, s *Session, userID string) error {
 }
 
 // renew moves the session to a new ID. s.mu must be held.
-func (s *Session) renew(ctx context.Context, reason string) error {
+func (s *Session) renew(ctx context.Context, reason Reason) error {
 	if !s.ensure() {
 		return s.loadErr
 	}
@@ -126,7 +126,7 @@ func (m *Manager) Destroy(ctx context.Context, s *Session) error {
 	return m.destroy(ctx, s, ReasonDestroy)
 }
 
-func (m *Manager) destroy(ctx context.Context, s *Session, reason string) error {
+func (m *Manager) destroy(ctx context.Context, s *Session, reason Reason) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.ensure() {

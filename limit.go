@@ -77,3 +77,13 @@ func (l *rejectLimiter) prune(now time.Time) {
 		clear(l.addrs)
 	}
 }
+
+// refuse reports a presented token refused for reason (key names the
+// session it named, if any) and counts it against the client's address,
+// reporting the address once it passes Config.MaxRejectsPerMinute.
+func (s *Session) refuse(reason Reason, key string) {
+	s.m.emit(Event{Kind: EventRejected, Reason: reason, Session: key, Request: s.r})
+	if s.r != nil && s.m.rejects != nil && s.m.rejects.add(s.m.ClientIP(s.r), time.Now()) {
+		s.m.emit(Event{Kind: EventRejected, Reason: ReasonRateLimited, Request: s.r})
+	}
+}

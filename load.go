@@ -42,7 +42,7 @@ func (s *Session) load(ctx context.Context) {
 		reason = ReasonDuplicate
 	}
 	if reason != "" {
-		s.m.emit(Event{Kind: EventRejected, Reason: reason, Request: s.r})
+		s.refuse(reason, "")
 		s.startNew(now, true)
 		return
 	}
@@ -55,7 +55,7 @@ func (s *Session) loadKey(ctx context.Context, id sessionID, key string, now tim
 	rec, err := s.st.Load(ctx, key)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		s.m.emit(Event{Kind: EventRejected, Reason: ReasonUnknown, Session: key, Request: s.r})
+		s.refuse(ReasonUnknown, key)
 		s.startNew(now, true)
 		return
 	case err != nil:
@@ -85,7 +85,7 @@ func (s *Session) loadKey(ctx context.Context, id sessionID, key string, now tim
 		// Renewed by a request that raced this one: the old ID gives no
 		// access, but a logout with it still ends the renewed session.
 		next := s.deadTarget(deadRaw)
-		s.m.emit(Event{Kind: EventRejected, Reason: ReasonUnknown, Session: key, Request: s.r})
+		s.refuse(ReasonUnknown, key)
 		s.startNew(now, false)
 		s.retiredNext, s.superseded = next, next != ""
 		return
@@ -98,7 +98,7 @@ func (s *Session) loadKey(ctx context.Context, id sessionID, key string, now tim
 	s.rec.Data = nil
 }
 
-func expiryReason(rec *store.Record, now time.Time) string {
+func expiryReason(rec *store.Record, now time.Time) Reason {
 	if !now.Before(rec.Deadline) {
 		return ReasonAbsolute
 	}
@@ -141,7 +141,7 @@ func (s *Session) startNew(now time.Time, clear bool) {
 // the client that ID.
 func (s *Session) follow(ctx context.Context, id sessionID, key string, now time.Time) {
 	if id == (sessionID{}) || s.hops >= maxHops {
-		s.m.emit(Event{Kind: EventRejected, Reason: ReasonUnknown, Session: key, Request: s.r})
+		s.refuse(ReasonUnknown, key)
 		s.startNew(now, true)
 		return
 	}

@@ -176,8 +176,10 @@ type Config struct {
 	// cryptographically secure source. The default is crypto/rand.
 	IDSource io.Reader
 
-	// OnEvent receives every lifecycle and security event. The default
-	// logs them with Logger; see Event.
+	// OnEvent, if set, receives every lifecycle and security event, after
+	// Keycard has logged it with Logger (see Event): count, audit or
+	// forward events here. Logging is Logger's business: to turn the event
+	// logs off, give Logger a handler that drops them.
 	OnEvent func(Event)
 
 	// ErrorHandler writes the response when the session cannot be loaded
@@ -185,8 +187,11 @@ type Config struct {
 	// answers 503 Service Unavailable.
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
 
-	// Logger receives the default event and error logs. The default is
-	// slog.Default(). Keycard never logs raw session IDs or keys.
+	// Logger receives the event and error logs: routine lifecycle steps
+	// at Debug, the authentic token of a session that no longer exists at
+	// Info, and every refusal or security signal at Warn, rate-limited so
+	// that a flood of forged requests cannot flood the log. The default is
+	// slog.Default(). Keycard never logs raw session IDs, tokens or keys.
 	Logger *slog.Logger
 }
 
@@ -343,9 +348,6 @@ func (m *Manager) setDefaults() {
 	}
 	if m.cfg.Logger == nil {
 		m.cfg.Logger = slog.Default()
-	}
-	if m.cfg.OnEvent == nil {
-		m.cfg.OnEvent = m.logEvent
 	}
 	if m.cfg.ErrorHandler == nil {
 		m.cfg.ErrorHandler = m.defaultError

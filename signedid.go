@@ -71,7 +71,7 @@ func (g *idSigner) sign(id *sessionID) string {
 
 // verify checks a presented token and returns its ID, or the reason it is
 // refused. It does no store call and no allocation.
-func (g *idSigner) verify(v string) (sessionID, string) {
+func (g *idSigner) verify(v string) (sessionID, Reason) {
 	var id sessionID
 	if len(v) != tokenEncodedSz {
 		return id, ReasonMalformed

@@ -117,7 +117,7 @@ func (m *Manager) RevokeOthers(ctx context.Context, s *Session) (int, error) {
 
 // revokeEach deletes up to limit of user's sessions listed in infos, in
 // order, skipping current, and reports how many it deleted.
-func (m *Manager) revokeEach(ctx context.Context, user string, infos []SessionInfo, current string, limit int, reason string) (int, error) {
+func (m *Manager) revokeEach(ctx context.Context, user string, infos []SessionInfo, current string, limit int, reason Reason) (int, error) {
 	n := 0
 	for _, in := range infos {
 		if n == limit {

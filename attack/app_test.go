@@ -458,14 +458,14 @@ func (a *app) routes() *http.ServeMux {
 }
 
 // events counts the app's logged events of kind (and reason, if not "").
-func (a *app) events(kind, reason string) int {
+func (a *app) events(kind string, reason keycard.Reason) int {
 	n := 0
 	for _, line := range strings.Split(a.logs.String(), "\n") {
 		var rec map[string]any
 		if json.Unmarshal([]byte(line), &rec) != nil {
 			continue
 		}
-		if rec["event"] == kind && (reason == "" || rec["reason"] == reason) {
+		if rec["event"] == kind && (reason == "" || rec["reason"] == string(reason)) {
 			n++
 		}
 	}

@@ -81,8 +81,9 @@ func TestFixationByAnAttackerChosenID(t *testing.T) {
 	authentic := forge()
 	authenticID, _ := cookieID(authentic)
 	for name, tc := range map[string]struct {
-		cookie, event string
-		id            []byte
+		cookie string
+		event  keycard.Reason
+		id     []byte
 	}{
 		"a random well-formed ID": {random, keycard.ReasonBadMAC, randomID},
 		"an authentic unknown ID": {authentic, keycard.ReasonUnknown, authenticID},

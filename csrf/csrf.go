@@ -22,16 +22,16 @@ const (
 const (
 	// ReasonCrossOrigin: the browser said, through Sec-Fetch-Site or
 	// Origin, that the request came from another origin.
-	ReasonCrossOrigin = "cross-origin"
+	ReasonCrossOrigin keycard.Reason = "cross-origin"
 	// ReasonMissingToken: the request carried no token in the header or
 	// the form field (or its form could not be read).
-	ReasonMissingToken = "missing-token"
+	ReasonMissingToken keycard.Reason = "missing-token"
 	// ReasonNoSecret: the request carried a token, but its session has no
 	// anti-forgery secret: the token was issued before a login, for a
 	// session that has since ended, or for another client altogether.
-	ReasonNoSecret = "no-secret"
+	ReasonNoSecret keycard.Reason = "no-secret"
 	// ReasonBadToken: the token is malformed or belongs to another session.
-	ReasonBadToken = "bad-token"
+	ReasonBadToken keycard.Reason = "bad-token"
 )
 
 // Errors passed, wrapped, to Config.ErrorHandler and in Event.Err. Each
@@ -284,7 +284,7 @@ func bearer(r *http.Request) bool {
 
 // check verifies the presented token against the session's secret and
 // returns the reason and error of a rejection, or "" and nil.
-func check(s *keycard.Session, tok string, formErr error) (string, error) {
+func check(s *keycard.Session, tok string, formErr error) (keycard.Reason, error) {
 	if tok == "" {
 		if formErr != nil {
 			return ReasonMissingToken, fmt.Errorf("%w: reading the form: %w", ErrMissingToken, formErr)
@@ -303,7 +303,7 @@ func check(s *keycard.Session, tok string, formErr error) (string, error) {
 
 // reject reports the rejection of r as an event and answers it with the
 // ErrorHandler. s is nil when the session was not needed to decide.
-func (p *Protection) reject(w http.ResponseWriter, r *http.Request, s *keycard.Session, reason string, err error) {
+func (p *Protection) reject(w http.ResponseWriter, r *http.Request, s *keycard.Session, reason keycard.Reason, err error) {
 	ev := keycard.Event{Kind: keycard.EventCSRF, Reason: reason, Err: err, Request: r}
 	if s != nil {
 		ev.Session, ev.UserID = s.Hash(), s.UserID()

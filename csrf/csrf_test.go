@@ -26,7 +26,7 @@ func TestTokenCheck(t *testing.T) {
 		name   string
 		req    func(own, other string) *http.Request
 		want   int
-		reason string // of the rejection, if any
+		reason keycard.Reason // of the rejection, if any
 	}{
 		{"POST without a token is rejected", func(own, other string) *http.Request {
 			return formReq("/submit", url.Values{"text": {"hi"}})
@@ -484,7 +484,7 @@ func TestEvents(t *testing.T) {
 	b.do(req("POST", "/submit?csrf_token="+own, nil))
 
 	evs := a.csrfEvents()
-	want := []string{csrf.ReasonBadToken, csrf.ReasonBadToken, csrf.ReasonCrossOrigin, csrf.ReasonMissingToken}
+	want := []keycard.Reason{csrf.ReasonBadToken, csrf.ReasonBadToken, csrf.ReasonCrossOrigin, csrf.ReasonMissingToken}
 	if len(evs) != len(want) {
 		t.Fatalf("got %d events, want %d: %+v", len(evs), len(want), evs)
 	}

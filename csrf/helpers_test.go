@@ -233,7 +233,7 @@ func wantCode(t *testing.T, res response, want int) {
 
 // wantReason fails the test unless exactly one EventCSRF with reason was
 // emitted since the last call.
-func (a *app) wantReason(t *testing.T, reason string) keycard.Event {
+func (a *app) wantReason(t *testing.T, reason keycard.Reason) keycard.Event {
 	t.Helper()
 	evs := a.csrfEvents()
 	if len(evs) != 1 || evs[0].Reason != reason {

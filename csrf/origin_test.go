@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/keycard-go/keycard"
 	"github.com/keycard-go/keycard/csrf"
 )
 
@@ -74,7 +75,7 @@ func TestOriginMatrix(t *testing.T) {
 					before := a.writes.Load()
 					res := b.do(r)
 
-					want, reason := http.StatusOK, ""
+					want, reason := http.StatusOK, keycard.Reason("")
 					switch {
 					case !passes[sfs][i]:
 						want, reason = http.StatusForbidden, csrf.ReasonCrossOrigin

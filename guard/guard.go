@@ -39,7 +39,7 @@ import (
 // ReasonLimit is the reason of the keycard.EventLoginFailures a Limiter
 // emits when a key reaches its limit. The event's Attrs carry the count
 // and the hashed key, never the key itself.
-const ReasonLimit = "limit-reached"
+const ReasonLimit keycard.Reason = "limit-reached"
 
 // Config configures a Limiter. The zero Config allows 5 failures per key
 // per 15 minutes, counted in memory.

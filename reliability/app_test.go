@@ -32,17 +32,16 @@ type app struct {
 }
 
 // newApp returns an instance over st signed with key. edit, if not nil,
-// changes the Config before New. Events are dropped unless edit sets
-// OnEvent; errors are logged to the instance's logCounter through the
+// changes the Config before New. Events go nowhere unless edit sets
+// OnEvent (the logger only takes errors); errors are logged to the instance's logCounter through the
 // Manager's default error handler.
 func newApp(tb testing.TB, st store.Store, key keycard.Key, edit func(*keycard.Config)) *app {
 	tb.Helper()
 	logs := &logCounter{}
 	cfg := keycard.Config{
-		Store:   st,
-		Keys:    []keycard.Key{key},
-		OnEvent: func(keycard.Event) {},
-		Logger:  slog.New(logs),
+		Store:  st,
+		Keys:   []keycard.Key{key},
+		Logger: slog.New(logs),
 	}
 	if edit != nil {
 		edit(&cfg)

@@ -36,13 +36,13 @@ func (e *events) hook(ev keycard.Event) {
 	if e.n == nil {
 		e.n = map[string]int{}
 	}
-	e.n[string(ev.Kind)+"/"+ev.Reason]++
+	e.n[string(ev.Kind)+"/"+string(ev.Reason)]++
 }
 
-func (e *events) count(kind keycard.EventKind, reason string) int {
+func (e *events) count(kind keycard.EventKind, reason keycard.Reason) int {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.n[string(kind)+"/"+reason]
+	return e.n[string(kind)+"/"+string(reason)]
 }
 
 // forgedCookie returns the i-th cookie value of a flood: authentic-looking

@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"os/exec"
@@ -53,7 +54,7 @@ func sqliteWriter(path, keyHex string) error {
 	if err != nil {
 		return err
 	}
-	m, err := keycard.New(keycard.Config{Store: st, Keys: []keycard.Key{key}, OnEvent: func(keycard.Event) {}})
+	m, err := keycard.New(keycard.Config{Store: st, Keys: []keycard.Key{key}, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		return err
 	}

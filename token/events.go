@@ -14,8 +14,8 @@ const EventRefreshReuse = keycard.EventRefreshReuse
 // keycard.EventExpired and EventRefreshReuse. The event's Err says more,
 // without token material.
 const (
-	ReasonAccessToken  = "access-token"  // an access token was refused
-	ReasonRefreshToken = "refresh-token" // a refresh token was refused
-	ReasonAfterGrace   = "after-grace"   // the token rotated away last was presented after the grace window
-	ReasonStale        = "stale"         // a token rotated away earlier was presented
+	ReasonAccessToken  keycard.Reason = "access-token"  // an access token was refused
+	ReasonRefreshToken keycard.Reason = "refresh-token" // a refresh token was refused
+	ReasonAfterGrace   keycard.Reason = "after-grace"   // the token rotated away last was presented after the grace window
+	ReasonStale        keycard.Reason = "stale"         // a token rotated away earlier was presented
 )

@@ -54,7 +54,7 @@ func (e *events) text() string {
 	defer e.mu.Unlock()
 	var b strings.Builder
 	for _, ev := range e.all {
-		b.WriteString(string(ev.Kind) + " " + ev.Reason + " " + ev.Session + " " + ev.UserID)
+		b.WriteString(string(ev.Kind) + " " + string(ev.Reason) + " " + ev.Session + " " + ev.UserID)
 		if ev.Err != nil {
 			b.WriteString(" " + ev.Err.Error())
 		}

@@ -5,9 +5,7 @@
 // For most applications: create one Metrics with New, set its OnEvent as
 // the Manager's event hook, and wrap the Manager's store with Store.
 //
-//	metrics, err := keycardprom.New(prometheus.DefaultRegisterer, keycardprom.Config{
-//		Logger: slog.Default(), // keep Keycard's event logs; see below
-//	})
+//	metrics, err := keycardprom.New(prometheus.DefaultRegisterer, keycardprom.Config{})
 //	...
 //	m, err := keycard.New(keycard.Config{
 //		Store:   metrics.Store(memory.New(memory.Config{})),
@@ -36,14 +34,12 @@
 // and conflict retries make a few calls more. Scan's time includes its
 // callback's.
 //
-// # Keeping the logs
+// # Logs
 //
-// Keycard logs events itself (with log/slog) only while
-// keycard.Config.OnEvent is nil, so installing OnEvent turns those logs
-// off. Set Config.Logger to keep them: OnEvent then logs each event at the
-// level and with the attributes Keycard's own hook uses, except the
-// client's address, which needs the Manager's trusted proxies. To send
-// events to a further hook, call it from a function of your own:
+// The Manager logs every event itself, with keycard.Config.Logger,
+// whatever its OnEvent hook does: counting events here changes no log
+// line. To send events to a further hook, call it from a function of your
+// own:
 //
 //	OnEvent: func(ev keycard.Event) { metrics.OnEvent(ev); audit(ev) },
 //

@@ -1,9 +1,6 @@
 package keycardprom
 
 import (
-	"context"
-	"log/slog"
-
 	"github.com/keycard-go/keycard"
 	"github.com/keycard-go/keycard/csrf"
 	"github.com/keycard-go/keycard/guard"
@@ -15,10 +12,10 @@ const eventRefreshReuse = keycard.EventRefreshReuse
 // Values of the token module's reasons (token.Reason*), spelled out so
 // that metrics users need not download that module.
 const (
-	reasonAccessToken  = "access-token"
-	reasonRefreshToken = "refresh-token"
-	reasonAfterGrace   = "after-grace"
-	reasonStale        = "stale"
+	reasonAccessToken  keycard.Reason = "access-token"
+	reasonRefreshToken keycard.Reason = "refresh-token"
+	reasonAfterGrace   keycard.Reason = "after-grace"
+	reasonStale        keycard.Reason = "stale"
 )
 
 // Label values that stand for many reasons.
@@ -37,7 +34,7 @@ var kinds = map[keycard.EventKind]bool{
 }
 
 // reasons are the event reasons that become label values of their own.
-var reasons = map[string]bool{
+var reasons = map[keycard.Reason]bool{
 	keycard.ReasonMalformed: true, keycard.ReasonBadMAC: true, keycard.ReasonDuplicate: true,
 	keycard.ReasonUnknown: true, keycard.ReasonUndecodable: true, keycard.ReasonIdle: true,
 	keycard.ReasonAbsolute: true, keycard.ReasonRenew: true, keycard.ReasonRotate: true,
@@ -52,7 +49,7 @@ var reasons = map[string]bool{
 // pair is one kind and reason label pair.
 type pair struct {
 	kind   keycard.EventKind
-	reason string
+	reason keycard.Reason
 }
 
 // emitted are the pairs Keycard and its companion packages emit, created
@@ -88,57 +85,16 @@ func labels(ev keycard.Event) (kind, reason string) {
 	case ev.Reason == "":
 		reason = reasonNone
 	case reasons[ev.Reason]:
-		reason = ev.Reason
+		reason = string(ev.Reason)
 	default:
 		reason = reasonOther
 	}
 	return kind, reason
 }
 
-// OnEvent counts ev in keycard_events_total, and logs it if Config.Logger
-// is set. Install it as keycard.Config.OnEvent.
+// OnEvent counts ev in keycard_events_total. Install it as
+// keycard.Config.OnEvent; the Manager logs the event itself.
 func (m *Metrics) OnEvent(ev keycard.Event) {
 	kind, reason := labels(ev)
 	m.events.WithLabelValues(kind, reason).Inc()
-	if m.logger != nil {
-		logEvent(m.logger, ev)
-	}
-}
-
-// logEvent logs ev as Keycard's default hook does, without the client's
-// address: routine steps at Debug, unknown sessions at Info, refusals and
-// refresh-token reuse at Warn. It never logs a raw ID: events carry none.
-func logEvent(l *slog.Logger, ev keycard.Event) {
-	level := slog.LevelDebug
-	switch ev.Kind {
-	case keycard.EventRejected:
-		level = slog.LevelWarn
-		if ev.Reason == keycard.ReasonUnknown {
-			level = slog.LevelInfo
-		}
-	case keycard.EventCSRF, keycard.EventBindingMismatch, keycard.EventLoginFailures, eventRefreshReuse:
-		level = slog.LevelWarn
-	}
-	ctx := context.Background()
-	if ev.Request != nil {
-		ctx = ev.Request.Context()
-	}
-	if !l.Enabled(ctx, level) {
-		return
-	}
-	attrs := []slog.Attr{slog.String("event", string(ev.Kind))}
-	if ev.Reason != "" {
-		attrs = append(attrs, slog.String("reason", ev.Reason))
-	}
-	if ev.Session != "" {
-		attrs = append(attrs, slog.String("session", ev.Session))
-	}
-	if ev.UserID != "" {
-		attrs = append(attrs, slog.String("user", ev.UserID))
-	}
-	if ev.Err != nil {
-		attrs = append(attrs, slog.String("err", ev.Err.Error()))
-	}
-	attrs = append(attrs, ev.Attrs...)
-	l.LogAttrs(ctx, level, "keycard: session "+string(ev.Kind), attrs...)
 }

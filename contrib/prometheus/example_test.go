@@ -3,7 +3,6 @@ package keycardprom_test
 import (
 	"bufio"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -17,10 +16,10 @@ import (
 )
 
 // Example instruments a Manager: its events and its store calls become
-// metrics, served on /metrics, and its events are still logged.
+// metrics, served on /metrics; the Manager still logs its events.
 func Example() {
 	reg := prometheus.NewRegistry() // or prometheus.DefaultRegisterer
-	metrics, err := keycardprom.New(reg, keycardprom.Config{Logger: slog.Default()})
+	metrics, err := keycardprom.New(reg, keycardprom.Config{})
 	if err != nil {
 		panic(err)
 	}

@@ -3,7 +3,6 @@ package keycardprom
 import (
 	"errors"
 	"fmt"
-	"log/slog"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -19,15 +18,6 @@ type Config struct {
 	// histogram's buckets, in increasing order. The default is
 	// DefaultBuckets.
 	Buckets []float64
-
-	// Logger, if set, also receives every event OnEvent records, logged
-	// much as Keycard's default event hook logs them: routine steps at
-	// Debug, unknown sessions at Info, refusals and refresh-token reuse at
-	// Warn, with the same attributes except the client's address. Keycard
-	// installs its hook only when keycard.Config.OnEvent is nil, so set
-	// Logger (to the Manager's logger, typically slog.Default()) to keep
-	// event logs. The default is nil: OnEvent only counts.
-	Logger *slog.Logger
 }
 
 // Metrics records one Manager's events and store timings. Create it with
@@ -35,7 +25,6 @@ type Config struct {
 type Metrics struct {
 	events *prometheus.CounterVec
 	store  *prometheus.HistogramVec
-	logger *slog.Logger
 }
 
 // New returns Metrics whose collectors are registered with reg (for the
@@ -66,7 +55,6 @@ func New(reg prometheus.Registerer, cfg Config) (*Metrics, error) {
 			Help:    "Time taken by Keycard session store calls, by operation and result.",
 			Buckets: buckets,
 		}, []string{"op", "result"}),
-		logger: cfg.Logger,
 	}
 	if err := reg.Register(m.events); err != nil {
 		return nil, fmt.Errorf("keycardprom: register: %w", err)
@@ -76,7 +64,7 @@ func New(reg prometheus.Registerer, cfg Config) (*Metrics, error) {
 		return nil, fmt.Errorf("keycardprom: register: %w", err)
 	}
 	for _, p := range emitted {
-		m.events.WithLabelValues(string(p.kind), p.reason)
+		m.events.WithLabelValues(string(p.kind), string(p.reason))
 	}
 	return m, nil
 }

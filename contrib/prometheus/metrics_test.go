@@ -221,34 +221,43 @@ func TestStoreErrorsAreCounted(t *testing.T) {
 	}
 }
 
-func TestLoggerKeepsEventLogs(t *testing.T) {
+// TestManagerStillLogsEvents checks that counting events costs no log
+// line: with metrics.OnEvent installed, the Manager logs a forged cookie
+// at Warn and a login at Debug, and the counter counts both.
+func TestManagerStillLogsEvents(t *testing.T) {
 	t.Parallel()
-	for _, c := range []struct {
-		name  string
-		ev    keycard.Event
-		level string
-	}{
-		{"a forged cookie is a warning", keycard.Event{Kind: keycard.EventRejected, Reason: keycard.ReasonBadMAC}, "WARN"},
-		{"an unknown session is information", keycard.Event{Kind: keycard.EventRejected, Reason: keycard.ReasonUnknown}, "INFO"},
-		{"a login is debug", keycard.Event{Kind: keycard.EventRenewed, Reason: keycard.ReasonLogin, UserID: "alice"}, "DEBUG"},
-		{"refresh-token reuse is a warning", keycard.Event{Kind: "refresh-reuse", Reason: "stale"}, "WARN"},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			t.Parallel()
-			var buf bytes.Buffer
-			l := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-			metrics, _ := keycardprom.New(prometheus.NewRegistry(), keycardprom.Config{Logger: l})
-			c.ev.Session = "0123456789abcdef"
-			c.ev.Err = errors.New("detail")
-			metrics.OnEvent(c.ev)
-			out := buf.String()
-			for _, want := range []string{"level=" + c.level, "event=" + string(c.ev.Kind), "reason=" + c.ev.Reason,
-				"session=0123456789abcdef", "err=detail"} {
-				if !strings.Contains(out, want) {
-					t.Errorf("log %q lacks %q", out, want)
-				}
-			}
-		})
+	var buf bytes.Buffer // written by the handler's goroutine only, read after
+	reg := prometheus.NewRegistry()
+	metrics, _ := keycardprom.New(reg, keycardprom.Config{})
+	m, err := keycard.New(keycard.Config{
+		OnEvent: metrics.OnEvent,
+		Logger:  slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := keycard.FromContext(r.Context())
+		if r.URL.Path == "/login" {
+			m.Login(r.Context(), s, "alice")
+		}
+		s.Has("x")
+	}))
+	forged := httptest.NewRequest("GET", "https://example.test/", nil)
+	forged.Header.Set("Cookie", keycard.DefaultCookieName+"="+strings.Repeat("A", 92))
+	h.ServeHTTP(httptest.NewRecorder(), forged)
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "https://example.test/login", nil))
+	out := buf.String()
+	for _, want := range []string{"level=WARN msg=\"keycard: session rejected\" event=rejected reason=malformed",
+		"level=DEBUG msg=\"keycard: session renewed\" event=renewed reason=login"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the Manager's log lacks %q:\n%s", want, out)
+		}
+	}
+	for _, c := range []struct{ kind, reason string }{{"rejected", "malformed"}, {"renewed", "login"}} {
+		if got := counter(t, reg, c.kind, c.reason); got != 1 {
+			t.Errorf("keycard_events_total{%s,%s} = %v, want 1", c.kind, c.reason, got)
+		}
 	}
 }
 
@@ -261,7 +270,7 @@ func TestNoLoggerLogsNothing(t *testing.T) {
 	metrics, _ := keycardprom.New(prometheus.NewRegistry(), keycardprom.Config{})
 	metrics.OnEvent(keycard.Event{Kind: keycard.EventRejected, Reason: keycard.ReasonBadMAC})
 	if buf.Len() != 0 {
-		t.Errorf("logged %q without a Logger", buf.String())
+		t.Errorf("OnEvent logged %q; logging is the Manager's", buf.String())
 	}
 }
 
