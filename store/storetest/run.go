@@ -25,8 +25,8 @@ type Harness struct {
 	New func(tb testing.TB, now func() time.Time) store.Store
 }
 
-// capability is an optional interface a case needs; stores without it skip
-// the case.
+// capability is an optional interface a case needs; Run leaves the case
+// out for stores without it.
 type capability int
 
 const (
@@ -35,6 +35,19 @@ const (
 	sweeper
 	scanner
 )
+
+// String names the interface a capability stands for.
+func (c capability) String() string {
+	switch c {
+	case userIndex:
+		return "store.UserIndex"
+	case sweeper:
+		return "store.Sweeper"
+	case scanner:
+		return "store.Scanner"
+	}
+	return "store.Store"
+}
 
 // testCase is one behaviour of the contract, named as a sentence.
 type testCase struct {
@@ -99,8 +112,9 @@ var cases = []testCase{
 // Run runs the conformance suite against stores made by h, one parallel
 // subtest per behaviour of the [store.Store] contract, each with a new store
 // and its own [Clock]. Cases for [store.UserIndex], [store.Sweeper] and
-// [store.Scanner] run when the store implements them and are skipped
-// otherwise.
+// [store.Scanner] run when the store implements them; otherwise they are
+// left out, not skipped, and one log line says which capabilities the
+// store lacks, so that a skip in a store's run always means something.
 //
 // A backend's test calls Run once, from a test that sets up whatever server
 // the backend needs.
@@ -109,12 +123,21 @@ func Run(t *testing.T, h Harness) {
 	if h.New == nil {
 		t.Fatal("storetest: Harness.New is nil")
 	}
+	probe := newFixture(t, h)
+	lacks := map[capability]int{}
 	for _, c := range cases {
+		if !probe.has(c.needs) {
+			lacks[c.needs]++
+			continue
+		}
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			f := newFixture(t, h)
 			f.require(c.needs)
 			c.run(f)
 		})
+	}
+	for c, n := range lacks {
+		t.Logf("storetest: %T does not implement %s: its %d cases are left out", probe.s, c, n)
 	}
 }
