@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"time"
+
+	"github.com/keycard-go/keycard/internal/storekit"
 )
 
 // recordFormat is the first byte of every encoded record; a new layout gets
@@ -16,6 +18,9 @@ const maxField = 16 << 20
 // EncodeRecord encodes every field of rec except Version into a compact
 // binary form, for stores that keep a record as one value (key-value
 // stores). Stores keep the version where they can compare it atomically.
+// Times are Unix nanoseconds, 0 for the zero time, clamped to the years
+// 1678 to 2262 that int64 nanoseconds can hold, as the SQL stores keep
+// them.
 func EncodeRecord(rec *Record) []byte {
 	b := make([]byte, 0, 64+len(rec.UserID)+len(rec.IP)+len(rec.UserAgent)+len(rec.Data))
 	b = append(b, recordFormat)
@@ -25,7 +30,7 @@ func EncodeRecord(rec *Record) []byte {
 	}
 	b = append(b, flags)
 	for _, t := range [...]time.Time{rec.Created, rec.LastSeen, rec.AuthTime, rec.Expires, rec.Deadline} {
-		b = binary.AppendVarint(b, timeToNanos(t))
+		b = binary.AppendVarint(b, storekit.Nanos(t))
 	}
 	for _, s := range [...]string{rec.UserID, rec.IP, rec.UserAgent} {
 		b = binary.AppendUvarint(b, uint64(len(s)))
@@ -46,7 +51,7 @@ func DecodeRecord(b []byte) (*Record, error) {
 	flags := d.byte()
 	rec := &Record{Persistent: flags&1 != 0}
 	for _, t := range [...]*time.Time{&rec.Created, &rec.LastSeen, &rec.AuthTime, &rec.Expires, &rec.Deadline} {
-		*t = nanosToTime(d.varint())
+		*t = storekit.FromNanos(d.varint())
 	}
 	// The three text fields sit next to each other: one string holds them
 	// all, and each field is a substring of it (one allocation, not three).
@@ -110,22 +115,6 @@ func (d *decoder) bytes() []byte {
 	v := d.b[k : k+int(n)]
 	d.b = d.b[k+int(n):]
 	return v
-}
-
-// timeToNanos maps the zero time to 0 and any other time to Unix
-// nanoseconds.
-func timeToNanos(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixNano()
-}
-
-func nanosToTime(n int64) time.Time {
-	if n == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, n).UTC()
 }
 
 // substring returns the part of all that field is of base: all is a copy

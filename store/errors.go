@@ -18,4 +18,8 @@ var (
 	// ErrCorrupt is returned by DecodeRecord when stored bytes are not a
 	// valid record.
 	ErrCorrupt = errors.New("store: corrupt record")
+
+	// ErrClosed is returned, wrapped with the store's name, by every
+	// method of a store that has a Close method, once it has been closed.
+	ErrClosed = errors.New("store: closed")
 )

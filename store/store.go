@@ -74,6 +74,17 @@ type Scanner interface {
 	Scan(ctx context.Context, fn func(Entry) error) error
 }
 
+// NonBlocking is implemented by stores whose calls never block: they do
+// no I/O and wait only for brief in-process locks, so they return promptly
+// whatever the context. Bounding such a store's calls with a timeout
+// bounds nothing and costs a timer per call, so the Manager need not. A
+// store that wraps another reports what the wrapped store does.
+type NonBlocking interface {
+	// NeverBlocks reports whether every method of the store returns
+	// without waiting for I/O, another process or a server.
+	NeverBlocks() bool
+}
+
 // Entry is a record together with the key it is stored under.
 type Entry struct {
 	Key    string

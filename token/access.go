@@ -14,6 +14,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 	"github.com/keycard-go/keycard"
+	"github.com/keycard-go/keycard/internal/storekit"
 )
 
 // typeAccessToken is the JWS "typ" header of access tokens (RFC 9068).
@@ -180,7 +181,7 @@ func (iss *Issuer) check(tok string, now time.Time) (*Claims, error) {
 		}
 		return nil, errClaims.with(err)
 	}
-	if std.Expiry == nil || std.IssuedAt == nil || std.Subject == "" || std.ID == "" || !validHash(ext.Sid) {
+	if std.Expiry == nil || std.IssuedAt == nil || std.Subject == "" || std.ID == "" || !storekit.ValidHash(ext.Sid) {
 		return nil, errClaims
 	}
 	err = std.ValidateWithLeeway(jwt.Expected{Issuer: iss.iss, AnyAudience: jwt.Audience{iss.aud}, Time: now}, iss.leeway)
@@ -304,18 +305,4 @@ func (iss *Issuer) explainHeader(seg string) error {
 	default:
 		return errors.New("previous key past its tokens' lifetime, or header not in canonical form")
 	}
-}
-
-// validHash reports whether h looks like a session hash: 64 lowercase hex
-// digits.
-func validHash(h string) bool {
-	if len(h) != 64 {
-		return false
-	}
-	for i := 0; i < len(h); i++ {
-		if c := h[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-			return false
-		}
-	}
-	return true
 }

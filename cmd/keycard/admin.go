@@ -20,6 +20,7 @@ import (
 
 	"github.com/keycard-go/keycard"
 	"github.com/keycard-go/keycard/cmd/keycard/internal/storeurl"
+	"github.com/keycard-go/keycard/internal/storekit"
 	"github.com/keycard-go/keycard/store"
 )
 
@@ -289,7 +290,7 @@ func cmdSessionsRm(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	for i, hash := range hashes {
 		hashes[i] = strings.ToLower(hash)
-		if !validHash(hashes[i]) {
+		if !storekit.ValidHash(hashes[i]) {
 			return &cliError{msg: fmt.Sprintf("%q is not a session hash", hash), code: exitUsage,
 				hints: []string{`a session hash is 64 hex digits, as "keycard sessions ls" prints them`}}
 		}
@@ -544,19 +545,7 @@ func startSpinner(w io.Writer, msg string) (stop func()) {
 // rotation tombstone, and keyed by a session hash (stores shared with
 // package guard also hold its counters, under other keys).
 func isSession(e store.Entry, now time.Time) bool {
-	return e.Record.Live(now) && validHash(e.Key) && !keycard.IsTombstone(e.Record)
-}
-
-func validHash(h string) bool {
-	if len(h) != 64 {
-		return false
-	}
-	for _, c := range []byte(h) {
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-			return false
-		}
-	}
-	return true
+	return e.Record.Live(now) && storekit.ValidHash(e.Key) && !keycard.IsTombstone(e.Record)
 }
 
 func earlier(a, b time.Time) time.Time {

@@ -145,8 +145,9 @@ nothing to migrate, without connecting, and exits 0.
 
 The admin commands (sessions, revoke, gc, stats) never create a table; on an
 SQL store that lacks one they fail and point here. The demo creates its own.
-Teams that run their own migrations can apply the schema in the store
-package's documentation instead.
+Teams that run their own migrations can apply instead the SQL that migrate
+runs, which the store package's Schema function returns (sqlite.Schema,
+postgres.Schema, mysql.Schema).
 
 Flags:
     --store URL   the store (required, unless $KEYCARD_STORE names it)

@@ -40,10 +40,11 @@ type Store struct {
 }
 
 var (
-	_ store.Store     = (*Store)(nil)
-	_ store.UserIndex = (*Store)(nil)
-	_ store.Sweeper   = (*Store)(nil)
-	_ io.Closer       = (*Store)(nil)
+	_ store.Store       = (*Store)(nil)
+	_ store.UserIndex   = (*Store)(nil)
+	_ store.Sweeper     = (*Store)(nil)
+	_ store.NonBlocking = (*Store)(nil)
+	_ io.Closer         = (*Store)(nil)
 )
 
 // New returns an empty store configured by cfg. It panics if a field of cfg
@@ -212,6 +213,12 @@ func (s *Store) Len() int {
 		sh.mu.Unlock()
 	}
 	return int(min(int64(n), s.max))
+}
+
+// NeverBlocks reports true: the store does no I/O, and holds a shard's
+// lock only for a map or heap operation, so its calls need no timeout.
+func (s *Store) NeverBlocks() bool {
+	return true
 }
 
 // Evictions returns how many live records the store has evicted to stay

@@ -1,19 +1,24 @@
 package mysql
 
 import (
-	"errors"
-	"fmt"
 	"time"
+
+	"github.com/keycard-go/keycard/internal/storekit"
 )
 
 const (
 	// DefaultTable is the table a Store uses when Config.Table is empty.
-	DefaultTable = "keycard_sessions"
+	DefaultTable = storekit.DefaultTable
 
 	// DefaultSweepBatch is how many records each DELETE of Sweep removes
 	// when Config.SweepBatch is zero.
-	DefaultSweepBatch = 1000
+	DefaultSweepBatch = storekit.DefaultSweepBatch
 )
+
+// tableRule is which names Config.Table may be: names the store can put in
+// its statements as they are, so that quoting is only a matter of style
+// and no table name can change what a statement does.
+var tableRule = storekit.TableRule{MaxLen: 64, Upper: true}
 
 // Config configures a Store. The zero value is a valid configuration.
 type Config struct {
@@ -31,42 +36,14 @@ type Config struct {
 
 	// SweepBatch is how many expired records each DELETE statement of
 	// Sweep removes, bounding how long one statement holds its locks. If
-	// zero, 1000 is used.
+	// zero, [DefaultSweepBatch] (1,000) is used; a negative value is an
+	// error.
 	SweepBatch int
 }
 
 // withDefaults returns c with every zero field set to its default, or an
 // error naming the first invalid field.
 func (c Config) withDefaults() (Config, error) {
-	if c.Table == "" {
-		c.Table = DefaultTable
-	}
-	if err := checkTable(c.Table); err != nil {
-		return c, err
-	}
-	if c.Now == nil {
-		c.Now = time.Now
-	}
-	if c.SweepBatch < 0 {
-		return c, errors.New("mysql store: negative Config.SweepBatch")
-	}
-	if c.SweepBatch == 0 {
-		c.SweepBatch = DefaultSweepBatch
-	}
-	return c, nil
-}
-
-// checkTable reports whether table is a name the store can put in its
-// statements as it is: quoting is then only a matter of style, and no
-// table name can change what a statement does.
-func checkTable(table string) error {
-	ok := len(table) >= 1 && len(table) <= 64 && !('0' <= table[0] && table[0] <= '9')
-	for i := 0; ok && i < len(table); i++ {
-		c := table[i]
-		ok = c == '_' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
-	}
-	if !ok {
-		return fmt.Errorf("mysql store: invalid Config.Table %q: want 1 to 64 ASCII letters, digits and underscores, not starting with a digit", table)
-	}
-	return nil
+	err := storekit.Defaults("mysql", tableRule, &c.Table, &c.Now, &c.SweepBatch)
+	return c, err
 }

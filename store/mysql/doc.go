@@ -30,7 +30,7 @@
 //
 // # Schema
 //
-// [Store.Migrate] runs the statement that [SchemaSQL] returns, which is
+// [Store.Migrate] runs the statement that [Schema] returns, which is
 // idempotent on both servers; teams that run migrations with their own
 // tools can run it instead. For the default table:
 //

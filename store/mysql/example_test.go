@@ -99,10 +99,10 @@ func browser(ts *httptest.Server) func(path string) string {
 	}
 }
 
-// ExampleSchemaSQL prints the table for teams that run migrations with
+// ExampleSchema prints the table for teams that run migrations with
 // their own tools.
-func ExampleSchemaSQL() {
-	ddl, err := mysql.SchemaSQL("sessions")
+func ExampleSchema() {
+	ddl, err := mysql.Schema("sessions")
 	if err != nil {
 		panic(err)
 	}

@@ -2,9 +2,7 @@ package mysql
 
 import (
 	"encoding/hex"
-	"math"
 	"strconv"
-	"time"
 )
 
 // The store writes every value into its statements as a literal and sends
@@ -62,35 +60,4 @@ func (q query) bool(v bool) query {
 		return append(q, '1')
 	}
 	return append(q, '0')
-}
-
-// The range of times that int64 Unix nanoseconds can hold.
-var (
-	minNanosTime = time.Unix(0, math.MinInt64)
-	maxNanosTime = time.Unix(0, math.MaxInt64)
-)
-
-// nanos returns t as Unix nanoseconds, the way the table keeps times: the
-// zero time is 0 (as in store.EncodeRecord), and times beyond the years
-// 1678 to 2262 are clamped to the nearest representable one, so that a
-// far-future deadline stays in the future and a far-past one in the past.
-func nanos(t time.Time) int64 {
-	switch {
-	case t.IsZero():
-		return 0
-	case t.Before(minNanosTime):
-		return math.MinInt64
-	case t.After(maxNanosTime):
-		return math.MaxInt64
-	}
-	return t.UnixNano()
-}
-
-// fromNanos is the inverse of nanos: 0 is the zero time, anything else a
-// UTC time.
-func fromNanos(n int64) time.Time {
-	if n == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, n).UTC()
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/keycard-go/keycard/internal/storekit"
 	"github.com/keycard-go/keycard/store"
 )
 
@@ -15,7 +16,7 @@ var _ store.Scanner = (*Store)(nil)
 func (s *Store) Scan(ctx context.Context, fn func(store.Entry) error) error {
 	q := make(query, 0, 256).
 		sql("SELECT session_key, " + selectColumns + " FROM ").sql(s.quoted).
-		sql(" WHERE live_until > ").int(nanos(s.now()))
+		sql(" WHERE live_until > ").int(storekit.Nanos(s.now()))
 	rows, err := s.db.QueryContext(ctx, string(q))
 	if err != nil {
 		return fmt.Errorf("mysql store: scan: %w", err)

@@ -37,27 +37,26 @@ const schemaTemplate = "CREATE TABLE IF NOT EXISTS `{table}` (\n" +
 	"  KEY `live_until` (`live_until`)\n" +
 	") ENGINE=InnoDB"
 
-// SchemaSQL returns the statement that Migrate runs to create table, the
-// default table if table is empty, for teams that run migrations with
-// their own tools. The statement is idempotent on MySQL and MariaDB alike
-// (CREATE TABLE IF NOT EXISTS with its indexes inline). It reports an error
-// if table is not a valid Config.Table.
-func SchemaSQL(table string) (string, error) {
-	if table == "" {
-		table = DefaultTable
-	}
-	if err := checkTable(table); err != nil {
+// Schema returns the statement that creates table and its indexes, for
+// teams that run migrations with their own tools: the statement that
+// [Store.Migrate] runs for a Store whose Config.Table is table. An empty
+// table means [DefaultTable]. The statement is idempotent on MySQL and
+// MariaDB alike (CREATE TABLE IF NOT EXISTS with its indexes inline).
+// Schema reports an error if table is not a valid Config.Table.
+func Schema(table string) (string, error) {
+	cfg, err := Config{Table: table}.withDefaults()
+	if err != nil {
 		return "", err
 	}
-	return strings.Replace(schemaTemplate, "{table}", table, 1), nil
+	return strings.Replace(schemaTemplate, "{table}", cfg.Table, 1), nil
 }
 
 // Migrate creates the store's table and its indexes if the table does not
 // exist, and changes nothing if it does, so it is safe to call at every
-// start. It runs the statement that SchemaSQL returns; a program whose
-// migrations run elsewhere need not call it.
+// start. It runs the statement that [Schema] returns for its table; a
+// program whose migrations run elsewhere need not call it.
 func (s *Store) Migrate(ctx context.Context) error {
-	ddl, err := SchemaSQL(s.table)
+	ddl, err := Schema(s.table)
 	if err != nil {
 		return err
 	}

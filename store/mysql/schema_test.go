@@ -55,17 +55,17 @@ func indexes(t *testing.T, db *sql.DB, table string) []string {
 	return list
 }
 
-func TestSchemaSQLCreatesAWorkingTable(t *testing.T) {
+func TestSchemaCreatesAWorkingTable(t *testing.T) {
 	t.Parallel()
 	db := sharedDB(t)
 	table := newTable(t, db)
-	ddl, err := mysql.SchemaSQL(table)
+	ddl, err := mysql.Schema(table)
 	if err != nil {
-		t.Fatalf("SchemaSQL: %v", err)
+		t.Fatalf("Schema: %v", err)
 	}
 	for range 2 {
 		if _, err := db.ExecContext(t.Context(), ddl); err != nil {
-			t.Fatalf("running SchemaSQL's statement: %v", err)
+			t.Fatalf("running Schema's statement: %v", err)
 		}
 	}
 	s, err := mysql.New(db, mysql.Config{Table: table})
@@ -75,9 +75,9 @@ func TestSchemaSQLCreatesAWorkingTable(t *testing.T) {
 	if err := s.Save(t.Context(), testKey(1), liveRecord("A", time.Now().Add(time.Hour))); err != nil {
 		t.Errorf("Save: got error %v, want nil", err)
 	}
-	def, err := mysql.SchemaSQL("")
+	def, err := mysql.Schema("")
 	if err != nil || !strings.HasPrefix(def, "CREATE TABLE IF NOT EXISTS `keycard_sessions` (") {
-		t.Errorf("SchemaSQL(\"\"): got %q, %v, want the default table's statement", def, err)
+		t.Errorf("Schema(\"\"): got %q, %v, want the default table's statement", def, err)
 	}
 }
 
@@ -95,8 +95,8 @@ func TestNewRejectsAnInvalidConfig(t *testing.T) {
 		if _, err := mysql.New(db, mysql.Config{Table: table}); err == nil {
 			t.Errorf("New with Table %q: got a nil error, want one", table)
 		}
-		if _, err := mysql.SchemaSQL(table); err == nil {
-			t.Errorf("SchemaSQL(%q): got a nil error, want one", table)
+		if _, err := mysql.Schema(table); err == nil {
+			t.Errorf("Schema(%q): got a nil error, want one", table)
 		}
 	}
 	for _, table := range []string{"", "sessions", "_s", "Keycard_Sessions_2", strings.Repeat("s", 64)} {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/keycard-go/keycard/internal/storekit"
 	"github.com/keycard-go/keycard/store"
 )
 
@@ -18,7 +19,7 @@ import (
 // New; the zero Store is not usable.
 type Store struct {
 	db         *sql.DB
-	table      string // unquoted, as validated by checkTable
+	table      string // unquoted, as validated by tableRule
 	quoted     string // table in backquotes
 	now        func() time.Time
 	sweepBatch int
@@ -36,7 +37,7 @@ var (
 // how values are sent (interpolateParams, clientFoundRows, charset,
 // parseTime) is fine, since the store sends only literal hexadecimal
 // strings and integers. New makes no round trip: call Migrate, or run the
-// statement of SchemaSQL, before using the store. It reports an error if
+// statement of [Schema], before using the store. It reports an error if
 // db is nil or cfg is invalid.
 func New(db *sql.DB, cfg Config) (*Store, error) {
 	if db == nil {
@@ -70,7 +71,7 @@ func (s *Store) Load(ctx context.Context, key string) (*store.Record, error) {
 	q := make(query, 0, 256).
 		sql("SELECT " + selectColumns + " FROM ").sql(s.quoted).
 		sql(" WHERE session_key = ").str(key).
-		sql(" AND live_until > ").int(nanos(s.now()))
+		sql(" AND live_until > ").int(storekit.Nanos(s.now()))
 	rec, err := scanRecord(s.db.QueryRowContext(ctx, string(q)).Scan)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, store.ErrNotFound
@@ -91,8 +92,8 @@ func scanRecord(scan func(dest ...any) error, lead ...any) (*store.Record, error
 	if err := scan(dest...); err != nil {
 		return nil, err
 	}
-	r.Created, r.LastSeen, r.AuthTime = fromNanos(created), fromNanos(lastSeen), fromNanos(authTime)
-	r.Expires, r.Deadline = fromNanos(expires), fromNanos(deadline)
+	r.Created, r.LastSeen, r.AuthTime = storekit.FromNanos(created), storekit.FromNanos(lastSeen), storekit.FromNanos(authTime)
+	r.Expires, r.Deadline = storekit.FromNanos(expires), storekit.FromNanos(deadline)
 	return &r, nil
 }
 
@@ -106,7 +107,7 @@ func (s *Store) Save(ctx context.Context, key string, rec *store.Record) error {
 	if err := checkLengths(key, rec); err != nil {
 		return fmt.Errorf("mysql store: save: %w", err)
 	}
-	now := nanos(s.now())
+	now := storekit.Nanos(s.now())
 	if rec.Version == 0 {
 		return s.create(ctx, key, rec, now)
 	}
@@ -139,11 +140,11 @@ var recordColumns = [...]struct {
 	value func(q query, r *store.Record) query
 }{
 	{"user_id", func(q query, r *store.Record) query { return q.str(r.UserID) }},
-	{"created", func(q query, r *store.Record) query { return q.int(nanos(r.Created)) }},
-	{"last_seen", func(q query, r *store.Record) query { return q.int(nanos(r.LastSeen)) }},
-	{"auth_time", func(q query, r *store.Record) query { return q.int(nanos(r.AuthTime)) }},
-	{"expires", func(q query, r *store.Record) query { return q.int(nanos(r.Expires)) }},
-	{"deadline", func(q query, r *store.Record) query { return q.int(nanos(r.Deadline)) }},
+	{"created", func(q query, r *store.Record) query { return q.int(storekit.Nanos(r.Created)) }},
+	{"last_seen", func(q query, r *store.Record) query { return q.int(storekit.Nanos(r.LastSeen)) }},
+	{"auth_time", func(q query, r *store.Record) query { return q.int(storekit.Nanos(r.AuthTime)) }},
+	{"expires", func(q query, r *store.Record) query { return q.int(storekit.Nanos(r.Expires)) }},
+	{"deadline", func(q query, r *store.Record) query { return q.int(storekit.Nanos(r.Deadline)) }},
 	{"persistent", func(q query, r *store.Record) query { return q.bool(r.Persistent) }},
 	{"ip", func(q query, r *store.Record) query { return q.str(r.IP) }},
 	{"user_agent", func(q query, r *store.Record) query { return q.str(r.UserAgent) }},
@@ -153,7 +154,7 @@ var recordColumns = [...]struct {
 // liveUntil is the value of the live_until column for rec: the record is
 // live while the current time is before both Expires and Deadline.
 func liveUntil(rec *store.Record) int64 {
-	return min(nanos(rec.Expires), nanos(rec.Deadline))
+	return min(storekit.Nanos(rec.Expires), storekit.Nanos(rec.Deadline))
 }
 
 // statementSize estimates the length of a statement that carries rec's
@@ -281,14 +282,14 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 // that a touch that repeats the stored times still changes the row and
 // counts as affected, whatever the DSN's clientFoundRows.
 func (s *Store) Touch(ctx context.Context, key string, lastSeen, expires time.Time) error {
-	e := nanos(expires)
+	e := storekit.Nanos(expires)
 	q := make(query, 0, 320).
 		sql("UPDATE ").sql(s.quoted).
-		sql(" SET last_seen = ").int(nanos(lastSeen)).
+		sql(" SET last_seen = ").int(storekit.Nanos(lastSeen)).
 		sql(", expires = ").int(e).
 		sql(", live_until = LEAST(deadline, ").int(e).
 		sql("), touched = 1 - touched WHERE session_key = ").str(key).
-		sql(" AND live_until > ").int(nanos(s.now()))
+		sql(" AND live_until > ").int(storekit.Nanos(s.now()))
 	n, err := s.exec(ctx, q)
 	if err != nil {
 		return fmt.Errorf("mysql store: touch: %w", err)

@@ -3,6 +3,8 @@ package mysql
 import (
 	"context"
 	"fmt"
+
+	"github.com/keycard-go/keycard/internal/storekit"
 )
 
 // Sweep deletes expired records and reports how many it deleted. It runs
@@ -14,7 +16,7 @@ import (
 // whether or not they have been swept: call Sweep now and then, from a
 // ticker in one instance, to keep the table small.
 func (s *Store) Sweep(ctx context.Context) (int, error) {
-	now := nanos(s.now())
+	now := storekit.Nanos(s.now())
 	q := make(query, 0, 128).
 		sql("DELETE FROM ").sql(s.quoted).
 		sql(" WHERE live_until <= ").int(now).

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/keycard-go/keycard/internal/storekit"
 	"github.com/keycard-go/keycard/store"
 )
 
@@ -20,7 +21,7 @@ func (s *Store) ListUser(ctx context.Context, userID string) ([]store.Entry, err
 	q := make(query, 0, 256).
 		sql("SELECT session_key, " + selectColumns + " FROM ").sql(s.quoted).
 		sql(" WHERE user_id = ").str(userID).
-		sql(" AND live_until > ").int(nanos(s.now()))
+		sql(" AND live_until > ").int(storekit.Nanos(s.now()))
 	rows, err := s.db.QueryContext(ctx, string(q))
 	if err != nil {
 		return nil, fmt.Errorf("mysql store: list user: %w", err)
@@ -53,7 +54,7 @@ func (s *Store) DeleteUser(ctx context.Context, userID string) (int, error) {
 		}
 		return 0, nil
 	}
-	now := nanos(s.now())
+	now := storekit.Nanos(s.now())
 	q := make(query, 0, 256).
 		sql("DELETE FROM ").sql(s.quoted).sql(" WHERE user_id = ").str(userID)
 	n, err := s.exec(ctx, q.sql(" AND live_until > ").int(now))

@@ -5,7 +5,7 @@
 //	...
 //	st, err := postgres.New(pool, postgres.Config{})
 //	...
-//	if err := st.Migrate(ctx); err != nil { ... } // or apply st.Schema() yourself
+//	if err := st.Migrate(ctx); err != nil { ... } // or apply postgres.Schema(table) yourself
 //	m, err := keycard.New(keycard.Config{Store: st, Keys: keys})
 //
 // A [Store] implements [store.Store], [store.UserIndex] (device lists, "log
@@ -28,9 +28,10 @@
 //
 // [Store.Migrate] creates the table and its indexes if they do not exist,
 // in one transaction under an advisory lock, so every instance may call
-// it at startup. Teams that run migrations themselves apply [Schema] (the
-// SQL for the default table) or [Store.Schema] (for Config.Table) and
-// never call Migrate:
+// it at startup. It runs the SQL that [Schema] returns for the store's
+// Config.Table; teams that run migrations themselves apply that SQL
+// instead and never call Migrate. For the default table, with comments
+// added here:
 //
 //	CREATE TABLE IF NOT EXISTS "keycard_sessions" (
 //		key        text    PRIMARY KEY,  -- hex SHA-256 of the session ID

@@ -80,3 +80,30 @@ func Example() {
 	// visit 2
 	// visit 3
 }
+
+// ExampleSchema prints the SQL that Migrate runs, for teams that run
+// migrations with their own tools.
+func ExampleSchema() {
+	ddl, err := postgres.Schema("auth.sessions")
+	if err != nil {
+		panic(err)
+	}
+	fmt.Print(ddl)
+	// Output:
+	// CREATE TABLE IF NOT EXISTS "auth"."sessions" (
+	// 	key        text    PRIMARY KEY,
+	// 	version    bigint  NOT NULL,
+	// 	user_id    text    NOT NULL,
+	// 	created    bigint  NOT NULL,
+	// 	last_seen  bigint  NOT NULL,
+	// 	auth_time  bigint  NOT NULL,
+	// 	expires    bigint  NOT NULL,
+	// 	deadline   bigint  NOT NULL,
+	// 	persistent boolean NOT NULL,
+	// 	ip         text    NOT NULL,
+	// 	user_agent text    NOT NULL,
+	// 	data       bytea   NOT NULL
+	// );
+	// CREATE INDEX IF NOT EXISTS "sessions_user_id_idx" ON "auth"."sessions" (user_id) WHERE user_id <> '';
+	// CREATE INDEX IF NOT EXISTS "sessions_expiry_idx" ON "auth"."sessions" ((least(expires, deadline)));
+}

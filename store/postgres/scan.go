@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 
+	"github.com/keycard-go/keycard/internal/storekit"
 	"github.com/keycard-go/keycard/store"
 )
 
@@ -12,7 +13,7 @@ var _ store.Scanner = (*Store)(nil)
 // is meant for administration tools, not request paths: it reads the whole
 // table. If fn returns an error, Scan stops and returns it.
 func (s *Store) Scan(ctx context.Context, fn func(store.Entry) error) error {
-	rows, err := s.pool.Query(ctx, s.sql.scan, nanos(s.now()))
+	rows, err := s.pool.Query(ctx, s.sql.scan, storekit.Nanos(s.now()))
 	if err != nil {
 		return wrap(ctx, "scan", err)
 	}

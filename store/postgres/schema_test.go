@@ -56,25 +56,28 @@ func TestNewRejectsANilPoolAndANegativeBatch(t *testing.T) {
 	}
 }
 
-func TestSchemaIsTheDefaultTablesSchema(t *testing.T) {
+func TestSchemaNamesTheTableAndItsIndexes(t *testing.T) {
 	t.Parallel()
+	def, err := postgres.Schema("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if named, err := postgres.Schema(postgres.DefaultTable); named != def || err != nil {
+		t.Errorf("Schema(DefaultTable): got %v and\n%s\nwant Schema(\"\"):\n%s", err, named, def)
+	}
 	s, err := postgres.New(lazyPool(t), postgres.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := s.Schema(); got != postgres.Schema {
-		t.Errorf("Schema() of the default table:\n%s\nwant the Schema constant:\n%s", got, postgres.Schema)
-	}
 	if got := s.Table(); got != postgres.DefaultTable {
 		t.Errorf("got Table %q, want %q", got, postgres.DefaultTable)
 	}
-	other, err := postgres.New(lazyPool(t), postgres.Config{Table: "auth.sessions"})
-	if err != nil {
-		t.Fatal(err)
+	want := strings.NewReplacer(`"keycard_sessions"`, `"auth"."sessions"`, `"keycard_sessions_`, `"sessions_`).Replace(def)
+	if got, err := postgres.Schema("auth.sessions"); got != want || err != nil {
+		t.Errorf("Schema(\"auth.sessions\"): got %v and\n%s\nwant:\n%s", err, got, want)
 	}
-	want := strings.NewReplacer(`"keycard_sessions"`, `"auth"."sessions"`, `"keycard_sessions_`, `"sessions_`).Replace(postgres.Schema)
-	if got := other.Schema(); got != want {
-		t.Errorf("Schema() of auth.sessions:\n%s\nwant:\n%s", got, want)
+	if _, err := postgres.Schema("Sessions"); err == nil || !strings.HasPrefix(err.Error(), "postgres store: ") {
+		t.Errorf(`Schema("Sessions"): got error %v, want a postgres store error`, err)
 	}
 }
 
@@ -135,8 +138,12 @@ func TestTheDocumentedSchemaAppliedByHandWorks(t *testing.T) {
 		t.Fatal(err)
 	}
 	// As a team's migration tool would: the text alone, no Migrate.
-	if _, err := pool.Exec(t.Context(), s.Schema()); err != nil {
-		t.Fatalf("applying Schema(): %v", err)
+	ddl, err := postgres.Schema(table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(t.Context(), ddl); err != nil {
+		t.Fatalf("applying Schema: %v", err)
 	}
 	checkSaveLoad(t, s)
 }

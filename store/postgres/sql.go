@@ -22,17 +22,12 @@ type statements struct {
 	schema     string
 }
 
-// newStatements returns the statements for table, which splitTable has
+// newStatements returns the statements for table, which tableRule has
 // accepted.
 func newStatements(table string) statements {
-	schema, name, _ := splitTable(table)
-	t := quote(name)
-	if schema != "" {
-		t = quote(schema) + "." + t
-	}
 	// live is true for a record unexpired at $now.
 	live := func(now string) string { return "expires > " + now + " AND deadline > " + now }
-	r := strings.NewReplacer("{t}", t, "{user_idx}", quote(name+"_user_id_idx"), "{expiry_idx}", quote(name+"_expiry_idx"))
+	r := names(table)
 	return statements{
 		load: r.Replace(`SELECT ` + columns + ` FROM {t} WHERE key = $1 AND ` + live("$2")),
 
@@ -72,6 +67,18 @@ SELECT count(*) FROM gone WHERE ` + live("$2")),
 
 		schema: r.Replace(schemaTemplate),
 	}
+}
+
+// names returns the replacer that puts the quoted names of table, which
+// tableRule has accepted, and of its indexes into statements and
+// schemaTemplate. The indexes are in the table's schema, named after the
+// table's own name.
+func names(table string) *strings.Replacer {
+	t, name := quote(table), table
+	if schema, n, ok := strings.Cut(table, "."); ok {
+		t, name = quote(schema)+"."+quote(n), n
+	}
+	return strings.NewReplacer("{t}", t, "{user_idx}", quote(name+"_user_id_idx"), "{expiry_idx}", quote(name+"_expiry_idx"))
 }
 
 // schemaTemplate is the schema with {t}, {user_idx} and {expiry_idx} for

@@ -3,13 +3,13 @@ package postgres
 import (
 	"context"
 	"errors"
-	"math"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/keycard-go/keycard/internal/storekit"
 	"github.com/keycard-go/keycard/store"
 )
 
@@ -35,7 +35,7 @@ var (
 // New returns a store that keeps its sessions in the table named by cfg,
 // through pool. It checks cfg but does not contact the server: call
 // [Store.Migrate] once at startup to create the table, or create it from
-// [Store.Schema] with your own migrations. The store never closes pool.
+// [Schema] with your own migrations. The store never closes pool.
 func New(pool *pgxpool.Pool, cfg Config) (*Store, error) {
 	if pool == nil {
 		return nil, errors.New("postgres store: nil pool")
@@ -55,7 +55,7 @@ func (s *Store) Table() string {
 // Load returns the record stored under key, or [store.ErrNotFound] if there
 // is none or it has expired.
 func (s *Store) Load(ctx context.Context, key string) (*store.Record, error) {
-	row := s.pool.QueryRow(ctx, s.sql.load, key, nanos(s.now()))
+	row := s.pool.QueryRow(ctx, s.sql.load, key, storekit.Nanos(s.now()))
 	rec, err := scanRecord(row)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, store.ErrNotFound
@@ -76,7 +76,7 @@ func (s *Store) Load(ctx context.Context, key string) (*store.Record, error) {
 // once more in an explicit READ COMMITTED transaction (three round trips).
 // Under READ COMMITTED, the default, this never happens.
 func (s *Store) Save(ctx context.Context, key string, rec *store.Record) error {
-	now := nanos(s.now())
+	now := storekit.Nanos(s.now())
 	data := rec.Data
 	if data == nil {
 		data = []byte{} // nil would be NULL
@@ -85,11 +85,11 @@ func (s *Store) Save(ctx context.Context, key string, rec *store.Record) error {
 	var err error
 	if rec.Version == 0 {
 		tag, err = s.exec(ctx, s.sql.create, key, rec.UserID,
-			nanos(rec.Created), nanos(rec.LastSeen), nanos(rec.AuthTime), nanos(rec.Expires), nanos(rec.Deadline),
+			storekit.Nanos(rec.Created), storekit.Nanos(rec.LastSeen), storekit.Nanos(rec.AuthTime), storekit.Nanos(rec.Expires), storekit.Nanos(rec.Deadline),
 			rec.Persistent, rec.IP, rec.UserAgent, data, now)
 	} else {
 		tag, err = s.exec(ctx, s.sql.update, key, int64(rec.Version), rec.UserID,
-			nanos(rec.Created), nanos(rec.LastSeen), nanos(rec.AuthTime), nanos(rec.Expires), nanos(rec.Deadline),
+			storekit.Nanos(rec.Created), storekit.Nanos(rec.LastSeen), storekit.Nanos(rec.AuthTime), storekit.Nanos(rec.Expires), storekit.Nanos(rec.Deadline),
 			rec.Persistent, rec.IP, rec.UserAgent, data, now)
 	}
 	switch {
@@ -113,7 +113,7 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 // version, or reports [store.ErrNotFound] if there is none. It never
 // creates a record.
 func (s *Store) Touch(ctx context.Context, key string, lastSeen, expires time.Time) error {
-	tag, err := s.exec(ctx, s.sql.touch, key, nanos(lastSeen), nanos(expires), nanos(s.now()))
+	tag, err := s.exec(ctx, s.sql.touch, key, storekit.Nanos(lastSeen), storekit.Nanos(expires), storekit.Nanos(s.now()))
 	if err != nil {
 		return wrap(ctx, "touch", err)
 	}
@@ -169,8 +169,8 @@ func scanRecord(row pgx.Row, before ...any) (*store.Record, error) {
 		return nil, err
 	}
 	rec.Version = uint64(version)
-	rec.Created, rec.LastSeen, rec.AuthTime = fromNanos(created), fromNanos(lastSeen), fromNanos(authTime)
-	rec.Expires, rec.Deadline = fromNanos(expires), fromNanos(deadline)
+	rec.Created, rec.LastSeen, rec.AuthTime = storekit.FromNanos(created), storekit.FromNanos(lastSeen), storekit.FromNanos(authTime)
+	rec.Expires, rec.Deadline = storekit.FromNanos(expires), storekit.FromNanos(deadline)
 	return &rec, nil
 }
 
@@ -179,34 +179,4 @@ func scanRecord(row pgx.Row, before ...any) (*store.Record, error) {
 func isSerializationFailure(err error) bool {
 	var pgErr *pgconn.PgError
 	return errors.As(err, &pgErr) && pgErr.Code == "40001"
-}
-
-// nanos returns t as Unix nanoseconds, 0 for the zero time. Times outside
-// the years 1678 to 2262, which int64 nanoseconds cannot hold, are clamped
-// to the nearest one it can, so a limit before 1678 stays in the past and
-// one after April 2262 ends then.
-func nanos(t time.Time) int64 {
-	switch {
-	case t.IsZero():
-		return 0
-	case t.Before(minTime):
-		return math.MinInt64
-	case t.After(maxTime):
-		return math.MaxInt64
-	}
-	return t.UnixNano()
-}
-
-var (
-	minTime = time.Unix(0, math.MinInt64)
-	maxTime = time.Unix(0, math.MaxInt64)
-)
-
-// fromNanos is the inverse of nanos: 0 is the zero time, anything else a
-// UTC time.
-func fromNanos(n int64) time.Time {
-	if n == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, n).UTC()
 }

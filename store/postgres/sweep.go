@@ -2,6 +2,8 @@ package postgres
 
 import (
 	"context"
+
+	"github.com/keycard-go/keycard/internal/storekit"
 )
 
 // Sweep deletes every expired record and reports how many it deleted.
@@ -13,7 +15,7 @@ import (
 // the expiry index; Sweep repeats it until a batch comes back short, and
 // stops early, with an error and the count so far, if ctx is done.
 func (s *Store) Sweep(ctx context.Context) (int, error) {
-	now := nanos(s.now())
+	now := storekit.Nanos(s.now())
 	total := 0
 	for {
 		if err := ctx.Err(); err != nil {

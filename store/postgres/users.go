@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 
+	"github.com/keycard-go/keycard/internal/storekit"
 	"github.com/keycard-go/keycard/store"
 )
 
@@ -10,7 +11,7 @@ import (
 // particular order, in one query that uses the user_id index. The
 // anonymous user "" has no listed sessions.
 func (s *Store) ListUser(ctx context.Context, userID string) ([]store.Entry, error) {
-	rows, err := s.pool.Query(ctx, s.sql.listUser, userID, nanos(s.now()))
+	rows, err := s.pool.Query(ctx, s.sql.listUser, userID, storekit.Nanos(s.now()))
 	if err != nil {
 		return nil, wrap(ctx, "list user", err)
 	}
@@ -37,7 +38,7 @@ func (s *Store) ListUser(ctx context.Context, userID string) ([]store.Entry, err
 func (s *Store) DeleteUser(ctx context.Context, userID string) (int, error) {
 	var n int
 	err := s.write(ctx, func(q querier) error {
-		return q.QueryRow(ctx, s.sql.deleteUser, userID, nanos(s.now())).Scan(&n)
+		return q.QueryRow(ctx, s.sql.deleteUser, userID, storekit.Nanos(s.now())).Scan(&n)
 	})
 	if err != nil {
 		return 0, wrap(ctx, "delete user", err)

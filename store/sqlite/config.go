@@ -4,32 +4,31 @@ import (
 	"fmt"
 	"net/url"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"time"
+
+	"github.com/keycard-go/keycard/internal/storekit"
 )
 
 const (
 	// DefaultTable is the table a Store uses when Config.Table is empty.
-	DefaultTable = "keycard_sessions"
+	DefaultTable = storekit.DefaultTable
 
-	// defaultSweepBatch is how many records one statement of Sweep
+	// DefaultSweepBatch is how many records one statement of Sweep
 	// deletes when Config.SweepBatch is zero.
-	defaultSweepBatch = 1000
+	DefaultSweepBatch = storekit.DefaultSweepBatch
 
 	// defaultBusyTimeout is how long a connection opened by Open waits
 	// for the write lock when Config.BusyTimeout is zero.
 	defaultBusyTimeout = 5 * time.Second
-
-	// maxTableName bounds the table's name, to keep error messages and
-	// the index names derived from it short.
-	maxTableName = 48
 )
 
-// identifier is a plain SQL identifier. Upper case is refused, although
-// SQLite would accept it, so that the names match those of the other SQL
-// stores and a team's hand-written migration.
-var identifier = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
+// tableRule is which names Config.Table may be: plain lowercase SQL
+// identifiers of at most 48 bytes, to keep error messages and the index
+// names derived from them short. Upper case is refused, although SQLite
+// would accept it, so that the names match those of the other SQL stores
+// and a team's hand-written migration.
+var tableRule = storekit.TableRule{MaxLen: 48}
 
 // Config configures a Store. The zero value is a valid configuration.
 type Config struct {
@@ -46,8 +45,8 @@ type Config struct {
 
 	// SweepBatch is how many expired records one DELETE of Sweep removes;
 	// Sweep repeats it until a batch comes back short, so no statement
-	// holds the write lock for long. If zero, 1,000 is used; a negative
-	// value is an error.
+	// holds the write lock for long. If zero, [DefaultSweepBatch] (1,000)
+	// is used; a negative value is an error.
 	SweepBatch int
 
 	// BusyTimeout is how long a connection waits for the database's one
@@ -70,23 +69,8 @@ type Config struct {
 // withDefaults returns c with every zero field set to its default, or an
 // error naming the first invalid field.
 func (c Config) withDefaults() (Config, error) {
-	if c.Table == "" {
-		c.Table = DefaultTable
-	}
-	switch {
-	case !identifier.MatchString(c.Table):
-		return c, fmt.Errorf("sqlite store: invalid Config.Table %q: it must be a lowercase identifier ([a-z_][a-z0-9_]*)", c.Table)
-	case len(c.Table) > maxTableName:
-		return c, fmt.Errorf("sqlite store: invalid Config.Table %q: it is longer than %d bytes", c.Table, maxTableName)
-	}
-	if c.Now == nil {
-		c.Now = time.Now
-	}
-	switch {
-	case c.SweepBatch < 0:
-		return c, fmt.Errorf("sqlite store: negative Config.SweepBatch %d", c.SweepBatch)
-	case c.SweepBatch == 0:
-		c.SweepBatch = defaultSweepBatch
+	if err := storekit.Defaults("sqlite", tableRule, &c.Table, &c.Now, &c.SweepBatch); err != nil {
+		return c, err
 	}
 	switch {
 	case c.BusyTimeout < 0:

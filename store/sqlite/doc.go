@@ -37,8 +37,9 @@
 // embedded database has no one else to do it. [New] takes a *sql.DB of
 // your own, for your own pool settings or a database shared with the rest
 // of the application; open it with [DSN], and call [Store.Migrate] or apply
-// [Schema] with your migrations. Migrate is idempotent and safe to run from
-// every process at startup.
+// the SQL that [Schema] returns with your migrations. Migrate runs that
+// same SQL; it is idempotent and safe to run from every process at
+// startup.
 //
 // The default table, keycard_sessions ([Config].Table changes the name),
 // has one row per session:

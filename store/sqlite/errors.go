@@ -1,7 +1,8 @@
 package sqlite
 
-import "errors"
+import "github.com/keycard-go/keycard/store"
 
 // ErrClosed is returned, wrapped, by every method of a Store called after
-// Close.
-var ErrClosed = errors.New("store is closed")
+// Close. It is [store.ErrClosed], which every store that can be closed
+// reports.
+var ErrClosed = store.ErrClosed

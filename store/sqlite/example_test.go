@@ -122,3 +122,30 @@ func ExampleNew() {
 	fmt.Println(tables)
 	// Output: [web_sessions]
 }
+
+// ExampleSchema prints the SQL that Migrate runs, for teams that run
+// migrations with their own tools.
+func ExampleSchema() {
+	ddl, err := sqlite.Schema("web_sessions")
+	if err != nil {
+		panic(err)
+	}
+	fmt.Print(ddl)
+	// Output:
+	// CREATE TABLE IF NOT EXISTS "web_sessions" (
+	// 	key        TEXT    NOT NULL PRIMARY KEY,
+	// 	version    INTEGER NOT NULL,
+	// 	user_id    TEXT    NOT NULL,
+	// 	created    INTEGER NOT NULL,
+	// 	last_seen  INTEGER NOT NULL,
+	// 	auth_time  INTEGER NOT NULL,
+	// 	expires    INTEGER NOT NULL,
+	// 	deadline   INTEGER NOT NULL,
+	// 	persistent INTEGER NOT NULL,
+	// 	ip         TEXT    NOT NULL,
+	// 	user_agent TEXT    NOT NULL,
+	// 	data       BLOB    NOT NULL
+	// );
+	// CREATE INDEX IF NOT EXISTS "web_sessions_user_id_idx" ON "web_sessions" (user_id) WHERE user_id <> '';
+	// CREATE INDEX IF NOT EXISTS "web_sessions_expiry_idx" ON "web_sessions" (min(expires, deadline));
+}

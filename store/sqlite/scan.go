@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/keycard-go/keycard/internal/storekit"
 	"github.com/keycard-go/keycard/store"
 )
 
@@ -37,7 +38,7 @@ func (s *Store) Scan(ctx context.Context, fn func(store.Entry) error) error {
 
 // scanPage reads up to scanPage live records with keys after after.
 func (s *Store) scanPage(ctx context.Context, after string) ([]store.Entry, error) {
-	rows, err := s.query(ctx, s.sql.scan, after, nanos(s.now()), scanPage)
+	rows, err := s.query(ctx, s.sql.scan, after, storekit.Nanos(s.now()), scanPage)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite store: scan: %w", err)
 	}

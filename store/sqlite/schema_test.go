@@ -64,16 +64,49 @@ func TestMigrateIsIdempotent(t *testing.T) {
 	}
 }
 
+// TestSchemaIsWhatMigrateRuns compares the tables and indexes that
+// Migrate makes with those that Schema's SQL makes, for the default table
+// and another.
 func TestSchemaIsWhatMigrateRuns(t *testing.T) {
 	t.Parallel()
-	s := openStore(t, sqlite.Config{})
-	if s.Schema() != sqlite.Schema {
-		t.Errorf("Store.Schema for the default table differs from Schema:\n%s\nwant:\n%s", s.Schema(), sqlite.Schema)
+	dump := func(path string) string {
+		db, err := sql.Open("sqlite", sqlite.DSN(path, sqlite.Config{}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		var all string
+		if err := db.QueryRow("SELECT group_concat(type || ' ' || name || ': ' || coalesce(sql, ''), char(10)) FROM (SELECT * FROM sqlite_schema ORDER BY name)").Scan(&all); err != nil {
+			t.Fatal(err)
+		}
+		return all
 	}
-	other := openStore(t, sqlite.Config{Table: "auth_sessions"})
-	want := strings.ReplaceAll(sqlite.Schema, "keycard_sessions", "auth_sessions")
-	if other.Schema() != want {
-		t.Errorf("Store.Schema for table auth_sessions:\n%s\nwant:\n%s", other.Schema(), want)
+	for _, table := range []string{"", "auth_sessions"} {
+		ddl, err := sqlite.Schema(table)
+		if err != nil {
+			t.Fatalf("Schema(%q): %v", table, err)
+		}
+		byHand := filepath.Join(testDir(t), "hand.db")
+		db, err := sql.Open("sqlite", sqlite.DSN(byHand, sqlite.Config{}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = db.Exec(ddl)
+		db.Close()
+		if err != nil {
+			t.Fatalf("applying Schema(%q): %v", table, err)
+		}
+		migrated := filepath.Join(testDir(t), "migrated.db")
+		openAt(t, migrated, sqlite.Config{Table: table}) // Open runs Migrate
+		if got, want := dump(migrated), dump(byHand); got != want {
+			t.Errorf("Table %q: Migrate made\n%s\nwant what Schema makes:\n%s", table, got, want)
+		}
+	}
+	if other, _ := sqlite.Schema("auth_sessions"); !strings.Contains(other, `"auth_sessions_expiry_idx" ON "auth_sessions"`) {
+		t.Errorf("Schema(\"auth_sessions\") does not name the table:\n%s", other)
+	}
+	if _, err := sqlite.Schema("Sessions"); err == nil || !strings.HasPrefix(err.Error(), "sqlite store: ") {
+		t.Errorf(`Schema("Sessions"): got error %v, want one starting "sqlite store: "`, err)
 	}
 }
 
@@ -86,7 +119,11 @@ func TestSchemaMakesAWorkingTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if _, err := db.Exec(sqlite.Schema); err != nil {
+	ddl, err := sqlite.Schema("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(ddl); err != nil {
 		t.Fatalf("applying Schema: %v", err)
 	}
 	s, err := sqlite.New(db, sqlite.Config{})
@@ -106,8 +143,12 @@ func TestPackageDocShowsTheSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ddl, err := sqlite.Schema("")
+	if err != nil {
+		t.Fatal(err)
+	}
 	var want strings.Builder
-	for line := range strings.Lines(sqlite.Schema) {
+	for line := range strings.Lines(ddl) {
 		want.WriteString("//\t" + line)
 	}
 	if !strings.Contains(string(doc), want.String()) {

@@ -32,7 +32,7 @@ func live(param string) string {
 // newStatements returns the statements for table, which withDefaults has
 // accepted.
 func newStatements(table string) *statements {
-	r := strings.NewReplacer("{t}", quote(table), "{user_idx}", quote(table+"_user_id_idx"), "{expiry_idx}", quote(table+"_expiry_idx"))
+	r := names(table)
 	var all []*prepared
 	prep := func(text string) *prepared {
 		p := &prepared{text: r.Replace(text)}
@@ -81,6 +81,12 @@ WHERE key = ?1 AND version = ?2 AND ` + live("?13")),
 	}
 	ss.all = all
 	return ss
+}
+
+// names returns the replacer that puts the quoted names of table and its
+// indexes into statements and schemaTemplate.
+func names(table string) *strings.Replacer {
+	return strings.NewReplacer("{t}", quote(table), "{user_idx}", quote(table+"_user_id_idx"), "{expiry_idx}", quote(table+"_expiry_idx"))
 }
 
 // schemaTemplate is the schema with {t}, {user_idx} and {expiry_idx} for

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/keycard-go/keycard/internal/storekit"
 	"github.com/keycard-go/keycard/store"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver that Open uses
@@ -83,7 +84,7 @@ func Open(path string, cfg Config) (*Store, error) {
 // through db, which must use the driver of modernc.org/sqlite, or another
 // SQLite driver. It checks cfg but does not touch the database: call
 // [Store.Migrate] once at startup to create the table, or create it from
-// [Store.Schema] with your own migrations. Open db with the settings of
+// [Schema] with your own migrations. Open db with the settings of
 // [DSN] (write-ahead logging and a busy timeout on every connection).
 // Close does not close db.
 func New(db *sql.DB, cfg Config) (*Store, error) {
@@ -161,7 +162,7 @@ func (s *Store) Load(ctx context.Context, key string) (*store.Record, error) {
 		return nil, fmt.Errorf("sqlite store: load: %w", err)
 	}
 	seq := s.doomed.tick()
-	rec, err := scanRecord(st.QueryRowContext(ctx, key, nanos(s.now())))
+	rec, err := scanRecord(st.QueryRowContext(ctx, key, storekit.Nanos(s.now())))
 	if errors.Is(err, sql.ErrNoRows) {
 		s.doomed.observe(seq, key, 0)
 		return nil, store.ErrNotFound
@@ -191,7 +192,7 @@ func (s *Store) Save(ctx context.Context, key string, rec *store.Record) error {
 	if s.doomed.doomed(mark, key, rec.Version) {
 		return store.ErrConflict
 	}
-	now := nanos(s.now())
+	now := storekit.Nanos(s.now())
 	data := rec.Data
 	if data == nil {
 		data = []byte{} // nil would be NULL
@@ -200,11 +201,11 @@ func (s *Store) Save(ctx context.Context, key string, rec *store.Record) error {
 	var err error
 	if rec.Version == 0 {
 		n, err = s.exec(ctx, s.sql.create, key, rec.UserID,
-			nanos(rec.Created), nanos(rec.LastSeen), nanos(rec.AuthTime), nanos(rec.Expires), nanos(rec.Deadline),
+			storekit.Nanos(rec.Created), storekit.Nanos(rec.LastSeen), storekit.Nanos(rec.AuthTime), storekit.Nanos(rec.Expires), storekit.Nanos(rec.Deadline),
 			rec.Persistent, rec.IP, rec.UserAgent, data, now)
 	} else {
 		n, err = s.exec(ctx, s.sql.update, key, int64(rec.Version), rec.UserID,
-			nanos(rec.Created), nanos(rec.LastSeen), nanos(rec.AuthTime), nanos(rec.Expires), nanos(rec.Deadline),
+			storekit.Nanos(rec.Created), storekit.Nanos(rec.LastSeen), storekit.Nanos(rec.AuthTime), storekit.Nanos(rec.Expires), storekit.Nanos(rec.Deadline),
 			rec.Persistent, rec.IP, rec.UserAgent, data, now)
 	}
 	switch {
@@ -239,7 +240,7 @@ func (s *Store) Touch(ctx context.Context, key string, lastSeen, expires time.Ti
 		return fmt.Errorf("sqlite store: touch: %w", err)
 	}
 	defer s.endWrite()
-	n, err := s.exec(ctx, s.sql.touch, key, nanos(lastSeen), nanos(expires), nanos(s.now()))
+	n, err := s.exec(ctx, s.sql.touch, key, storekit.Nanos(lastSeen), storekit.Nanos(expires), storekit.Nanos(s.now()))
 	switch {
 	case err != nil:
 		return fmt.Errorf("sqlite store: touch: %w", err)
@@ -282,37 +283,7 @@ func scanRecord(row interface{ Scan(...any) error }, before ...any) (*store.Reco
 		return nil, err
 	}
 	rec.Version = uint64(version)
-	rec.Created, rec.LastSeen, rec.AuthTime = fromNanos(created), fromNanos(lastSeen), fromNanos(authTime)
-	rec.Expires, rec.Deadline = fromNanos(expires), fromNanos(deadline)
+	rec.Created, rec.LastSeen, rec.AuthTime = storekit.FromNanos(created), storekit.FromNanos(lastSeen), storekit.FromNanos(authTime)
+	rec.Expires, rec.Deadline = storekit.FromNanos(expires), storekit.FromNanos(deadline)
 	return &rec, nil
-}
-
-// nanos returns t as Unix nanoseconds, 0 for the zero time. Times outside
-// the years 1678 to 2262, which int64 nanoseconds cannot hold, are clamped
-// to the nearest one it can, so a limit before 1678 stays in the past and
-// one after April 2262 ends then.
-func nanos(t time.Time) int64 {
-	switch {
-	case t.IsZero():
-		return 0
-	case t.Before(minTime):
-		return math.MinInt64
-	case t.After(maxTime):
-		return math.MaxInt64
-	}
-	return t.UnixNano()
-}
-
-var (
-	minTime = time.Unix(0, math.MinInt64)
-	maxTime = time.Unix(0, math.MaxInt64)
-)
-
-// fromNanos is the inverse of nanos: 0 is the zero time, anything else a
-// UTC time.
-func fromNanos(n int64) time.Time {
-	if n == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, n).UTC()
 }

@@ -3,6 +3,8 @@ package sqlite
 import (
 	"context"
 	"fmt"
+
+	"github.com/keycard-go/keycard/internal/storekit"
 )
 
 // Sweep deletes every expired record and reports how many it deleted.
@@ -16,7 +18,7 @@ import (
 // stops early, with an error and the count so far, if ctx is done. Deleted
 // rows' pages are reused for new sessions; the file does not shrink.
 func (s *Store) Sweep(ctx context.Context) (int, error) {
-	now := nanos(s.now())
+	now := storekit.Nanos(s.now())
 	total := 0
 	for {
 		n, err := s.sweepBatch(ctx, now)

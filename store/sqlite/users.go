@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/keycard-go/keycard/internal/storekit"
 	"github.com/keycard-go/keycard/store"
 )
 
@@ -11,7 +12,7 @@ import (
 // particular order, in one query that uses the user_id index. The
 // anonymous user "" has no listed sessions.
 func (s *Store) ListUser(ctx context.Context, userID string) ([]store.Entry, error) {
-	rows, err := s.query(ctx, s.sql.listUser, userID, nanos(s.now()))
+	rows, err := s.query(ctx, s.sql.listUser, userID, storekit.Nanos(s.now()))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite store: list user: %w", err)
 	}
@@ -39,7 +40,7 @@ func (s *Store) DeleteUser(ctx context.Context, userID string) (int, error) {
 		return 0, fmt.Errorf("sqlite store: delete user: %w", err)
 	}
 	defer s.endWrite()
-	rows, err := s.query(ctx, s.sql.deleteUser, userID, nanos(s.now()))
+	rows, err := s.query(ctx, s.sql.deleteUser, userID, storekit.Nanos(s.now()))
 	if err != nil {
 		return 0, fmt.Errorf("sqlite store: delete user: %w", err)
 	}

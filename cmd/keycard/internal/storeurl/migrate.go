@@ -38,10 +38,8 @@ func Migrate(ctx context.Context, u *URL, opt Options) (Migration, error) {
 	switch u.Kind {
 	case SQLite:
 		return migrateSQLite(ctx, u, opt)
-	case Postgres:
-		return migrate(ctx, u, opt, pgstore.DefaultTable)
-	case MySQL:
-		return migrate(ctx, u, opt, mysqlstore.DefaultTable)
+	case Postgres, MySQL:
+		return migrate(ctx, u, opt)
 	}
 	return Migration{}, nil
 }
@@ -52,7 +50,7 @@ func migrateSQLite(ctx context.Context, u *URL, opt Options) (Migration, error) 
 	}
 	_, err := os.Stat(u.Path)
 	newFile := err != nil
-	m, err := migrate(ctx, u, opt, sqlite.DefaultTable)
+	m, err := migrate(ctx, u, opt)
 	if err != nil {
 		if newFile {
 			removeEmpty(u.Path)
@@ -73,18 +71,31 @@ func removeEmpty(path string) {
 	}
 }
 
+// sqlStore is the shape the SQL stores (sqlite, postgres, mysql) share
+// for their schema, beside the package function Schema(table).
+type sqlStore interface {
+	Table() string
+	Migrate(ctx context.Context) error
+}
+
+var (
+	_ sqlStore = (*sqlite.Store)(nil)
+	_ sqlStore = (*pgstore.Store)(nil)
+	_ sqlStore = (*mysqlstore.Store)(nil)
+)
+
 // migrate migrates an SQL store, after probing whether its table exists.
-func migrate(ctx context.Context, u *URL, opt Options, table string) (Migration, error) {
-	m := Migration{Table: table}
+func migrate(ctx context.Context, u *URL, opt Options) (Migration, error) {
 	h, err := Open(ctx, u, opt)
 	if err != nil {
-		return m, err
+		return Migration{}, err
 	}
 	defer h.Close()
-	mig, ok := h.Store.(interface{ Migrate(context.Context) error })
+	mig, ok := h.Store.(sqlStore)
 	if !ok {
-		return m, fmt.Errorf("%s store: no Migrate method", u.Kind)
+		return Migration{}, fmt.Errorf("%s store: no Migrate method", u.Kind)
 	}
+	m := Migration{Table: mig.Table()}
 	mctx, cancel := context.WithTimeout(ctx, opt.Timeout)
 	defer cancel()
 	// A load of a key no session has fails only if the table is missing.

@@ -9,13 +9,15 @@ import (
 	"strings"
 	"time"
 
+	"github.com/keycard-go/keycard/internal/storekit"
 	"github.com/keycard-go/keycard/store"
 )
 
 // A record's value is one Redis string: a fixed binary header that the Lua
 // scripts read with GETRANGE and patch with SETRANGE, the user ID, and the
 // record as store.EncodeRecord encodes it. Integers are big-endian; times
-// are Unix nanoseconds, 0 for the zero time (as in store.EncodeRecord).
+// are Unix nanoseconds, 0 for the zero time, clamped to the years 1678 to
+// 2262 (storekit.Nanos, as in store.EncodeRecord).
 // The header's expires, deadline and last-seen fields are authoritative:
 // Touch rewrites them in place, so the copies inside the encoded record may
 // be older.
@@ -63,9 +65,9 @@ func encodeValue(rec *store.Record, version, token uint64) []byte {
 	b := make([]byte, headerLen, headerLen+len(rec.UserID)+len(blob))
 	b[0] = formatByte
 	binary.BigEndian.PutUint64(b[offVersion:], version)
-	binary.BigEndian.PutUint64(b[offExpires:], uint64(nanos(rec.Expires)))
-	binary.BigEndian.PutUint64(b[offDeadline:], uint64(nanos(rec.Deadline)))
-	binary.BigEndian.PutUint64(b[offLastSeen:], uint64(nanos(rec.LastSeen)))
+	binary.BigEndian.PutUint64(b[offExpires:], uint64(storekit.Nanos(rec.Expires)))
+	binary.BigEndian.PutUint64(b[offDeadline:], uint64(storekit.Nanos(rec.Deadline)))
+	binary.BigEndian.PutUint64(b[offLastSeen:], uint64(storekit.Nanos(rec.LastSeen)))
 	binary.BigEndian.PutUint64(b[offDeadlineM:], uint64(ceilMillis(rec.Deadline)))
 	binary.BigEndian.PutUint64(b[offToken:], token)
 	binary.BigEndian.PutUint32(b[offUserLen:], uint32(len(rec.UserID)))
@@ -113,33 +115,17 @@ func decodeValue(b []byte) (*store.Record, uint64, error) {
 		return nil, 0, fmt.Errorf("%w: user ID in header and record differ", store.ErrCorrupt)
 	}
 	rec.Version = h.version
-	rec.Expires = fromNanos(h.expires)
-	rec.Deadline = fromNanos(h.deadline)
-	rec.LastSeen = fromNanos(h.lastSeen)
+	rec.Expires = storekit.FromNanos(h.expires)
+	rec.Deadline = storekit.FromNanos(h.deadline)
+	rec.LastSeen = storekit.FromNanos(h.lastSeen)
 	return rec, h.token, nil
-}
-
-// nanos maps the zero time to 0 and any other time to Unix nanoseconds,
-// as store.EncodeRecord does.
-func nanos(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixNano()
-}
-
-func fromNanos(n int64) time.Time {
-	if n == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, n).UTC()
 }
 
 // nanoBytes returns t's nanoseconds as the 8 big-endian bytes the scripts
 // compare with stored times.
 func nanoBytes(t time.Time) string {
 	var b [8]byte
-	binary.BigEndian.PutUint64(b[:], uint64(nanos(t)))
+	binary.BigEndian.PutUint64(b[:], uint64(storekit.Nanos(t)))
 	return string(b[:])
 }
 
@@ -153,7 +139,7 @@ func versionBytes(v uint64) string {
 // ceilMillis returns t in Unix milliseconds, rounded up, so that an expiry
 // at that millisecond is never before t.
 func ceilMillis(t time.Time) int64 {
-	n := nanos(t)
+	n := storekit.Nanos(t)
 	ms := n / 1e6 // truncation rounds negative values up already
 	if n%1e6 > 0 {
 		ms++
@@ -163,7 +149,7 @@ func ceilMillis(t time.Time) int64 {
 
 // floorMillis returns t in Unix milliseconds, rounded down.
 func floorMillis(t time.Time) int64 {
-	n := nanos(t)
+	n := storekit.Nanos(t)
 	ms := n / 1e6
 	if n%1e6 < 0 {
 		ms--
@@ -204,7 +190,7 @@ var userEscaper = strings.NewReplacer("%", "%25", "{", "%7B", "}", "%7D")
 // compact listpack encoding), then a dot and the token in decimal.
 func member(key string, token uint64) string {
 	var b []byte
-	if isHexDigest(key) {
+	if storekit.ValidHash(key) {
 		var raw [32]byte
 		hex.Decode(raw[:], []byte(key))
 		b = base64.RawURLEncoding.AppendEncode(make([]byte, 0, 43+21), raw[:])
@@ -235,17 +221,4 @@ func parseMember(m string) (key string, token uint64, ok bool) {
 		return "", 0, false
 	}
 	return hex.EncodeToString(raw), token, true
-}
-
-// isHexDigest reports whether key is 64 lowercase hex digits.
-func isHexDigest(key string) bool {
-	if len(key) != 64 {
-		return false
-	}
-	for i := 0; i < len(key); i++ {
-		if c := key[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-			return false
-		}
-	}
-	return true
 }
