@@ -8,7 +8,10 @@ import (
 	"time"
 )
 
-// EventKind names what happened to a session.
+// EventKind names what happened to a session. Packages built on Keycard
+// define kinds of their own (csrf.EventRejected, guard.EventLimit,
+// token.EventRefreshReuse); the Manager logs a kind it does not define at
+// Warn.
 type EventKind string
 
 // Event kinds.
@@ -26,17 +29,9 @@ const (
 	EventRejected EventKind = "rejected"
 	// EventConflict: a save met a concurrent change and was retried.
 	EventConflict EventKind = "conflict-retried"
-	// EventCSRF: a request failed cross-site request forgery checks.
-	EventCSRF EventKind = "csrf-rejected"
 	// EventBindingMismatch: a session was presented by a client that does
 	// not match the one it is bound to (Config.Binding).
 	EventBindingMismatch EventKind = "binding-mismatch"
-	// EventLoginFailures: an account or address passed its limit of
-	// failed logins (package guard).
-	EventLoginFailures EventKind = "login-failures"
-	// EventRefreshReuse: a refresh token was presented again after it had
-	// been rotated away; the session was destroyed (package token).
-	EventRefreshReuse EventKind = "refresh-reuse"
 )
 
 // Reason says why an event happened: why a session was refused, ended or

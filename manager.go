@@ -16,15 +16,19 @@ import (
 	"github.com/keycard-go/keycard/store/memory"
 )
 
-// Defaults used by New for zero Config fields.
+// DefaultCookieName is the session cookie's name when Config.Cookie.Name is
+// empty.
+const DefaultCookieName = "__Host-keycard"
+
+// Defaults used by New for other zero Config fields; the fields' docs say
+// them.
 const (
-	DefaultCookieName      = "__Host-keycard"
-	DefaultIdleTimeout     = 30 * time.Minute
-	DefaultAbsoluteTimeout = 8 * time.Hour
-	DefaultRememberIdle    = 7 * 24 * time.Hour
-	DefaultRememberMax     = 30 * 24 * time.Hour
-	DefaultMaxSize         = 64 << 10
-	DefaultStoreTimeout    = 5 * time.Second
+	defaultIdleTimeout     = 30 * time.Minute
+	defaultAbsoluteTimeout = 8 * time.Hour
+	defaultRememberIdle    = 7 * 24 * time.Hour
+	defaultRememberMax     = 30 * 24 * time.Hour
+	defaultMaxSize         = 64 << 10
+	defaultStoreTimeout    = 5 * time.Second
 )
 
 // maxCookieLifetime is the longest lifetime browsers honour (RFC 6265bis).
@@ -299,7 +303,7 @@ func New(cfg Config) (*Manager, error) {
 	switch t := cfg.StoreTimeout; {
 	case inMemory:
 	case t == 0:
-		m.sessionStore = timedStore{m.cfg.Store, DefaultStoreTimeout}
+		m.sessionStore = timedStore{m.cfg.Store, defaultStoreTimeout}
 	case t > 0:
 		m.sessionStore = timedStore{m.cfg.Store, t}
 	}
@@ -323,22 +327,22 @@ func (m *Manager) setDefaults() {
 		m.cfg.Cookie.SameSite = http.SameSiteLaxMode
 	}
 	if m.cfg.Timeouts.Idle == 0 {
-		m.cfg.Timeouts.Idle = DefaultIdleTimeout
+		m.cfg.Timeouts.Idle = defaultIdleTimeout
 	}
 	if m.cfg.Timeouts.Absolute == 0 {
-		m.cfg.Timeouts.Absolute = DefaultAbsoluteTimeout
+		m.cfg.Timeouts.Absolute = defaultAbsoluteTimeout
 	}
 	if m.cfg.RememberMe.Idle == 0 {
-		m.cfg.RememberMe.Idle = DefaultRememberIdle
+		m.cfg.RememberMe.Idle = defaultRememberIdle
 	}
 	if m.cfg.RememberMe.Absolute == 0 {
-		m.cfg.RememberMe.Absolute = DefaultRememberMax
+		m.cfg.RememberMe.Absolute = defaultRememberMax
 	}
 	if m.cfg.RotationGrace == 0 {
 		m.cfg.RotationGrace = 30 * time.Second
 	}
 	if m.cfg.MaxSize == 0 {
-		m.cfg.MaxSize = DefaultMaxSize
+		m.cfg.MaxSize = defaultMaxSize
 	}
 	if m.cfg.Codec == nil {
 		m.cfg.Codec = defaultCodec

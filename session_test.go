@@ -489,7 +489,7 @@ func TestRememberMeSetsAPersistentCookie(t *testing.T) {
 	if sc == nil {
 		t.Fatal("no cookie")
 	}
-	want := int(DefaultRememberMax / time.Second)
+	want := int(defaultRememberMax / time.Second)
 	if sc.MaxAge < want-5 || sc.MaxAge > want {
 		t.Errorf("got Max-Age %d, want about %d (30 days)", sc.MaxAge, want)
 	}

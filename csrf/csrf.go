@@ -18,7 +18,11 @@ const (
 	DefaultMaxFormBytes = 10 << 20
 )
 
-// Reasons reported in the Event of a rejected request (keycard.EventCSRF).
+// EventRejected is the kind of the Event a rejected request reports, with
+// one of the reasons below.
+const EventRejected keycard.EventKind = "csrf-rejected"
+
+// Reasons reported in the Event of a rejected request (EventRejected).
 const (
 	// ReasonCrossOrigin: the browser said, through Sec-Fetch-Site or
 	// Origin, that the request came from another origin.
@@ -228,7 +232,7 @@ func safeMethod(method string) bool {
 //     this session, in the header or the form field.
 //
 // A rejected request gets Config.ErrorHandler's response and a
-// keycard.EventCSRF with the reason. next never sees it, and nothing in
+// EventRejected with the reason. next never sees it, and nothing in
 // the session changes.
 //
 // Handler must be installed inside the Manager's Handler, since it reads
@@ -304,7 +308,7 @@ func check(s *keycard.Session, tok string, formErr error) (keycard.Reason, error
 // reject reports the rejection of r as an event and answers it with the
 // ErrorHandler. s is nil when the session was not needed to decide.
 func (p *Protection) reject(w http.ResponseWriter, r *http.Request, s *keycard.Session, reason keycard.Reason, err error) {
-	ev := keycard.Event{Kind: keycard.EventCSRF, Reason: reason, Err: err, Request: r}
+	ev := keycard.Event{Kind: EventRejected, Reason: reason, Err: err, Request: r}
 	if s != nil {
 		ev.Session, ev.UserID = s.Hash(), s.UserID()
 	}

@@ -489,8 +489,8 @@ func TestEvents(t *testing.T) {
 		t.Fatalf("got %d events, want %d: %+v", len(evs), len(want), evs)
 	}
 	for i, ev := range evs {
-		if ev.Kind != keycard.EventCSRF || ev.Reason != want[i] || ev.Request == nil || ev.Time.IsZero() {
-			t.Errorf("event %d: %+v, want %s %s with its request", i, ev, keycard.EventCSRF, want[i])
+		if ev.Kind != csrf.EventRejected || ev.Reason != want[i] || ev.Request == nil || ev.Time.IsZero() {
+			t.Errorf("event %d: %+v, want %s %s with its request", i, ev, csrf.EventRejected, want[i])
 		}
 		if ev.Reason != csrf.ReasonCrossOrigin && ev.Session == "" {
 			t.Errorf("event %d names no session", i)

@@ -52,7 +52,7 @@
 // CORS preflight, carries no token and is rejected.
 //
 // Every rejection gets the same 403 response (Config.ErrorHandler changes
-// it) and emits a keycard.EventCSRF through keycard.Manager.Emit, so it
+// it) and emits an EventRejected through keycard.Manager.Emit, so it
 // shows in the Manager's event stream and logs, with a reason code:
 // ReasonCrossOrigin, ReasonMissingToken, ReasonNoSecret or ReasonBadToken.
 // Events never carry a token or a secret.

@@ -19,7 +19,7 @@ import (
 // field, the browser posts it back, and a forged post without it fails.
 func Example() {
 	m, err := keycard.New(keycard.Config{OnEvent: func(ev keycard.Event) {
-		if ev.Kind == keycard.EventCSRF {
+		if ev.Kind == csrf.EventRejected {
 			fmt.Println("event:", ev.Kind, ev.Reason)
 		}
 	}})

@@ -127,13 +127,13 @@ func newAppWith(t *testing.T, kcfg keycard.Config, cfg csrf.Config) *app {
 	return a
 }
 
-// csrfEvents returns the EventCSRF events so far and forgets them.
+// csrfEvents returns the csrf.EventRejected events so far and forgets them.
 func (a *app) csrfEvents() []keycard.Event {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	var evs []keycard.Event
 	for _, ev := range a.events {
-		if ev.Kind == keycard.EventCSRF {
+		if ev.Kind == csrf.EventRejected {
 			evs = append(evs, ev)
 		}
 	}
@@ -231,18 +231,18 @@ func wantCode(t *testing.T, res response, want int) {
 	}
 }
 
-// wantReason fails the test unless exactly one EventCSRF with reason was
+// wantReason fails the test unless exactly one csrf.EventRejected with reason was
 // emitted since the last call.
 func (a *app) wantReason(t *testing.T, reason keycard.Reason) keycard.Event {
 	t.Helper()
 	evs := a.csrfEvents()
 	if len(evs) != 1 || evs[0].Reason != reason {
-		t.Fatalf("got events %+v, want one %s %q", evs, keycard.EventCSRF, reason)
+		t.Fatalf("got events %+v, want one %s %q", evs, csrf.EventRejected, reason)
 	}
 	return evs[0]
 }
 
-// wantNoEvents fails the test if an EventCSRF was emitted.
+// wantNoEvents fails the test if a csrf.EventRejected was emitted.
 func (a *app) wantNoEvents(t *testing.T) {
 	t.Helper()
 	if evs := a.csrfEvents(); len(evs) != 0 {

@@ -36,7 +36,11 @@ import (
 	"github.com/keycard-go/keycard/store/memory"
 )
 
-// ReasonLimit is the reason of the keycard.EventLoginFailures a Limiter
+// EventLimit is the kind of the Event a Limiter emits when a key reaches
+// its limit of failed logins, with ReasonLimit.
+const EventLimit keycard.EventKind = "login-failures"
+
+// ReasonLimit is the reason of the EventLimit a Limiter
 // emits when a key reaches its limit. The event's Attrs carry the count
 // and the hashed key, never the key itself.
 const ReasonLimit keycard.Reason = "limit-reached"
@@ -52,7 +56,7 @@ type Config struct {
 	Window time.Duration
 	// Store keeps the counts. The default is a new memory store.
 	Store store.Store
-	// Manager, if set, receives an EventLoginFailures through its event
+	// Manager, if set, receives an EventLimit through its event
 	// hook when a key reaches its limit.
 	Manager *keycard.Manager
 	// Now returns the current time. The default is time.Now.
@@ -120,7 +124,7 @@ func (l *Limiter) Fail(ctx context.Context, key string, r *http.Request) (time.D
 			return 0, fmt.Errorf("guard: fail: %w", err)
 		}
 		if n == uint64(l.cfg.Limit) && l.cfg.Manager != nil {
-			l.cfg.Manager.Emit(keycard.Event{Kind: keycard.EventLoginFailures, Reason: ReasonLimit,
+			l.cfg.Manager.Emit(keycard.Event{Kind: EventLimit, Reason: ReasonLimit,
 				Request: r, Attrs: []slog.Attr{slog.Uint64("failures", n), slog.String("key", k)}})
 		}
 		rec.Version++

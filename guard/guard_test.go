@@ -49,7 +49,7 @@ func TestLimitThenWaitThenReset(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if len(events) != 1 || events[0].Kind != keycard.EventLoginFailures {
+	if len(events) != 1 || events[0].Kind != guard.EventLimit {
 		t.Errorf("got events %v, want one login-failures event", events)
 	}
 	for _, e := range events {

@@ -8,7 +8,7 @@ import "github.com/keycard-go/keycard"
 // of it, has been destroyed. The event names the session by hash prefix,
 // its user, and the refresh family's ID in Attrs; it never carries token
 // material.
-const EventRefreshReuse = keycard.EventRefreshReuse
+const EventRefreshReuse keycard.EventKind = "refresh-reuse"
 
 // Event reasons used by this package, with keycard.EventRejected,
 // keycard.EventExpired and EventRefreshReuse. The event's Err says more,

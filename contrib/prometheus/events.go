@@ -6,8 +6,9 @@ import (
 	"github.com/keycard-go/keycard/guard"
 )
 
-// eventRefreshReuse is the token module's reuse event, defined in the root.
-const eventRefreshReuse = keycard.EventRefreshReuse
+// eventRefreshReuse is token.EventRefreshReuse, spelled out so that
+// metrics users need not download the token module.
+const eventRefreshReuse keycard.EventKind = "refresh-reuse"
 
 // Values of the token module's reasons (token.Reason*), spelled out so
 // that metrics users need not download that module.
@@ -29,7 +30,7 @@ const (
 var kinds = map[keycard.EventKind]bool{
 	keycard.EventCreated: true, keycard.EventRenewed: true, keycard.EventDestroyed: true,
 	keycard.EventExpired: true, keycard.EventRejected: true, keycard.EventConflict: true,
-	keycard.EventCSRF: true, keycard.EventBindingMismatch: true, keycard.EventLoginFailures: true,
+	csrf.EventRejected: true, keycard.EventBindingMismatch: true, guard.EventLimit: true,
 	eventRefreshReuse: true,
 }
 
@@ -67,11 +68,11 @@ var emitted = []pair{
 	{keycard.EventRejected, keycard.ReasonUndecodable},
 	{keycard.EventRejected, reasonAccessToken}, {keycard.EventRejected, reasonRefreshToken},
 	{keycard.EventConflict, reasonNone},
-	{keycard.EventCSRF, csrf.ReasonCrossOrigin}, {keycard.EventCSRF, csrf.ReasonMissingToken},
-	{keycard.EventCSRF, csrf.ReasonNoSecret}, {keycard.EventCSRF, csrf.ReasonBadToken},
+	{csrf.EventRejected, csrf.ReasonCrossOrigin}, {csrf.EventRejected, csrf.ReasonMissingToken},
+	{csrf.EventRejected, csrf.ReasonNoSecret}, {csrf.EventRejected, csrf.ReasonBadToken},
 	{keycard.EventBindingMismatch, keycard.ReasonAddress}, {keycard.EventBindingMismatch, keycard.ReasonUserAgent},
 	{keycard.EventRejected, keycard.ReasonRateLimited},
-	{keycard.EventLoginFailures, guard.ReasonLimit},
+	{guard.EventLimit, guard.ReasonLimit},
 	{eventRefreshReuse, reasonAfterGrace}, {eventRefreshReuse, reasonStale},
 }
 
