@@ -138,8 +138,9 @@ type Config struct {
 	// touch, delete): past it the call fails and the request gets the
 	// ErrorHandler's 503, instead of waiting on a stalled store for as long
 	// as the client does. A request context with an earlier deadline wins.
-	// The default is 5 seconds; a negative value sets no bound. The
-	// in-memory store, which never waits, is not bounded.
+	// The default is 5 seconds; a negative value sets no bound. A store
+	// that never waits (store.NonBlocking, as the memory store) is not
+	// bounded.
 	StoreTimeout time.Duration
 
 	// Codec encodes session values. The default is CBOR with strict
@@ -299,9 +300,9 @@ func New(cfg Config) (*Manager, error) {
 		return nil, fmt.Errorf("keycard: config: Keys: %w", err)
 	}
 	m.sessionStore = m.cfg.Store
-	_, inMemory := m.cfg.Store.(*memory.Store) // never blocks: nothing to bound
+	nb, ok := m.cfg.Store.(store.NonBlocking)
 	switch t := cfg.StoreTimeout; {
-	case inMemory:
+	case ok && nb.NeverBlocks(): // nothing to bound
 	case t == 0:
 		m.sessionStore = timedStore{m.cfg.Store, defaultStoreTimeout}
 	case t > 0:
