@@ -3,6 +3,7 @@ module github.com/keycard-go/keycard/examples
 go 1.25.0
 
 require (
+	github.com/go-chi/chi/v5 v5.5.0
 	github.com/keycard-go/keycard v0.0.0-00010101000000-000000000000
 	github.com/keycard-go/keycard/store/sqlite v0.0.0-00010101000000-000000000000
 )

@@ -1,4 +1,4 @@
-// Package chikeycard shows Keycard in a chi application. It has nothing to
+// Package chikeycard is an example: Keycard in a chi application. It has nothing to
 // import: chi middleware is func(http.Handler) http.Handler, exactly the
 // shape of keycard.Manager.Handler and csrf.Protection.Handler, so both
 // install with r.Use, on the router, a group or a single route (r.With),
@@ -22,7 +22,6 @@
 //	})
 //	http.ListenAndServe(addr, r)
 //
-// See the package's example. The module exists for that example and its
-// test, which run against chi itself; applications need only keycard and
-// chi.
+// The package exists for its example and its test, which run against chi
+// itself; applications need only keycard and chi.
 package chikeycard
