@@ -33,7 +33,7 @@ FUZZ_TARGETS = \
 	./token:FuzzRefreshToken \
 	./token:FuzzReadRefreshRequest
 
-.PHONY: test tools unit vet lint vulncheck fuzz demo bench soak
+.PHONY: test tools tidy unit vet lint vulncheck fuzz demo bench soak
 
 # The order puts the test summary last, where CI reads it.
 test: vet lint vulncheck fuzz unit
@@ -48,11 +48,17 @@ vet:
 	@test -z "$$(gofmt -l .)" || (echo "gofmt needed:"; gofmt -l .; exit 1)
 	$(GO) vet $(PKGS)
 
-# staticcheck with the doc-comment checks (staticcheck.conf), and the
-# dependency denylist.
-lint: tools
+# staticcheck with the doc-comment checks (staticcheck.conf), the
+# dependency denylist, and every module tidy.
+lint: tools tidy
 	$(TOOLS)/staticcheck $(PKGS)
 	./.ci/deps-check
+
+# Every module's go.mod and go.sum are what "go mod tidy" makes them.
+tidy:
+	@for d in $$($(GO) work edit -json | sed -n 's/.*"DiskPath": "\(.*\)".*/\1/p') tools; do \
+		(cd $$d && GOWORK=off $(GO) mod tidy -diff >/dev/null 2>&1) || { echo "tidy: $$d needs go mod tidy:"; (cd $$d && GOWORK=off $(GO) mod tidy -diff); exit 1; }; \
+	done; echo "tidy: every module is tidy"
 
 # govulncheck needs the Go vulnerability database (vuln.go.dev). Where the
 # network does not reach it, say so rather than pass silently or fail.
