@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/keycard-go/keycard/internal/storekit"
 	"github.com/keycard-go/keycard/store"
 )
 
@@ -136,18 +137,8 @@ func (m *Manager) revokeEach(ctx context.Context, user string, infos []SessionIn
 }
 
 // validHash reports whether h looks like a session hash: 64 lowercase hex
-// digits.
-func validHash(h string) bool {
-	if len(h) != 64 {
-		return false
-	}
-	for i := 0; i < len(h); i++ {
-		if c := h[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-			return false
-		}
-	}
-	return true
-}
+// digits, as the stores key records.
+func validHash(h string) bool { return storekit.ValidHash(h) }
 
 // enforceLimit revokes userID's sessions with the oldest authentication
 // times beyond Config.MaxSessionsPerUser, never the session current. Two
