@@ -631,7 +631,7 @@ func (a *app) client() *client {
 	u, _ := url.Parse(a.srv.URL)
 	rememberMax := a.cfg.keycard.RememberMe.Absolute
 	if rememberMax == 0 {
-		rememberMax = 30*24*time.Hour
+		rememberMax = 30 * 24 * time.Hour
 	}
 	tr := &checkingTransport{t: a.t, base: a.srv.Client().Transport, remembered: &remembered, rememberMax: rememberMax}
 	return &client{t: a.t, a: a, jar: jar, url: u, hc: &http.Client{
