@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/keycard-go/keycard"
 	"github.com/keycard-go/keycard/store"
@@ -77,7 +78,11 @@ type instance struct {
 }
 
 func newInstance(t *testing.T, st store.Store, key keycard.Key) *instance {
-	m, err := keycard.New(keycard.Config{Store: st, Keys: []keycard.Key{key}, OnEvent: func(keycard.Event) {}})
+	// StoreTimeout is a guard against a hung store, not the default 5 s:
+	// Writers requests on one session queue for the few connections of
+	// each instance's pool, and retry their compare-and-set, which on a
+	// loaded machine can take longer than 5 s without anything wrong.
+	m, err := keycard.New(keycard.Config{Store: st, Keys: []keycard.Key{key}, OnEvent: func(keycard.Event) {}, StoreTimeout: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}

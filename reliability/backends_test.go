@@ -107,7 +107,10 @@ func memoryBackend(tb testing.TB) backend {
 func sqliteBackend(tb testing.TB) backend {
 	path := filepath.Join(tb.TempDir(), "sessions.db")
 	return backend{name: "sqlite", open: func(tb testing.TB) store.Store {
-		st, err := sqlite.Open(path, sqlite.Config{})
+		// Three handles write to one file: a writer waits for the
+		// others' lock for up to BusyTimeout, a guard here, as a loaded
+		// machine can hold a lock longer than the default 5 s.
+		st, err := sqlite.Open(path, sqlite.Config{BusyTimeout: time.Minute})
 		if err != nil {
 			tb.Fatalf("sqlite.Open: %v", err)
 		}

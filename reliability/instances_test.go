@@ -110,7 +110,11 @@ func newWorkload(t *testing.T, b backend) *workload {
 	key := keycard.NewKey()
 	w := &workload{counts: map[string]int{}}
 	for range 3 {
-		w.apps = append(w.apps, newApp(t, b.open(t), key, nil))
+		// StoreTimeout is a guard, as the requests' deadline is (reqCtx):
+		// on a loaded machine a store call queued behind the others of
+		// 12 workers can take longer than the default 5 s, and its 503
+		// would count as a lost write.
+		w.apps = append(w.apps, newApp(t, b.open(t), key, func(c *keycard.Config) { c.StoreTimeout = time.Minute }))
 	}
 	for range workloadSessions {
 		w.login(t, w.apps[0])

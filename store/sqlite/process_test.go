@@ -41,9 +41,14 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// busyGuard is the BusyTimeout of the stores that two processes share: a
+// writer waits for the other process's lock for up to it, a guard rather
+// than the default 5 s, which a loaded machine can keep a writer waiting.
+const busyGuard = time.Minute
+
 // runChild is the second process.
 func runChild(mode string) error {
-	s, err := sqlite.Open(os.Getenv(pathEnv), sqlite.Config{})
+	s, err := sqlite.Open(os.Getenv(pathEnv), sqlite.Config{BusyTimeout: busyGuard})
 	if err != nil {
 		return err
 	}
@@ -255,7 +260,7 @@ func TestTwoProcessesIncrementOneCounter(t *testing.T) {
 	t.Parallel()
 	const each = 100
 	path := filepath.Join(testDir(t), "counter.db")
-	s := openAt(t, path, sqlite.Config{})
+	s := openAt(t, path, sqlite.Config{BusyTimeout: busyGuard})
 	key, now := newKey(), time.Now()
 	if err := s.Save(t.Context(), key, &store.Record{Expires: now.Add(time.Hour), Deadline: now.Add(time.Hour), Data: []byte("0")}); err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/keycard-go/keycard/keycardtest"
 	"github.com/keycard-go/keycard/store"
@@ -18,7 +19,11 @@ func TestTwoHandlesOnOneFileShareSessions(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(testDir(t), "shared.db")
 	keycardtest.RunShared(t, func(tb testing.TB) store.Store {
-		s, err := sqlite.Open(path, sqlite.Config{})
+		// A writer waits for the other handle's lock for up to
+		// BusyTimeout: a guard here, as with 200 requests queued on
+		// one session a loaded machine can keep a writer waiting longer
+		// than the default 5 s.
+		s, err := sqlite.Open(path, sqlite.Config{BusyTimeout: time.Minute})
 		if err != nil {
 			tb.Fatalf("Open: %v", err)
 		}
