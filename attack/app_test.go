@@ -143,6 +143,11 @@ type faultStore struct {
 	loads, saves, deletes, touches atomic.Int64
 }
 
+// NeverBlocks reports false: a stalled faultStore waits, so the Manager
+// must bound its calls (Config.StoreTimeout), although the memory store it
+// embeds never blocks.
+func (s *faultStore) NeverBlocks() bool { return false }
+
 // fault returns the error of a call while the store is down or stalled.
 func (s *faultStore) fault(ctx context.Context) error {
 	if s.stall.Load() {

@@ -78,7 +78,9 @@ type Scanner interface {
 // no I/O and wait only for brief in-process locks, so they return promptly
 // whatever the context. Bounding such a store's calls with a timeout
 // bounds nothing and costs a timer per call, so the Manager need not. A
-// store that wraps another reports what the wrapped store does.
+// store that wraps another reports what the wrapped store does, unless the
+// wrapper itself can wait: then it must report false, which a wrapper that
+// embeds a NonBlocking store does not do by itself.
 type NonBlocking interface {
 	// NeverBlocks reports whether every method of the store returns
 	// without waiting for I/O, another process or a server.
