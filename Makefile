@@ -1,11 +1,13 @@
 # The two commands of the README:
 #   make demo   runs the demo application on http://127.0.0.1:8080
-#   make test   checks formatting, vet, staticcheck and the dependency
-#               denylist, runs govulncheck, each fuzz target for a bounded
-#               number of executions (FUZZTIME; a count, not a duration,
-#               since a duration can end a run mid-execution with "context
-#               deadline exceeded"), then every test with the race
-#               detector, ending with "N passed, N failed, N skipped"
+#   make test   checks formatting, vet, staticcheck and the static
+#               security checks (internal/cmd/seccheck, the dependency
+#               denylist among them), runs govulncheck, each fuzz target
+#               for a bounded number of executions (FUZZTIME; a count, not
+#               a duration, since a duration can end a run mid-execution
+#               with "context deadline exceeded"), then every test with
+#               the race detector, ending with "N passed, N failed, N
+#               skipped"
 #
 # Nothing but Go and make is needed on PATH: the tools (staticcheck,
 # govulncheck, gotestsum, benchstat) are pinned in tools/go.mod and built
@@ -48,11 +50,13 @@ vet:
 	@test -z "$$(gofmt -l .)" || (echo "gofmt needed:"; gofmt -l .; exit 1)
 	$(GO) vet $(PKGS)
 
-# staticcheck with the doc-comment checks (staticcheck.conf), the
-# dependency denylist, and every module tidy.
+# staticcheck with the doc-comment checks (staticcheck.conf), every module
+# tidy, and the repository's static security checks (internal/cmd/seccheck:
+# math/rand, constant-time comparisons, unverified JWTs, the banned modules
+# and version floors over every module's files and graph, the toolchain).
 lint: tools tidy
 	$(TOOLS)/staticcheck $(PKGS)
-	./.ci/deps-check
+	$(GO) run ./internal/cmd/seccheck -go='$(GO)' .
 
 # Every module's go.mod and go.sum are what "go mod tidy" makes them.
 tidy:
