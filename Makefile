@@ -19,7 +19,7 @@ TOOLS     := $(CURDIR)/.tools
 
 # Every module of the workspace (go.work): the root and each store with a
 # driver of its own, so a memory-store user never downloads a driver.
-PKGS = ./... ./store/sqlite/... ./store/redis/... ./store/postgres/... ./store/mysql/... ./store/memcached/... ./token/... ./cmd/keycard/... ./reliability/... ./attack/... ./e2e/... ./contrib/prometheus/... ./contrib/gin/... ./contrib/echo/... ./bench/... ./examples/...
+PKGS = ./... ./store/sqlite/... ./store/redis/... ./store/postgres/... ./store/mysql/... ./store/memcached/... ./token/... ./cmd/keycard/... ./tests/attack/... ./tests/reliability/... ./tests/e2e/... ./contrib/prometheus/... ./contrib/gin/... ./contrib/echo/... ./bench/... ./examples/...
 
 # package:FuzzTarget pairs run by `make fuzz`.
 FUZZ_TARGETS = \
@@ -27,7 +27,7 @@ FUZZ_TARGETS = \
 	.:FuzzValues \
 	.:FuzzKeyFile \
 	./store:FuzzDecodeRecord \
-	./sealed:FuzzOpen \
+	./internal/sealed:FuzzOpen \
 	./csrf:FuzzVerify \
 	./csrf:FuzzHandlerToken \
 	./store/memcached:FuzzDecodeEntry \
@@ -97,4 +97,4 @@ bench: tools
 # A bounded soak (about 2 minutes): steady load with expiry churn, heap and
 # goroutine counts sampled and required to stay flat. Not part of `test`.
 soak:
-	KEYCARD_SOAK=1 $(GO) test -race -count=1 -run TestSoak -v ./reliability/
+	KEYCARD_SOAK=1 $(GO) test -race -count=1 -run TestSoak -v ./tests/attack/... ./tests/reliability/... ./tests/e2e/...iability/

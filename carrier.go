@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/keycard-go/keycard/sealed"
+	"github.com/keycard-go/keycard/internal/sealed"
 	"github.com/keycard-go/keycard/store"
 )
 

@@ -7,7 +7,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/keycard-go/keycard/sealed"
+	"github.com/keycard-go/keycard/internal/sealed"
 	"github.com/keycard-go/keycard/store"
 )
 
@@ -15,7 +15,7 @@ import (
 //
 //	base64url(seal(version (8 bytes) | ID (32) | store.EncodeRecord(record)))
 //
-// sealed with package sealed under keys derived from Config.Keys, bound to
+// sealed with package internal/sealed under keys derived from Config.Keys, bound to
 // the cookie name. The session code runs unchanged over cookieRecords, a
 // per-request stand-in for a store that holds the records of this one
 // request; the cookie is resealed whenever that record changes.

@@ -63,8 +63,8 @@ type Config struct {
 	Keys []Key
 
 	// Sealed keeps each session whole in its cookie, encrypted and
-	// authenticated (AES-256-GCM, see package sealed) under keys derived
-	// from Keys, instead of in a Store, which must then be nil. It suits
+	// authenticated (AES-256-GCM) under keys derived from Keys, instead of
+	// in a Store, which must then be nil. It suits
 	// small apps that want no server state, at a price: values are limited
 	// to about 2.7 KB (the cookie's 4096 bytes), concurrent requests of one
 	// session are last-write-wins, device lists and Revoke are unavailable,

@@ -27,7 +27,7 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/keycard-go/keycard/sealed"
+	"github.com/keycard-go/keycard/internal/sealed"
 	"github.com/keycard-go/keycard/store"
 	"github.com/keycard-go/keycard/store/memory"
 )

@@ -1,4 +1,4 @@
-module github.com/keycard-go/keycard/e2e
+module github.com/keycard-go/keycard/tests/e2e
 
 go 1.25
 

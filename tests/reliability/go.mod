@@ -1,4 +1,4 @@
-module github.com/keycard-go/keycard/reliability
+module github.com/keycard-go/keycard/tests/reliability
 
 go 1.25.0
 
@@ -37,9 +37,9 @@ require (
 // Test-only module: fault, overload, concurrency and soak tests across the
 // stores. It builds against the modules beside it.
 replace (
-	github.com/keycard-go/keycard => ..
-	github.com/keycard-go/keycard/store/mysql => ../store/mysql
-	github.com/keycard-go/keycard/store/postgres => ../store/postgres
-	github.com/keycard-go/keycard/store/redis => ../store/redis
-	github.com/keycard-go/keycard/store/sqlite => ../store/sqlite
+	github.com/keycard-go/keycard => ../..
+	github.com/keycard-go/keycard/store/mysql => ../../store/mysql
+	github.com/keycard-go/keycard/store/postgres => ../../store/postgres
+	github.com/keycard-go/keycard/store/redis => ../../store/redis
+	github.com/keycard-go/keycard/store/sqlite => ../../store/sqlite
 )

@@ -515,7 +515,7 @@ func (b *browser) screenshot(name string) {
 	png := run(b, "screenshot", chromedp.FullScreenshot(100))
 	dir := b.t.TempDir()
 	if os.Getenv(screenshotsEnv) == "1" {
-		dir = filepath.Join("..", "docs", "screenshots")
+		dir = filepath.Join("..", "..", "docs", "screenshots")
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			b.t.Fatal(err)
 		}

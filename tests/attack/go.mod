@@ -1,4 +1,4 @@
-module github.com/keycard-go/keycard/attack
+module github.com/keycard-go/keycard/tests/attack
 
 go 1.25
 
@@ -16,6 +16,6 @@ require (
 // Test-only module: attacks driven against a real HTTP server built from
 // Keycard's packages. It builds against the modules beside it.
 replace (
-	github.com/keycard-go/keycard => ..
-	github.com/keycard-go/keycard/token => ../token
+	github.com/keycard-go/keycard => ../..
+	github.com/keycard-go/keycard/token => ../../token
 )

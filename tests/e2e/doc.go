@@ -40,7 +40,7 @@
 // From the repository, in workspace mode (the module of these tests does not
 // require the keycard command; the repository's go.work provides it):
 //
-//	go test -race -count=1 ./e2e/...
+//	go test -race -count=1 ./tests/e2e/...
 //
 // They need Debian's Chromium at /usr/bin/chromium (apt-get install
 // chromium). Without it they are skipped, except when CI=true, where they
@@ -58,7 +58,7 @@
 // Screenshots go to a temporary directory. With KEYCARD_SCREENSHOTS=1 they
 // go to docs/screenshots instead, replacing the committed set:
 //
-//	KEYCARD_SCREENSHOTS=1 go test -count=1 ./e2e/...
+//	KEYCARD_SCREENSHOTS=1 go test -count=1 ./tests/e2e/...
 //
 // # Chromium's flags
 //
