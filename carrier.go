@@ -36,8 +36,10 @@ type carrier interface {
 	// response starts, with s.mu held.
 	write(h http.Header, s *Session, now time.Time) error
 
-	// token returns the token a client presents for s, for Manager.Token.
-	// s.mu is held and s is stored.
+	// token returns the token a client presents for s, for Manager.Token:
+	// ErrNoToken while s has no ID to hand out (not stored yet, or opened
+	// by hash), ErrUnsupported from a carrier with no token of its own.
+	// s.mu is held and s is loaded.
 	token(s *Session) (string, error)
 
 	// reissues reports whether a response can hand the client a new token,

@@ -31,7 +31,7 @@ func (c *cookieCarrier) write(h http.Header, s *Session, now time.Time) error {
 	return nil
 }
 
-func (c *cookieCarrier) token(s *Session) (string, error) { return c.m.ids.sign(&s.id), nil }
+func (c *cookieCarrier) token(s *Session) (string, error) { return c.m.ids.token(s) }
 
 func (c *cookieCarrier) reissues() bool { return true }
 

@@ -50,6 +50,6 @@ func (c *headerCarrier) write(h http.Header, s *Session, _ time.Time) error {
 	return nil
 }
 
-func (c *headerCarrier) token(s *Session) (string, error) { return c.m.ids.sign(&s.id), nil }
+func (c *headerCarrier) token(s *Session) (string, error) { return c.m.ids.token(s) }
 
 func (c *headerCarrier) reissues() bool { return !c.bearer }

@@ -31,12 +31,6 @@ func (m *Manager) Token(s *Session) (string, error) {
 	if !s.ensure() {
 		return "", s.loadErr
 	}
-	if s.isNew || s.byHash != "" {
-		if _, err := m.carrier.token(s); err != nil {
-			return "", err // this carrier has no token to give
-		}
-		return "", ErrNoToken
-	}
 	return m.carrier.token(s)
 }
 
@@ -53,14 +47,7 @@ var ErrInvalidToken = errors.New("keycard: invalid session token")
 func (m *Manager) Open(ctx context.Context, token string) (*Session, error) {
 	s := m.session(ctx, nil)
 	s.cookie, s.cookies = token, 1
-	s.load(ctx)
-	if s.loadErr != nil {
-		return nil, s.loadErr
-	}
-	if s.isNew {
-		return nil, ErrInvalidToken
-	}
-	return s, nil
+	return s.open(ctx)
 }
 
 // OpenByHash returns the session whose hash (see Session.Hash) is hash,
@@ -78,6 +65,11 @@ func (m *Manager) OpenByHash(ctx context.Context, hash string) (*Session, error)
 	}
 	s := m.session(ctx, nil)
 	s.byHash = hash
+	return s.open(ctx)
+}
+
+// open loads a session named outside a request, which must exist.
+func (s *Session) open(ctx context.Context) (*Session, error) {
 	s.load(ctx)
 	if s.loadErr != nil {
 		return nil, s.loadErr

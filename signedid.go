@@ -69,6 +69,15 @@ func (g *idSigner) sign(id *sessionID) string {
 	return b64.EncodeToString(raw[:])
 }
 
+// token returns s's signed ID, for the carriers that hand one out, or
+// ErrNoToken while s has none to give.
+func (g *idSigner) token(s *Session) (string, error) {
+	if s.isNew || s.byHash != "" {
+		return "", ErrNoToken
+	}
+	return g.sign(&s.id), nil
+}
+
 // verify checks a presented token and returns its ID, or the reason it is
 // refused. It does no store call and no allocation.
 func (g *idSigner) verify(v string) (sessionID, Reason) {
