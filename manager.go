@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/keycard-go/keycard/internal/keyring"
 	"github.com/keycard-go/keycard/store"
 	"github.com/keycard-go/keycard/store/memory"
 )
@@ -254,11 +255,12 @@ type Manager struct {
 	cfg Config
 
 	// What New derived from cfg.
-	ids          *idSigner      // signs and verifies session IDs
-	carrier      carrier        // moves sessions between client and server
-	sessionStore store.Store    // cfg.Store, bounded by StoreTimeout, for request paths
-	rejects      *rejectLimiter // Config.MaxRejectsPerMinute, or nil
-	warnings     logBudget      // bounds the default event logger's warnings
+	ids          *idSigner        // signs and verifies session IDs
+	derived      *keyring.Deriver // DeriveKeys
+	carrier      carrier          // moves sessions between client and server
+	sessionStore store.Store      // cfg.Store, bounded by StoreTimeout, for request paths
+	rejects      *rejectLimiter   // Config.MaxRejectsPerMinute, or nil
+	warnings     logBudget        // bounds the default event logger's warnings
 }
 
 // New returns a Manager for cfg, after filling in defaults and validating
@@ -296,6 +298,9 @@ func New(cfg Config) (*Manager, error) {
 		return nil, fmt.Errorf("keycard: config: Keys: %w", err)
 	}
 	m.ids = ids
+	if m.derived, err = keyring.NewDeriver(secrets); err != nil {
+		return nil, fmt.Errorf("keycard: config: Keys: %w", err)
+	}
 	if m.carrier, err = m.newCarrier(&cfg, secrets); err != nil {
 		return nil, fmt.Errorf("keycard: config: Keys: %w", err)
 	}

@@ -1,6 +1,7 @@
 package keycard
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -638,5 +639,18 @@ func TestUpdateFromSeveralManagersOverOneStore(t *testing.T) {
 	})
 	if got := c.get("/n"); got != "60" {
 		t.Errorf("got counter %s, want 60", got)
+	}
+}
+
+func TestDeriveKeysFollowTheManagersKeys(t *testing.T) {
+	k1, k2 := NewKey(), NewKey()
+	a, _ := New(Config{Keys: []Key{k1, k2}})
+	b, _ := New(Config{Keys: []Key{k1}})
+	ka, kb := a.DeriveKeys("csrf"), b.DeriveKeys("csrf")
+	if len(ka) != 2 || len(kb) != 1 || !bytes.Equal(ka[0], kb[0]) {
+		t.Fatalf("instances sharing a newest key derive different keys (%d, %d keys)", len(ka), len(kb))
+	}
+	if bytes.Equal(ka[0], a.DeriveKeys("guard")[0]) || bytes.Equal(ka[0], k1) {
+		t.Fatal("a derived key repeats another purpose's key or the session key")
 	}
 }

@@ -86,3 +86,21 @@ func TestCheckRefusesPasswordsAndPatterns(t *testing.T) {
 		}
 	}
 }
+
+func TestDeriverKeysPerPurposeAndSecret(t *testing.T) {
+	d, err := NewDeriver([][]byte{secret(1), secret(2)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := d.Derive("csrf"), d.Derive("guard")
+	if len(a) != 2 || len(a[0]) != 32 {
+		t.Fatalf("Derive gave %d keys, want 2 of 32 bytes", len(a))
+	}
+	if bytes.Equal(a[0], a[1]) || bytes.Equal(a[0], b[0]) || bytes.Equal(a[0], secret(1)) {
+		t.Fatal("derived keys repeat across secrets, purposes, or the secret itself")
+	}
+	again, _ := NewDeriver([][]byte{secret(1)})
+	if !bytes.Equal(again.Derive("csrf")[0], a[0]) {
+		t.Fatal("the same secret and purpose derive different keys")
+	}
+}
