@@ -57,6 +57,8 @@ const (
 	ReasonLimit       Reason = "session-limit" // evicted by Config.MaxSessionsPerUser
 	ReasonAddress     Reason = "address"       // binding: client address outside the bound prefix
 	ReasonUserAgent   Reason = "user-agent"    // binding: a different User-Agent
+	ReasonNewSessions Reason = "new-sessions"  // a client network passed Visitors.PerMinute
+	ReasonStoreFull   Reason = "store-full"    // a bounded store refused a new anonymous session (store.ErrFull)
 )
 
 // An Event reports a lifecycle step or a security-relevant refusal. Events

@@ -243,3 +243,15 @@ func (f *fixture) stored(v string) bool {
 	_, err := f.st.Store.Load(context.Background(), f.hashOf(v))
 	return err == nil
 }
+
+func (l *eventLog) countReason(kind EventKind, reason Reason) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, e := range l.events {
+		if e.Kind == kind && e.Reason == reason {
+			n++
+		}
+	}
+	return n
+}

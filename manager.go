@@ -135,6 +135,10 @@ type Config struct {
 	// limit.
 	MaxRejectsPerMinute int
 
+	// Visitors bounds anonymous sessions: a per-network rate of new ones
+	// and their own idle timeout. See Visitors.
+	Visitors Visitors
+
 	// StoreTimeout bounds each store call a request makes (load, save,
 	// touch, delete): past it the call fails and the request gets the
 	// ErrorHandler's 503, instead of waiting on a stalled store for as long
@@ -259,14 +263,15 @@ type Manager struct {
 	derived      *keyring.Deriver // DeriveKeys
 	carrier      carrier          // moves sessions between client and server
 	sessionStore store.Store      // cfg.Store, bounded by StoreTimeout, for request paths
-	rejects      *rejectLimiter   // Config.MaxRejectsPerMinute, or nil
+	rejects      *minuteLimit     // Config.MaxRejectsPerMinute, or nil
+	visitors     *minuteLimit     // Config.Visitors.PerMinute, or nil
 	warnings     logBudget        // bounds the default event logger's warnings
 }
 
 // New returns a Manager for cfg, after filling in defaults and validating
 // it. It reports unsafe or contradictory settings as errors.
 func New(cfg Config) (*Manager, error) {
-	m := &Manager{cfg: cfg, rejects: newRejectLimiter(cfg.MaxRejectsPerMinute)}
+	m := &Manager{cfg: cfg, rejects: newMinuteLimit(cfg.MaxRejectsPerMinute), visitors: newMinuteLimit(cfg.Visitors.PerMinute)}
 	m.cfg.Keys = nil
 	m.cfg.Header = http.CanonicalHeaderKey(cfg.Header)
 	if cfg.Sealed && cfg.Store != nil {
@@ -390,6 +395,9 @@ func (m *Manager) validate() error {
 			errs = append(errs, fmt.Errorf("%s: need 0 < Idle <= Absolute, got %v and %v", t.name, t.t.Idle, t.t.Absolute))
 		}
 	}
+	if v := m.cfg.Visitors; v.PerMinute < 0 || v.Idle < 0 || v.Idle > m.cfg.Timeouts.Idle {
+		errs = append(errs, fmt.Errorf("Visitors: need PerMinute >= 0 and 0 <= Idle <= Timeouts.Idle, got %d and %v", v.PerMinute, v.Idle))
+	}
 	if m.cfg.RememberMe.Absolute > maxCookieLifetime {
 		errs = append(errs, fmt.Errorf("RememberMe.Absolute %v exceeds the 400-day cookie limit", m.cfg.RememberMe.Absolute))
 	}
@@ -451,8 +459,21 @@ func (m *Manager) timeouts(persistent bool) Timeouts {
 	return m.cfg.Timeouts
 }
 
-// defaultError logs err and answers 503.
+// defaultError logs err and answers 503, or 429 for a client past
+// Visitors.PerMinute. Refusals that a flood causes (ErrTooManySessions,
+// store.ErrFull) are not logged here: their events are, within the
+// warning budget.
 func (m *Manager) defaultError(w http.ResponseWriter, r *http.Request, err error) {
+	switch {
+	case errors.Is(err, ErrTooManySessions):
+		w.Header().Set("Retry-After", "60")
+		http.Error(w, http.StatusText(http.StatusTooManyRequests), http.StatusTooManyRequests)
+		return
+	case errors.Is(err, store.ErrFull):
+		w.Header().Set("Retry-After", "60")
+		http.Error(w, http.StatusText(http.StatusServiceUnavailable), http.StatusServiceUnavailable)
+		return
+	}
 	m.cfg.Logger.ErrorContext(r.Context(), "keycard: session unavailable", "err", err, "method", r.Method, "path", r.URL.Path)
 	http.Error(w, http.StatusText(http.StatusServiceUnavailable), http.StatusServiceUnavailable)
 }

@@ -29,7 +29,7 @@ var sessionKey = &contextKey{"session"}
 func (m *Manager) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s := m.newSession(r)
-		if s.cookies > 0 && m.rejects != nil && m.rejects.blocked(m.ClientIP(r), time.Now()) {
+		if s.cookies > 0 && m.rejects != nil && m.rejects.blocked(hostOf(m.ClientIP(r)), time.Now()) {
 			w.Header().Set("Retry-After", "60")
 			http.Error(w, http.StatusText(http.StatusTooManyRequests), http.StatusTooManyRequests)
 			return

@@ -59,7 +59,7 @@ func (s *Session) persist(ctx context.Context, now time.Time) error {
 			return nil
 		}
 		return err
-	case now.Sub(s.rec.LastSeen) >= s.m.timeouts(s.rec.Persistent).Idle/10:
+	case now.Sub(s.rec.LastSeen) >= s.idle()/10:
 		return s.touch(ctx, now)
 	}
 	return nil
@@ -88,9 +88,15 @@ func (s *Session) finish() {
 // and tries again, a bounded number of times. It returns ErrSessionGone if
 // the record was deleted meanwhile. s.mu must be held.
 func (s *Session) save(ctx context.Context, now time.Time) error {
+	if s.isNew && s.rec.UserID == "" {
+		if err := s.admitVisitor(); err != nil {
+			return err
+		}
+	}
 	for attempt := 0; ; attempt++ {
 		err := s.saveOnce(ctx, now)
 		if !errors.Is(err, store.ErrConflict) {
+			s.storeFull(err)
 			return err
 		}
 		if attempt == maxRetries {
@@ -153,7 +159,7 @@ func (s *Session) saveOnce(ctx context.Context, now time.Time) error {
 
 // idleDeadline returns when the session expires if idle from now.
 func (s *Session) idleDeadline(now time.Time) time.Time {
-	return minTime(now.Add(s.m.timeouts(s.rec.Persistent).Idle), s.rec.Deadline)
+	return minTime(now.Add(s.idle()), s.rec.Deadline)
 }
 
 func minTime(a, b time.Time) time.Time {

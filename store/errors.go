@@ -19,6 +19,12 @@ var (
 	// valid record.
 	ErrCorrupt = errors.New("store: corrupt record")
 
+	// ErrFull is returned, wrapped with the store's name, by Store.Save
+	// when a bounded store refuses to create a record rather than evict
+	// one it must keep: the memory store refuses a new anonymous record
+	// (no UserID) when signed-in records fill it.
+	ErrFull = errors.New("store: full")
+
 	// ErrClosed is returned, wrapped with the store's name, by every
 	// method of a store that has a Close method, once it has been closed.
 	ErrClosed = errors.New("store: closed")

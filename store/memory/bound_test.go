@@ -32,7 +32,7 @@ func TestBoundEvictsTheSoonestExpiringRecords(t *testing.T) {
 		t.Run(fmt.Sprintf("%d shards", shards), func(t *testing.T) {
 			t.Parallel()
 			clock := storetest.NewClock(time.Now())
-			s := memory.New(memory.Config{MaxSessions: max, Shards: shards, Now: clock.Now})
+			s := memory.New(memory.Config{MaxSessions: max, MaxAnonymous: max, Shards: shards, Now: clock.Now})
 			ctx, now := t.Context(), clock.Now()
 
 			// held models the store: each insert into a full store
@@ -76,7 +76,7 @@ func soonest(held map[string]time.Time) string {
 func TestBoundRemovesExpiredRecordsBeforeEvicting(t *testing.T) {
 	t.Parallel()
 	clock := storetest.NewClock(time.Now())
-	s := memory.New(memory.Config{MaxSessions: 10, Now: clock.Now})
+	s := memory.New(memory.Config{MaxSessions: 10, MaxAnonymous: 10, Now: clock.Now})
 	ctx, now := t.Context(), clock.Now()
 	for i := range 10 {
 		lifetime := time.Duration(i+1) * time.Hour
@@ -115,7 +115,7 @@ func TestBoundRemovesExpiredRecordsBeforeEvicting(t *testing.T) {
 func TestBoundLetsUpdatesThroughWhenFull(t *testing.T) {
 	t.Parallel()
 	clock := storetest.NewClock(time.Now())
-	s := memory.New(memory.Config{MaxSessions: 2, Now: clock.Now})
+	s := memory.New(memory.Config{MaxSessions: 2, MaxAnonymous: 2, Now: clock.Now})
 	ctx, now := t.Context(), clock.Now()
 	for i := range 2 {
 		if err := s.Save(ctx, testKey(i), liveRecord("", now.Add(time.Hour))); err != nil {
@@ -146,7 +146,7 @@ func TestBoundLetsUpdatesThroughWhenFull(t *testing.T) {
 func TestBoundHoldsUnderConcurrentCreates(t *testing.T) {
 	t.Parallel()
 	const max, workers, each = 50, 8, 200
-	s := memory.New(memory.Config{MaxSessions: max, Shards: 4})
+	s := memory.New(memory.Config{MaxSessions: max, MaxAnonymous: max, Shards: 4})
 	ctx, now := t.Context(), time.Now()
 	var wg sync.WaitGroup
 	for w := range workers {

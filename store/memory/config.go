@@ -1,6 +1,7 @@
 package memory
 
 import (
+	"log/slog"
 	"math/bits"
 	"time"
 )
@@ -20,6 +21,21 @@ type Config struct {
 	// and deletes never evict. If zero, 1,000,000 is used.
 	MaxSessions int
 
+	// MaxAnonymous bounds how many of those records may be anonymous
+	// (saved without a UserID), so that visitors who never sign in
+	// cannot crowd out those who did. A new anonymous record past it, or
+	// in a full store, evicts the anonymous record that expires soonest;
+	// signed-in records are never evicted for an anonymous one, and when
+	// they alone fill the store, creating an anonymous record fails with
+	// [store.ErrFull]. If zero, a quarter of MaxSessions is used; it is at
+	// most MaxSessions.
+	MaxAnonymous int
+
+	// Logger receives the store's warnings: evictions and refusals, at
+	// most one line per kind every ten seconds, each with the count since
+	// the last. If nil, slog.Default() is used.
+	Logger *slog.Logger
+
 	// Now returns the current time, against which records expire. It must
 	// be safe for concurrent use. If nil, time.Now is used.
 	Now func() time.Time
@@ -37,11 +53,21 @@ func (c Config) withDefaults() Config {
 	if c.MaxSessions < 0 {
 		panic("memory store: negative Config.MaxSessions")
 	}
+	if c.MaxAnonymous < 0 {
+		panic("memory store: negative Config.MaxAnonymous")
+	}
 	if c.Shards < 0 {
 		panic("memory store: negative Config.Shards")
 	}
 	if c.MaxSessions == 0 {
 		c.MaxSessions = defaultMaxSessions
+	}
+	if c.MaxAnonymous == 0 {
+		c.MaxAnonymous = max(c.MaxSessions/4, 1)
+	}
+	c.MaxAnonymous = min(c.MaxAnonymous, c.MaxSessions)
+	if c.Logger == nil {
+		c.Logger = slog.Default()
 	}
 	if c.Now == nil {
 		c.Now = time.Now

@@ -27,11 +27,18 @@
 //
 // When a new session would exceed the bound, the store first removes every
 // expired record, then evicts the record that expires soonest: usually the
-// one idle the longest, which was about to end anyway. A flood of sessions
-// that are never used again, from bots that ignore cookies, thus mostly
-// evicts its own oldest sessions rather than those of users active since.
-// [Store.Evictions] counts evictions; updates, touches and deletes never
-// evict.
+// one idle the longest, which was about to end anyway.
+//
+// Anonymous records (saved without a UserID: visitors who have not signed
+// in) have a bound of their own, [Config].MaxAnonymous, a quarter of
+// MaxSessions by default, and are evicted first: a flood of cookie-less
+// requests from bots evicts only its own oldest sessions, never a
+// signed-in user's. When signed-in records alone fill the store, a new
+// anonymous record is refused with [store.ErrFull] instead. Evictions and
+// refusals are logged as warnings through [Config].Logger, at most one
+// line of each kind every ten seconds with the count since the last, and
+// counted by [Store.Evictions] and [Store.Refusals]. Updates, touches and
+// deletes never evict.
 //
 // # Expiry
 //

@@ -19,9 +19,13 @@ import (
 func checkInvariants(t *testing.T, s *Store) {
 	t.Helper()
 	want := make(map[string]map[string]struct{})
-	total := 0
+	total, anon := 0, 0
 	for i := range s.shards {
-		total += checkShard(t, &s.shards[i], want)
+		n, a := checkShard(t, &s.shards[i], want)
+		total, anon = total+n, anon+a
+	}
+	if n := s.anonCount.Load(); n != int64(anon) {
+		t.Errorf("got anonymous count %d, want %d (the anonymous records held)", n, anon)
 	}
 	if got := indexedKeys(t, s); !maps.EqualFunc(got, want, maps.Equal) {
 		t.Errorf("got user index %v, want %v", got, want)
@@ -55,36 +59,42 @@ func indexedKeys(t *testing.T, s *Store) map[string]map[string]struct{} {
 }
 
 // checkShard reports inconsistencies within sh, adds its records to the
-// user index want, and returns how many records it holds.
-func checkShard(t *testing.T, sh *shard, want map[string]map[string]struct{}) int {
+// user index want, and returns how many records it holds, and how many of
+// them are anonymous.
+func checkShard(t *testing.T, sh *shard, want map[string]map[string]struct{}) (int, int) {
 	t.Helper()
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	if len(sh.items) != len(sh.queue) {
-		t.Errorf("got %d items and %d queued, want as many", len(sh.items), len(sh.queue))
+	if len(sh.items) != len(sh.queue)+len(sh.anon) {
+		t.Errorf("got %d items and %d+%d queued, want as many", len(sh.items), len(sh.queue), len(sh.anon))
 	}
-	for i, it := range sh.queue {
-		if it.index != i || sh.items[it.key] != it {
-			t.Errorf("queue[%d]: got index %d, in map %t, want index %d, in map", i, it.index, sh.items[it.key] == it, i)
-		}
-		if p := (i - 1) / 2; i > 0 && sh.queue[p].due().After(it.due()) {
-			t.Errorf("queue[%d] is due before its parent queue[%d]", i, p)
-		}
-		if user := it.rec.UserID; user != "" {
-			if want[user] == nil {
-				want[user] = make(map[string]struct{})
+	for _, q := range []queue{sh.queue, sh.anon} {
+		for i, it := range q {
+			if it.index != i || sh.items[it.key] != it {
+				t.Errorf("queue[%d]: got index %d, in map %t, want index %d, in map", i, it.index, sh.items[it.key] == it, i)
 			}
-			want[user][it.key] = struct{}{}
+			if p := (i - 1) / 2; i > 0 && q[p].due().After(it.due()) {
+				t.Errorf("queue[%d] is due before its parent queue[%d]", i, p)
+			}
+			if it.anon != (it.rec.UserID == "") {
+				t.Errorf("queue[%d]: record of user %q in the wrong queue", i, it.rec.UserID)
+			}
+			if user := it.rec.UserID; user != "" {
+				if want[user] == nil {
+					want[user] = make(map[string]struct{})
+				}
+				want[user][it.key] = struct{}{}
+			}
 		}
 	}
-	return len(sh.items)
+	return len(sh.items), len(sh.anon)
 }
 
 func TestEvictionKeepsUserIndexConsistent(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	clock := storetest.NewClock(time.Now())
-	s := New(Config{MaxSessions: 3, Now: clock.Now})
+	s := New(Config{MaxSessions: 3, MaxAnonymous: 3, Now: clock.Now})
 	now := clock.Now()
 	for i, user := range []string{"A", "A", "A", "B"} {
 		rec := &store.Record{UserID: user, Expires: now.Add(time.Duration(i+1) * time.Hour), Deadline: now.Add(24 * time.Hour)}
@@ -103,7 +113,7 @@ func TestConcurrentChurnKeepsInvariants(t *testing.T) {
 	t.Parallel()
 	const workers, ops, max = 8, 1000, 64
 	clock := storetest.NewClock(time.Now())
-	s := New(Config{MaxSessions: max, Shards: 4, Now: clock.Now})
+	s := New(Config{MaxSessions: max, Shards: 4, Now: clock.Now, Logger: discard})
 	stop := make(chan struct{})
 	var watcher sync.WaitGroup
 	watcher.Go(func() { watchCount(t, s, stop) })
@@ -164,8 +174,8 @@ func churn(t *testing.T, s *Store, clock *storetest.Clock, rng *rand.Rand, ops i
 		default:
 			err = saveRandom(ctx, s, key, user(), now, rng)
 		}
-		if err != nil && !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrConflict) {
-			t.Errorf("got error %v, want nil, %v or %v", err, store.ErrNotFound, store.ErrConflict)
+		if err != nil && !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrConflict) && !errors.Is(err, store.ErrFull) {
+			t.Errorf("got error %v, want nil, %v, %v or %v", err, store.ErrNotFound, store.ErrConflict, store.ErrFull)
 		}
 	}
 }

@@ -9,11 +9,13 @@ import (
 )
 
 // shard is one independently locked part of a Store: the records whose key
-// hashes to it, and a queue of the same records, soonest-expiring first.
+// hashes to it, and two queues of the same records, soonest-expiring
+// first: the signed-in ones and the anonymous ones.
 type shard struct {
 	mu    sync.Mutex
 	items map[string]*item
-	queue queue
+	queue queue // records with a UserID
+	anon  queue // records without
 
 	_ [64]byte // keeps neighbouring shards' locks on separate cache lines
 }
@@ -22,7 +24,16 @@ type shard struct {
 type item struct {
 	key   string
 	rec   store.Record // a private copy; Data is never shared with callers
-	index int          // position in the shard's queue
+	index int          // position in its queue
+	anon  bool         // in the anonymous queue: rec.UserID was "" when queued
+}
+
+// queueOf returns the queue that holds it.
+func (sh *shard) queueOf(it *item) *queue {
+	if it.anon {
+		return &sh.anon
+	}
+	return &sh.queue
 }
 
 // due returns when the record expires: the earlier of Expires and Deadline.
@@ -110,22 +121,25 @@ func (s *Store) liveLocked(sh *shard, key string, now time.Time) *item {
 // reserved.
 func (s *Store) insertLocked(sh *shard, it *item) {
 	sh.items[it.key] = it
-	heap.Push(&sh.queue, it)
+	heap.Push(sh.queueOf(it), it)
 	s.users.add(it.rec.UserID, it.key)
 }
 
 // unlinkLocked takes it out of its shard and the user index without
 // releasing its place under the bound, which the caller takes over.
 func (s *Store) unlinkLocked(sh *shard, it *item) {
-	heap.Remove(&sh.queue, it.index)
+	heap.Remove(sh.queueOf(it), it.index)
 	delete(sh.items, it.key)
 	s.users.remove(it.rec.UserID, it.key)
 }
 
-// removeLocked deletes it and releases its place under the bound.
+// removeLocked deletes it and releases its places under the bounds.
 func (s *Store) removeLocked(sh *shard, it *item) {
 	s.unlinkLocked(sh, it)
 	s.count.Add(-1)
+	if it.anon {
+		s.anonCount.Add(-1)
+	}
 }
 
 // reapLocked removes up to limit expired records from the head of the
@@ -133,13 +147,15 @@ func (s *Store) removeLocked(sh *shard, it *item) {
 // it removed.
 func (s *Store) reapLocked(sh *shard, now time.Time, limit int) int {
 	n := 0
-	for n != limit {
-		it := sh.queue.next()
-		if it == nil || it.live(now) {
-			break
+	for _, q := range [...]*queue{&sh.anon, &sh.queue} {
+		for n != limit {
+			it := q.next()
+			if it == nil || it.live(now) {
+				break
+			}
+			s.removeLocked(sh, it)
+			n++
 		}
-		s.removeLocked(sh, it)
-		n++
 	}
 	return n
 }

@@ -19,23 +19,31 @@ import (
 // used, without a background goroutine.
 const reapPerWrite = 4
 
-// errFull reports, inside a Save, that creating a record needs room first.
-var errFull = errors.New("full")
+// errFull and errAnonFull report, inside a Save, that creating a record
+// needs room first: under MaxSessions, or under MaxAnonymous.
+var (
+	errFull     = errors.New("full")
+	errAnonFull = errors.New("anonymous full")
+)
 
 // Store is a bounded in-memory session store. It implements [store.Store],
 // [store.UserIndex] and [store.Sweeper]. Its methods are safe for
 // concurrent use. It starts no goroutine; Close only releases its records.
 // Create a Store with New; the zero Store is not usable.
 type Store struct {
-	now    func() time.Time
-	max    int64
-	seed   maphash.Seed
-	mask   uint64
-	shards []shard
-	users  userIndex
+	now     func() time.Time
+	max     int64
+	maxAnon int64
+	seed    maphash.Seed
+	mask    uint64
+	shards  []shard
+	users   userIndex
 
 	count     atomic.Int64 // records held plus places reserved by saves in progress
+	anonCount atomic.Int64 // the same, for anonymous records
 	evictions atomic.Uint64
+	refusals  atomic.Uint64
+	warn      warner
 	closed    atomic.Bool
 }
 
@@ -52,12 +60,14 @@ var (
 func New(cfg Config) *Store {
 	cfg = cfg.withDefaults()
 	s := &Store{
-		now:    cfg.Now,
-		max:    int64(cfg.MaxSessions),
-		seed:   maphash.MakeSeed(),
-		mask:   uint64(cfg.Shards - 1),
-		shards: make([]shard, cfg.Shards),
-		users:  userIndex{keys: make(map[string]*userKeys)},
+		now:     cfg.Now,
+		max:     int64(cfg.MaxSessions),
+		maxAnon: int64(cfg.MaxAnonymous),
+		warn:    warner{log: cfg.Logger},
+		seed:    maphash.MakeSeed(),
+		mask:    uint64(cfg.Shards - 1),
+		shards:  make([]shard, cfg.Shards),
+		users:   userIndex{keys: make(map[string]*userKeys)},
 	}
 	for i := range s.shards {
 		s.shards[i].items = make(map[string]*item)
@@ -100,37 +110,58 @@ func (s *Store) Load(ctx context.Context, key string) (*store.Record, error) {
 // Save stores a copy of rec under key if the stored version is rec.Version
 // (0 for no live record), and reports [store.ErrConflict] otherwise. A
 // record saved already expired is not kept. Creating a record in a full
-// store makes room as described at [Config].MaxSessions.
+// store makes room as described at [Config].MaxSessions and
+// [Config].MaxAnonymous, or fails with [store.ErrFull].
 func (s *Store) Save(ctx context.Context, key string, rec *store.Record) error {
 	if err := s.enter(ctx); err != nil {
 		return fmt.Errorf("memory store: save: %w", err)
 	}
 	now := s.now()
 	sh := s.shardFor(key)
-	reserved := false // whether this call holds a place under the bound
+	var res places
+	defer s.release(&res)
 	for {
 		sh.mu.Lock()
-		err := s.saveLocked(sh, key, rec, now, &reserved)
+		err := s.saveLocked(sh, key, rec, now, &res)
 		sh.mu.Unlock()
-		if err != errFull {
-			if reserved {
-				s.count.Add(-1)
+		switch err {
+		case errFull:
+			if !s.makeRoom(now, rec.UserID == "") {
+				s.refusals.Add(1)
+				s.warn.warn("refused a new anonymous session: signed-in sessions fill MaxSessions", now)
+				return fmt.Errorf("memory store: save: %w", store.ErrFull)
 			}
+		case errAnonFull:
+			s.makeRoom(now, true)
+		default:
 			return err
 		}
-		reserved = s.makeRoom(now)
 	}
 }
 
-// saveLocked does Save's work under the shard lock. It returns errFull when
-// it must create a record and finds no room; it sets *reserved to false when
-// it uses the place the caller reserved.
-func (s *Store) saveLocked(sh *shard, key string, rec *store.Record, now time.Time, reserved *bool) error {
+// places are the places under the bounds that a Save holds.
+type places struct{ total, anon bool }
+
+// release gives back the places a Save reserved but did not use.
+func (s *Store) release(p *places) {
+	if p.total {
+		s.count.Add(-1)
+	}
+	if p.anon {
+		s.anonCount.Add(-1)
+	}
+	*p = places{}
+}
+
+// saveLocked does Save's work under the shard lock. It returns errFull or
+// errAnonFull when it must create a record and finds no room under a
+// bound; the places it reserves stay in *res until a record takes them.
+func (s *Store) saveLocked(sh *shard, key string, rec *store.Record, now time.Time, res *places) error {
 	s.reapLocked(sh, now, reapPerWrite)
 	it := s.liveLocked(sh, key, now)
 	switch {
 	case it == nil && rec.Version == 0:
-		return s.createLocked(sh, key, rec, now, reserved)
+		return s.createLocked(sh, key, rec, now, res)
 	case it == nil || it.rec.Version != rec.Version:
 		return store.ErrConflict
 	case !rec.Live(now):
@@ -142,15 +173,25 @@ func (s *Store) saveLocked(sh *shard, key string, rec *store.Record, now time.Ti
 }
 
 // createLocked adds a record under key, which holds no live record.
-func (s *Store) createLocked(sh *shard, key string, rec *store.Record, now time.Time, reserved *bool) error {
+func (s *Store) createLocked(sh *shard, key string, rec *store.Record, now time.Time, res *places) error {
 	if !rec.Live(now) {
 		return nil
 	}
-	if !*reserved && !s.reserve() {
-		return errFull
+	anon := rec.UserID == ""
+	if !res.total {
+		if !reserve(&s.count, s.max) {
+			return errFull
+		}
+		res.total = true
 	}
-	*reserved = false
-	it := &item{key: strings.Clone(key)}
+	if anon && !res.anon {
+		if !reserve(&s.anonCount, s.maxAnon) {
+			return errAnonFull
+		}
+		res.anon = true
+	}
+	*res = places{} // the record holds them now
+	it := &item{key: strings.Clone(key), anon: anon}
 	it.set(rec, 1)
 	s.insertLocked(sh, it)
 	return nil
@@ -160,7 +201,20 @@ func (s *Store) createLocked(sh *shard, key string, rec *store.Record, now time.
 func (s *Store) updateLocked(sh *shard, it *item, rec *store.Record) {
 	oldUser := it.rec.UserID
 	it.set(rec, rec.Version+1)
-	heap.Fix(&sh.queue, it.index)
+	if anon := rec.UserID == ""; anon != it.anon {
+		// A login or logout in place: the record changes queues. One that
+		// becomes anonymous is counted, never refused.
+		heap.Remove(sh.queueOf(it), it.index)
+		it.anon = anon
+		heap.Push(sh.queueOf(it), it)
+		if anon {
+			s.anonCount.Add(1)
+		} else {
+			s.anonCount.Add(-1)
+		}
+	} else {
+		heap.Fix(sh.queueOf(it), it.index)
+	}
 	s.users.move(oldUser, it.rec.UserID, it.key)
 }
 
@@ -196,7 +250,7 @@ func (s *Store) Touch(ctx context.Context, key string, lastSeen, expires time.Ti
 		return store.ErrNotFound
 	}
 	it.rec.LastSeen, it.rec.Expires = lastSeen, expires
-	heap.Fix(&sh.queue, it.index)
+	heap.Fix(sh.queueOf(it), it.index)
 	return nil
 }
 
@@ -222,9 +276,15 @@ func (s *Store) NeverBlocks() bool {
 }
 
 // Evictions returns how many live records the store has evicted to stay
-// within [Config].MaxSessions.
+// within [Config].MaxSessions and [Config].MaxAnonymous.
 func (s *Store) Evictions() uint64 {
 	return s.evictions.Load()
+}
+
+// Refusals returns how many new anonymous records the store has refused
+// with [store.ErrFull] because signed-in records filled it.
+func (s *Store) Refusals() uint64 {
+	return s.refusals.Load()
 }
 
 // Close releases every record. Afterwards every method returns an error
@@ -237,7 +297,7 @@ func (s *Store) Close() error {
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.Lock()
-		sh.items, sh.queue = make(map[string]*item), nil
+		sh.items, sh.queue, sh.anon = make(map[string]*item), nil, nil
 		sh.mu.Unlock()
 	}
 	s.users.reset()

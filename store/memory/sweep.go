@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"sync/atomic"
 	"time"
 )
 
@@ -34,32 +35,38 @@ func (s *Store) reapShard(sh *shard, now time.Time) int {
 	return s.reapLocked(sh, now, -1)
 }
 
-// reserve takes a place under the bound if one is free.
-func (s *Store) reserve() bool {
+// reserve takes a place under bound in count if one is free.
+func reserve(count *atomic.Int64, bound int64) bool {
 	for {
-		n := s.count.Load()
-		if n >= s.max {
+		n := count.Load()
+		if n >= bound {
 			return false
 		}
-		if s.count.CompareAndSwap(n, n+1) {
+		if count.CompareAndSwap(n, n+1) {
 			return true
 		}
 	}
 }
 
-// makeRoom frees a place under the bound for a save that must create a
-// record in a full store. It removes every expired record; if none had
-// expired, it evicts the record that expires soonest and reports true: the
-// evicted record's place is then reserved for the caller. It holds at most
-// one shard lock at a time.
-func (s *Store) makeRoom(now time.Time) (reserved bool) {
-	var victim *shard
-	var soonest time.Time
+// makeRoom frees a place for a save that must create a record, anonymous
+// or not, in a store at one of its bounds. It removes every expired
+// record; if none had expired, it evicts the anonymous record that
+// expires soonest, or, for a signed-in record only, the signed-in record
+// that expires soonest. It reports false when only signed-in records could
+// make room for an anonymous one: the save must be refused. It holds at
+// most one shard lock at a time; the caller tries again, and may find the
+// place taken by a concurrent save, which only makes it loop.
+func (s *Store) makeRoom(now time.Time, anon bool) bool {
+	var anonVictim, victim *shard
+	var anonSoonest, soonest time.Time
 	reaped := 0
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.Lock()
 		reaped += s.reapLocked(sh, now, -1)
+		if it := sh.anon.next(); it != nil && (anonVictim == nil || it.due().Before(anonSoonest)) {
+			anonVictim, anonSoonest = sh, it.due()
+		}
 		if it := sh.queue.next(); it != nil && (victim == nil || it.due().Before(soonest)) {
 			victim, soonest = sh, it.due()
 		}
@@ -67,25 +74,41 @@ func (s *Store) makeRoom(now time.Time) (reserved bool) {
 	}
 	switch {
 	case reaped > 0:
-		return false
-	case victim == nil:
-		// Every place is reserved by saves in progress; let them finish.
+	case anonVictim != nil:
+		s.evictFrom(anonVictim, true, now)
+	case anon && s.anonCount.Load() > 0:
+		// Every anonymous place is reserved by saves in progress; let
+		// them finish.
 		runtime.Gosched()
+	case anon:
 		return false
+	case victim != nil:
+		s.evictFrom(victim, false, now)
+	default:
+		runtime.Gosched() // every place is reserved by saves in progress
 	}
-	return s.evictFrom(victim)
+	return true
 }
 
-// evictFrom evicts the record of sh that expires soonest, keeping its place
-// reserved for the caller, and reports whether sh still had one.
-func (s *Store) evictFrom(sh *shard) bool {
+// evictFrom evicts the record of sh that expires soonest, from its
+// anonymous queue or its signed-in one, and warns about it.
+func (s *Store) evictFrom(sh *shard, anon bool, now time.Time) {
 	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	it := sh.queue.next()
-	if it == nil {
-		return false
+	q := &sh.queue
+	if anon {
+		q = &sh.anon
 	}
-	s.unlinkLocked(sh, it)
-	s.evictions.Add(1)
-	return true
+	it := q.next()
+	if it != nil {
+		s.removeLocked(sh, it)
+		s.evictions.Add(1)
+	}
+	sh.mu.Unlock()
+	switch {
+	case it == nil:
+	case anon:
+		s.warn.warn("evicted anonymous sessions to stay within MaxAnonymous or MaxSessions", now)
+	default:
+		s.warn.warn("evicted signed-in sessions to stay within MaxSessions; raise it", now)
+	}
 }

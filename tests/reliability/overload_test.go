@@ -202,7 +202,8 @@ func TestForgedCookieFloodCostsNoStoreCalls(t *testing.T) {
 // goroutines, while sampling the store's Len. It returns the store, the
 // largest Len seen, and the cookies in the order their responses came.
 func memoryFlood(t *testing.T, bound, creates, workers int) (*memory.Store, int, []string) {
-	st := memory.New(memory.Config{MaxSessions: bound})
+	// Every session here is anonymous: MaxAnonymous is the bound.
+	st := memory.New(memory.Config{MaxSessions: bound, MaxAnonymous: bound})
 	a := newApp(t, st, keycard.NewKey(), nil)
 	var maxLen atomic.Int64
 	sample := func() {

@@ -1,0 +1,74 @@
+package keycard
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/keycard-go/keycard/store"
+)
+
+// Visitors bounds what anonymous sessions cost: those stored without a
+// user ID, for visitors who have not logged in. Keycard stores nothing for
+// a visitor who stored nothing, so these bounds only touch visitors who
+// did (a cart, a flash message); they never apply to signed-in sessions.
+// The zero Visitors adds no bound to the store's own (the memory store
+// keeps anonymous sessions within its MaxAnonymous).
+type Visitors struct {
+	// PerMinute, if positive, limits how many anonymous sessions one
+	// client network (its /32 for IPv4, its /64 for IPv6) may create per
+	// minute. Past it, a request that would store a new anonymous session
+	// fails with ErrTooManySessions, which the default ErrorHandler
+	// answers 429 Too Many Requests with Retry-After, and one
+	// EventRejected with ReasonNewSessions is reported per network and
+	// minute. Configure TrustedProxies behind a proxy, or every client
+	// shares the proxy's address. The default is 0: no limit.
+	PerMinute int
+
+	// Idle is the idle timeout of anonymous sessions, in place of
+	// Timeouts.Idle, so that a persistent store gives their space back
+	// sooner: records expire by it in every store, and a Redis server
+	// with maxmemory-policy volatile-ttl evicts them before signed-in
+	// sessions. It is at most Timeouts.Idle. The default is Timeouts.Idle.
+	Idle time.Duration
+}
+
+// ErrTooManySessions is returned, wrapped, when a request would store a new
+// anonymous session past Visitors.PerMinute for its client network. The
+// default ErrorHandler answers it with 429 Too Many Requests.
+var ErrTooManySessions = errors.New("keycard: too many new sessions from this network")
+
+// admitVisitor counts a new anonymous session against its client's network
+// and refuses it past Visitors.PerMinute. Sessions opened outside a request
+// (Manager.Open) have no client and are not counted.
+func (s *Session) admitVisitor() error {
+	if s.m.visitors == nil || s.r == nil {
+		return nil
+	}
+	n := s.m.visitors.add(networkOf(s.m.ClientIP(s.r)), time.Now())
+	if n <= s.m.visitors.limit {
+		return nil
+	}
+	if n == s.m.visitors.limit+1 {
+		s.m.emit(Event{Kind: EventRejected, Reason: ReasonNewSessions, Request: s.r})
+	}
+	return fmt.Errorf("keycard: save session: %w", ErrTooManySessions)
+}
+
+// storeFull reports a new anonymous session refused by a bounded store
+// (store.ErrFull) as an event, so that it is logged within the warning
+// budget and counted.
+func (s *Session) storeFull(err error) {
+	if errors.Is(err, store.ErrFull) {
+		s.m.emit(Event{Kind: EventRejected, Reason: ReasonStoreFull, Request: s.r})
+	}
+}
+
+// idle returns the idle timeout of s: Visitors.Idle while it is anonymous,
+// else its Timeouts' (RememberMe's when persistent).
+func (s *Session) idle() time.Duration {
+	if s.rec.UserID == "" && s.m.cfg.Visitors.Idle > 0 {
+		return s.m.cfg.Visitors.Idle
+	}
+	return s.m.timeouts(s.rec.Persistent).Idle
+}
