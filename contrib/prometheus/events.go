@@ -42,6 +42,7 @@ var reasons = map[keycard.Reason]bool{
 	keycard.ReasonLogin: true, keycard.ReasonLogout: true, keycard.ReasonDestroy: true,
 	keycard.ReasonRevoke: true, keycard.ReasonLimit: true, keycard.ReasonAddress: true,
 	keycard.ReasonUserAgent: true, keycard.ReasonRateLimited: true, guard.ReasonLimit: true,
+	keycard.ReasonNewSessions: true, keycard.ReasonStoreFull: true,
 	csrf.ReasonCrossOrigin: true, csrf.ReasonMissingToken: true, csrf.ReasonNoSecret: true,
 	csrf.ReasonBadToken: true,
 	reasonAccessToken:   true, reasonRefreshToken: true, reasonAfterGrace: true, reasonStale: true,
@@ -72,6 +73,7 @@ var emitted = []pair{
 	{csrf.EventRejected, csrf.ReasonNoSecret}, {csrf.EventRejected, csrf.ReasonBadToken},
 	{keycard.EventBindingMismatch, keycard.ReasonAddress}, {keycard.EventBindingMismatch, keycard.ReasonUserAgent},
 	{keycard.EventRejected, keycard.ReasonRateLimited},
+	{keycard.EventRejected, keycard.ReasonNewSessions}, {keycard.EventRejected, keycard.ReasonStoreFull},
 	{guard.EventLimit, guard.ReasonLimit},
 	{eventRefreshReuse, reasonAfterGrace}, {eventRefreshReuse, reasonStale},
 }
