@@ -201,27 +201,25 @@ func (s *Session) bury(ctx context.Context, now time.Time) error {
 }
 
 // successor reports whether rec is a retired record and, if so, the key of
-// the record that replaced it ("" if none: a logout's marker, or a
-// rotation this session cannot follow without its raw ID).
+// the record that replaced it ("" if none: a logout's marker). A rotation
+// is followed by deriving the next ID when s holds its raw ID, else by
+// the key the marker names.
 func (s *Session) successor(rec *store.Record) (string, bool) {
-	deadRaw, dead, moved := markers(rec.Data)
-	if dead {
-		return s.deadTarget(deadRaw), true
-	}
-	if moved {
-		if s.id == (sessionID{}) {
-			return "", true
-		}
+	nextRaw, dead, moved := markers(rec.Data)
+	switch {
+	case moved && s.id != (sessionID{}):
 		s.id = s.m.ids.next(&s.id)
 		return s.id.hash(), true
+	case dead || moved:
+		return s.m.nextKey(nextRaw), true
 	}
 	return "", false
 }
 
-// deadTarget decodes the key a renewal's marker names, or "".
-func (s *Session) deadTarget(raw []byte) string {
+// nextKey decodes the key a renewal's or rotation's marker names, or "".
+func (m *Manager) nextKey(raw []byte) string {
 	var next string
-	if s.m.cfg.Codec.Unmarshal(raw, &next) == nil && validHash(next) {
+	if m.cfg.Codec.Unmarshal(raw, &next) == nil && validHash(next) {
 		return next
 	}
 	return ""

@@ -78,13 +78,13 @@ func (s *Session) loadKey(ctx context.Context, id sessionID, key string, now tim
 		s.discard(ctx, key, rec, Event{Kind: EventRejected, Reason: ReasonUndecodable, Err: err}, now)
 		return
 	}
-	if deadRaw, dead, moved := markers(rec.Data); moved {
-		s.follow(ctx, id, key, now)
+	if nextRaw, dead, moved := markers(rec.Data); moved {
+		s.follow(ctx, id, key, s.m.nextKey(nextRaw), now)
 		return
 	} else if dead {
 		// Renewed by a request that raced this one: the old ID gives no
 		// access, but a logout with it still ends the renewed session.
-		next := s.deadTarget(deadRaw)
+		next := s.m.nextKey(nextRaw)
 		s.refuse(ReasonUnknown, key)
 		s.startNew(now, false)
 		s.retiredNext, s.superseded = next, next != ""
@@ -138,17 +138,22 @@ func (s *Session) startNew(now time.Time, clear bool) {
 
 // follow serves a request that presented an ID rotated away within the
 // grace period: it loads the session under the derived next ID and sends
-// the client that ID.
-func (s *Session) follow(ctx context.Context, id sessionID, key string, now time.Time) {
-	if id == (sessionID{}) || s.hops >= maxHops {
+// the client that ID. A session opened by its hash (OpenByHash), which
+// has no ID to derive from, follows the key the marker names instead.
+func (s *Session) follow(ctx context.Context, id sessionID, key, named string, now time.Time) {
+	switch {
+	case s.hops >= maxHops, id == (sessionID{}) && named == "":
 		s.refuse(ReasonUnknown, key)
 		s.startNew(now, true)
-		return
+	case id == (sessionID{}):
+		s.hops++
+		s.loadKey(ctx, id, named, now)
+	default:
+		s.hops++
+		next := s.m.ids.next(&id)
+		s.reply.token = true
+		s.loadKey(ctx, next, next.hash(), now)
 	}
-	s.hops++
-	next := s.m.ids.next(&id)
-	s.reply.token = true
-	s.loadKey(ctx, next, next.hash(), now)
 }
 
 // revoked reports whether the app's Config.RevokedBefore revokes rec.

@@ -95,15 +95,10 @@ func (s *Session) rotate(ctx context.Context, now time.Time) error {
 // session, and returns ErrSessionGone, unless keep says the new record
 // stands on its own (a login). s.mu must be held.
 func (s *Session) retire(ctx context.Context, oldKey string, oldVersion uint64, marker string, keep bool, pending map[string]struct{}, now time.Time) error {
-	// A renewal's marker names the new record, so a racing logout can find
-	// and delete it too (see bury). The key is a hash, not a credential.
-	var flag []byte
-	var err error
-	if marker == deadKey {
-		flag, err = s.m.cfg.Codec.Marshal(s.key)
-	} else {
-		flag, err = s.m.cfg.Codec.Marshal(true)
-	}
+	// Both markers name the new record, so that a racing logout (see bury)
+	// or a revoke by the old hash, from a device list loaded before the
+	// move, finds and deletes it too. The key is a hash, not a credential.
+	flag, err := s.m.cfg.Codec.Marshal(s.key)
 	if err != nil {
 		return err
 	}
@@ -155,21 +150,23 @@ func retired(rec *store.Record) bool {
 }
 
 // markers finds, in one pass over a values envelope, whether it holds a
-// renewal's marker (and its value) or a rotation's. Keys are sorted, and
+// renewal's marker or a rotation's, and the marker's value: the encoded
+// key of the record that replaced it (a rotation marker written before
+// markers named their successor holds true instead). Keys are sorted, and
 // the reserved ones sort after most application keys' first letters, so
 // the scan usually stops early.
-func markers(data []byte) (deadRaw []byte, dead, moved bool) {
+func markers(data []byte) (nextRaw []byte, dead, moved bool) {
 	env, _ := openEnvelope(data)
 	for {
 		k, raw, ok := env.next()
 		if !ok || string(k) > movedKey {
-			return deadRaw, dead, moved
+			return nextRaw, dead, moved
 		}
 		switch string(k) {
 		case deadKey:
-			deadRaw, dead = raw, true
+			nextRaw, dead = raw, true
 		case movedKey:
-			moved = true
+			nextRaw, moved = raw, true
 		}
 	}
 }

@@ -116,3 +116,31 @@ func TestIsTombstone(t *testing.T) {
 		}
 	})
 }
+
+// I-5: a device list loaded before another device's session rotated names
+// the old hash. Within the grace period, OpenByHash and Revoke by that hash
+// still reach the session under its new ID, so a revoke posted from the
+// stale page ends it rather than failing silently.
+func TestRevokeByAHashRotatedAway(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := rotatingFixture(t)
+		c := f.client()
+		c.get("/login?u=alice")
+		stale := f.hashOf(c.cookie)
+		time.Sleep(16 * time.Minute)
+		c.get("/user") // rotates
+		if f.hashOf(c.cookie) == stale {
+			t.Fatal("no rotation")
+		}
+		s, err := f.m.OpenByHash(t.Context(), stale)
+		if err != nil || s.UserID() != "alice" || s.Hash() != f.hashOf(c.cookie) {
+			t.Fatalf("OpenByHash(old hash): user %q, hash %.8s, %v; want alice under the new hash", s.UserID(), s.Hash(), err)
+		}
+		if err := f.m.Revoke(t.Context(), stale); err != nil {
+			t.Fatal(err)
+		}
+		if got := c.get("/user"); got != "" {
+			t.Errorf("after a revoke by the rotated-away hash the session still serves %q", got)
+		}
+	})
+}

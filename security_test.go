@@ -992,7 +992,7 @@ func TestLogInjectionIsEscaped(t *testing.T) {
 			if int64(len(lines)) != n.Load() || n.Load() < 5 {
 				t.Fatalf("%d records produced %d lines, want one line each:\n%s", n.Load(), len(lines), out)
 			}
-			users := 0
+			users, uas := 0, 0
 			for _, line := range lines {
 				if strings.Contains(line, "\r") || strings.HasPrefix(line, `{"time":"1999`) || strings.HasPrefix(line, "x") {
 					t.Errorf("a forged or broken line: %q", line)
@@ -1002,7 +1002,10 @@ func TestLogInjectionIsEscaped(t *testing.T) {
 					if err := json.Unmarshal([]byte(line), &rec); err != nil {
 						t.Errorf("line is not one JSON object: %v: %q", err, line)
 					}
-					if ua, ok := rec["ua"]; ok && ua != "agent"+evil {
+					// I-2: the user agent is logged (docs/SECURITY.md, S-65).
+					if ua, ok := rec["ua"]; ok && ua == "agent"+evil {
+						uas++
+					} else if ok && ua != "" {
 						t.Errorf("the user agent did not round-trip escaped: %q", ua)
 					}
 					if rec["user"] == "mallory"+evil {
@@ -1014,6 +1017,9 @@ func TestLogInjectionIsEscaped(t *testing.T) {
 			}
 			if users < 2 {
 				t.Errorf("the user ID did not round-trip escaped in the login and logout records (%d found):\n%s", users, out)
+			}
+			if format == "json" && uas < 2 {
+				t.Errorf("the user agent is in %d records, want every event's (docs/SECURITY.md S-65 says it is logged):\n%s", uas, out)
 			}
 		})
 	}

@@ -64,8 +64,11 @@ func (m *Manager) Sessions(ctx context.Context, userID string) ([]SessionInfo, e
 }
 
 // Revoke deletes the session whose hash is hash (see Session.Hash and
-// SessionInfo.Hash). Its cookie stops working at once. Revoking a session
-// that does not exist is not an error.
+// SessionInfo.Hash). Its cookie stops working at once. A hash a rotation
+// or renewal retired moments ago (from a device list loaded before it)
+// still names the session: Revoke follows the marker left under it and
+// deletes the session's current record too. Revoking a session that does
+// not exist is not an error.
 func (m *Manager) Revoke(ctx context.Context, hash string) error {
 	if m.cfg.Store == nil {
 		return fmt.Errorf("keycard: revoke: sealed sessions are not stored: %w", ErrUnsupported)
@@ -73,10 +76,29 @@ func (m *Manager) Revoke(ctx context.Context, hash string) error {
 	if !validHash(hash) {
 		return errors.New("keycard: revoke: not a session hash")
 	}
-	if err := m.cfg.Store.Delete(ctx, hash); err != nil {
-		return fmt.Errorf("keycard: revoke: %w", err)
+	keys := []string{hash}
+	for len(keys) <= maxHops {
+		rec, err := m.cfg.Store.Load(ctx, keys[len(keys)-1])
+		if errors.Is(err, store.ErrNotFound) {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("keycard: revoke: %w", err)
+		}
+		nextRaw, dead, moved := markers(rec.Data)
+		next := m.nextKey(nextRaw)
+		if !dead && !moved || next == "" {
+			break
+		}
+		keys = append(keys, next)
 	}
-	m.emit(Event{Kind: EventDestroyed, Reason: ReasonRevoke, Session: hash})
+	// The newest first, so that no marker outlives what it names.
+	for i := len(keys) - 1; i >= 0; i-- {
+		if err := m.cfg.Store.Delete(ctx, keys[i]); err != nil {
+			return fmt.Errorf("keycard: revoke: %w", err)
+		}
+	}
+	m.emit(Event{Kind: EventDestroyed, Reason: ReasonRevoke, Session: keys[len(keys)-1]})
 	return nil
 }
 
