@@ -61,6 +61,12 @@ func Update[T any](ctx context.Context, s *Session, key string, fn func(T) T) (T
 	defer s.mu.Unlock()
 	var zero T
 	_, wasChanged := s.changed[key]
+	s.ensure() // the lane is the loaded session's; a load error shows below
+	l, leave := s.enterLane()
+	defer leave()
+	if err := s.catchUp(l, key); err != nil {
+		return zero, fmt.Errorf("keycard: update %q: %w", key, err)
+	}
 	for attempt := 0; ; attempt++ {
 		old, _ := get[T](s, key)
 		v := fn(old)
@@ -74,10 +80,11 @@ func Update[T any](ctx context.Context, s *Session, key string, fn func(T) T) (T
 		}
 		err = s.saveOnce(ctx, time.Now())
 		if err == nil {
+			l.record(s)
 			return v, nil
 		}
 		if errors.Is(err, store.ErrConflict) && attempt < maxRetries {
-			if err = s.resolve(ctx, attempt, key); err == nil {
+			if err = s.resolve(ctx, attempt, key, l); err == nil {
 				continue // fn runs again on the stored value
 			}
 		}

@@ -266,6 +266,7 @@ type Manager struct {
 	rejects      *minuteLimit     // Config.MaxRejectsPerMinute, or nil
 	visitors     *minuteLimit     // Config.Visitors.PerMinute, or nil
 	warnings     logBudget        // bounds the default event logger's warnings
+	lanes        lanes            // serializes this instance's writes per session
 }
 
 // New returns a Manager for cfg, after filling in defaults and validating

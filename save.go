@@ -93,8 +93,16 @@ func (s *Session) save(ctx context.Context, now time.Time) error {
 			return err
 		}
 	}
+	l, leave := s.enterLane()
+	defer leave()
+	if err := s.catchUp(l, ""); err != nil {
+		return err
+	}
 	for attempt := 0; ; attempt++ {
 		err := s.saveOnce(ctx, now)
+		if err == nil {
+			l.record(s)
+		}
 		if !errors.Is(err, store.ErrConflict) {
 			s.storeFull(err)
 			return err
@@ -102,20 +110,46 @@ func (s *Session) save(ctx context.Context, now time.Time) error {
 		if attempt == maxRetries {
 			return fmt.Errorf("keycard: save session: gave up after %d retries: %w", attempt, err)
 		}
-		if err := s.resolve(ctx, attempt, ""); err != nil {
+		if err := s.resolve(ctx, attempt, "", l); err != nil {
 			return err
 		}
 	}
 }
 
+// enterLane takes the lane of a stored session's writes in this instance
+// (see lanes), and returns it with the func that leaves it; a new session
+// has no lane (nil), its ID being drawn by this very save.
+func (s *Session) enterLane() (*lane, func()) {
+	if s.isNew || s.key == "" || s.loadErr != nil {
+		return nil, func() {}
+	}
+	l := s.m.lanes.enter(s.key)
+	return l, l.leave
+}
+
+// catchUp rebases s onto what the previous writer in its lane stored, if
+// that is newer than what s loaded, so that its first compare-and-set
+// does not fail against a write of this very instance.
+func (s *Session) catchUp(l *lane, except string) error {
+	if last := l.ahead(s.rec.Version); last != nil {
+		return s.rebaseOnto(last, except)
+	}
+	return nil
+}
+
 // resolve readies the next attempt after conflict number attempt: for a
-// stored session it waits a random, growing while (see backoff) and
-// rebases onto the stored record, taking except's value from it (Update
-// recomputes that one); a new session's conflict is an ID collision, and
+// stored session whose lane (l) is ahead, it rebases onto the lane's
+// record at once; otherwise another instance wrote, and it waits a
+// random, growing while (see backoff) and rebases onto the stored record.
+// Either way it takes except's value from the newer record (Update
+// recomputes that one). A new session's conflict is an ID collision, and
 // the next attempt draws another ID. s.mu must be held.
-func (s *Session) resolve(ctx context.Context, attempt int, except string) error {
+func (s *Session) resolve(ctx context.Context, attempt int, except string, l *lane) error {
 	if s.isNew {
 		return nil
+	}
+	if last := l.ahead(s.rec.Version); last != nil {
+		return s.rebaseOnto(last, except)
 	}
 	s.m.emit(Event{Kind: EventConflict, Session: s.key, UserID: s.rec.UserID, Request: s.r})
 	if err := backoff(ctx, attempt); err != nil {
@@ -185,6 +219,13 @@ func (s *Session) rebase(ctx context.Context, except string) error {
 	if err != nil {
 		return err
 	}
+	return s.rebaseOnto(fresh, except)
+}
+
+// rebaseOnto re-applies this request's changes on top of fresh, a newer
+// record of the session, taking except's value from fresh. s.mu must be
+// held.
+func (s *Session) rebaseOnto(fresh *store.Record, except string) error {
 	if _, err := checkValues(fresh.Data); err != nil {
 		return fmt.Errorf("%w: stored values undecodable: %v", ErrSessionGone, err)
 	}

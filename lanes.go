@@ -1,0 +1,109 @@
+package keycard
+
+import (
+	"bytes"
+	"hash/maphash"
+	"sync"
+	"sync/atomic"
+
+	"github.com/keycard-go/keycard/store"
+)
+
+// Requests of one instance that write the same session (a browser tab
+// firing parallel requests) take turns in a lane instead of racing each
+// other through the store, and each starts from the record the writer
+// before it stored, kept in a small table of recent writes: it then saves
+// in one compare-and-set, with no store reload and no backoff. Only
+// writers of other instances can still conflict, and those conflicts take
+// the store path (reload, backoff). A lane exists only while a writer
+// holds or waits for it.
+
+// lanes holds the lanes of the sessions being written now, by store key,
+// and the table of recent writes.
+type lanes struct {
+	mu     sync.Mutex
+	m      map[string]*lane
+	seed   maphash.Seed
+	recent [recentSlots]atomic.Pointer[recentWrite]
+}
+
+// recentSlots is the size of the table of recent writes: a write replaces
+// whatever write of another session shared its slot, which only costs that
+// session's next stale writer a store reload.
+const recentSlots = 1024
+
+// maxRecentData bounds the values a recent write keeps, so that the table
+// holds at most recentSlots × maxRecentData bytes of values.
+const maxRecentData = 16 << 10
+
+// recentWrite is a record as this instance last stored it.
+type recentWrite struct {
+	key string
+	rec store.Record // Data owned, never modified
+}
+
+// lane serializes one instance's writes to one session.
+type lane struct {
+	mu   sync.Mutex // held by the writer whose turn it is
+	refs int        // writers holding or waiting; guarded by lanes.mu
+	ls   *lanes
+	key  string
+}
+
+// enter waits for key's lane and returns it, held; leave it with leave.
+func (ls *lanes) enter(key string) *lane {
+	ls.mu.Lock()
+	if ls.m == nil {
+		ls.m = make(map[string]*lane)
+		ls.seed = maphash.MakeSeed()
+	}
+	l := ls.m[key]
+	if l == nil {
+		l = &lane{ls: ls, key: key}
+		ls.m[key] = l
+	}
+	l.refs++
+	ls.mu.Unlock()
+	l.mu.Lock()
+	return l
+}
+
+// leave releases l and forgets it when no writer is left.
+func (l *lane) leave() {
+	l.mu.Unlock()
+	ls := l.ls
+	ls.mu.Lock()
+	if l.refs--; l.refs == 0 {
+		delete(ls.m, l.key)
+	}
+	ls.mu.Unlock()
+}
+
+// slot returns the recent-write slot of l's session.
+func (l *lane) slot() *atomic.Pointer[recentWrite] {
+	return &l.ls.recent[maphash.String(l.ls.seed, l.key)%recentSlots]
+}
+
+// ahead returns the record this instance last stored for l's session if
+// it is newer than version, the one the current writer started from; else
+// nil. A nil lane is never ahead.
+func (l *lane) ahead(version uint64) *store.Record {
+	if l == nil {
+		return nil
+	}
+	w := l.slot().Load()
+	if w == nil || w.key != l.key || w.rec.Version <= version {
+		return nil
+	}
+	return &w.rec
+}
+
+// record keeps what s just stored, for the session's next stale writer.
+func (l *lane) record(s *Session) {
+	if l == nil || s.key != l.key || len(s.data) > maxRecentData {
+		return
+	}
+	w := &recentWrite{key: l.key, rec: s.rec}
+	w.rec.Data = bytes.Clone(s.data)
+	l.slot().Store(w)
+}
