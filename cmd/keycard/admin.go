@@ -73,7 +73,7 @@ func openStore(ctx context.Context, flagValue string) (*storeurl.Handle, error) 
 }
 
 // storeURLForms lists the forms of store URLs, for hints.
-const storeURLForms = "store URLs look like memory:, sqlite:keycard-demo.db, redis://127.0.0.1:6379/0, postgres://USER@HOST/DB or mysql://USER@HOST:3306/DB"
+const storeURLForms = "store URLs look like memory:, sqlite:keycard-demo.db, redis://127.0.0.1:6379/0, postgres://USER@HOST/DB, mysql://USER@HOST:3306/DB or memcached://127.0.0.1:11211"
 
 // parseStore parses a store URL, with hints for the usual mistakes. A
 // malformed URL is a usage error.
@@ -167,8 +167,23 @@ func adminManager(st store.Store) (*keycard.Manager, error) {
 
 // noScanner explains a store that cannot list all its sessions.
 func noScanner(h *storeurl.Handle, what string) error {
-	return failure(fmt.Sprintf("this store cannot list all sessions (%s has no store.Scanner), which %s needs", h.URL.Kind, what),
-		`"keycard sessions ls --user USER" lists one user's sessions on every store; memory:, sqlite:, postgres:// and mysql:// stores can list all`)
+	msg := fmt.Sprintf("this store cannot list all sessions (%s has no store.Scanner), which %s needs", h.URL.Kind, what)
+	if h.URL.Kind == storeurl.Memcached {
+		return failure(msg, `memcached cannot list its items, and the memcached store keeps no list of its sessions; "keycard sessions rm HASH" ends one session by its hash`)
+	}
+	return failure(msg, `"keycard sessions ls --user USER" lists one user's sessions; memory:, sqlite:, redis://, postgres:// and mysql:// stores can list all`)
+}
+
+// noUserIndex explains a store that cannot find a user's sessions, which
+// what (a phrase after "so it cannot") needs.
+func noUserIndex(h *storeurl.Handle, what string) error {
+	msg := fmt.Sprintf("this store has no user index (%s lacks store.UserIndex), so it cannot %s", h.URL.Kind, what)
+	if h.URL.Kind == storeurl.Memcached {
+		return failure(msg,
+			"memcached may evict any item, so a list of a user's sessions could vanish while the sessions stay; the memcached store keeps none rather than a \"log out everywhere\" that could miss sessions and still report success",
+			`end sessions one at a time with "keycard sessions rm HASH", or have the application set keycard.Config.RevokedBefore from its user table: a user's sessions older than that time then end at their next request`)
+	}
+	return failure(msg)
 }
 
 // sessionRow is one session as ls prints it.
@@ -249,7 +264,7 @@ func listSessions(ctx context.Context, h *storeurl.Handle, user string) ([]sessi
 		}
 		infos, err := m.Sessions(ctx, user)
 		if errors.Is(err, keycard.ErrUnsupported) {
-			return nil, failure(fmt.Sprintf("this store has no user index (%s lacks store.UserIndex), so it cannot list a user's sessions", h.URL.Kind))
+			return nil, noUserIndex(h, "list a user's sessions")
 		}
 		if err != nil {
 			return nil, storeError(h.URL, err)
@@ -351,7 +366,7 @@ func cmdRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	n, err := m.RevokeUser(ctx, *user)
 	if errors.Is(err, keycard.ErrUnsupported) {
-		return failure(fmt.Sprintf("this store has no user index (%s lacks store.UserIndex), so it cannot find a user's sessions", h.URL.Kind))
+		return noUserIndex(h, "find a user's sessions")
 	}
 	if err != nil {
 		return storeError(h.URL, err)
@@ -497,6 +512,9 @@ func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return nil
 	case storeurl.Redis:
 		fmt.Fprintf(stdout, "nothing to migrate: %s keeps sessions as Redis keys, with no schema\n", u)
+		return nil
+	case storeurl.Memcached:
+		fmt.Fprintf(stdout, "nothing to migrate: %s keeps sessions as memcached items, with no schema\n", u)
 		return nil
 	}
 	m, err := storeurl.Migrate(ctx, u, storeurl.Options{})

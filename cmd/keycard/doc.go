@@ -45,9 +45,12 @@
 // which names a session without being a credential; IDs are never shown),
 // most recently seen first, as a table or, with --json, a JSON array.
 // Without --user it needs a store that implements store.Scanner, as the
-// memory, SQLite, PostgreSQL and MySQL stores do and the Redis store does
-// not; with --user, one that implements store.UserIndex, as every store
-// the command opens does. sessions rm ends sessions
+// memory, SQLite, Redis, PostgreSQL and MySQL stores do; with --user, one
+// that implements store.UserIndex, as they all do too. The memcached
+// store does neither: memcached may evict any item and cannot list its
+// items, so the store keeps no list of sessions, and ls, stats and revoke
+// fail on it with an error that says so and a hint (sessions rm, or
+// keycard.Config.RevokedBefore in the application). sessions rm ends sessions
 // by hash and fails for a hash with no live session. revoke ends every
 // session of a user. gc deletes expired sessions (store.Sweeper), showing
 // a spinner on a terminal. stats counts live sessions: signed in,
@@ -55,8 +58,8 @@
 // creates the schema of an SQL store: the table keycard_sessions and its
 // indexes (and for SQLite the database file, in a directory that exists).
 // It is idempotent, safe to run on every deploy, and needs --store or
-// $KEYCARD_STORE; for memory: and redis:// it says there is nothing to
-// migrate, without connecting, and exits 0. keys new
+// $KEYCARD_STORE; for memory:, redis:// and memcached:// it says there is
+// nothing to migrate, without connecting, and exits 0. keys new
 // writes a new key file with mode 0600, refusing to replace one without
 // --force, and prints keys only with --out -.
 //
@@ -68,6 +71,7 @@
 //	postgres://USER:PASS@HOST:PORT/DB    PostgreSQL, with libpq's URL parameters
 //	mysql://USER:PASS@HOST:PORT/DB       MySQL or MariaDB
 //	mysql://USER:PASS@tcp(HOST:PORT)/DB  the same, as a go-sql-driver DSN
+//	memcached://HOST:PORT[,HOST:PORT]    memcached, one server or several (port 11211 by default)
 //
 // The admin commands default to sqlite:keycard-demo.db and never create a
 // database or a table: on an SQL store without the sessions table they

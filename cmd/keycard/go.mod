@@ -3,9 +3,11 @@ module github.com/keycard-go/keycard/cmd/keycard
 go 1.25.0
 
 require (
+	github.com/bradfitz/gomemcache v0.0.0-20260422231931-4d751bb6e37c
 	github.com/go-sql-driver/mysql v1.10.1
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/keycard-go/keycard v0.0.0-00010101000000-000000000000
+	github.com/keycard-go/keycard/store/memcached v0.0.0-00010101000000-000000000000
 	github.com/keycard-go/keycard/store/mysql v0.0.0-00010101000000-000000000000
 	github.com/keycard-go/keycard/store/postgres v0.0.0-00010101000000-000000000000
 	github.com/keycard-go/keycard/store/redis v0.0.0-00010101000000-000000000000
@@ -44,6 +46,7 @@ require (
 // a release tags them all, and users' builds ignore these lines.
 replace (
 	github.com/keycard-go/keycard => ../..
+	github.com/keycard-go/keycard/store/memcached => ../../store/memcached
 	github.com/keycard-go/keycard/store/mysql => ../../store/mysql
 	github.com/keycard-go/keycard/store/postgres => ../../store/postgres
 	github.com/keycard-go/keycard/store/redis => ../../store/redis

@@ -31,20 +31,22 @@ func TestMain(m *testing.M) {
 // standard commands they have:
 //
 //	exits N PROGRAM ARGS...  runs the program and checks its exit code
-//	seed DBFILE SPEC...      stores sessions in an SQLite database: USER
-//	                         (signed in), USER+r (remembered), -
-//	                         (anonymous), expired; sets $HASH1, $HASH2...
-//	                         to their hashes
+//	seed STORE SPEC...       stores sessions in STORE, an SQLite database
+//	                         file or a store URL: USER (signed in), USER+r
+//	                         (remembered), - (anonymous), expired; sets
+//	                         $HASH1, $HASH2... to their hashes
 //
-//	freshdb SERVER VAR       makes a PostgreSQL schema or MySQL database of
-//	                         the script's own, and sets VAR to its store URL
+//	freshdb SERVER VAR       makes a PostgreSQL schema, MySQL database or
+//	                         Redis database of the script's own, and sets
+//	                         VAR to its store URL
 //	corrupt DBFILE           corrupts an SQLite database
 //
 // the conditions [scanner:sqlite] (the SQLite store can list all its
 // sessions), [root] (running as root, whom file modes do not stop),
-// [postgres], [mysql] and [redis] (the test server answers; under CI=true
-// it must) and the variables $CLOSEDPORT (a port of 127.0.0.1 nothing
-// listens on) and $BUSYPORT (one that is taken).
+// [postgres], [mysql], [redis] and [memcached] (the test server answers;
+// under CI=true it must) and the variables $CLOSEDPORT (a port of 127.0.0.1 nothing
+// listens on), $BUSYPORT (one that is taken) and $MEMCACHED (the test
+// memcached's store URL).
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata",
@@ -61,6 +63,7 @@ func TestScripts(t *testing.T) {
 			env.Defer(func() { busy.Close() })
 			env.Setenv("CLOSEDPORT", strconv.Itoa(closed))
 			env.Setenv("BUSYPORT", strconv.Itoa(busy.Addr().(*net.TCPAddr).Port))
+			env.Setenv("MEMCACHED", memcachedURL())
 			for _, v := range []string{"KEYCARD_STORE", "KEYCARD_KEYS_FILE", "KEYCARD_DATA", "KEYCARD_ADDR"} {
 				env.Setenv(v, "")
 			}
@@ -119,9 +122,13 @@ func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
 
 func cmdSeed(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) < 2 {
-		ts.Fatalf("usage: seed DBFILE SPEC...")
+		ts.Fatalf("usage: seed STORE SPEC...")
 	}
-	u, err := storeurl.Parse("sqlite:" + ts.MkAbs(args[0]))
+	raw := args[0]
+	if !strings.Contains(raw, "://") {
+		raw = "sqlite:" + ts.MkAbs(raw)
+	}
+	u, err := storeurl.Parse(raw)
 	ts.Check(err)
 	ctx := context.Background()
 	h, err := storeurl.Open(ctx, u, storeurl.Options{Migrate: true})

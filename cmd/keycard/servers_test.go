@@ -8,11 +8,13 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"strconv"
 	"sync"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5"
+	"github.com/redis/rueidis"
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/keycard-go/keycard/cmd/keycard/internal/storeurl"
@@ -20,9 +22,10 @@ import (
 
 // The test servers, as the store packages' tests find them.
 const (
-	postgresVariable = "KEYCARD_POSTGRES_DSN"
-	mysqlVariable    = "KEYCARD_MYSQL_DSN"
-	redisVariable    = "KEYCARD_REDIS_URL"
+	postgresVariable  = "KEYCARD_POSTGRES_DSN"
+	mysqlVariable     = "KEYCARD_MYSQL_DSN"
+	redisVariable     = "KEYCARD_REDIS_URL"
+	memcachedVariable = "KEYCARD_MEMCACHED_ADDR"
 )
 
 func postgresDSN() string {
@@ -46,6 +49,13 @@ func redisURL() string {
 	return "redis://127.0.0.1:6379/0"
 }
 
+func memcachedURL() string {
+	if a := os.Getenv(memcachedVariable); a != "" {
+		return "memcached://" + a
+	}
+	return "memcached://127.0.0.1:11211"
+}
+
 // probes remembers, per server, why it cannot be reached, or nil.
 var probes sync.Map // server name → *probe
 
@@ -54,8 +64,8 @@ type probe struct {
 	err  error
 }
 
-// serverCondition reports whether the server named cond (postgres, mysql
-// or redis) answers; the transcripts' lines for it run only if so. Under
+// serverCondition reports whether the server named cond (postgres, mysql,
+// redis or memcached) answers; the transcripts' lines for it run only if so. Under
 // CI=true an absent server fails the script instead.
 func serverCondition(cond string) (bool, error) {
 	var store string
@@ -66,6 +76,8 @@ func serverCondition(cond string) (bool, error) {
 		store = "mysql://" + mysqlDSN()
 	case "redis":
 		store = redisURL()
+	case "memcached":
+		store = memcachedURL()
 	default:
 		return false, fmt.Errorf("unknown condition %q", cond)
 	}
@@ -93,12 +105,17 @@ func serverCondition(cond string) (bool, error) {
 // cmdFreshDB makes a schema (PostgreSQL) or a database (MySQL) of its
 // own, which the script's end drops, and sets VAR to its store URL, and
 // VAR_NOPRIV to the store URL of a user of its own without privileges on
-// it:
+// it. For Redis it claims an empty numbered database of the server,
+// which the script's end empties, and sets VAR to its store URL:
 //
-//	freshdb postgres|mysql VAR
+//	freshdb postgres|mysql|redis VAR
 func cmdFreshDB(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 2 {
-		ts.Fatalf("usage: freshdb postgres|mysql VAR")
+		ts.Fatalf("usage: freshdb postgres|mysql|redis VAR")
+	}
+	if args[0] == "redis" {
+		ts.Setenv(args[1], freshRedisDB(ts))
+		return
 	}
 	var b [6]byte
 	rand.Read(b[:])
@@ -185,4 +202,48 @@ func cmdCorrupt(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	_, err = f.WriteAt(garbage, 4096)
 	ts.Check(err)
+}
+
+// freshRedisDB claims an empty database among Redis's numbered databases
+// 1 to 15 of the test server, starting at a random one, by setting a key
+// in it only if it is empty (a script, so two claims cannot both win),
+// and returns its store URL. The script's end empties the database.
+func freshRedisDB(ts *testscript.TestScript) string {
+	u, err := url.Parse(redisURL())
+	ts.Check(err)
+	var b [1]byte
+	rand.Read(b[:])
+	for i := range 15 {
+		db := 1 + (int(b[0])+i)%15
+		u.Path = "/" + strconv.Itoa(db)
+		c := redisClient(ts, u.String())
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		claim := `if redis.call('DBSIZE') == 0 then return redis.call('SET', KEYS[1], '1') end return false`
+		ok, err := c.Do(ctx, c.B().Eval().Script(claim).Numkeys(1).Key("keycard-cli-test-claim").Build()).ToString()
+		cancel()
+		if err == nil && ok == "OK" {
+			ts.Defer(func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				if err := c.Do(ctx, c.B().Flushdb().Build()).Error(); err != nil {
+					ts.Logf("emptying Redis database %d: %v", db, err)
+				}
+				c.Close()
+			})
+			return u.String()
+		}
+		c.Close()
+	}
+	ts.Fatalf("freshdb redis: no empty database among 1 to 15 of %s", redisURL())
+	return ""
+}
+
+// redisClient connects to the Redis server of a store URL.
+func redisClient(ts *testscript.TestScript, raw string) rueidis.Client {
+	opt, err := rueidis.ParseURL(raw)
+	ts.Check(err)
+	opt.DisableCache = true
+	c, err := rueidis.NewClient(opt)
+	ts.Check(err)
+	return c
 }

@@ -34,10 +34,18 @@ for migrate, which needs one named):
     postgres://USER:PASS@HOST:PORT/DB    PostgreSQL
     mysql://USER:PASS@HOST:PORT/DB       MySQL or MariaDB
     mysql://USER:PASS@tcp(HOST:PORT)/DB  the same, as a go-sql-driver DSN
+    memcached://HOST:PORT[,HOST:PORT]    memcached, one server or several
 
-Every store has a user index (sessions ls --user, revoke). All but redis://
-can list all sessions (sessions ls without --user, stats). The SQL stores
-need their table: "keycard migrate" creates it (the demo creates its own).
+What the stores can do:
+    memory:, sqlite:, redis://, postgres:// and mysql:// stores can do it all:
+    list every session (sessions ls, stats) and find a user's sessions with
+    their user index (sessions ls --user, revoke).
+    memcached:// stores can do neither: memcached may evict any item and
+    cannot list its items, so the store keeps no list of sessions, and
+    sessions ls, stats and revoke fail and say so. sessions rm works.
+The SQL stores need their table: "keycard migrate" creates it (the demo
+creates its own). Redis and memcached expire sessions themselves, with
+nothing for gc to do.
 
 Environment:
     KEYCARD_STORE      store URL, for --store
@@ -84,10 +92,11 @@ const usageSessions = `Usage:
 
 ls lists the live sessions of the store, most recently seen first, by their
 hash: the SHA-256 of the session ID, which names a session without being a
-credential. Without --user it lists every session, which memory:, sqlite:,
-postgres:// and mysql:// stores can do (they implement store.Scanner) and
-redis:// stores cannot: there, list one user's sessions with --user, which
-works on every store (each has a user index).
+credential. Without --user it lists every session; with --user, the
+sessions of one user, through the store's user index. memory:, sqlite:,
+redis://, postgres:// and mysql:// stores can do both (they implement
+store.Scanner and store.UserIndex); memcached:// stores can do neither,
+since memcached may evict any item and cannot list its items.
 
 rm ends the sessions with these hashes at once: their next request starts
 anonymous. It fails for a hash with no live session.
@@ -103,7 +112,10 @@ const usageRevoke = `Usage:
 
 End every session of USER at once ("log out everywhere"), browser sessions
 and API tokens alike, and print how many ended. It needs a store with a user
-index.
+index, which every store has but memcached://: memcached may evict any item,
+so a list of a user's sessions could vanish while the sessions stay, and the
+memcached store keeps none. There, end sessions one at a time with sessions
+rm, or have the application set keycard.Config.RevokedBefore.
 
 Flags:
     --user USER   the user (required)
@@ -115,7 +127,8 @@ const usageGC = `Usage:
 
 Delete expired sessions from the store, in batches, and print how many. Expired
 sessions are never served, so this only returns space; run it now and then, say
-hourly from cron. Redis expires sessions itself and needs no gc.
+hourly from cron. Redis and memcached expire sessions themselves and need no
+gc.
 
 Flags:
     --store URL   session store (default sqlite:keycard-demo.db; $KEYCARD_STORE)
@@ -126,7 +139,7 @@ const usageStats = `Usage:
 
 Count the store's live sessions: signed in or anonymous, remembered, and the
 distinct users signed in. It needs a store that can list all sessions:
-memory:, sqlite:, postgres:// or mysql://, not redis://.
+memory:, sqlite:, redis://, postgres:// or mysql://, not memcached://.
 
 Flags:
     --json        print a JSON object instead of a table
@@ -140,8 +153,8 @@ Create the schema of an SQL store: its sessions table, keycard_sessions, and
 the table's indexes. For sqlite:PATH it also creates the database file, in a
 directory that must exist. It is idempotent: on a store whose table exists it
 creates any missing index and changes nothing else, so it is safe to run on
-every deploy. memory: and redis:// stores have no schema: it says there is
-nothing to migrate, without connecting, and exits 0.
+every deploy. memory:, redis:// and memcached:// stores have no schema: it
+says there is nothing to migrate, without connecting, and exits 0.
 
 The admin commands (sessions, revoke, gc, stats) never create a table; on an
 SQL store that lacks one they fail and point here. The demo creates its own.

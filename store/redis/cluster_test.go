@@ -34,6 +34,11 @@ func TestStoreOnARedisCluster(t *testing.T) {
 	t.Run("records and user indexes spread over the masters", func(t *testing.T) {
 		testSpread(t, cluster, client)
 	})
+	t.Run("scan visits each live record once, from every master", func(t *testing.T) {
+		// The earlier subtests have deleted their keys: the cluster holds
+		// only this subtest's.
+		testScanInParts(t, client)
+	})
 }
 
 // testSpread saves sessions of many users and checks that every master

@@ -2,6 +2,8 @@ package redis
 
 import (
 	"context"
+	"maps"
+	"slices"
 
 	"github.com/redis/rueidis"
 
@@ -113,4 +115,43 @@ func (b *rueidisBackend) EvalMulti(ctx context.Context, s *core.Script, calls []
 		replies[retry[j]] = v
 	}
 	return replies, nil
+}
+
+// Masters returns the client itself for a standalone or Sentinel client,
+// which sends every command to the one master, and a client per master
+// for a cluster client, asking each node its ROLE.
+func (b *rueidisBackend) Masters(ctx context.Context) ([]core.Node, error) {
+	if b.c.Mode() != rueidis.ClientModeCluster {
+		return []core.Node{rueidisNode{b.c}}, nil
+	}
+	nodes := b.c.Nodes()
+	addrs := slices.Sorted(maps.Keys(nodes))
+	var masters []core.Node
+	for _, addr := range addrs {
+		c := nodes[addr]
+		role, err := c.Do(ctx, c.B().Role().Build()).ToArray()
+		if err != nil {
+			return nil, err
+		}
+		if len(role) > 0 {
+			if r, _ := role[0].ToString(); r == "master" {
+				masters = append(masters, rueidisNode{c})
+			}
+		}
+	}
+	return masters, nil
+}
+
+// rueidisNode runs the commands of a scan on one server.
+type rueidisNode struct {
+	c rueidis.Client
+}
+
+func (n rueidisNode) Scan(ctx context.Context, cursor uint64, match string, count int64) (uint64, []string, error) {
+	e, err := n.c.Do(ctx, n.c.B().Scan().Cursor(cursor).Match(match).Count(count).Type("string").Build()).AsScanEntry()
+	return e.Cursor, e.Elements, err
+}
+
+func (n rueidisNode) DBSize(ctx context.Context) (int64, error) {
+	return n.c.Do(ctx, n.c.B().Dbsize().Build()).AsInt64()
 }

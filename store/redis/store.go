@@ -11,8 +11,8 @@ import (
 )
 
 // Store is a session store in Redis, through a rueidis client. It
-// implements [store.Store] and [store.UserIndex]; records expire in Redis
-// itself, so it needs no Sweeper. Its methods are safe for concurrent use.
+// implements [store.Store], [store.UserIndex] and [store.Scanner]; records
+// expire in Redis itself, so it needs no Sweeper. Its methods are safe for concurrent use.
 // Create a Store with New; the zero Store is not usable.
 type Store struct {
 	s *core.Store
@@ -21,6 +21,7 @@ type Store struct {
 var (
 	_ store.Store     = (*Store)(nil)
 	_ store.UserIndex = (*Store)(nil)
+	_ store.Scanner   = (*Store)(nil)
 )
 
 // New returns a store that keeps sessions in Redis through client, which
@@ -71,4 +72,20 @@ func (s *Store) ListUser(ctx context.Context, userID string) ([]store.Entry, err
 // removes them from the index.
 func (s *Store) DeleteUser(ctx context.Context, userID string) (int, error) {
 	return s.s.DeleteUser(ctx, userID)
+}
+
+// Scan calls fn for every live record, for administration tools (keycard
+// sessions ls, keycard stats); it is never on a request path. It walks
+// every master (the one server, or each master of a Redis Cluster) with
+// SCAN … MATCH PREFIXs:* TYPE string, fetching each batch's records in one
+// pipeline of GETs, and visits each record once even when SCAN repeats a
+// key. Its memory is bounded: it holds one batch of records at a time,
+// and the keys it has visited of one part of the keyspace, at most 65,536
+// of them (about 7 MB): beyond that many keys on the servers, it walks
+// the keyspace once for each part, cut by the keys' leading hex digits
+// (18 walks for up to a million keys). Records saved or deleted during
+// the walk may or may not be seen. If fn returns an error, Scan stops and
+// returns it.
+func (s *Store) Scan(ctx context.Context, fn func(store.Entry) error) error {
+	return s.s.Scan(ctx, fn)
 }

@@ -3,6 +3,7 @@ package goredis
 import (
 	"context"
 	"errors"
+	"sync"
 
 	goredis "github.com/redis/go-redis/v9"
 
@@ -138,4 +139,44 @@ func anys(args []string) []any {
 		a[i] = s
 	}
 	return a
+}
+
+// Masters returns a client per master of a ClusterClient, per shard of a
+// Ring, and the client itself otherwise (a standalone or failover
+// client, which sends every command to the one master).
+func (b backend) Masters(ctx context.Context) ([]core.Node, error) {
+	var (
+		mu    sync.Mutex
+		nodes []core.Node
+	)
+	collect := func(_ context.Context, c *goredis.Client) error {
+		mu.Lock()
+		defer mu.Unlock()
+		nodes = append(nodes, node{c})
+		return nil
+	}
+	var err error
+	switch c := b.c.(type) {
+	case *goredis.ClusterClient:
+		err = c.ForEachMaster(ctx, collect)
+	case *goredis.Ring:
+		err = c.ForEachShard(ctx, collect)
+	default:
+		return []core.Node{node{b.c}}, nil
+	}
+	return nodes, err
+}
+
+// node runs the commands of a scan on one server.
+type node struct {
+	c goredis.Cmdable
+}
+
+func (n node) Scan(ctx context.Context, cursor uint64, match string, count int64) (uint64, []string, error) {
+	keys, next, err := n.c.ScanType(ctx, cursor, match, count, "string").Result()
+	return next, keys, err
+}
+
+func (n node) DBSize(ctx context.Context) (int64, error) {
+	return n.c.DBSize(ctx).Result()
 }

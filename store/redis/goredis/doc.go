@@ -6,8 +6,8 @@
 //
 // It is a thin layer over the same logic and Lua scripts as package
 // [github.com/keycard-go/keycard/store/redis], which uses rueidis: the
-// key layout, the round trips, the user index and the capacity figures
-// documented there hold here too, and the two kinds of store can share a
+// key layout, the round trips, the user index, Scan over every master
+// and the capacity figures documented there hold here too, and the two kinds of store can share a
 // Redis. Pick that package unless the application already holds a go-redis
 // client, whose pooling, TLS, Sentinel or Cluster setup it wants to reuse.
 //

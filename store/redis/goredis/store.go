@@ -15,7 +15,7 @@ import (
 // the same keys and values as [redis.Store], with the same scripts, so the
 // two can share a Redis (and an application can move from one client
 // library to the other without losing sessions). It implements
-// [store.Store] and [store.UserIndex]. Its methods are safe for concurrent
+// [store.Store], [store.UserIndex] and [store.Scanner]. Its methods are safe for concurrent
 // use. Create a Store with New; the zero Store is not usable.
 type Store struct {
 	s *core.Store
@@ -24,6 +24,7 @@ type Store struct {
 var (
 	_ store.Store     = (*Store)(nil)
 	_ store.UserIndex = (*Store)(nil)
+	_ store.Scanner   = (*Store)(nil)
 )
 
 // New returns a store that keeps sessions in Redis through client: a
@@ -71,4 +72,10 @@ func (s *Store) ListUser(ctx context.Context, userID string) ([]store.Entry, err
 // live; see [redis.Store.DeleteUser].
 func (s *Store) DeleteUser(ctx context.Context, userID string) (int, error) {
 	return s.s.DeleteUser(ctx, userID)
+}
+
+// Scan calls fn for every live record, once each, walking every master
+// of a ClusterClient (every shard of a Ring); see [redis.Store.Scan].
+func (s *Store) Scan(ctx context.Context, fn func(store.Entry) error) error {
+	return s.s.Scan(ctx, fn)
 }

@@ -13,12 +13,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bradfitz/gomemcache/memcache"
 	"github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/rueidis"
 
 	"github.com/keycard-go/keycard/store"
+	memcachedstore "github.com/keycard-go/keycard/store/memcached"
 	"github.com/keycard-go/keycard/store/memory"
 	mysqlstore "github.com/keycard-go/keycard/store/mysql"
 	pgstore "github.com/keycard-go/keycard/store/postgres"
@@ -69,7 +71,7 @@ type Handle struct {
 	// URL is the URL it was opened from.
 	URL *URL
 	// NativeExpiry reports whether the store expires records by itself,
-	// so that nothing needs sweeping (Redis).
+	// so that nothing needs sweeping (Redis, memcached).
 	NativeExpiry bool
 
 	close func() error
@@ -110,6 +112,8 @@ func open(ctx context.Context, u *URL, opt Options) (*Handle, error) {
 		return openPostgres(ctx, u, opt)
 	case MySQL:
 		return openMySQL(ctx, u, opt)
+	case Memcached:
+		return openMemcached(u, opt)
 	}
 	return nil, fmt.Errorf("%w: %s", ErrSyntax, u)
 }
@@ -251,6 +255,18 @@ func openMySQL(ctx context.Context, u *URL, opt Options) (*Handle, error) {
 		return nil, &openError{ErrUnavailable, u, "", err}
 	}
 	return &Handle{Store: st, close: db.Close}, nil
+}
+
+// openMemcached opens a memcached store and checks that every server
+// answers. Its sessions expire in memcached itself.
+func openMemcached(u *URL, opt Options) (*Handle, error) {
+	c := memcache.New(u.memcached...)
+	c.Timeout = opt.Timeout
+	if err := c.Ping(); err != nil {
+		c.Close()
+		return nil, &openError{ErrUnavailable, u, "", err}
+	}
+	return &Handle{Store: memcachedstore.New(c, memcachedstore.Config{}), NativeExpiry: true, close: c.Close}, nil
 }
 
 type discard struct{}

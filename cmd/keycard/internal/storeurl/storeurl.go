@@ -6,6 +6,7 @@
 //	postgres://USER:PASS@HOST:PORT/DB    PostgreSQL (postgresql:// too; libpq parameters)
 //	mysql://USER:PASS@HOST:PORT/DB       MySQL or MariaDB
 //	mysql://USER:PASS@tcp(HOST:PORT)/DB  MySQL or MariaDB, a go-sql-driver DSN
+//	memcached://HOST:PORT[,HOST:PORT…]   memcached, one server or several
 //
 // Each store keeps its default table or key prefix. A URL prints with its
 // password masked, so it can go in messages and logs.
@@ -26,11 +27,12 @@ import (
 
 // Kinds of store.
 const (
-	Memory   = "memory"
-	SQLite   = "sqlite"
-	Redis    = "redis"
-	Postgres = "postgres"
-	MySQL    = "mysql"
+	Memory    = "memory"
+	SQLite    = "sqlite"
+	Redis     = "redis"
+	Postgres  = "postgres"
+	MySQL     = "mysql"
+	Memcached = "memcached"
 )
 
 // ErrSyntax is wrapped by the errors of Parse.
@@ -38,7 +40,8 @@ var ErrSyntax = errors.New("not a store URL")
 
 // A URL names a store. Create one with Parse.
 type URL struct {
-	// Kind is one of Memory, SQLite, Redis, Postgres and MySQL.
+	// Kind is one of Memory, SQLite, Redis, Postgres, MySQL and
+	// Memcached.
 	Kind string
 	// Path is the database file of an SQLite URL.
 	Path string
@@ -47,9 +50,10 @@ type URL struct {
 	redacted string // for display: the password masked
 	password string // to scrub from driver errors, or ""
 
-	redis *rueidis.ClientOption
-	pg    *pgxpool.Config
-	mysql *mysql.Config
+	redis     *rueidis.ClientOption
+	pg        *pgxpool.Config
+	mysql     *mysql.Config
+	memcached []string // HOST:PORT of each server
 }
 
 // String returns the URL with its password, if any, masked.
@@ -61,7 +65,7 @@ func Parse(s string) (*URL, error) {
 	u := &URL{raw: s, redacted: s}
 	scheme, rest, ok := strings.Cut(s, ":")
 	if !ok || scheme == "" {
-		return nil, syntaxError(s, "no scheme; want memory:, sqlite:PATH, redis://, postgres:// or mysql://")
+		return nil, syntaxError(s, "no scheme; want "+schemes)
 	}
 	switch strings.ToLower(scheme) {
 	case "memory":
@@ -102,14 +106,74 @@ func Parse(s string) (*URL, error) {
 			shown.Passwd = "xxxxx"
 		}
 		u.redacted = "mysql://" + shown.FormatDSN()
+	case "memcached", "memcache":
+		addrs, err := parseMemcached(rest)
+		if err != nil {
+			shown := s
+			if strings.Contains(s, "@") {
+				shown = maskURL(s)
+			}
+			return nil, syntaxError(shown, err.Error())
+		}
+		u.Kind, u.memcached = Memcached, addrs
+		u.redacted = "memcached://" + strings.Join(addrs, ",")
 	default:
-		hint := "want memory:, sqlite:PATH, redis://, postgres:// or mysql://"
+		hint := "want " + schemes
 		if len(scheme) == 1 { // C:\path on Windows
 			hint = "want sqlite:PATH for a database file"
 		}
 		return nil, syntaxError(s, fmt.Sprintf("unknown scheme %q; %s", scheme, hint))
 	}
 	return u, nil
+}
+
+// schemes lists the forms of store URLs, for errors.
+const schemes = "memory:, sqlite:PATH, redis://, postgres://, mysql:// or memcached://"
+
+// DefaultMemcachedPort is the port of a memcached URL's server that names
+// none.
+const DefaultMemcachedPort = "11211"
+
+// parseMemcached reads "//HOST:PORT,HOST:PORT..." and returns each
+// server's HOST:PORT, with the default port where none is given.
+// memcached has no databases and the client no authentication, so a URL
+// with a user, a path or parameters is refused rather than half obeyed.
+func parseMemcached(rest string) ([]string, error) {
+	rest, ok := strings.CutPrefix(rest, "//")
+	if !ok {
+		return nil, errors.New("want memcached://HOST:PORT")
+	}
+	rest = strings.TrimSuffix(rest, "/")
+	switch {
+	case rest == "":
+		return nil, errors.New("no server; want memcached://HOST:PORT")
+	case strings.Contains(rest, "@"):
+		return nil, errors.New("memcached takes no user or password")
+	case strings.ContainsAny(rest, "/?#"):
+		return nil, errors.New("memcached takes no database or parameters; want memcached://HOST:PORT[,HOST:PORT...]")
+	}
+	var addrs []string
+	for server := range strings.SplitSeq(rest, ",") {
+		host, port, err := net.SplitHostPort(server)
+		if err != nil {
+			// No port: a host name, an IPv4 address or an IPv6 address
+			// in brackets, whose colons would otherwise hide a port.
+			host, port = server, DefaultMemcachedPort
+			if inner, ok := strings.CutPrefix(server, "["); ok {
+				host, _ = strings.CutSuffix(inner, "]")
+			} else if strings.Contains(server, ":") {
+				return nil, fmt.Errorf("bad server %q; want HOST:PORT, with an IPv6 address in brackets", server)
+			}
+		}
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return nil, fmt.Errorf("bad port %q", port)
+		}
+		if host == "" || strings.ContainsAny(host, "[]") || strings.Contains(host, ":") && net.ParseIP(host) == nil {
+			return nil, fmt.Errorf("bad server %q; want HOST:PORT", server)
+		}
+		addrs = append(addrs, net.JoinHostPort(host, port))
+	}
+	return addrs, nil
 }
 
 // parseMySQL reads "//USER:PASS@HOST:PORT/DB?PARAMS" (URL form) or
@@ -236,6 +300,8 @@ func (u *URL) Addr() string {
 		return u.mysql.Addr
 	case u.redis != nil && len(u.redis.InitAddress) > 0:
 		return u.redis.InitAddress[0]
+	case len(u.memcached) > 0:
+		return u.memcached[0]
 	}
 	return ""
 }

@@ -26,6 +26,9 @@ func TestParse(t *testing.T) {
 		{"mysql://app:s3cret@db:3306/app", MySQL, "mysql://app:xxxxx@tcp(db:3306)/app"},
 		{"mysql://app@db/app?parseTime=true", MySQL, "mysql://app@tcp(db:3306)/app?parseTime=true"},
 		{"mysql://app:s3cret@tcp(db:3307)/app", MySQL, "mysql://app:xxxxx@tcp(db:3307)/app"},
+		{"memcached://10.0.0.5:11211", Memcached, "memcached://10.0.0.5:11211"},
+		{"memcached://cache-a,cache-b:11212/", Memcached, "memcached://cache-a:11211,cache-b:11212"},
+		{"memcache://[::1]:11211,[::1]", Memcached, "memcached://[::1]:11211,[::1]:11211"},
 	}
 	for _, tt := range tests {
 		u, err := Parse(tt.in)
@@ -45,6 +48,8 @@ func TestParseErrors(t *testing.T) {
 		"", "keycard.db", "bogus://x", "memory:x", "sqlite:", "sqlite://",
 		"redis://h:port/0", "redis://h/0/1", "postgres://u:s3cret@h:port/db",
 		"mysql://u:s3cret@h", "mysql://u:s3cret@h/", "mysql:u:s3cret@h/db", "mysql://u:s3cret@tcp(h)/",
+		"memcached:", "memcached://", "memcached:h:11211", "memcached://u:s3cret@h:11211", "memcached://h:11211/0",
+		"memcached://h:11211?timeout=1s", "memcached://h:0", "memcached://h:x", "memcached://h,,k", "memcached://::1",
 	} {
 		_, err := Parse(in)
 		if !errors.Is(err, ErrSyntax) {
@@ -90,6 +95,7 @@ func TestOpenUnreachable(t *testing.T) {
 		"redis://127.0.0.1:1/0",
 		"postgres://u:s3cret@127.0.0.1:1/db",
 		"mysql://u:s3cret@127.0.0.1:1/db",
+		"memcached://127.0.0.1:1",
 	} {
 		u, err := Parse(raw)
 		if err != nil {

@@ -30,6 +30,12 @@ type Backend interface {
 	// keys in different cluster slots. It returns one reply per call, or
 	// the first error.
 	EvalMulti(ctx context.Context, s *Script, calls []Call) ([][]string, error)
+
+	// Masters returns the servers that hold the keyspace, for Scan: the
+	// one server of a standalone or Sentinel deployment, every master of
+	// a Redis Cluster (never a replica, which would repeat its master's
+	// keys).
+	Masters(ctx context.Context) ([]Node, error)
 }
 
 // Member is a sorted set member and its score.

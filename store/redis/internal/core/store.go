@@ -18,13 +18,20 @@ const DefaultPrefix = "keycard:"
 type Config struct {
 	Prefix string
 	Now    func() time.Time
+
+	// ScanBound is how many keys one part of a Scan holds at most; zero
+	// means DefaultScanBound. Only tests set it, to make Scan cut a small
+	// keyspace into parts.
+	ScanBound int
 }
 
-// Store implements store.Store and store.UserIndex over a Backend.
+// Store implements store.Store, store.UserIndex and store.Scanner over a
+// Backend.
 type Store struct {
-	b      Backend
-	prefix string
-	now    func() time.Time
+	b         Backend
+	prefix    string
+	now       func() time.Time
+	scanBound int
 }
 
 // New returns a store over b. It panics if cfg.Prefix contains a brace,
@@ -39,7 +46,10 @@ func New(b Backend, cfg Config) *Store {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Store{b: b, prefix: cfg.Prefix, now: cfg.Now}
+	if cfg.ScanBound <= 0 {
+		cfg.ScanBound = DefaultScanBound
+	}
+	return &Store{b: b, prefix: cfg.Prefix, now: cfg.Now, scanBound: cfg.ScanBound}
 }
 
 // fail wraps err with the store's name and the operation.
