@@ -29,6 +29,7 @@ func (m *Manager) session(ctx context.Context, r *http.Request) *Session {
 func (s *Session) load(ctx context.Context) {
 	s.loaded = true
 	now := time.Now()
+	s.loadedAt = now
 	if s.byHash != "" {
 		s.loadKey(ctx, sessionID{}, s.byHash, now)
 		return

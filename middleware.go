@@ -34,7 +34,8 @@ func (m *Manager) Handler(next http.Handler) http.Handler {
 			http.Error(w, http.StatusText(http.StatusTooManyRequests), http.StatusTooManyRequests)
 			return
 		}
-		r = r.WithContext(context.WithValue(r.Context(), sessionKey, s))
+		s.rctx = requestContext{r.Context(), s}
+		r = r.WithContext(&s.rctx)
 		s.r, s.ctx = r, r.Context()
 		s.w = responseWriter{ResponseWriter: w, s: s, r: r}
 		next.ServeHTTP(&s.w, r)
@@ -47,6 +48,22 @@ func (m *Manager) Handler(next http.Handler) http.Handler {
 			r.MultipartForm.RemoveAll()
 		}
 	})
+}
+
+// requestContext is a request's context with its Session in it: what
+// context.WithValue would make, but kept inside the Session, so that it
+// costs no allocation of its own.
+type requestContext struct {
+	context.Context
+	s *Session
+}
+
+// Value returns the Session for sessionKey, else the parent's value.
+func (c *requestContext) Value(key any) any {
+	if key == sessionKey {
+		return c.s
+	}
+	return c.Context.Value(key)
 }
 
 // FromContext returns the request's Session. It panics if ctx does not come

@@ -31,7 +31,10 @@ func (s *Session) commit(h http.Header) error {
 	if _, set := h["Cache-Control"]; !set && s.rec.UserID != "" {
 		h["Cache-Control"] = noStore[:1:1] // a signed-in user's page is personal
 	}
-	now := time.Now()
+	now := s.loadedAt // one clock read per request when there is nothing to write
+	if now.IsZero() || s.dirty() {
+		now = time.Now()
+	}
 	if s.rotateDue(now) {
 		if err := s.rotate(s.ctx, now); err != nil && !errors.Is(err, ErrSessionGone) {
 			return err
@@ -93,8 +96,8 @@ func (s *Session) save(ctx context.Context, now time.Time) error {
 			return err
 		}
 	}
-	l, leave := s.enterLane()
-	defer leave()
+	l := s.enterLane()
+	defer l.leave()
 	if err := s.catchUp(l, ""); err != nil {
 		return err
 	}
@@ -117,22 +120,21 @@ func (s *Session) save(ctx context.Context, now time.Time) error {
 }
 
 // enterLane takes the lane of a stored session's writes in this instance
-// (see lanes), and returns it with the func that leaves it; a new session
-// has no lane (nil), its ID being drawn by this very save.
-func (s *Session) enterLane() (*lane, func()) {
+// (see lanes); a new session has none (nil), its ID being drawn by this
+// very save.
+func (s *Session) enterLane() *lane {
 	if s.isNew || s.key == "" || s.loadErr != nil {
-		return nil, func() {}
+		return nil
 	}
-	l := s.m.lanes.enter(s.key)
-	return l, l.leave
+	return s.m.lanes.enter(s.key)
 }
 
 // catchUp rebases s onto what the previous writer in its lane stored, if
 // that is newer than what s loaded, so that its first compare-and-set
 // does not fail against a write of this very instance.
 func (s *Session) catchUp(l *lane, except string) error {
-	if last := l.ahead(s.rec.Version); last != nil {
-		return s.rebaseOnto(last, except)
+	if last, ok := l.ahead(s.rec.Version); ok {
+		return s.rebaseOnto(&last, except)
 	}
 	return nil
 }
@@ -148,8 +150,8 @@ func (s *Session) resolve(ctx context.Context, attempt int, except string, l *la
 	if s.isNew {
 		return nil
 	}
-	if last := l.ahead(s.rec.Version); last != nil {
-		return s.rebaseOnto(last, except)
+	if last, ok := l.ahead(s.rec.Version); ok {
+		return s.rebaseOnto(&last, except)
 	}
 	s.m.emit(Event{Kind: EventConflict, Session: s.key, UserID: s.rec.UserID, Request: s.r})
 	if err := backoff(ctx, attempt); err != nil {

@@ -27,7 +27,8 @@ type Session struct {
 
 	mu sync.Mutex
 
-	w responseWriter // the response, wrapped by the middleware
+	w    responseWriter // the response, wrapped by the middleware
+	rctx requestContext // the request's context, carrying s
 
 	// What the request presented: the session cookie's value and how many
 	// cookies carried its name. It is verified when the session loads.
@@ -39,8 +40,9 @@ type Session struct {
 	retiredNext string // the presented ID was just renewed to this record
 	superseded  bool   // so this request raced the renewal: no writes, no cookie
 
-	loaded  bool
-	loadErr error
+	loaded   bool
+	loadedAt time.Time // when it loaded: the time of a commit with nothing to write
+	loadErr  error
 
 	id          sessionID
 	key         string // store key; "" until the session is stored
