@@ -62,8 +62,8 @@ func Update[T any](ctx context.Context, s *Session, key string, fn func(T) T) (T
 	var zero T
 	_, wasChanged := s.changed[key]
 	s.ensure() // the lane is the loaded session's; a load error shows below
-	l, leave := s.enterLane()
-	defer leave()
+	l := s.enterLane()
+	defer l.leave()
 	if err := s.catchUp(l, key); err != nil {
 		return zero, fmt.Errorf("keycard: update %q: %w", key, err)
 	}

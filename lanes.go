@@ -1,10 +1,8 @@
 package keycard
 
 import (
-	"bytes"
 	"hash/maphash"
 	"sync"
-	"sync/atomic"
 
 	"github.com/keycard-go/keycard/store"
 )
@@ -23,8 +21,9 @@ import (
 type lanes struct {
 	mu     sync.Mutex
 	m      map[string]*lane
+	free   sync.Pool // of *lane, so that a write allocates none
 	seed   maphash.Seed
-	recent [recentSlots]atomic.Pointer[recentWrite]
+	recent [recentSlots]recentWrite
 }
 
 // recentSlots is the size of the table of recent writes: a write replaces
@@ -36,10 +35,12 @@ const recentSlots = 1024
 // holds at most recentSlots × maxRecentData bytes of values.
 const maxRecentData = 16 << 10
 
-// recentWrite is a record as this instance last stored it.
+// recentWrite is a record as this instance last stored it. Its Data is
+// the encoding the session saved, which nothing modifies afterwards.
 type recentWrite struct {
+	mu  sync.Mutex
 	key string
-	rec store.Record // Data owned, never modified
+	rec store.Record
 }
 
 // lane serializes one instance's writes to one session.
@@ -59,7 +60,11 @@ func (ls *lanes) enter(key string) *lane {
 	}
 	l := ls.m[key]
 	if l == nil {
-		l = &lane{ls: ls, key: key}
+		l, _ = ls.free.Get().(*lane)
+		if l == nil {
+			l = &lane{ls: ls}
+		}
+		l.key = key
 		ls.m[key] = l
 	}
 	l.refs++
@@ -68,34 +73,41 @@ func (ls *lanes) enter(key string) *lane {
 	return l
 }
 
-// leave releases l and forgets it when no writer is left.
+// leave releases l and forgets it when no writer is left. Leaving the
+// nil lane does nothing.
 func (l *lane) leave() {
+	if l == nil {
+		return
+	}
 	l.mu.Unlock()
 	ls := l.ls
 	ls.mu.Lock()
 	if l.refs--; l.refs == 0 {
 		delete(ls.m, l.key)
+		ls.free.Put(l)
 	}
 	ls.mu.Unlock()
 }
 
 // slot returns the recent-write slot of l's session.
-func (l *lane) slot() *atomic.Pointer[recentWrite] {
+func (l *lane) slot() *recentWrite {
 	return &l.ls.recent[maphash.String(l.ls.seed, l.key)%recentSlots]
 }
 
-// ahead returns the record this instance last stored for l's session if
-// it is newer than version, the one the current writer started from; else
-// nil. A nil lane is never ahead.
-func (l *lane) ahead(version uint64) *store.Record {
+// ahead reports the record this instance last stored for l's session if
+// it is newer than version, the one the current writer started from. A
+// nil lane is never ahead.
+func (l *lane) ahead(version uint64) (store.Record, bool) {
 	if l == nil {
-		return nil
+		return store.Record{}, false
 	}
-	w := l.slot().Load()
-	if w == nil || w.key != l.key || w.rec.Version <= version {
-		return nil
+	w := l.slot()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.key != l.key || w.rec.Version <= version {
+		return store.Record{}, false
 	}
-	return &w.rec
+	return w.rec, true
 }
 
 // record keeps what s just stored, for the session's next stale writer.
@@ -103,7 +115,9 @@ func (l *lane) record(s *Session) {
 	if l == nil || s.key != l.key || len(s.data) > maxRecentData {
 		return
 	}
-	w := &recentWrite{key: l.key, rec: s.rec}
-	w.rec.Data = bytes.Clone(s.data)
-	l.slot().Store(w)
+	w := l.slot()
+	w.mu.Lock()
+	w.key, w.rec = l.key, s.rec
+	w.rec.Data = s.data
+	w.mu.Unlock()
 }
