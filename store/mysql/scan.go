@@ -6,6 +6,7 @@ import (
 
 	"github.com/keycard-go/keycard/internal/storekit"
 	"github.com/keycard-go/keycard/store"
+	"github.com/keycard-go/keycard/store/internal/sqlrec"
 )
 
 var _ store.Scanner = (*Store)(nil)
@@ -24,7 +25,7 @@ func (s *Store) Scan(ctx context.Context, fn func(store.Entry) error) error {
 	defer rows.Close()
 	for rows.Next() {
 		var key string
-		rec, err := scanRecord(rows.Scan, &key)
+		rec, err := sqlrec.Scan(rows.Scan, &key)
 		if err != nil {
 			return fmt.Errorf("mysql store: scan: %w", err)
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/keycard-go/keycard/internal/storekit"
 	"github.com/keycard-go/keycard/store"
+	"github.com/keycard-go/keycard/store/internal/sqlrec"
 )
 
 // Store is a session store in one MySQL or MariaDB table. It implements
@@ -72,7 +73,7 @@ func (s *Store) Load(ctx context.Context, key string) (*store.Record, error) {
 		sql("SELECT " + selectColumns + " FROM ").sql(s.quoted).
 		sql(" WHERE session_key = ").str(key).
 		sql(" AND live_until > ").int(storekit.Nanos(s.now()))
-	rec, err := scanRecord(s.db.QueryRowContext(ctx, string(q)).Scan)
+	rec, err := sqlrec.Scan(s.db.QueryRowContext(ctx, string(q)).Scan)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, store.ErrNotFound
 	}
@@ -80,21 +81,6 @@ func (s *Store) Load(ctx context.Context, key string) (*store.Record, error) {
 		return nil, fmt.Errorf("mysql store: load: %w", err)
 	}
 	return rec, nil
-}
-
-// scanRecord reads the columns of selectColumns, with scan, into a new
-// record, after the leading destinations in lead.
-func scanRecord(scan func(dest ...any) error, lead ...any) (*store.Record, error) {
-	var r store.Record
-	var created, lastSeen, authTime, expires, deadline int64
-	dest := append(lead, &r.Version, &r.UserID, &created, &lastSeen, &authTime, &expires, &deadline,
-		&r.Persistent, &r.IP, &r.UserAgent, &r.Data)
-	if err := scan(dest...); err != nil {
-		return nil, err
-	}
-	r.Created, r.LastSeen, r.AuthTime = storekit.FromNanos(created), storekit.FromNanos(lastSeen), storekit.FromNanos(authTime)
-	r.Expires, r.Deadline = storekit.FromNanos(expires), storekit.FromNanos(deadline)
-	return &r, nil
 }
 
 // Save writes rec under key if the stored version is rec.Version (0 for

@@ -6,6 +6,7 @@ import (
 
 	"github.com/keycard-go/keycard/internal/storekit"
 	"github.com/keycard-go/keycard/store"
+	"github.com/keycard-go/keycard/store/internal/sqlrec"
 )
 
 // ListUser returns the live records of userID with their keys, in no
@@ -30,7 +31,7 @@ func (s *Store) ListUser(ctx context.Context, userID string) ([]store.Entry, err
 	var list []store.Entry
 	for rows.Next() {
 		var key string
-		rec, err := scanRecord(rows.Scan, &key)
+		rec, err := sqlrec.Scan(rows.Scan, &key)
 		if err != nil {
 			return nil, fmt.Errorf("mysql store: list user: %w", err)
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/keycard-go/keycard/internal/storekit"
 	"github.com/keycard-go/keycard/store"
+	"github.com/keycard-go/keycard/store/internal/sqlrec"
 )
 
 // Store is a session store in one PostgreSQL table. It implements
@@ -56,7 +57,7 @@ func (s *Store) Table() string {
 // is none or it has expired.
 func (s *Store) Load(ctx context.Context, key string) (*store.Record, error) {
 	row := s.pool.QueryRow(ctx, s.sql.load, key, storekit.Nanos(s.now()))
-	rec, err := scanRecord(row)
+	rec, err := sqlrec.Scan(row.Scan)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, store.ErrNotFound
 	}
@@ -154,24 +155,6 @@ func (s *Store) exec(ctx context.Context, sql string, args ...any) (pgconn.Comma
 		return err
 	})
 	return tag, err
-}
-
-// scanRecord reads the columns of a record, in the order of columns.
-func scanRecord(row pgx.Row, before ...any) (*store.Record, error) {
-	var (
-		rec                                            store.Record
-		version                                        int64
-		created, lastSeen, authTime, expires, deadline int64
-	)
-	dest := append(before, &version, &rec.UserID, &created, &lastSeen, &authTime, &expires, &deadline,
-		&rec.Persistent, &rec.IP, &rec.UserAgent, &rec.Data)
-	if err := row.Scan(dest...); err != nil {
-		return nil, err
-	}
-	rec.Version = uint64(version)
-	rec.Created, rec.LastSeen, rec.AuthTime = storekit.FromNanos(created), storekit.FromNanos(lastSeen), storekit.FromNanos(authTime)
-	rec.Expires, rec.Deadline = storekit.FromNanos(expires), storekit.FromNanos(deadline)
-	return &rec, nil
 }
 
 // isSerializationFailure reports whether err is PostgreSQL's

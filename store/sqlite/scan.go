@@ -6,6 +6,7 @@ import (
 
 	"github.com/keycard-go/keycard/internal/storekit"
 	"github.com/keycard-go/keycard/store"
+	"github.com/keycard-go/keycard/store/internal/sqlrec"
 )
 
 var _ store.Scanner = (*Store)(nil)
@@ -46,7 +47,7 @@ func (s *Store) scanPage(ctx context.Context, after string) ([]store.Entry, erro
 	var page []store.Entry
 	for rows.Next() {
 		var key string
-		rec, err := scanRecord(rows, &key)
+		rec, err := sqlrec.Scan(rows.Scan, &key)
 		if err != nil {
 			return nil, fmt.Errorf("sqlite store: scan: %w", err)
 		}

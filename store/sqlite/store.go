@@ -12,6 +12,7 @@ import (
 
 	"github.com/keycard-go/keycard/internal/storekit"
 	"github.com/keycard-go/keycard/store"
+	"github.com/keycard-go/keycard/store/internal/sqlrec"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver that Open uses
 )
@@ -162,7 +163,7 @@ func (s *Store) Load(ctx context.Context, key string) (*store.Record, error) {
 		return nil, fmt.Errorf("sqlite store: load: %w", err)
 	}
 	seq := s.doomed.tick()
-	rec, err := scanRecord(st.QueryRowContext(ctx, key, storekit.Nanos(s.now())))
+	rec, err := sqlrec.Scan(st.QueryRowContext(ctx, key, storekit.Nanos(s.now())).Scan)
 	if errors.Is(err, sql.ErrNoRows) {
 		s.doomed.observe(seq, key, 0)
 		return nil, store.ErrNotFound
@@ -267,23 +268,4 @@ func (s *Store) beginWrite(ctx context.Context) error {
 
 func (s *Store) endWrite() {
 	<-s.writing
-}
-
-// scanRecord reads the columns of a record, in the order of columns, after
-// the destinations in before.
-func scanRecord(row interface{ Scan(...any) error }, before ...any) (*store.Record, error) {
-	var (
-		rec                                            store.Record
-		version                                        int64
-		created, lastSeen, authTime, expires, deadline int64
-	)
-	dest := append(before, &version, &rec.UserID, &created, &lastSeen, &authTime, &expires, &deadline,
-		&rec.Persistent, &rec.IP, &rec.UserAgent, &rec.Data)
-	if err := row.Scan(dest...); err != nil {
-		return nil, err
-	}
-	rec.Version = uint64(version)
-	rec.Created, rec.LastSeen, rec.AuthTime = storekit.FromNanos(created), storekit.FromNanos(lastSeen), storekit.FromNanos(authTime)
-	rec.Expires, rec.Deadline = storekit.FromNanos(expires), storekit.FromNanos(deadline)
-	return &rec, nil
 }
