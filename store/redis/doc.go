@@ -70,20 +70,32 @@
 // Counted on a private server's MONITOR stream by
 // TestManagerRequestsCostFewCommands:
 //
-//	read request (Load)                    GET                      0 writes
-//	write request (Load, Save)             GET, EVALSHA
-//	new anonymous session (Save)           EVALSHA
-//	touch (Touch)                          EVALSHA
-//	login (Load, Save new ID, Delete old)  GET, EVALSHA ×3
-//	logout (Load, Delete)                  GET, EVALSHA, ZREM
-//	device list (ListUser)                 ZRANGE, one pipeline of GETs
-//	log out everywhere (DeleteUser)        ZRANGE, one pipeline of EVALSHAs, EVALSHA
-//	list every session (Scan)              DBSIZE and SCAN per master, a pipeline of GETs per batch
+//	read request (Load)                       GET                      0 writes
+//	write request (Load, Save)                GET, EVALSHA
+//	new anonymous session (Save)              EVALSHA
+//	new session of a user (Save)              EVALSHA
+//	touch (Touch)                             EVALSHA
+//	login or renewal (Load, Save ×2)          GET, EVALSHA ×2
+//	logout (Load, Save, Delete)               GET, EVALSHA ×2
+//	device list (ListUser)                    ZRANGE, one pipeline of GETs
+//	log out everywhere (DeleteUser)           ZRANGE, one pipeline of EVALSHAs, EVALSHA
+//	list every session (Scan)                 DBSIZE and SCAN per master, a pipeline of GETs per batch
 //
-// Save is a Lua script (EVALSHA, falling back to EVAL once per server when
-// the script is not loaded yet) that compares versions and writes the
-// record with SET … PXAT in one round trip. Touch is a script that
-// updates only a live record, never creating one.
+// Every Save is one Lua script (EVALSHA, falling back to EVAL once per
+// server when the script is not loaded yet) that compares versions, writes
+// the record with SET … PXAT and keeps the user index up to date, in one
+// round trip: a login saves the record under its new ID, indexed under
+// its user, then retires the old ID with a short-lived marker, whose
+// script also removes the old ID's index entry. Touch is a script that updates only a
+// live record, never creating one.
+//
+// On Redis Cluster a record and its user's index sit in different slots,
+// which one script may not span, so a Save that indexes (a new session of
+// a user, a change of user or a later deadline) costs an index script
+// first and the record's script then (EVALSHA ×2), and a Save or Delete
+// that takes a record from its user is followed by a ZREM: a login or a
+// renewal is GET, EVALSHA ×3 and a ZREM there. An update that keeps the
+// user and the deadline is one EVALSHA everywhere.
 //
 // # Listing every session
 //
@@ -112,10 +124,20 @@
 //
 // # The user index, and Redis Cluster
 //
-// A record and its user's index usually live in different cluster slots,
-// so no script can update both atomically. The store keeps each index a
-// superset of the user's live records instead, and checks every member
-// against its record when it reads the index:
+// On one server (standalone, or Sentinel) Save's script updates the
+// record and its user indexes atomically: it adds the record to its
+// user's index when the record gets a user, another user or a later
+// deadline, and removes the entry of the value it replaces from that
+// value's user's index. The script builds the old user's index key from
+// the stored record, since the caller cannot name it; Redis and Valkey
+// allow a script to touch such a key outside cluster mode. Delete still
+// removes the deleted record's index entry with a ZREM after its script.
+//
+// On Redis Cluster a record and its user's index usually live in
+// different slots, so no script can update both atomically. The store
+// keeps each index a superset of the user's live records instead; the
+// readers below do the same checks on one server, where they find
+// fewer stale members:
 //
 //   - Before a record is saved for a user for the first time (at login),
 //     or with a later deadline (a session marked "remember me"), it is
@@ -140,10 +162,12 @@
 // is left open: a key deleted and created again at once for the same
 // user. The Manager never reuses a key.)
 //
-// The cost of this design is one extra round trip when a session changes
-// user, that is at login and logout, and never on the read path: a read
-// is one GET, and a write that keeps the user and the deadline is one
-// EVALSHA, as for an anonymous session.
+// The cost of this split is one extra round trip on Redis Cluster when a
+// session changes user, that is at login and logout, and never on the
+// read path: a read is one GET, and a write that keeps the user and the
+// deadline is one EVALSHA, as for an anonymous session. The key layout
+// and the values are the same either way, so instances of either kind
+// can share a Redis.
 //
 // # Capacity
 //
@@ -159,9 +183,11 @@
 // request at a time, so it shows latency) against a local Redis 7.0 on a
 // 2-core machine that was busy with other test suites (load average
 // 9–11), medians of 5 runs: Load 24 µs (42,000 ops/s), Save 47 µs
-// (21,000), Create 87 µs (11,500; it also indexes the user), Touch 38 µs
-// (26,000) and Delete 54 µs (18,500); the best runs were about 30%
-// faster. With concurrent requests rueidis pipelines commands on shared
+// (21,000), Create 87 µs (11,500; it also indexes the user, then in a
+// second round trip), Touch 38 µs (26,000) and Delete 54 µs (18,500); the
+// best runs were about 30% faster. Since Save indexes in its one script,
+// a Create costs what a Save does: 82–87 µs against 79–105 µs in a later
+// run on a busier machine, where Load took 55 µs. With concurrent requests rueidis pipelines commands on shared
 // connections: BenchmarkParallelLoad reaches 112,000 loads/s (8.9 µs per
 // load, 6.2 µs at best) from one client on the same 2 cores. One Redis
 // thus serves many application instances; Redis Cluster spreads sessions

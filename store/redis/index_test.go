@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -290,6 +291,23 @@ func TestUserIDsCannotBreakOutOfTheirHashTag(t *testing.T) {
 	}
 	if got := f.index("a%7Db"); len(got) != 1 {
 		t.Errorf("index of user a}b: got %q, want one member under the escaped tag", got)
+	}
+	// A save that leaves the user removes the member from the index under
+	// the escaped tag (on one server, a script escapes it), which leaves
+	// the records and no index.
+	for _, u := range users {
+		rec := f.record("")
+		rec.Version = 1
+		f.save(keys[u], rec)
+	}
+	got, err := redistest.Shared(t).Keys(f.prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range got {
+		if strings.HasPrefix(k, f.prefix+"u:") {
+			t.Errorf("after every record left its user: index %q remains", k)
+		}
 	}
 }
 

@@ -117,6 +117,12 @@ func (b *rueidisBackend) EvalMulti(ctx context.Context, s *core.Script, calls []
 	return replies, nil
 }
 
+// OneServer reports whether the client sends every command to one
+// server: a standalone or Sentinel client, not a cluster client.
+func (b *rueidisBackend) OneServer() bool {
+	return b.c.Mode() != rueidis.ClientModeCluster
+}
+
 // Masters returns the client itself for a standalone or Sentinel client,
 // which sends every command to the one master, and a client per master
 // for a cluster client, asking each node its ROLE.

@@ -141,6 +141,16 @@ func anys(args []string) []any {
 	return a
 }
 
+// OneServer reports whether the client sends every command to one
+// server: a standalone or failover client, not a ClusterClient or a Ring.
+func (b backend) OneServer() bool {
+	switch b.c.(type) {
+	case *goredis.ClusterClient, *goredis.Ring:
+		return false
+	}
+	return true
+}
+
 // Masters returns a client per master of a ClusterClient, per shard of a
 // Ring, and the client itself otherwise (a standalone or failover
 // client, which sends every command to the one master).

@@ -36,6 +36,12 @@ type Backend interface {
 	// a Redis Cluster (never a replica, which would repeat its master's
 	// keys).
 	Masters(ctx context.Context) ([]Node, error)
+
+	// OneServer reports whether every key lives on one server, so that
+	// one script may touch keys of different cluster slots: true for a
+	// client of a standalone server or of Sentinel, false for Redis
+	// Cluster or a client that shards keys itself (a go-redis Ring).
+	OneServer() bool
 }
 
 // Member is a sorted set member and its score.

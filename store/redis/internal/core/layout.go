@@ -189,16 +189,27 @@ var userEscaper = strings.NewReplacer("%", "%25", "{", "%7B", "}", "%7D")
 // (as every key the Manager makes is, which keeps members within Redis's
 // compact listpack encoding), then a dot and the token in decimal.
 func member(key string, token uint64) string {
-	var b []byte
+	// 43 base64 digits or '~' and the key, a dot, at most 20 digits
+	b := appendStem(make([]byte, 0, len(key)+22), key)
+	return string(strconv.AppendUint(b, token, 10))
+}
+
+// memberStem is member without the token: the part of a record's index
+// members that names its key, up to and including the dot.
+func memberStem(key string) string {
+	return string(appendStem(make([]byte, 0, len(key)+2), key))
+}
+
+// appendStem appends memberStem(key) to b.
+func appendStem(b []byte, key string) []byte {
 	if storekit.ValidHash(key) {
 		var raw [32]byte
 		hex.Decode(raw[:], []byte(key))
-		b = base64.RawURLEncoding.AppendEncode(make([]byte, 0, 43+21), raw[:])
+		b = base64.RawURLEncoding.AppendEncode(b, raw[:])
 	} else {
-		b = append(append(make([]byte, 0, 1+len(key)+21), '~'), key...)
+		b = append(append(b, '~'), key...)
 	}
-	b = append(b, '.')
-	return string(strconv.AppendUint(b, token, 10))
+	return append(b, '.')
 }
 
 // parseMember reverses member. It reports false for a member it did not

@@ -84,7 +84,7 @@ func TestMillisecondsRoundOutward(t *testing.T) {
 
 func TestIndexKeysEscapeHashTagCharacters(t *testing.T) {
 	t.Parallel()
-	s := New(nil, Config{Prefix: "p:"})
+	s := &Store{prefix: "p:"}
 	for user, want := range map[string]string{
 		"alice": "p:u:{alice}",
 		"a}b{":  "p:u:{a%7Db%7B}",

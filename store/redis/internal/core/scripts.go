@@ -5,9 +5,9 @@ import (
 	"encoding/hex"
 )
 
-// Script is one Lua script of the store. Every script touches only the key
-// in KEYS[1], so it runs on Redis Cluster, and replies with an array of
-// strings. A Backend runs it by SHA1 (EVALSHA) and falls back to EVAL
+// Script is one Lua script of the store. Every script but scriptSaveIndexed
+// touches only the key in KEYS[1], so it runs on Redis Cluster, and each
+// replies with an array of strings. A Backend runs it by SHA1 (EVALSHA) and falls back to EVAL
 // when the server does not have it yet.
 type Script struct {
 	// Name names the script in errors and tests.
@@ -51,7 +51,7 @@ end
 `
 
 // Scripts lists every script, for backends that prepare them.
-var Scripts = []*Script{scriptSave, scriptTouch, scriptDelete, scriptDeleteUser, scriptIndexAdd, scriptIndexPrune}
+var Scripts = []*Script{scriptSave, scriptSaveIndexed, scriptTouch, scriptDelete, scriptDeleteUser, scriptIndexAdd, scriptIndexPrune}
 
 // scriptSave is the compare-and-set of Save.
 //
@@ -97,6 +97,72 @@ if ARGV[1] == 'f' then
 end
 redis.call('SET', KEYS[1], v, 'PXAT', ARGV[5])
 return {'ok', u, token}
+`)
+
+// scriptSaveIndexed is Save in one round trip where every key lives on one
+// server (Store.oneServer): the compare-and-set of scriptSave and the
+// user index's upkeep in one atomic script, which the store splits into
+// scriptIndexAdd, scriptSave and ZREM on Redis Cluster, whose slots would
+// refuse it. It adds the record to its user's index when the record gets
+// a user, another user, or a later deadline (a live record whose user and
+// deadline stay keeps its entry and index token), and removes the entry
+// of the value it replaces from that value's user's index when it no
+// longer holds. That index's key is made here from the stored user ID
+// (escaped as indexKey escapes it), since the caller cannot know it.
+//
+//	KEYS[1] the record key
+//	KEYS[2] the new value's user's index key (only with a user)
+//	ARGV[1] the expected version, 8 bytes (0 for a new record)
+//	ARGV[2] now, 8 bytes
+//	ARGV[3] the new value, whose index token is 0
+//	ARGV[4] PXAT milliseconds
+//	ARGV[5] the index score: the deadline in Unix ms, rounded up
+//	ARGV[6] the member's stem (memberStem of the key)
+//	ARGV[7] the new version in decimal: the token of a new index entry
+//	ARGV[8] the prefix of index keys: Config.Prefix .. 'u:{'
+//
+// Replies {'ok'} or {'conflict'}.
+var scriptSaveIndexed = newScript("save-indexed", `
+local h = redis.call('GETRANGE', KEYS[1], 0, 52)
+local mine = ours(h)
+local alive = mine and live(h, ARGV[2])
+local cur = string.rep(string.char(0), 8)
+if alive then
+  cur = string.sub(h, 2, 9)
+end
+if cur ~= ARGV[1] then
+  return {'conflict'}
+end
+local u, token = '', ''
+if mine then
+  u = user(KEYS[1], h)
+  if u ~= '' then
+    token = string.sub(h, 42, 49)
+  end
+end
+local v = ARGV[3]
+local nu = string.sub(v, 54, 53 + struct.unpack('>I4', v, 50))
+local keep = ''
+if nu ~= '' then
+  if alive and u == nu and struct.unpack('>i8', v, 34) <= struct.unpack('>i8', h, 34) then
+    keep = token
+  else
+    keep = string.sub(v, 2, 9)
+    redis.call('ZADD', KEYS[2], 'GT', ARGV[5], ARGV[6] .. ARGV[7])
+    local top = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
+    redis.call('PEXPIREAT', KEYS[2], top[2])
+  end
+end
+redis.call('SET', KEYS[1], v, 'PXAT', ARGV[4])
+if keep ~= '' then
+  redis.call('SETRANGE', KEYS[1], 41, keep)
+end
+if u ~= '' and (u ~= nu or token ~= keep) then
+  local hi, lo = struct.unpack('>I4I4', token)
+  local escaped = string.gsub(u, '[%%{}]', {['%'] = '%25', ['{'] = '%7B', ['}'] = '%7D'})
+  redis.call('ZREM', ARGV[8] .. escaped .. '}', ARGV[6] .. string.format('%.0f', hi * 4294967296 + lo))
+end
+return {'ok'}
 `)
 
 // scriptTouch sets expires and last seen of a live record and moves its

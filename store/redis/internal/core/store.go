@@ -83,60 +83,6 @@ func (s *Store) Load(ctx context.Context, key string) (*store.Record, error) {
 	return rec, nil
 }
 
-// Save writes rec under key if the live record's version is rec.Version
-// (0: no live record). A record with a user is first added to the user's
-// index, so the index always lists at least every live record; an update
-// that keeps the user and does not extend the deadline skips that and
-// costs one EVALSHA.
-func (s *Store) Save(ctx context.Context, key string, rec *store.Record) error {
-	if err := ctx.Err(); err != nil {
-		return fail("save", err)
-	}
-	rk := s.recordKey(key)
-	now := nanoBytes(s.now())
-	value := encodeValue(rec, rec.Version+1, 0)
-	expected, pxat := versionBytes(rec.Version), expireAt(rec)
-	var token uint64
-	switch {
-	case rec.UserID == "":
-	case rec.Version == 0:
-		token = 1
-	default:
-		reply, err := s.b.Eval(ctx, scriptSave, []string{rk}, []string{"f", expected, now, string(value), pxat})
-		switch {
-		case err != nil:
-			return fail("save", err)
-		case len(reply) == 0:
-			return fail("save", errReply)
-		case reply[0] == "ok":
-			return nil
-		case reply[0] == "conflict":
-			return store.ErrConflict
-		}
-		// The user or the deadline changed: re-index under a new token.
-		token = rec.Version + 1
-	}
-	if token != 0 {
-		setToken(value, token)
-		if err := s.addToIndex(ctx, rec.UserID, key, token, ceilMillis(rec.Deadline)); err != nil {
-			return fail("save: index", err)
-		}
-	}
-	reply, err := s.b.Eval(ctx, scriptSave, []string{rk}, []string{"c", expected, now, string(value), pxat})
-	switch {
-	case err != nil:
-		return fail("save", err)
-	case len(reply) == 1 && reply[0] == "conflict":
-		return store.ErrConflict
-	case len(reply) != 3 || reply[0] != "ok":
-		return fail("save", errReply)
-	}
-	if old, oldToken := reply[1], tokenOf(reply[2]); old != "" && (old != rec.UserID || oldToken != token) {
-		s.removeFromIndex(ctx, old, key, oldToken)
-	}
-	return nil
-}
-
 // Delete deletes the record under key, then its entry in its user's index.
 func (s *Store) Delete(ctx context.Context, key string) error {
 	if err := ctx.Err(); err != nil {
