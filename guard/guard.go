@@ -1,31 +1,8 @@
-// Package guard limits failed logins: an application reports each failure
-// for an account and for the client's address, and asks before checking a
-// password whether the account or address must wait.
-//
-//	lim := guard.New(guard.Config{Manager: m})
-//	...
-//	for _, k := range []string{"user:" + name, "ip:" + m.ClientIP(r).String()} {
-//		if wait, _ := lim.Check(ctx, k); wait > 0 { /* 429, Retry-After: wait */ }
-//	}
-//	if !passwordOK {
-//		lim.Fail(ctx, "user:"+name, r)
-//		lim.Fail(ctx, "ip:"+m.ClientIP(r).String(), r)
-//	}
-//
-// Counts live in any keycard store, under "guard:" and the SHA-256 of the
-// key (so account names and addresses are not stored in the clear, and
-// counts are never mistaken for sessions): the default
-// in-memory store limits one instance; a shared store (Redis, SQL) makes
-// the limit hold across instances. Counts use compare-and-set, so
-// concurrent failures are all counted.
 package guard
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/binary"
-	"encoding/hex"
-	"errors"
+	"crypto/rand"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -36,45 +13,108 @@ import (
 	"github.com/keycard-go/keycard/store/memory"
 )
 
-// EventLimit is the kind of the Event a Limiter emits when a key reaches
-// its limit of failed logins, with ReasonLimit.
+// EventLimit is the kind of the Event a Limiter emits when a count
+// reaches its limit, with ReasonLimit.
 const EventLimit keycard.EventKind = "login-failures"
 
-// ReasonLimit is the reason of the EventLimit a Limiter
-// emits when a key reaches its limit. The event's Attrs carry the count
-// and the hashed key, never the key itself.
+// ReasonLimit is the reason of the EventLimit a Limiter emits when a count
+// reaches its limit. The event's Attrs carry the count's scope (ScopeClient,
+// ScopeNetwork or ScopeAccount), the failures, the client network for the
+// first two, and a keyed hash of the count's key; never an account name.
 const ReasonLimit keycard.Reason = "limit-reached"
 
-// Config configures a Limiter. The zero Config allows 5 failures per key
-// per 15 minutes, counted in memory.
+// Scopes of a count, in the "scope" attribute of an EventLimit.
+const (
+	// ScopeClient counts one account's failures from one client network
+	// (Config.Limit): that network is refused for that account.
+	ScopeClient = "client"
+	// ScopeNetwork counts one client network's failures for every
+	// account (Config.NetworkLimit): the network is refused.
+	ScopeNetwork = "network"
+	// ScopeAccount counts one account's failures from every network
+	// (Config.AccountLimit): its attempts are slowed, never refused.
+	ScopeAccount = "account"
+)
+
+// Defaults used by New for zero Config fields.
+const (
+	DefaultLimit        = 5
+	DefaultNetworkLimit = 20
+	DefaultAccountLimit = 10
+	DefaultDelay        = time.Second
+	DefaultWindow       = 15 * time.Minute
+)
+
+// Config configures a Limiter. The zero Config is ready for use: 5
+// failures per account and client network, 20 per network, a 1-second
+// delay for an account past 10 failures from anywhere, in 15-minute
+// windows, counted in memory.
 type Config struct {
-	// Limit is how many failures a key may have in one window; the next
-	// attempt must wait for the window to end. The default is 5.
+	// Limit is how many failed logins one client network may have for
+	// one account in a window; its next attempts for that account are
+	// refused until the window ends. The default is 5.
 	Limit int
-	// Window is how long failures count, from the first one. The default
-	// is 15 minutes.
+
+	// NetworkLimit is how many failed logins one client network may have
+	// in a window, for all accounts together; its next attempts, for any
+	// account, are refused until the window ends. The default is 20.
+	NetworkLimit int
+
+	// AccountLimit is how many failed logins one account may have in a
+	// window from all networks together before Check slows every attempt
+	// for it by Delay. It never refuses an attempt. The default is 10.
+	AccountLimit int
+
+	// Delay is how long Check waits before answering for an account past
+	// AccountLimit. The default is 1 second.
+	Delay time.Duration
+
+	// Window is how long failures count, from a count's first failure.
+	// The default is 15 minutes.
 	Window time.Duration
+
 	// Store keeps the counts. The default is a new memory store.
 	Store store.Store
-	// Manager, if set, receives an EventLimit through its event
-	// hook when a key reaches its limit.
+
+	// Manager, if set, tells client addresses (Manager.ClientIP, which
+	// honours its TrustedProxies), keys the counts with a key derived
+	// from its Keys (so instances sharing Store must share Keys), and
+	// receives every EventLimit. The default is nil: the address is the
+	// connection's peer, the key random per process, and no event is
+	// emitted.
 	Manager *keycard.Manager
+
 	// Now returns the current time. The default is time.Now.
 	Now func() time.Time
 }
 
-// A Limiter counts failures per key. It is safe for concurrent use.
+// A Limiter counts failed logins per account and client network. It is
+// safe for concurrent use.
 type Limiter struct {
 	cfg Config
+	key []byte // keys the store keys of counts
 }
 
-// New returns a Limiter for cfg, with defaults filled in.
+// New returns a Limiter for cfg, with defaults filled in. It panics if a
+// limit, Delay or Window is negative.
 func New(cfg Config) *Limiter {
-	if cfg.Limit <= 0 {
-		cfg.Limit = 5
+	if cfg.Limit < 0 || cfg.NetworkLimit < 0 || cfg.AccountLimit < 0 || cfg.Delay < 0 || cfg.Window < 0 {
+		panic("guard: negative limit, Delay or Window")
 	}
-	if cfg.Window <= 0 {
-		cfg.Window = 15 * time.Minute
+	if cfg.Limit == 0 {
+		cfg.Limit = DefaultLimit
+	}
+	if cfg.NetworkLimit == 0 {
+		cfg.NetworkLimit = DefaultNetworkLimit
+	}
+	if cfg.AccountLimit == 0 {
+		cfg.AccountLimit = DefaultAccountLimit
+	}
+	if cfg.Delay == 0 {
+		cfg.Delay = DefaultDelay
+	}
+	if cfg.Window == 0 {
+		cfg.Window = DefaultWindow
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -82,88 +122,113 @@ func New(cfg Config) *Limiter {
 	if cfg.Store == nil {
 		cfg.Store = memory.New(memory.Config{Now: cfg.Now})
 	}
-	return &Limiter{cfg: cfg}
+	l := &Limiter{cfg: cfg}
+	if cfg.Manager != nil {
+		l.key = cfg.Manager.DeriveKeys(keyPurpose)[0]
+	} else {
+		l.key = make([]byte, 32)
+		rand.Read(l.key)
+	}
+	return l
 }
 
-// Check reports how long key must wait before its next attempt: zero if it
-// may try now. A store failure is returned as an error; treat it as "must
-// wait" (fail closed).
-func (l *Limiter) Check(ctx context.Context, key string) (time.Duration, error) {
-	rec, err := l.cfg.Store.Load(ctx, storeKey(key))
-	if errors.Is(err, store.ErrNotFound) {
-		return 0, nil
+// Check reports how long a login for account from the client of r must
+// wait before it may be tried: zero if it may be tried now, positive if
+// the client's network has reached its limit for this account (Limit) or
+// for all accounts (NetworkLimit); answer such an attempt with 429 Too Many
+// Requests and Retry-After, without checking its password. When only the
+// account has reached AccountLimit, Check waits Delay and then returns
+// zero: the attempt goes ahead, slowed.
+//
+// account is the name the user typed, in the form the application looks
+// users up by (trimmed and lowercased, say), so that spellings of one
+// account share their counts. A store failure, or ctx ending during the
+// delay, is returned as an error: treat it as "must wait" (fail closed).
+func (l *Limiter) Check(ctx context.Context, account string, r *http.Request) (time.Duration, error) {
+	k := l.keysFor(account, r)
+	wait := time.Duration(0)
+	for _, c := range []struct {
+		key   string
+		limit int
+	}{{k.client, l.cfg.Limit}, {k.network, l.cfg.NetworkLimit}} {
+		n, deadline, err := l.load(ctx, c.key)
+		if err != nil {
+			return 0, fmt.Errorf("guard: check: %w", err)
+		}
+		wait = max(wait, l.wait(n, c.limit, deadline))
 	}
+	if wait > 0 {
+		return wait, nil
+	}
+	n, _, err := l.load(ctx, k.account)
 	if err != nil {
 		return 0, fmt.Errorf("guard: check: %w", err)
 	}
-	return l.wait(rec), nil
+	if n >= uint64(l.cfg.AccountLimit) {
+		t := time.NewTimer(l.cfg.Delay)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return 0, fmt.Errorf("guard: check: %w", context.Cause(ctx))
+		}
+	}
+	return 0, nil
 }
 
-// Fail records a failed attempt for key and reports how long key must now
-// wait (zero while it is under its limit). r, which may be nil, is passed
-// to the event for its address.
-func (l *Limiter) Fail(ctx context.Context, key string, r *http.Request) (time.Duration, error) {
-	k := storeKey(key)
-	for attempt := 0; attempt < 64; attempt++ {
-		rec, err := l.cfg.Store.Load(ctx, k)
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-			now := l.cfg.Now()
-			rec = &store.Record{Created: now, LastSeen: now, Expires: now.Add(l.cfg.Window), Deadline: now.Add(l.cfg.Window)}
-		case err != nil:
-			return 0, fmt.Errorf("guard: fail: %w", err)
-		}
-		n := count(rec) + 1
-		rec.Data = binary.BigEndian.AppendUint64(nil, n)
-		rec.LastSeen = l.cfg.Now()
-		err = l.cfg.Store.Save(ctx, k, rec)
-		if errors.Is(err, store.ErrConflict) {
-			continue
-		}
+// Fail records a failed login for account from the client of r, and
+// reports how long that client must now wait before its next attempt
+// for account: zero while its network is under both of its limits.
+func (l *Limiter) Fail(ctx context.Context, account string, r *http.Request) (time.Duration, error) {
+	k := l.keysFor(account, r)
+	wait := time.Duration(0)
+	for _, c := range []struct {
+		key, scope string
+		limit      int
+	}{{k.client, ScopeClient, l.cfg.Limit}, {k.network, ScopeNetwork, l.cfg.NetworkLimit}, {k.account, ScopeAccount, l.cfg.AccountLimit}} {
+		n, deadline, err := l.add(ctx, c.key)
 		if err != nil {
 			return 0, fmt.Errorf("guard: fail: %w", err)
 		}
-		if n == uint64(l.cfg.Limit) && l.cfg.Manager != nil {
-			l.cfg.Manager.Emit(keycard.Event{Kind: EventLimit, Reason: ReasonLimit,
-				Request: r, Attrs: []slog.Attr{slog.Uint64("failures", n), slog.String("key", k)}})
+		if n == uint64(c.limit) {
+			l.report(r, c.scope, c.key, k.prefix, n)
 		}
-		rec.Version++
-		return l.wait(rec), nil
+		if c.scope != ScopeAccount {
+			wait = max(wait, l.wait(n, c.limit, deadline))
+		}
 	}
-	return 0, fmt.Errorf("guard: fail: %w", store.ErrConflict)
+	return wait, nil
 }
 
-// Reset forgets key's failures, typically after a successful login.
-func (l *Limiter) Reset(ctx context.Context, key string) error {
-	if err := l.cfg.Store.Delete(ctx, storeKey(key)); err != nil {
-		return fmt.Errorf("guard: reset: %w", err)
+// Succeed records a successful login for account from the client of r: it
+// forgets that network's failures for account. The network's failures for
+// all accounts, and the account's from all networks, still count until
+// their windows end.
+func (l *Limiter) Succeed(ctx context.Context, account string, r *http.Request) error {
+	if err := l.cfg.Store.Delete(ctx, l.keysFor(account, r).client); err != nil {
+		return fmt.Errorf("guard: succeed: %w", err)
 	}
 	return nil
 }
 
-// wait returns how long a key with record rec must wait.
-func (l *Limiter) wait(rec *store.Record) time.Duration {
-	if count(rec) < uint64(l.cfg.Limit) {
+// wait returns how long a count of n with limit, whose window ends at
+// deadline, must wait.
+func (l *Limiter) wait(n uint64, limit int, deadline time.Time) time.Duration {
+	if n < uint64(limit) {
 		return 0
 	}
-	return max(0, rec.Deadline.Sub(l.cfg.Now()))
+	return max(0, deadline.Sub(l.cfg.Now()))
 }
 
-func count(rec *store.Record) uint64 {
-	if len(rec.Data) != 8 {
-		return 0
+// report emits the EventLimit of a count that reached its limit.
+func (l *Limiter) report(r *http.Request, scope, key, prefix string, n uint64) {
+	if l.cfg.Manager == nil {
+		return
 	}
-	return binary.BigEndian.Uint64(rec.Data)
-}
-
-// keyPrefix starts every store key of a Limiter. A session's store key is
-// 64 hex digits with no prefix, so tools that scan a store shared with
-// sessions can tell the two apart (keycard's admin commands skip keys that
-// are not session hashes).
-const keyPrefix = "guard:"
-
-// storeKey hides key from the store.
-func storeKey(key string) string {
-	sum := sha256.Sum256([]byte("keycard guard v1\x00" + key))
-	return keyPrefix + hex.EncodeToString(sum[:])
+	attrs := []slog.Attr{slog.String("scope", scope), slog.Uint64("failures", n)}
+	if scope != ScopeAccount {
+		attrs = append(attrs, slog.String("network", prefix))
+	}
+	attrs = append(attrs, slog.String("key", key[len(keyPrefix):len(keyPrefix)+16]))
+	l.cfg.Manager.Emit(keycard.Event{Kind: EventLimit, Reason: ReasonLimit, Request: r, Attrs: attrs})
 }

@@ -259,7 +259,7 @@ func newApp(t *testing.T, opts ...func(*appConfig)) *app {
 		keycard: keycard.Config{Store: a.st, Keys: a.keys},
 		token: token.Config{Issuer: issuer, Audience: audience, Keys: a.jwks, RefreshKey: keycard.NewKey(),
 			RefreshIdle: time.Hour, RefreshLifetime: 2 * time.Hour},
-		guard:    guard.Config{Limit: 5, Window: time.Minute},
+		guard:    guard.Config{Limit: 5, NetworkLimit: 5, Window: time.Minute},
 		logLevel: slog.LevelDebug,
 	}
 	for _, o := range opts {
@@ -342,23 +342,17 @@ func (a *app) routes() *http.ServeMux {
 		a.writes.Add(1)
 		s := keycard.FromContext(r.Context())
 		user := r.PostFormValue("user")
-		keys := []string{"ip:" + m.ClientIP(r).String(), "user:" + user}
-		for _, k := range keys {
-			wait, err := a.lim.Check(r.Context(), k)
-			if err != nil || wait > 0 {
-				w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds()+1)))
-				http.Error(w, "too many attempts", http.StatusTooManyRequests)
-				return
-			}
+		if wait, err := a.lim.Check(r.Context(), user, r); err != nil || wait > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds()+1)))
+			http.Error(w, "too many attempts", http.StatusTooManyRequests)
+			return
 		}
 		if user == "" || r.PostFormValue("password") != password(user) {
-			for _, k := range keys {
-				a.lim.Fail(r.Context(), k, r)
-			}
+			a.lim.Fail(r.Context(), user, r)
 			deny(w)
 			return
 		}
-		a.lim.Reset(r.Context(), "user:"+user)
+		a.lim.Succeed(r.Context(), user, r)
 		if err := m.Login(r.Context(), s, user); err != nil {
 			http.Error(w, "login failed", http.StatusServiceUnavailable)
 			return

@@ -2,7 +2,6 @@ package demo
 
 import (
 	"cmp"
-	"context"
 	"fmt"
 	"math"
 	"net/http"
@@ -36,51 +35,21 @@ func (a *App) loginPage(w http.ResponseWriter, r *http.Request) {
 	a.render(w, r, http.StatusOK, "login", v)
 }
 
-// guardKeys are the failure counters a sign-in attempt is checked against:
-// one per account, one per client address.
-func (a *App) guardKeys(name string, r *http.Request) (account, addr string) {
-	return "user:" + strings.ToLower(strings.TrimSpace(name)), "ip:" + a.m.ClientIP(r).String()
-}
-
-// lockedOut reports how long a sign-in attempt for name from r must wait.
-// A failing limiter store counts as locked (fail closed).
-func (a *App) lockedOut(ctx context.Context, name string, r *http.Request) (time.Duration, error) {
-	account, addr := a.guardKeys(name, r)
-	w1, err := a.byUser.Check(ctx, account)
-	if err != nil {
-		return 0, err
-	}
-	w2, err := a.byAddr.Check(ctx, addr)
-	return max(w1, w2), err
-}
-
-// failed records a failed sign-in and reports how long the next attempt
-// must wait.
-func (a *App) failed(ctx context.Context, name string, r *http.Request) (time.Duration, error) {
-	account, addr := a.guardKeys(name, r)
-	w1, err := a.byUser.Fail(ctx, account, r)
-	if err != nil {
-		return 0, err
-	}
-	w2, err := a.byAddr.Fail(ctx, addr, r)
-	return max(w1, w2), err
-}
-
 // signIn checks a name and password against the demo accounts and the
-// failure limits. It returns the user, or the status and message of a
-// refusal.
+// failure limits. It returns the user, or how long the client must wait,
+// or the limiter's error (its store failed).
 func (a *App) signIn(r *http.Request, name, password string) (*user, time.Duration, error) {
 	ctx := r.Context()
-	if wait, err := a.lockedOut(ctx, name, r); err != nil || wait > 0 {
+	account := strings.ToLower(strings.TrimSpace(name))
+	if wait, err := a.logins.Check(ctx, account, r); err != nil || wait > 0 {
 		return nil, wait, err
 	}
 	u := a.authenticate(name, password)
 	if u == nil {
-		wait, err := a.failed(ctx, name, r)
+		wait, err := a.logins.Fail(ctx, account, r)
 		return nil, wait, err
 	}
-	account, _ := a.guardKeys(name, r)
-	a.byUser.Reset(ctx, account)
+	a.logins.Succeed(ctx, account, r)
 	return u, 0, nil
 }
 

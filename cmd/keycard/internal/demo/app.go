@@ -31,10 +31,8 @@ const (
 const (
 	rotateEvery        = 15 * time.Minute
 	maxSessionsPerUser = 10
-	userFailureLimit   = 5  // failed sign-ins per account per window
-	addrFailureLimit   = 20 // failed sign-ins per client address per window
-	failureWindow      = 15 * time.Minute
-	hstsMaxAge         = 300 // seconds; see securityHeaders
+	clientFailureLimit = guard.DefaultLimit // failed sign-ins per account and client network per window
+	hstsMaxAge         = 300                // seconds; see securityHeaders
 )
 
 // Config configures the demo app.
@@ -65,8 +63,7 @@ type App struct {
 	iss        *token.Issuer
 	csrf       *csrf.Protection
 	sealedCSRF *csrf.Protection
-	byUser     *guard.Limiter
-	byAddr     *guard.Limiter
+	logins     *guard.Limiter
 	users      map[string]*user
 	pages      map[string]*page
 	log        *slog.Logger
@@ -136,8 +133,7 @@ func New(cfg Config) (*App, error) {
 	}
 	// Failure counts stay in this process: records of the limiter in the
 	// session store would count as sessions in "keycard stats".
-	a.byUser = guard.New(guard.Config{Limit: userFailureLimit, Window: failureWindow, Manager: a.m})
-	a.byAddr = guard.New(guard.Config{Limit: addrFailureLimit, Window: failureWindow, Manager: a.m})
+	a.logins = guard.New(guard.Config{Manager: a.m})
 	if a.users, err = demoUsers(); err != nil {
 		return nil, err
 	}

@@ -78,7 +78,7 @@ func TestLoginKeepsCartAndChangesSession(t *testing.T) {
 func TestWrongPasswordAndLockout(t *testing.T) {
 	eachStore(t, func(t *testing.T, st store.Store) {
 		c := newClient(t, newServer(t, st).URL)
-		for i := 1; i < userFailureLimit; i++ {
+		for i := 1; i < clientFailureLimit; i++ {
 			resp, body := c.login("alice", "guess", false)
 			wantStatus(t, resp, http.StatusUnauthorized)
 			wantContains(t, body, "Wrong user name or password.")
@@ -89,7 +89,8 @@ func TestWrongPasswordAndLockout(t *testing.T) {
 		if resp.Header.Get("Retry-After") == "" {
 			t.Error("no Retry-After on a locked-out attempt")
 		}
-		// Locked out even with the right password, until the window ends.
+		// This network is refused even with the right password, until the
+		// window ends.
 		resp, _ = c.login("alice", "alice-wonderland", false)
 		wantStatus(t, resp, http.StatusTooManyRequests)
 		// Another account is not locked.
