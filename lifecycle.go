@@ -147,6 +147,7 @@ func (m *Manager) destroy(ctx context.Context, s *Session, reason Reason) error 
 		if err := s.bury(ctx, now); err != nil {
 			return fmt.Errorf("keycard: destroy session: %w", err)
 		}
+		m.watches.ended(s.key)
 		m.emit(Event{Kind: EventDestroyed, Reason: reason, Session: s.key, UserID: s.rec.UserID, Request: s.r})
 	}
 	s.startNew(now, true)

@@ -110,6 +110,7 @@ func expiryReason(rec *store.Record, now time.Time) Reason {
 // session in its place. The delete is best effort: the record is dead
 // either way, and stores expire it on their own.
 func (s *Session) discard(ctx context.Context, key string, rec *store.Record, ev Event, now time.Time) {
+	s.m.watches.ended(key)
 	if err := s.st.Delete(ctx, key); err != nil {
 		ev.Err = errors.Join(ev.Err, err)
 	}

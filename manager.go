@@ -139,6 +139,11 @@ type Config struct {
 	// and their own idle timeout. See Visitors.
 	Visitors Visitors
 
+	// WatchEvery is how often a Watch checks the store for an end of its
+	// session that another instance caused; ends on this instance are
+	// seen at once. See Watch for the cost. The default is 15 seconds.
+	WatchEvery time.Duration
+
 	// StoreTimeout bounds each store call a request makes (load, save,
 	// touch, delete): past it the call fails and the request gets the
 	// ErrorHandler's 503, instead of waiting on a stalled store for as long
@@ -266,6 +271,7 @@ type Manager struct {
 	rejects      *minuteLimit     // Config.MaxRejectsPerMinute, or nil
 	visitors     *minuteLimit     // Config.Visitors.PerMinute, or nil
 	warnings     logBudget        // bounds the default event logger's warnings
+	watches      watches          // Watch: sessions followed for long-lived connections
 	lanes        lanes            // serializes this instance's writes per session
 }
 
@@ -353,6 +359,9 @@ func (m *Manager) setDefaults() {
 	if m.cfg.RotationGrace == 0 {
 		m.cfg.RotationGrace = 30 * time.Second
 	}
+	if m.cfg.WatchEvery == 0 {
+		m.cfg.WatchEvery = 15 * time.Second
+	}
 	if m.cfg.MaxSize == 0 {
 		m.cfg.MaxSize = defaultMaxSize
 	}
@@ -398,6 +407,9 @@ func (m *Manager) validate() error {
 	}
 	if v := m.cfg.Visitors; v.PerMinute < 0 || v.Idle < 0 || v.Idle > m.cfg.Timeouts.Idle {
 		errs = append(errs, fmt.Errorf("Visitors: need PerMinute >= 0 and 0 <= Idle <= Timeouts.Idle, got %d and %v", v.PerMinute, v.Idle))
+	}
+	if m.cfg.WatchEvery < 0 {
+		errs = append(errs, errors.New("WatchEvery must not be negative"))
 	}
 	if m.cfg.RememberMe.Absolute > maxCookieLifetime {
 		errs = append(errs, fmt.Errorf("RememberMe.Absolute %v exceeds the 400-day cookie limit", m.cfg.RememberMe.Absolute))

@@ -116,7 +116,11 @@ func (s *Session) retire(ctx context.Context, oldKey string, oldVersion uint64, 
 			Data: encodeValues(map[string][]byte{marker: flag}),
 		}
 		err := s.st.Save(ctx, oldKey, &tomb)
-		if err == nil || !errors.Is(err, store.ErrConflict) {
+		if err == nil {
+			s.m.watches.moved(oldKey, s.key, s.rec.UserID)
+			return nil
+		}
+		if !errors.Is(err, store.ErrConflict) {
 			return wrapRotate(err)
 		}
 		if attempt == maxRetries {

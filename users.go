@@ -97,6 +97,7 @@ func (m *Manager) Revoke(ctx context.Context, hash string) error {
 		if err := m.cfg.Store.Delete(ctx, keys[i]); err != nil {
 			return fmt.Errorf("keycard: revoke: %w", err)
 		}
+		m.watches.ended(keys[i])
 	}
 	m.emit(Event{Kind: EventDestroyed, Reason: ReasonRevoke, Session: keys[len(keys)-1]})
 	return nil
@@ -114,6 +115,7 @@ func (m *Manager) RevokeUser(ctx context.Context, userID string) (int, error) {
 	if err != nil {
 		return n, fmt.Errorf("keycard: revoke user: %w", err)
 	}
+	m.watches.userEnded(userID)
 	m.emit(Event{Kind: EventDestroyed, Reason: ReasonRevoke, UserID: userID})
 	return n, nil
 }
@@ -152,6 +154,7 @@ func (m *Manager) revokeEach(ctx context.Context, user string, infos []SessionIn
 		if err := m.cfg.Store.Delete(ctx, in.Hash); err != nil {
 			return n, err
 		}
+		m.watches.ended(in.Hash)
 		m.emit(Event{Kind: EventDestroyed, Reason: reason, Session: in.Hash, UserID: user})
 		n++
 	}

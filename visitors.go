@@ -64,11 +64,17 @@ func (s *Session) storeFull(err error) {
 	}
 }
 
-// idle returns the idle timeout of s: Visitors.Idle while it is anonymous,
-// else its Timeouts' (RememberMe's when persistent).
+// idle returns the idle timeout of s (see idleOf).
 func (s *Session) idle() time.Duration {
-	if s.rec.UserID == "" && s.m.cfg.Visitors.Idle > 0 {
-		return s.m.cfg.Visitors.Idle
+	return s.m.idleOf(&s.rec)
+}
+
+// idleOf returns the idle timeout of the session stored as rec:
+// Visitors.Idle while it is anonymous, else its Timeouts' (RememberMe's
+// when persistent).
+func (m *Manager) idleOf(rec *store.Record) time.Duration {
+	if rec.UserID == "" && m.cfg.Visitors.Idle > 0 {
+		return m.cfg.Visitors.Idle
 	}
-	return s.m.timeouts(s.rec.Persistent).Idle
+	return m.timeouts(rec.Persistent).Idle
 }
