@@ -2,35 +2,69 @@
 # Runs every comparison of Keycard with its peers and writes the results:
 #
 #   bench/results/results.md   the tables (in process, HTTP, round trips, scale, targets)
-#   docs/bench.png             the chart of the main comparison
+#   docs/bench.png             the chart of the main comparisons
+#
+#   bench/run.sh          everything (about 20 minutes on 2 CPUs)
+#   bench/run.sh http     only the HTTP workloads (and the report and chart)
 #
 # Phases: in-process `go test -bench` (with benchstat), store round trips per
-# request and Redis memory per session for every Redis-backed server, HTTP
-# throughput on loopback for every server (Go, and express-session on Node),
-# and the scale measurements. Everything listens on 127.0.0.1 only; Redis is
-# a private redis-server on a free port, started here and stopped by PID, so
-# no other process's traffic enters the counts. Every load run is bounded.
-# It takes about 9 minutes on 2 CPUs; the knobs below shorten it.
+# request and Redis memory per session for every Redis-backed server, the
+# HTTP workloads on loopback for every server (Go, and express-session on
+# Node), and the scale measurements. Everything listens on 127.0.0.1 only;
+# Redis is a private redis-server on a free port, started here and stopped
+# by PID, so no other process's traffic enters the counts. Every load run
+# is bounded.
 #
+# The HTTP workloads, each with CONNS connections:
+#
+#   read-spread   GET /read, every connection on a logged-in session of its own
+#   read-hot      GET /read, every connection on one logged-in session
+#   write-spread  GET /write (an increment), a session per connection
+#   write-hot     GET /write, every connection on one session: the writes race
+#   login         GET /login with a session (a renewal), a session per connection
+#
+# Each reports requests/s, p50 and p99; the write workloads also count lost
+# updates (the increments acknowledged with 200 that the session did not
+# keep). With taskset and 2 or more CPUs, each server runs on CPU
+# SERVER_CPU and the load generator and Redis on LOAD_CPU, so a server's
+# rate is what one core gives it.
+#
+# Knobs:
+#
+#   SERVERS="bare keycard-redis …"   the servers (default: all; see servers= below)
+#   WORKLOADS="write-hot …"          the HTTP workloads (default: all five)
+#   ROUNDS=3          rounds over the workloads and servers (medians are reported)
+#   DUR=3s            measured seconds per HTTP run, after WARMUP
+#   WARMUP=500ms      warm-up per HTTP run
+#   CONNS=32          connections per HTTP run
+#   PIN=1             pin servers and load with taskset (0: don't)
+#   SERVER_CPU=0 LOAD_CPU=1
 #   COUNT=10          in-process passes over the suite (benchstat wants >= 10)
 #   BENCHTIME=200ms   time per in-process run
-#   ROUNDS=5          HTTP rounds of /read over all servers (medians are reported)
-#   WROUNDS=3         HTTP rounds of /write and of /login
-#   DUR=2s            measured seconds per HTTP run (after half a second of warm-up)
-#   CONNS=8           connections (client sessions) per HTTP run
 #   SCALE_N=1000000   sessions loaded into the memory store and into Redis
 #   SWEEP_MAX=1000000 the most live sessions of the memory store's sweep measurement
 #   BENCH_SQL=0       1 also serves Keycard on PostgreSQL and MySQL, if reachable
 #   OUT=results       where the raw files and results.md go
+#   PNG=../docs/bench.png
+#
+# The hot-session write alone, Keycard against scs on Redis (about 40 s):
+#
+#   WORKLOADS=write-hot SERVERS="keycard-redis scs-redis" bench/run.sh http
 set -euo pipefail
 cd "$(dirname "$0")"
 
+MODE=${1:-all}
+case $MODE in all|http) ;; *) echo "usage: run.sh [http]" >&2; exit 2 ;; esac
 COUNT=${COUNT:-10}
 BENCHTIME=${BENCHTIME:-200ms}
-ROUNDS=${ROUNDS:-5}
-WROUNDS=${WROUNDS:-3}
-DUR=${DUR:-2s}
-CONNS=${CONNS:-8}
+ROUNDS=${ROUNDS:-3}
+DUR=${DUR:-3s}
+WARMUP=${WARMUP:-500ms}
+CONNS=${CONNS:-32}
+WORKLOADS=${WORKLOADS:-read-spread read-hot write-spread write-hot login}
+PIN=${PIN:-1}
+SERVER_CPU=${SERVER_CPU:-0}
+LOAD_CPU=${LOAD_CPU:-1}
 SCALE_N=${SCALE_N:-1000000}
 BENCH_SQL=${BENCH_SQL:-0}
 OUT=${OUT:-results}
@@ -39,9 +73,27 @@ PNG=${PNG:-../docs/bench.png}
 started=$(date +%s)
 phase() { echo "== $(( $(date +%s) - started ))s: $*"; }
 
-for tool in go node npm redis-server redis-cli; do
+all_servers=(bare keycard-memory scs-memory gorilla-cookie express-memory keycard-sqlite bare-redisget keycard-redis scs-redis gorilla-redis express-redis)
+read -r -a servers <<<"${SERVERS:-${all_servers[*]}}"
+node_needed=0
+for name in "${servers[@]}"; do
+  case " ${all_servers[*]} " in *" $name "*) ;; *) echo "run.sh: unknown server $name" >&2; exit 2 ;; esac
+  case $name in express-*) node_needed=1 ;; esac
+done
+for w in $WORKLOADS; do
+  case $w in read-spread|read-hot|write-spread|write-hot|login) ;; *) echo "run.sh: unknown workload $w" >&2; exit 2 ;; esac
+done
+tools=(go redis-server redis-cli)
+[ "$node_needed" = 1 ] && tools+=(node npm)
+for tool in "${tools[@]}"; do
   command -v "$tool" >/dev/null || { echo "run.sh: $tool is required" >&2; exit 1; }
 done
+
+# on CPU CMD...: runs CMD on that CPU when pinning is on.
+srvpin=() loadpin=()
+if [ "$PIN" = 1 ] && command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
+  srvpin=(taskset -c "$SERVER_CPU") loadpin=(taskset -c "$LOAD_CPU")
+fi
 
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
@@ -76,7 +128,7 @@ start() {
 startredis() {
   local port dir
   port=$(freeport); dir=$(mktemp -d -p "$TMP")
-  start "redis-$port" redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no \
+  start "redis-$port" "${loadpin[@]}" redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no \
     --protected-mode yes --dir "$dir"
   for _ in $(seq 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
   printf -v "$1" '127.0.0.1:%s' "$port"
@@ -87,16 +139,22 @@ phase "machine"
   echo "- CPU: $(nproc) × $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), shared with other work: load average $(cut -d' ' -f1-3 /proc/loadavg) at the start"
   echo "- Memory: $(free -g | awk '/Mem:/ {print $2}') GiB; kernel $(uname -r)"
   echo "- $(go version | cut -d' ' -f3-4); Node $(node --version); $(redis-server --version | cut -d' ' -f1-3)"
-  echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC'); Keycard at commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC'); Keycard at commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- .. 2>/dev/null || echo ', with uncommitted changes')"
+  if [ ${#srvpin[@]} -gt 0 ]; then
+    echo "- Servers pinned to CPU $SERVER_CPU, the load generator and Redis to CPU $LOAD_CPU (taskset); $CONNS connections per HTTP run, $WARMUP warm-up and $DUR measured, $ROUNDS rounds"
+  else
+    echo "- Nothing pinned; $CONNS connections per HTTP run, $WARMUP warm-up and $DUR measured, $ROUNDS rounds"
+  fi
 } >"$OUT/machine.txt"
 cat "$OUT/machine.txt"
 
 phase "build"
 go build -o "$BIN/" ./cmd/benchserver ./cmd/peerserver ./cmd/loadgen ./cmd/scale ./cmd/report
-if [ ! -f node/node_modules/.package-lock.json ] || [ node/package-lock.json -nt node/node_modules/.package-lock.json ]; then
+if [ "$node_needed" = 1 ] && { [ ! -f node/node_modules/.package-lock.json ] || [ node/package-lock.json -nt node/node_modules/.package-lock.json ]; }; then
   (cd node && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
+if [ "$MODE" = all ]; then
 phase "in process: go test -bench ($COUNT passes, $BENCHTIME each)"
 # COUNT passes over the whole suite rather than -count=COUNT, which would
 # repeat each benchmark back to back: interleaved, every implementation
@@ -111,23 +169,26 @@ benchstat=(benchstat)
 command -v benchstat >/dev/null || benchstat=(go run golang.org/x/perf/cmd/benchstat@latest)
 "${benchstat[@]}" -col '/lib@(keycard scs gorilla bare+get)' \
   -filter '.unit:(sec/op OR B/op OR allocs/op)' "$OUT/inproc.txt" >"$OUT/benchstat.txt"
+fi
 
 phase "servers"
 startredis REDIS
 P="keycard-bench-$$:"
 declare -A port
-servers=(bare keycard-memory scs-memory gorilla-cookie express-memory keycard-sqlite bare-redisget keycard-redis scs-redis gorilla-redis express-redis)
-redis_servers=(keycard-redis scs-redis gorilla-redis express-redis)
+redis_servers=()
+for name in "${servers[@]}"; do
+  case $name in keycard-redis|scs-redis|gorilla-redis|express-redis) redis_servers+=("$name") ;; esac
+done
 # Servers listen on port 0 and print the address the kernel gave them.
 addr=127.0.0.1:0
 for name in "${servers[@]}"; do
   case $name in
-    keycard-memory) start "$name" "$BIN/benchserver" -addr "$addr" -store memory ;;
-    keycard-sqlite) start "$name" "$BIN/benchserver" -addr "$addr" -store "sqlite:$TMP/sessions.db" ;;
-    keycard-redis)  start "$name" "$BIN/benchserver" -addr "$addr" -store "redis://$REDIS/0?prefix=${P}keycard:" ;;
-    express-memory) start "$name" node node/server.js --port 0 --store memory ;;
-    express-redis)  start "$name" node node/server.js --port 0 --store "redis://$REDIS" --prefix "${P}express:" ;;
-    *)              start "$name" "$BIN/peerserver" -impl "$name" -addr "$addr" -redis "$REDIS" -prefix "$P" ;;
+    keycard-memory) start "$name" "${srvpin[@]}" "$BIN/benchserver" -addr "$addr" -store memory ;;
+    keycard-sqlite) start "$name" "${srvpin[@]}" "$BIN/benchserver" -addr "$addr" -store "sqlite:$TMP/sessions.db" ;;
+    keycard-redis)  start "$name" "${srvpin[@]}" "$BIN/benchserver" -addr "$addr" -store "redis://$REDIS/0?prefix=${P}keycard:" ;;
+    express-memory) start "$name" "${srvpin[@]}" node node/server.js --port 0 --store memory ;;
+    express-redis)  start "$name" "${srvpin[@]}" node node/server.js --port 0 --store "redis://$REDIS" --prefix "${P}express:" ;;
+    *)              start "$name" "${srvpin[@]}" "$BIN/peerserver" -impl "$name" -addr "$addr" -redis "$REDIS" -prefix "$P" ;;
   esac
 done
 if [ "$BENCH_SQL" = 1 ]; then
@@ -135,11 +196,11 @@ if [ "$BENCH_SQL" = 1 ]; then
   pg=${KEYCARD_POSTGRES_DSN:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}
   if pg_isready -h 127.0.0.1 -p 5432 >/dev/null 2>&1; then
     servers+=(keycard-postgres)
-    start keycard-postgres "$BIN/benchserver" -addr "$addr" -store "$pg" -table "$table" -drop
+    start keycard-postgres "${srvpin[@]}" "$BIN/benchserver" -addr "$addr" -store "$pg" -table "$table" -drop
   fi
   if (exec 3<>/dev/tcp/127.0.0.1/3306) 2>/dev/null; then
     servers+=(keycard-mysql)
-    start keycard-mysql "$BIN/benchserver" -addr "$addr" -store "mysql://root@127.0.0.1:3306/test" -table "$table" -drop
+    start keycard-mysql "${srvpin[@]}" "$BIN/benchserver" -addr "$addr" -store "mysql://root@127.0.0.1:3306/test" -table "$table" -drop
   fi
 fi
 for name in "${servers[@]}"; do
@@ -157,12 +218,17 @@ done
 # every server parses the same request bytes and the ratios measure the
 # session libraries alone.
 barecookie="__Host-keycard=$(printf 'A%.0s' $(seq 92))"
-load() { # load NAME LABEL loadgen-flags...
-  local name=$1 label=$2 extra=(); shift 2
+# load NAME LABEL loadgen-flags...: a run of loadgen. A run whose requests
+# got other statuses than 200 is kept (its errors are in the results); a
+# run that failed outright stops the script.
+load() {
+  local name=$1 label=$2 extra=() rc=0; shift 2
   case $name in bare|bare-redisget) extra=(-cookie "$barecookie") ;; esac
-  "$BIN/loadgen" -url "http://127.0.0.1:${port[$name]}" -name "$name:$label" "${extra[@]}" "$@" | sed 's/^/    /'
+  "${loadpin[@]}" "$BIN/loadgen" -url "http://127.0.0.1:${port[$name]}" -name "$name:$label" "${extra[@]}" "$@" | sed 's/^/    /' || rc=$?
+  [ "$rc" -le 1 ] || exit "$rc"
 }
 
+if [ "$MODE" = all ]; then
 phase "round trips per request (MONITOR on the private Redis)"
 for name in "${redis_servers[@]}"; do
   load "$name" warm -path /read -c 1 -n 50 >/dev/null
@@ -185,16 +251,25 @@ for name in "${redis_servers[@]}"; do
   echo "{\"name\":\"$name\",\"sessions\":$n,\"bytes_per_session\":$(( (m1 - m0) / n )),\"key_bytes\":${usage:-0}}" | tee -a "$OUT/mem.jsonl" | sed 's/^/    /'
 done
 
-phase "HTTP throughput: $ROUNDS rounds of /read, $WROUNDS of /write and /login ($DUR each, $CONNS connections)"
+fi
+
+phase "HTTP workloads: $ROUNDS rounds of $WORKLOADS ($CONNS connections, $WARMUP + $DUR each)"
+# Every round visits every workload and, within it, every server in turn,
+# so a slow phase of the machine hits all the servers of a workload.
 for round in $(seq "$ROUNDS"); do
-  for name in "${servers[@]}"; do
-    load "$name" read -path /read -c "$CONNS" -d "$DUR" -warmup 500ms -json "$OUT/http.jsonl"
-  done
-done
-for round in $(seq "$WROUNDS"); do
-  for path in write login; do
+  for w in $WORKLOADS; do
+    flags=(-c "$CONNS" -d "$DUR" -warmup "$WARMUP" -json "$OUT/http.jsonl")
+    case $w in
+      read-spread)  flags+=(-path /read) ;;
+      read-hot)     flags+=(-path /read -session hot) ;;
+      write-spread) flags+=(-path /write -lost) ;;
+      write-hot)    flags+=(-path /write -session hot -lost) ;;
+      login)        flags+=(-path /login) ;;
+    esac
     for name in "${servers[@]}"; do
-      load "$name" "$path" -path "/$path" -c "$CONNS" -d "$DUR" -warmup 500ms -json "$OUT/http.jsonl"
+      # bare + GET is the floor of a read; its other routes are bare's.
+      [ "$name" = bare-redisget ] && [ "${w%-*}" != read ] && continue
+      load "$name" "$w" "${flags[@]}"
     done
   done
 done
@@ -204,9 +279,11 @@ for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
 wait 2>/dev/null || true
 pids=()
 
-phase "scale ($SCALE_N sessions)"
-startredis SCALE_REDIS
-"$BIN/scale" -n "$SCALE_N" -sweep-max "${SWEEP_MAX:-1000000}" -redis "$SCALE_REDIS" | tee "$OUT/scale.md"
+if [ "$MODE" = all ]; then
+  phase "scale ($SCALE_N sessions)"
+  startredis SCALE_REDIS
+  "$BIN/scale" -n "$SCALE_N" -sweep-max "${SWEEP_MAX:-1000000}" -redis "$SCALE_REDIS" | tee "$OUT/scale.md"
+fi
 
 phase "report"
 echo "- Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg); total run time $(( $(date +%s) - started )) s" >>"$OUT/machine.txt"

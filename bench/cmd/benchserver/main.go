@@ -48,6 +48,7 @@ func main() {
 	table := flag.String("table", "keycard_bench", "the SQL stores' table")
 	drop := flag.Bool("drop", false, "drop the SQL table on exit")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	memProfile := flag.String("memprofile", "", "write an allocation profile of the whole run to this file at exit")
 	flag.Parse()
 	log.SetFlags(0)
 	log.SetPrefix("benchserver: ")
@@ -81,6 +82,9 @@ func main() {
 		}
 		defer f.Close()
 		defer pprof.StopCPUProfile()
+	}
+	if *memProfile != "" {
+		defer writeAllocs(*memProfile)
 	}
 	done := make(chan os.Signal, 1)
 	signal.Notify(done, syscall.SIGINT, syscall.SIGTERM)
@@ -190,4 +194,18 @@ func mysqlDSN(spec string) (string, error) {
 		}
 	}
 	return cfg.FormatDSN(), nil
+}
+
+// writeAllocs writes the allocations sampled since the start (pprof's
+// allocs profile: alloc_space and alloc_objects by call stack) to name.
+func writeAllocs(name string) {
+	f, err := os.Create(name)
+	if err != nil {
+		log.Print(err)
+		return
+	}
+	defer f.Close()
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		log.Print(err)
+	}
 }

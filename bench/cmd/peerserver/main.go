@@ -33,6 +33,7 @@ func main() {
 	redis := flag.String("redis", "127.0.0.1:6379", "Redis address, for the Redis-backed implementations")
 	prefix := flag.String("prefix", "peer-bench:", "Redis key prefix")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	memProfile := flag.String("memprofile", "", "write an allocation profile of the whole run to this file at exit")
 	flag.Parse()
 	log.SetFlags(0)
 	log.SetPrefix("peerserver: ")
@@ -63,6 +64,9 @@ func main() {
 		defer f.Close()
 		defer pprof.StopCPUProfile()
 	}
+	if *memProfile != "" {
+		defer writeAllocs(*memProfile)
+	}
 	done := make(chan os.Signal, 1)
 	signal.Notify(done, syscall.SIGINT, syscall.SIGTERM)
 	go func() {
@@ -72,6 +76,20 @@ func main() {
 		srv.Shutdown(ctx)
 	}()
 	if err := srv.Serve(l); !errors.Is(err, http.ErrServerClosed) {
+		log.Print(err)
+	}
+}
+
+// writeAllocs writes the allocations sampled since the start (pprof's
+// allocs profile: alloc_space and alloc_objects by call stack) to name.
+func writeAllocs(name string) {
+	f, err := os.Create(name)
+	if err != nil {
+		log.Print(err)
+		return
+	}
+	defer f.Close()
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
 		log.Print(err)
 	}
 }

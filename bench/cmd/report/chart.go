@@ -112,17 +112,43 @@ func colorOf(name string) color.Color {
 
 func plain(label string) string { return strings.ReplaceAll(label, "**", "") }
 
-// chart draws the read-path comparison: HTTP requests per second beside
-// the time each library adds in process.
+// chart draws the main comparisons, two panels a row: the HTTP workloads
+// (requests per second of the hot and spread reads and of the hot write,
+// the hot write's p99 with its lost updates), and, with in-process
+// results, the time each library adds to a read.
 func (r *report) chart(name string) error {
-	var httpBars, procBars []bar
-	for _, s := range serverOrder {
-		rps, ok := r.httpStat(s.name, "read", func(x Run) float64 { return x.RPS })
-		if !ok {
-			continue
-		}
-		httpBars = append(httpBars, bar{plain(s.label), rps, fmt.Sprintf("%.0f/s", rps), colorOf(s.name)})
+	type panel struct {
+		title, sub string
+		bars       []bar
 	}
+	var panels []panel
+	httpPanel := func(workload, title string, value func(Run) float64, label func(server string, v float64) string, sub string) {
+		var bars []bar
+		for _, s := range serverOrder {
+			v, ok := r.httpStat(s.name, workload, value)
+			if !ok {
+				continue
+			}
+			bars = append(bars, bar{plain(s.label), v, label(s.name, v), colorOf(s.name)})
+		}
+		if len(bars) > 0 {
+			panels = append(panels, panel{title, sub, bars})
+		}
+	}
+	rate := func(_ string, v float64) string { return fmt.Sprintf("%.0f/s", v) }
+	rps := func(x Run) float64 { return x.RPS }
+	httpPanel("read-hot", "Read, every connection on one session: requests/s", rps, rate, "higher is better; medians, same run")
+	httpPanel("read-spread", "Read, a session per connection: requests/s", rps, rate, "higher is better; medians, same run")
+	httpPanel("write-hot", "Write, every connection on one session: requests/s", rps, func(server string, v float64) string {
+		if lost, acked, ok := r.lost(server, "write-hot"); ok && !strings.HasPrefix(server, "bare") {
+			return fmt.Sprintf("%.0f/s, %.1f%% lost", v, 100*float64(lost)/float64(max(acked, 1)))
+		}
+		return fmt.Sprintf("%.0f/s", v)
+	}, "higher is better; share of acknowledged increments lost")
+	httpPanel("write-hot", "Write, every connection on one session: p99", func(x Run) float64 { return x.P99 / 1e3 }, func(_ string, v float64) string {
+		return fmt.Sprintf("%.1f ms", v)
+	}, "lower is better; medians, same run")
+	var procBars []bar
 	for _, o := range implOrder {
 		if o.lib == "bare" {
 			continue
@@ -135,19 +161,44 @@ func (r *report) chart(name string) error {
 		v := d / 1e3
 		procBars = append(procBars, bar{plain(o.name), v, fmt.Sprintf("+%.1f µs, +%.0f allocs", v, allocs), colorOf(o.server)})
 	}
-	rows := max(len(httpBars), len(procBars))
-	h := 150 + 34*rows
+	if len(procBars) > 0 {
+		panels = append(panels, panel{"In process: time a read adds over the bare handler", "lower is better; go test -bench medians, same run", procBars})
+	}
+	if len(panels) == 0 {
+		return fmt.Errorf("chart: no results to draw")
+	}
+	const width, colW, top = 1500, 740, 74
+	h := top
+	var rowH []int
+	for i := 0; i < len(panels); i += 2 {
+		n := len(panels[i].bars)
+		if i+1 < len(panels) {
+			n = max(n, len(panels[i+1].bars))
+		}
+		rowH = append(rowH, 70+34*n)
+		h += 70 + 34*n
+	}
+	h += 40
 	c := &canvas{
-		img:     image.NewRGBA(image.Rect(0, 0, 1500, h)),
+		img:     image.NewRGBA(image.Rect(0, 0, width, h)),
 		regular: face(goregular.TTF, 15),
 		bold:    face(gobold.TTF, 17),
 		tiny:    face(goregular.TTF, 13),
 	}
-	c.rect(0, 0, 1500, h, white)
-	c.text(24, 34, "Keycard and its peers: a read-only request with a logged-in session", face(gobold.TTF, 21), ink)
-	c.panel(24, 74, 740, "Over HTTP on loopback: requests per second", "higher is better; medians, same run, 2 shared vCPUs", httpBars)
-	c.panel(790, 74, 690, "In process: time added over the bare handler", "lower is better; go test -bench medians, same run", procBars)
-	c.text(24, h-16, "Blue: Keycard.  Grey: Go peers (scs, gorilla/sessions).  Orange: express-session (Node).  Green: bare net/http and the bare handler plus one Redis GET.  Made by bench/run.sh.", c.tiny, faint)
+	c.rect(0, 0, width, h, white)
+	c.text(24, 34, "Keycard and its peers over HTTP on loopback (bench/run.sh)", face(gobold.TTF, 21), ink)
+	y := top
+	for i, p := range panels {
+		x := 24
+		if i%2 == 1 {
+			x = 24 + colW + 12
+		}
+		c.panel(x, y, colW-12, p.title, p.sub, p.bars)
+		if i%2 == 1 || i == len(panels)-1 {
+			y += rowH[i/2]
+		}
+	}
+	c.text(24, h-16, "Blue: Keycard.  Grey: Go peers (scs, gorilla/sessions).  Orange: express-session (Node).  Green: bare net/http and the bare handler plus one Redis GET.", c.tiny, faint)
 	f, err := os.Create(name)
 	if err != nil {
 		return err
