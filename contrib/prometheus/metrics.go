@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/keycard-go/keycard/internal/eventlabels"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -63,8 +64,10 @@ func New(reg prometheus.Registerer, cfg Config) (*Metrics, error) {
 		reg.Unregister(m.events)
 		return nil, fmt.Errorf("keycardprom: register: %w", err)
 	}
-	for _, p := range emitted {
-		m.events.WithLabelValues(string(p.kind), string(p.reason))
+	// Start the series Keycard can emit at zero, so that rate() and
+	// increase() count their first event.
+	for _, p := range eventlabels.Emitted() {
+		m.events.WithLabelValues(p.Kind, p.Reason)
 	}
 	return m, nil
 }

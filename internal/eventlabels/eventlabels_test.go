@@ -1,0 +1,46 @@
+package eventlabels_test
+
+import (
+	"testing"
+
+	"github.com/keycard-go/keycard"
+	"github.com/keycard-go/keycard/internal/eventlabels"
+)
+
+// TestEmittedPairsKeepTheirNames checks that every pair created at zero is
+// a pair Of can produce: a kind or reason missing from the known sets
+// would start a series at zero that no event ever counts.
+func TestEmittedPairsKeepTheirNames(t *testing.T) {
+	t.Parallel()
+	seen := map[eventlabels.Pair]bool{}
+	for _, p := range eventlabels.Emitted() {
+		if seen[p] {
+			t.Errorf("%v is listed twice", p)
+		}
+		seen[p] = true
+		ev := keycard.Event{Kind: keycard.EventKind(p.Kind)}
+		if p.Reason != eventlabels.None {
+			ev.Reason = keycard.Reason(p.Reason)
+		}
+		if kind, reason := eventlabels.Of(ev); kind != p.Kind || reason != p.Reason {
+			t.Errorf("Of(%v): got %s/%s, want %s/%s", p, kind, reason, p.Kind, p.Reason)
+		}
+	}
+}
+
+func TestUnknownValuesBecomeOther(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name         string
+		ev           keycard.Event
+		kind, reason string
+	}{
+		{"no reason", keycard.Event{Kind: keycard.EventCreated}, "created", eventlabels.None},
+		{"unknown kind", keycard.Event{Kind: "user-42", Reason: keycard.ReasonLogin}, eventlabels.Other, "login"},
+		{"unknown reason", keycard.Event{Kind: keycard.EventRejected, Reason: "session 0123456789abcdef"}, "rejected", eventlabels.Other},
+	} {
+		if kind, reason := eventlabels.Of(c.ev); kind != c.kind || reason != c.reason {
+			t.Errorf("%s: got %s/%s, want %s/%s", c.name, kind, reason, c.kind, c.reason)
+		}
+	}
+}
