@@ -2,13 +2,13 @@ package keycardprom
 
 import (
 	"github.com/keycard-go/keycard"
-	"github.com/keycard-go/keycard/internal/eventlabels"
+	"github.com/keycard-go/keycard/internal/metriclabels"
 )
 
 // OnEvent counts ev in keycard_events_total, under the bounded kind and
 // reason label values the package doc describes. Install it as
 // keycard.Config.OnEvent; the Manager logs the event itself.
 func (m *Metrics) OnEvent(ev keycard.Event) {
-	kind, reason := eventlabels.Of(ev)
+	kind, reason := metriclabels.Of(ev)
 	m.events.WithLabelValues(kind, reason).Inc()
 }

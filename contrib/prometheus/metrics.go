@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/keycard-go/keycard/internal/eventlabels"
+	"github.com/keycard-go/keycard/internal/metriclabels"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -66,7 +66,7 @@ func New(reg prometheus.Registerer, cfg Config) (*Metrics, error) {
 	}
 	// Start the series Keycard can emit at zero, so that rate() and
 	// increase() count their first event.
-	for _, p := range eventlabels.Emitted() {
+	for _, p := range metriclabels.Emitted() {
 		m.events.WithLabelValues(p.Kind, p.Reason)
 	}
 	return m, nil

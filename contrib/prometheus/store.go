@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/keycard-go/keycard/internal/metriclabels"
 	"github.com/keycard-go/keycard/store"
 )
 
@@ -18,7 +19,7 @@ import (
 // check and then fail at login. Its Unwrap method returns st.
 func (m *Metrics) Store(st store.Store) store.Store {
 	base := &timedStore{st: st, m: m}
-	ops := []string{opLoad, opSave, opDelete, opTouch}
+	ops := []string{metriclabels.OpLoad, metriclabels.OpSave, metriclabels.OpDelete, metriclabels.OpTouch}
 	ix, hasIndex := st.(store.UserIndex)
 	sw, hasSweeper := st.(store.Sweeper)
 	sc, hasScanner := st.(store.Scanner)
@@ -29,21 +30,21 @@ func (m *Metrics) Store(st store.Store) store.Store {
 	)
 	if hasIndex {
 		tix = &timedIndex{ix: ix, m: m}
-		ops = append(ops, opListUser, opDeleteUser)
+		ops = append(ops, metriclabels.OpListUser, metriclabels.OpDeleteUser)
 	}
 	if hasSweeper {
 		tsw = &timedSweeper{sw: sw, m: m}
-		ops = append(ops, opSweep)
+		ops = append(ops, metriclabels.OpSweep)
 	}
 	if hasScanner {
 		tsc = &timedScanner{sc: sc, m: m}
-		ops = append(ops, opScan)
+		ops = append(ops, metriclabels.OpScan)
 	}
 	for _, op := range ops {
 		// Start the series alerts watch at zero, so rate() sees the first
 		// call of each.
-		m.store.WithLabelValues(op, resultOK)
-		m.store.WithLabelValues(op, resultError)
+		m.store.WithLabelValues(op, metriclabels.ResultOK)
+		m.store.WithLabelValues(op, metriclabels.ResultError)
 	}
 	// One type per combination of capabilities: each embeds the parts it
 	// has, so a type assertion finds exactly what st offers.
@@ -93,36 +94,9 @@ func (m *Metrics) Store(st store.Store) store.Store {
 	}
 }
 
-// Values of the op and result labels.
-const (
-	opLoad       = "load"
-	opSave       = "save"
-	opDelete     = "delete"
-	opTouch      = "touch"
-	opListUser   = "list_user"
-	opDeleteUser = "delete_user"
-	opSweep      = "sweep"
-	opScan       = "scan"
-
-	resultOK       = "ok"
-	resultNotFound = "not_found"
-	resultConflict = "conflict"
-	resultError    = "error"
-)
-
 // observe records a call of op that began at start and ended with err.
 func (m *Metrics) observe(op string, start time.Time, err error) {
-	result := resultOK
-	switch {
-	case err == nil:
-	case errors.Is(err, store.ErrNotFound):
-		result = resultNotFound
-	case errors.Is(err, store.ErrConflict):
-		result = resultConflict
-	default:
-		result = resultError
-	}
-	m.store.WithLabelValues(op, result).Observe(time.Since(start).Seconds())
+	m.store.WithLabelValues(op, metriclabels.ResultOf(err)).Observe(time.Since(start).Seconds())
 }
 
 // timedStore times the methods every store has.
@@ -136,28 +110,28 @@ var _ store.Store = (*timedStore)(nil)
 func (t *timedStore) Load(ctx context.Context, key string) (*store.Record, error) {
 	start := time.Now()
 	rec, err := t.st.Load(ctx, key)
-	t.m.observe(opLoad, start, err)
+	t.m.observe(metriclabels.OpLoad, start, err)
 	return rec, err
 }
 
 func (t *timedStore) Save(ctx context.Context, key string, rec *store.Record) error {
 	start := time.Now()
 	err := t.st.Save(ctx, key, rec)
-	t.m.observe(opSave, start, err)
+	t.m.observe(metriclabels.OpSave, start, err)
 	return err
 }
 
 func (t *timedStore) Delete(ctx context.Context, key string) error {
 	start := time.Now()
 	err := t.st.Delete(ctx, key)
-	t.m.observe(opDelete, start, err)
+	t.m.observe(metriclabels.OpDelete, start, err)
 	return err
 }
 
 func (t *timedStore) Touch(ctx context.Context, key string, lastSeen, expires time.Time) error {
 	start := time.Now()
 	err := t.st.Touch(ctx, key, lastSeen, expires)
-	t.m.observe(opTouch, start, err)
+	t.m.observe(metriclabels.OpTouch, start, err)
 	return err
 }
 
@@ -173,14 +147,14 @@ type timedIndex struct {
 func (t *timedIndex) ListUser(ctx context.Context, userID string) ([]store.Entry, error) {
 	start := time.Now()
 	entries, err := t.ix.ListUser(ctx, userID)
-	t.m.observe(opListUser, start, err)
+	t.m.observe(metriclabels.OpListUser, start, err)
 	return entries, err
 }
 
 func (t *timedIndex) DeleteUser(ctx context.Context, userID string) (int, error) {
 	start := time.Now()
 	n, err := t.ix.DeleteUser(ctx, userID)
-	t.m.observe(opDeleteUser, start, err)
+	t.m.observe(metriclabels.OpDeleteUser, start, err)
 	return n, err
 }
 
@@ -193,7 +167,7 @@ type timedSweeper struct {
 func (t *timedSweeper) Sweep(ctx context.Context) (int, error) {
 	start := time.Now()
 	n, err := t.sw.Sweep(ctx)
-	t.m.observe(opSweep, start, err)
+	t.m.observe(metriclabels.OpSweep, start, err)
 	return n, err
 }
 
@@ -213,9 +187,9 @@ func (t *timedScanner) Scan(ctx context.Context, fn func(store.Entry) error) err
 		return stop
 	})
 	if stop != nil && errors.Is(err, stop) {
-		t.m.observe(opScan, start, nil)
+		t.m.observe(metriclabels.OpScan, start, nil)
 	} else {
-		t.m.observe(opScan, start, err)
+		t.m.observe(metriclabels.OpScan, start, err)
 	}
 	return err
 }

@@ -1,13 +1,4 @@
-// Package eventlabels holds the bounded label values that the metrics
-// modules (contrib/prometheus, contrib/otel) give keycard.Event kinds and
-// reasons, so that both export the same series. The root package does not
-// import it; its import path is under internal/ of the root module, which
-// the contrib modules may import.
-//
-// A kind or reason Keycard and its companion packages (csrf, guard, token)
-// do not define becomes Other, and an event without a reason None, so the
-// number of series stays bounded whatever an application emits.
-package eventlabels
+package metriclabels
 
 import (
 	"github.com/keycard-go/keycard"
@@ -15,7 +6,10 @@ import (
 	"github.com/keycard-go/keycard/guard"
 )
 
-// Label values that stand for many kinds or reasons.
+// Label values that stand for many kinds or reasons. A kind or reason
+// Keycard and its companion packages (csrf, guard, token) do not define
+// becomes Other, and an event without a reason None, so the number of
+// series stays bounded whatever an application emits.
 const (
 	None  = "none"  // the event had no reason
 	Other = "other" // a kind or reason Keycard does not define
