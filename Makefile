@@ -26,10 +26,12 @@ FUZZ_TARGETS = \
 	.:FuzzCookie \
 	.:FuzzValues \
 	.:FuzzKeyFile \
+	.:FuzzLocalPath \
 	./store:FuzzDecodeRecord \
 	./internal/sealed:FuzzOpen \
 	./csrf:FuzzVerify \
 	./csrf:FuzzHandlerToken \
+	./csrf:FuzzVisitorToken \
 	./store/memcached:FuzzDecodeEntry \
 	./token:FuzzVerify \
 	./token:FuzzRefreshToken \
