@@ -25,6 +25,9 @@ const typeAccessToken = "at+jwt"
 type Claims struct {
 	// Subject ("sub") is the user ID the session was bound to by Login.
 	Subject string
+	// Actor ("act", RFC 8693) is the user acting as Subject when the
+	// session is an impersonation (keycard.Manager.Impersonate), or "".
+	Actor string
 	// SessionID ("sid") is the session's hash, as keycard.Session.Hash
 	// returns it: Manager.Revoke(ctx, SessionID) logs the session out, and
 	// Manager.OpenByHash reaches its data.
@@ -43,25 +46,32 @@ type Claims struct {
 
 // accessPayload is the JSON payload of an access token, in this order.
 type accessPayload struct {
-	Iss string `json:"iss"`
+	Iss string      `json:"iss"`
+	Sub string      `json:"sub"`
+	Aud string      `json:"aud"`
+	Exp int64       `json:"exp"`
+	Nbf int64       `json:"nbf"`
+	Iat int64       `json:"iat"`
+	Jti string      `json:"jti"`
+	Sid string      `json:"sid"`
+	Act *actorClaim `json:"act,omitempty"`
+}
+
+// actorClaim is the "act" claim of RFC 8693: who acts as the subject.
+type actorClaim struct {
 	Sub string `json:"sub"`
-	Aud string `json:"aud"`
-	Exp int64  `json:"exp"`
-	Nbf int64  `json:"nbf"`
-	Iat int64  `json:"iat"`
-	Jti string `json:"jti"`
-	Sid string `json:"sid"`
 }
 
-// sidClaim decodes the one claim that jwt.Claims lacks.
+// sidClaim decodes the claims that jwt.Claims lacks.
 type sidClaim struct {
-	Sid string `json:"sid"`
+	Sid string      `json:"sid"`
+	Act *actorClaim `json:"act"`
 }
 
-// issueAccess signs an access token for userID's session sid, expiring
-// after AccessTTL but never after deadline. It returns the token and its
-// lifetime.
-func (iss *Issuer) issueAccess(userID, sid string, deadline, now time.Time) (string, time.Duration, error) {
+// issueAccess signs an access token for userID's session sid (in which
+// actor, if not "", acts as userID), expiring after AccessTTL but never
+// after deadline. It returns the token and its lifetime.
+func (iss *Issuer) issueAccess(userID, actor, sid string, deadline, now time.Time) (string, time.Duration, error) {
 	now = now.Truncate(time.Second) // NumericDate has whole seconds
 	exp := now.Add(iss.accessTTL)
 	if !deadline.IsZero() && deadline.Before(exp) {
@@ -73,6 +83,9 @@ func (iss *Issuer) issueAccess(userID, sid string, deadline, now time.Time) (str
 		Iss: iss.iss, Sub: userID, Aud: iss.aud,
 		Exp: exp.Unix(), Nbf: now.Unix(), Iat: now.Unix(),
 		Jti: base64.RawURLEncoding.EncodeToString(jti[:]), Sid: sid,
+	}
+	if actor != "" {
+		p.Act = &actorClaim{Sub: actor}
 	}
 	payload, err := json.Marshal(&p)
 	if err != nil {
@@ -137,7 +150,7 @@ func (iss *Issuer) verify(ctx context.Context, tok string, r *http.Request, stri
 		return nil, errSessionGone // keycard reported it already
 	case err != nil:
 		return nil, fmt.Errorf("token: verify: %w", err)
-	case s.UserID() != c.Subject:
+	case s.UserID() != c.Subject || s.Actor() != c.Actor:
 		iss.reject(errSessionUser, r)
 		return nil, errSessionUser
 	}
@@ -210,6 +223,12 @@ func (iss *Issuer) check(tok string, now time.Time) (*Claims, error) {
 	}
 	if std.NotBefore != nil {
 		c.NotBefore = std.NotBefore.Time()
+	}
+	if ext.Act != nil {
+		if ext.Act.Sub == "" {
+			return nil, errClaims
+		}
+		c.Actor = ext.Act.Sub
 	}
 	return c, nil
 }

@@ -130,12 +130,12 @@ func (iss *Issuer) Issue(ctx context.Context, s *keycard.Session) (Pair, error) 
 	if _, err := keycard.Update(ctx, s, sessionKey, func(refreshState) refreshState { return st }); err != nil {
 		return Pair{}, fmt.Errorf("token: issue: %w", err)
 	}
-	return iss.pair(userID, sid, s.Deadline(), &rt, now)
+	return iss.pair(userID, s.Actor(), sid, s.Deadline(), &rt, now)
 }
 
 // pair signs an access token and encodes the refresh token rt.
-func (iss *Issuer) pair(userID, sid string, deadline time.Time, rt *refreshToken, now time.Time) (Pair, error) {
-	at, ttl, err := iss.issueAccess(userID, sid, deadline, now)
+func (iss *Issuer) pair(userID, actor, sid string, deadline time.Time, rt *refreshToken, now time.Time) (Pair, error) {
+	at, ttl, err := iss.issueAccess(userID, actor, sid, deadline, now)
 	if err != nil {
 		return Pair{}, err
 	}
@@ -233,7 +233,7 @@ func (iss *Issuer) refresh(ctx context.Context, tok string, r *http.Request) (Pa
 			iss.rejectRefresh(errRefreshKey, sid, userID, r)
 			return Pair{}, errRefreshKey
 		}
-		return iss.pair(userID, sid, s.Deadline(), &refreshToken{hash: rt.hash, family: rt.family, secret: next}, now)
+		return iss.pair(userID, s.Actor(), sid, s.Deadline(), &refreshToken{hash: rt.hash, family: rt.family, secret: next}, now)
 	case outReused, outStale:
 		return Pair{}, iss.theft(ctx, s, sid, userID, rt.family[:], out, r)
 	}
