@@ -33,7 +33,7 @@ var kinds = map[keycard.EventKind]bool{
 	keycard.EventCreated: true, keycard.EventRenewed: true, keycard.EventDestroyed: true,
 	keycard.EventExpired: true, keycard.EventRejected: true, keycard.EventConflict: true,
 	csrf.EventRejected: true, keycard.EventBindingMismatch: true, guard.EventLimit: true,
-	eventRefreshReuse: true,
+	eventRefreshReuse: true, keycard.EventImpersonation: true,
 }
 
 // reasons are the event reasons that become label values of their own.
@@ -76,6 +76,7 @@ var emitted = []Pair{
 	{string(keycard.EventRejected), string(keycard.ReasonNewSessions)}, {string(keycard.EventRejected), string(keycard.ReasonStoreFull)},
 	{string(guard.EventLimit), string(guard.ReasonLimit)},
 	{string(eventRefreshReuse), string(reasonAfterGrace)}, {string(eventRefreshReuse), string(reasonStale)},
+	{string(keycard.EventImpersonation), string(keycard.ReasonLogin)}, {string(keycard.EventImpersonation), string(keycard.ReasonLogout)},
 }
 
 // Emitted returns the pairs Keycard and its companion packages emit, for
