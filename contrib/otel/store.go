@@ -63,8 +63,10 @@ const (
 // its calls with keycard.Config.StoreTimeout. Its Unwrap method returns
 // st.
 func (t *Telemetry) Store(st store.Store) store.Store {
-	name := AttrStoreName.String(storeName(st))
-	base := &tracedStore{st: st, t: t, name: name}
+	base := &tracedStore{st: st, t: t, start: []trace.SpanStartOption{
+		trace.WithSpanKind(trace.SpanKindInternal),
+		trace.WithAttributes(AttrStoreName.String(storeName(st))),
+	}}
 	const (
 		hasIndex = 1 << iota
 		hasSweeper
@@ -225,15 +227,23 @@ func storeName(st store.Store) string {
 
 // tracedStore traces the methods every store has.
 type tracedStore struct {
-	st   store.Store
-	t    *Telemetry
-	name attribute.KeyValue // AttrStoreName
+	st    store.Store
+	t     *Telemetry
+	start []trace.SpanStartOption // the span kind and AttrStoreName
 }
 
 var (
 	_ store.Store       = (*tracedStore)(nil)
 	_ store.NonBlocking = (*tracedStore)(nil)
 )
+
+// spanNames are the store calls' span names, by operation.
+var spanNames = map[string]string{
+	metriclabels.OpLoad: "keycard.store.load", metriclabels.OpSave: "keycard.store.save",
+	metriclabels.OpDelete: "keycard.store.delete", metriclabels.OpTouch: "keycard.store.touch",
+	metriclabels.OpListUser: "keycard.store.list_user", metriclabels.OpDeleteUser: "keycard.store.delete_user",
+	metriclabels.OpSweep: "keycard.store.sweep", metriclabels.OpScan: "keycard.store.scan",
+}
 
 // call is one store call in progress: its span, if its context carried
 // one, and when it began.
@@ -248,8 +258,7 @@ type call struct {
 func (s *tracedStore) begin(ctx context.Context, op string) call {
 	c := call{ctx: ctx, op: op}
 	if trace.SpanContextFromContext(ctx).IsValid() {
-		c.ctx, c.span = s.t.tracer.Start(ctx, "keycard.store."+op,
-			trace.WithSpanKind(trace.SpanKindInternal), trace.WithAttributes(s.name))
+		c.ctx, c.span = s.t.tracer.Start(ctx, spanNames[op], s.start...)
 	}
 	c.start = time.Now()
 	return c
@@ -272,7 +281,7 @@ func (s *tracedStore) end(c call, err error, count int) {
 		}
 		c.span.End()
 	}
-	s.t.store.Record(c.ctx, elapsed, s.t.measured[opResult{c.op, result}])
+	s.t.store.Record(c.ctx, elapsed, s.t.measured[opResult{c.op, result}]...)
 }
 
 // errorType classifies err by the sentinel it wraps or else by the type of

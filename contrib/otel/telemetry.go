@@ -47,7 +47,7 @@ type Telemetry struct {
 	store  metric.Float64Histogram
 	// measured holds the attribute sets of the store histogram, by
 	// operation and result, made once so that recording allocates none.
-	measured map[opResult]metric.MeasurementOption
+	measured map[opResult][]metric.RecordOption
 }
 
 // opResult is one store operation and result label pair.
@@ -75,7 +75,7 @@ func New(cfg Config) (*Telemetry, error) {
 		}
 	}
 	meter := mp.Meter(ScopeName)
-	t := &Telemetry{tracer: tp.Tracer(ScopeName), measured: make(map[opResult]metric.MeasurementOption)}
+	t := &Telemetry{tracer: tp.Tracer(ScopeName), measured: make(map[opResult][]metric.RecordOption)}
 	var err1, err2 error
 	t.events, err1 = meter.Int64Counter("keycard.events",
 		metric.WithDescription("Keycard session events, by kind and reason."),
@@ -91,8 +91,8 @@ func New(cfg Config) (*Telemetry, error) {
 		metriclabels.OpListUser, metriclabels.OpDeleteUser, metriclabels.OpSweep, metriclabels.OpScan} {
 		for _, result := range []string{metriclabels.ResultOK, metriclabels.ResultNotFound,
 			metriclabels.ResultConflict, metriclabels.ResultError} {
-			t.measured[opResult{op, result}] = metric.WithAttributeSet(attribute.NewSet(
-				attribute.String("op", op), attribute.String("result", result)))
+			t.measured[opResult{op, result}] = []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(
+				attribute.String("op", op), attribute.String("result", result)))}
 		}
 	}
 	// Start the series Keycard can emit at zero, so that rate() and
