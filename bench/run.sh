@@ -23,7 +23,9 @@
 #   write-hot     GET /write, every connection on one session: the writes race
 #   login         GET /login with a session (a renewal), a session per connection
 #
-# Each reports requests/s, p50 and p99; the write workloads also count lost
+# Each reports requests/s, p50, p99 and the server's CPU time per request
+# (from /proc, which a busy machine inflates less than it cuts a server's
+# rate); the write workloads also count lost
 # updates (the increments acknowledged with 200 that the session did not
 # keep). With taskset and 2 or more CPUs, each server runs on CPU
 # SERVER_CPU and the load generator and Redis on LOAD_CPU, so a server's
@@ -45,7 +47,7 @@
 #   SWEEP_MAX=1000000 the most live sessions of the memory store's sweep measurement
 #   BENCH_SQL=0       1 also serves Keycard on PostgreSQL and MySQL, if reachable
 #   OUT=results       where the raw files and results.md go
-#   PNG=../docs/bench.png
+#   PNG=../docs/bench.png   the chart (run.sh http: OUT/bench.png unless set)
 #
 # The hot-session write alone, Keycard against scs on Redis (about 40 s):
 #
@@ -68,7 +70,10 @@ LOAD_CPU=${LOAD_CPU:-1}
 SCALE_N=${SCALE_N:-1000000}
 BENCH_SQL=${BENCH_SQL:-0}
 OUT=${OUT:-results}
-PNG=${PNG:-../docs/bench.png}
+# A partial run (http) leaves the published chart alone unless asked.
+PNG_DEFAULT=../docs/bench.png
+[ "${1:-all}" = http ] && PNG_DEFAULT=$OUT/bench.png
+PNG=${PNG:-$PNG_DEFAULT}
 
 started=$(date +%s)
 phase() { echo "== $(( $(date +%s) - started ))s: $*"; }
@@ -118,10 +123,12 @@ freeport() {
 }
 
 # start NAME CMD...: runs a server in the background and remembers its PID.
+declare -A spid # server name to PID
 start() {
   local name=$1; shift
   "$@" >"$TMP/$name.log" 2>&1 &
   pids+=($!)
+  spid[$name]=$!
 }
 
 # startredis VAR: starts a private redis-server and sets VAR to its address.
@@ -224,7 +231,7 @@ barecookie="__Host-keycard=$(printf 'A%.0s' $(seq 92))"
 load() {
   local name=$1 label=$2 extra=() rc=0; shift 2
   case $name in bare|bare-redisget) extra=(-cookie "$barecookie") ;; esac
-  "${loadpin[@]}" "$BIN/loadgen" -url "http://127.0.0.1:${port[$name]}" -name "$name:$label" "${extra[@]}" "$@" | sed 's/^/    /' || rc=$?
+  "${loadpin[@]}" "$BIN/loadgen" -url "http://127.0.0.1:${port[$name]}" -name "$name:$label" -pid "${spid[$name]}" "${extra[@]}" "$@" | sed 's/^/    /' || rc=$?
   [ "$rc" -le 1 ] || exit "$rc"
 }
 

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -43,10 +44,13 @@ func TestWorkloads(t *testing.T) {
 				}
 				res, err := load.Run(load.Config{
 					Host: host, Path: w.path, Conns: w.conns, Session: w.session,
-					Count: n, Duration: time.Minute, Lost: write,
+					Count: n, Duration: time.Minute, Lost: write, PID: os.Getpid(),
 				})
 				if err != nil {
 					t.Fatalf("%s %s: %v", w.session, w.path, err)
+				}
+				if res.CPU < 0 {
+					t.Errorf("%s %s: server CPU per request %v µs", w.session, w.path, res.CPU)
 				}
 				if res.Requests != n || res.Errors != 0 {
 					t.Errorf("%s %s: %d requests, %d errors (%v), want %d and none", w.session, w.path, res.Requests, res.Errors, res.Status, n)

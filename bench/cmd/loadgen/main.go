@@ -13,7 +13,9 @@
 // connection sends that one session's cookie, as a browser tab firing
 // parallel requests does. -lost (for /write) counts lost updates: once the
 // load stops, one more /write on each session reads its counter, which is
-// compared with the increments the server acknowledged.
+// compared with the increments the server acknowledged. -pid reports the
+// server process's CPU time per measured request, which a busy machine
+// inflates less than it cuts the server's rate.
 //
 // With -redis it also counts, from the Redis server's MONITOR stream, the
 // commands the server under test sent while the requests ran (not the
@@ -52,6 +54,7 @@ func main() {
 		login    = flag.Bool("login", true, "GET /login on each connection first")
 		cookies  = flag.Bool("cookies", true, "keep the cookies responses set, as a browser does")
 		preset   = flag.String("cookie", "", "a NAME=VALUE cookie every connection starts with (to give a bare server the request bytes a session server gets)")
+		pid      = flag.Int("pid", 0, "the server's process ID: report its CPU time per request (Linux)")
 		redis    = flag.String("redis", "", "count the commands sent to this Redis (host:port) during the run")
 		name     = flag.String("name", "", "a label for the run")
 		jsonOut  = flag.String("json", "", "append the result as a JSON line to this file")
@@ -77,7 +80,7 @@ func main() {
 	}
 	res, err := load.Run(load.Config{
 		Host: host, Path: *path, Conns: *conns, Duration: *dur, Warmup: *warm, Count: *count,
-		Session: *session, NoLogin: !*login, NoCookies: !*cookies, Cookie: *preset, Lost: *lost, Redis: *redis,
+		Session: *session, NoLogin: !*login, NoCookies: !*cookies, Cookie: *preset, Lost: *lost, PID: *pid, Redis: *redis,
 	})
 	if err != nil {
 		fatalf("%v", err)
@@ -85,6 +88,9 @@ func main() {
 	res.Name = *name
 	fmt.Printf("%-22s %-7s %-6s c=%-2d %8.0f req/s  p50 %7.1f µs  p99 %8.1f µs  %d requests, %d errors",
 		res.Name, res.Path, res.Session, res.Conns, res.RPS, res.P50, res.P99, res.Requests, res.Errors)
+	if res.CPU > 0 {
+		fmt.Printf("  server CPU %.1f µs/request", res.CPU)
+	}
 	if res.Lost != nil {
 		fmt.Printf("  lost %d of %d", *res.Lost, res.Acked)
 	}

@@ -141,7 +141,11 @@ func (r *report) chart(name string) error {
 	httpPanel("read-spread", "Read, a session per connection: requests/s", rps, rate, "higher is better; medians, same run")
 	httpPanel("write-hot", "Write, every connection on one session: requests/s", rps, func(server string, v float64) string {
 		if lost, acked, ok := r.lost(server, "write-hot"); ok && !strings.HasPrefix(server, "bare") {
-			return fmt.Sprintf("%.0f/s, %.1f%% lost", v, 100*float64(lost)/float64(max(acked, 1)))
+			share := 100 * float64(lost) / float64(max(acked, 1))
+			if lost > 0 && share < 0.1 {
+				return fmt.Sprintf("%.0f/s, %d of %d lost", v, lost, acked)
+			}
+			return fmt.Sprintf("%.0f/s, %.1f%% lost", v, share)
 		}
 		return fmt.Sprintf("%.0f/s", v)
 	}, "higher is better; share of acknowledged increments lost")

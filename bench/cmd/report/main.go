@@ -171,6 +171,7 @@ type Run struct {
 	P50      float64            `json:"p50_us"`
 	P99      float64            `json:"p99_us"`
 	Redis    map[string]float64 `json:"redis"`
+	CPU      float64            `json:"cpu_us"`
 	Acked    int                `json:"acked"`
 	Survived int                `json:"survived"`
 	Lost     *int               `json:"lost"`
@@ -472,7 +473,7 @@ func (r *report) writeHTTP(b *strings.Builder) {
 	}
 	fmt.Fprintln(b, "## Over HTTP on loopback")
 	fmt.Fprintln(b)
-	fmt.Fprintf(b, "Each server is its own process on 127.0.0.1, driven by `bench/cmd/loadgen` (closed loop, keep-alive connections; see the machine section for the connections, the pinning and the run lengths). Medians over %d rounds; each round visits every workload and, within it, every server in turn, so slow phases of the machine hit all of them, and the ratios are medians of the ratios within each round. \"vs bare\" is the share of the bare handler's rate, \"vs bare+GET\" the share of the bare handler's plus one Redis GET (Redis rows, reads); \"Keycard ÷\" divides Keycard's rate (same backend) by the row's. \"Lost updates\" counts, over all rounds, the increments the server acknowledged with 200 that the session did not keep (one more `/write` per session reads the counter after each run); \"errors\" the requests answered with another status.\n\n", rounds)
+	fmt.Fprintf(b, "Each server is its own process on 127.0.0.1, driven by `bench/cmd/loadgen` (closed loop, keep-alive connections; see the machine section for the connections, the pinning and the run lengths). Medians over %d rounds; each round visits every workload and, within it, every server in turn, so slow phases of the machine hit all of them, and the ratios are medians of the ratios within each round. \"Server CPU/request\" is the server process's CPU time (user and system, from /proc) over the measured requests, Redis's not included: a busy machine inflates it less than it cuts a server's rate. \"vs bare\" is the share of the bare handler's rate, \"vs bare+GET\" the share of the bare handler's plus one Redis GET (Redis rows, reads); \"Keycard ÷\" divides Keycard's rate (same backend) by the row's. \"Lost updates\" counts, over all rounds, the increments the server acknowledged with 200 that the session did not keep (one more `/write` per session reads the counter after each run); \"errors\" the requests answered with another status.\n\n", rounds)
 	for _, w := range workloads {
 		have := false
 		for _, s := range serverOrder {
@@ -484,8 +485,8 @@ func (r *report) writeHTTP(b *strings.Builder) {
 			continue
 		}
 		fmt.Fprintf(b, "### %s\n\n", w.doc)
-		header := "| server | requests/s | p50 | p99 | vs bare | vs bare+GET | Keycard ÷ | errors |"
-		rule := "|---|---|---|---|---|---|---|---|"
+		header := "| server | requests/s | p50 | p99 | server CPU/request | vs bare | vs bare+GET | Keycard ÷ | errors |"
+		rule := "|---|---|---|---|---|---|---|---|---|"
 		if w.write {
 			header += " lost updates |"
 			rule += "---|"
@@ -516,7 +517,11 @@ func (r *report) writeHTTP(b *strings.Builder) {
 			if errs > 0 {
 				errCell = fmt.Sprintf("**%d** of %d", errs, reqs)
 			}
-			fmt.Fprintf(b, "| %s | %.0f | %s | %s | %s | %s | %s | %s |", s.label, rps, dur(p50*1e3), dur(p99*1e3), vs, floor, ratio, errCell)
+			cpu := "—"
+			if v, ok := r.httpStat(s.name, w.name, func(x Run) float64 { return x.CPU }); ok && v > 0 {
+				cpu = fmt.Sprintf("%.1f µs", v)
+			}
+			fmt.Fprintf(b, "| %s | %.0f | %s | %s | %s | %s | %s | %s | %s |", s.label, rps, dur(p50*1e3), dur(p99*1e3), cpu, vs, floor, ratio, errCell)
 			if w.write {
 				cell := "—"
 				if lost, acked, ok := r.lost(s.name, w.name); ok && !strings.HasPrefix(s.name, "bare") {
@@ -760,6 +765,24 @@ func (r *report) writeTargets(b *strings.Builder) {
 		}
 		if lost, acked, ok := r.lost(t.keycard, "write-hot"); ok {
 			rows = append(rows, row{fmt.Sprintf("hot session, %s: no lost update", t.label), fmt.Sprintf("%d of %d lost", lost, acked), verdict(lost == 0)})
+		}
+	}
+	// The same read targets by server CPU per request: the rate a server
+	// would reach on a core of its own, which a busy machine blurs less.
+	cpuRatio := func(a, b, w string) (float64, bool) {
+		ca, ok1 := r.httpStat(a, w, func(x Run) float64 { return x.CPU })
+		cb, ok2 := r.httpStat(b, w, func(x Run) float64 { return x.CPU })
+		return cb / ca, ok1 && ok2 && ca > 0 && cb > 0
+	}
+	for _, w := range []string{"read-hot", "read-spread"} {
+		if v, ok := cpuRatio("keycard-memory", "bare", w); ok {
+			rows = append(rows, row{"server CPU, " + w + ": Keycard memory costs ≤ 1/0.9 of bare's (rate ≥ 90%)", fmt.Sprintf("%.0f%%", 100*v), verdict(v >= 0.90)})
+		}
+		if v, ok := cpuRatio("keycard-redis", "bare-redisget", w); ok {
+			rows = append(rows, row{"server CPU, " + w + ": Keycard Redis costs ≤ 1/0.9 of bare + one GET's", fmt.Sprintf("%.0f%%", 100*v), verdict(v >= 0.90)})
+		}
+		if v, ok := cpuRatio("keycard-redis", "scs-redis", w); ok {
+			rows = append(rows, row{"server CPU, " + w + ": Keycard Redis costs ≤ 1/1.5 of scs Redis's", fmt.Sprintf("%.2f×", v), verdict(v >= 1.5)})
 		}
 	}
 	for _, w := range []string{"read-hot", "read-spread"} {

@@ -77,6 +77,9 @@ type Config struct {
 	// session's counter, starting at 0 at login, after incrementing it.
 	// After the run, one more request on each session reads the counter.
 	Lost bool
+	// PID, if set, is the server's process ID: the run then reports the
+	// CPU time the server used per measured request (Linux only).
+	PID int
 	// Redis, if set, is the host:port of a Redis whose MONITOR stream
 	// counts the commands sent during the measured requests (Warmup is
 	// then ignored: every request is counted).
@@ -99,6 +102,9 @@ type Result struct {
 	P99      float64            `json:"p99_us"`
 	Max      float64            `json:"max_us"`
 	Redis    map[string]float64 `json:"redis,omitempty"` // commands per request, by name
+	// CPU is the server's CPU time per measured request, in µs, with
+	// Config.PID.
+	CPU float64 `json:"cpu_us,omitempty"`
 	// With Config.Lost: the increments the server acknowledged (status
 	// 200, warm-up included), how many of them the sessions kept, and the
 	// difference.
@@ -188,6 +194,18 @@ func Run(cfg Config) (*Result, error) {
 		measure = start.Add(cfg.Warmup)
 		end     = measure.Add(cfg.Duration)
 	)
+	// The server's CPU time is read when the measured window opens and
+	// when the last request ends.
+	var cpu0, cpu1 time.Duration
+	var cpuErr error
+	if cfg.PID > 0 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			time.Sleep(time.Until(measure))
+			cpu0, cpuErr = processCPU(cfg.PID)
+		}()
+	}
 	for i, c := range workers {
 		wg.Add(1)
 		go func() {
@@ -221,6 +239,12 @@ func Run(cfg Config) (*Result, error) {
 	}
 	wg.Wait()
 	elapsed := min(time.Since(measure), cfg.Duration)
+	if cfg.PID > 0 && cpuErr == nil {
+		cpu1, cpuErr = processCPU(cfg.PID)
+	}
+	if cpuErr != nil {
+		return nil, cpuErr
+	}
 	res := &Result{Path: cfg.Path, Session: cfg.Session, Conns: cfg.Conns, Status: make(map[string]int)}
 	var counts map[string]int64
 	if mon != nil {
@@ -255,6 +279,9 @@ func Run(cfg Config) (*Result, error) {
 	res.RPS = float64(len(all)) / elapsed.Seconds()
 	res.P50, res.P90, res.P99 = pct(0.50), pct(0.90), pct(0.99)
 	res.Max = float64(all[len(all)-1]) / float64(time.Microsecond)
+	if cfg.PID > 0 {
+		res.CPU = float64(cpu1-cpu0) / float64(time.Microsecond) / float64(len(all))
+	}
 	if mon != nil {
 		res.Redis = make(map[string]float64)
 		for k, v := range counts {
