@@ -344,10 +344,7 @@ func backoff(ctx context.Context, attempt int) error {
 	if attempt < 16 && backoffBase<<attempt < backoffCap {
 		limit = backoffBase << attempt
 	}
-	var b [8]byte
-	rand.Read(b[:])
-	d := time.Duration(binary.LittleEndian.Uint64(b[:]) % uint64(limit))
-	t := time.NewTimer(d)
+	t := time.NewTimer(randBelow(limit))
 	defer t.Stop()
 	select {
 	case <-t.C:
@@ -355,4 +352,12 @@ func backoff(ctx context.Context, attempt int) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// randBelow returns a random duration in [0, d), for spreading retries and
+// checks in time; d must be positive.
+func randBelow(d time.Duration) time.Duration {
+	var b [8]byte
+	rand.Read(b[:])
+	return time.Duration(binary.LittleEndian.Uint64(b[:]) % uint64(d))
 }

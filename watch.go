@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -139,7 +138,7 @@ func (ws *watches) add(m *Manager, key string, rec *store.Record) *Watch {
 		// The first check comes at a random point of the first interval,
 		// so that sessions watched at once are not checked at once.
 		now := time.Now()
-		first := now.Add(time.Duration(rand.Int64N(int64(m.cfg.WatchEvery)) + 1))
+		first := now.Add(randBelow(m.cfg.WatchEvery) + 1)
 		g.due = minTime(first, m.nextCheck(now, rec))
 		ws.groups[key] = g
 		heap.Push(&ws.queue, g)
@@ -348,7 +347,7 @@ func (ws *watches) check(m *Manager, g *watchGroup, key string, active bool) {
 // deadline if sooner.
 func (m *Manager) nextCheck(now time.Time, rec *store.Record) time.Time {
 	every := m.cfg.WatchEvery
-	every -= time.Duration(rand.Int64N(int64(every)/10 + 1))
+	every -= randBelow(every/10 + 1)
 	return minTime(minTime(now.Add(every), rec.Expires), rec.Deadline)
 }
 
