@@ -30,11 +30,13 @@ const (
 	// ReasonMissingToken: the request carried no token in the header or
 	// the form field (or its form could not be read).
 	ReasonMissingToken keycard.Reason = "missing-token"
-	// ReasonNoSecret: the request carried a token, but its session has no
-	// anti-forgery secret: the token was issued before a login, for a
-	// session that has since ended, or for another client altogether.
+	// ReasonNoSecret: the request carried a token, but neither a session
+	// with an anti-forgery secret nor a visitor cookie to check it
+	// against: the token was issued before a login, for a session that
+	// has since ended, or for another client altogether.
 	ReasonNoSecret keycard.Reason = "no-secret"
-	// ReasonBadToken: the token is malformed or belongs to another session.
+	// ReasonBadToken: the token is malformed, belongs to another session
+	// or visitor, or is a visitor token presented by a signed-in session.
 	ReasonBadToken keycard.Reason = "bad-token"
 )
 
@@ -43,7 +45,7 @@ const (
 var (
 	ErrCrossOrigin  = errors.New("csrf: cross-origin request")
 	ErrMissingToken = errors.New("csrf: missing token")
-	ErrNoSecret     = errors.New("csrf: session has no anti-forgery secret")
+	ErrNoSecret     = errors.New("csrf: no anti-forgery secret or visitor cookie")
 	ErrBadToken     = errors.New("csrf: invalid token")
 )
 
@@ -65,6 +67,19 @@ type Config struct {
 	// cross-site. Their requests still need a valid token. New reports an
 	// invalid origin as an error. The default trusts none.
 	TrustedOrigins []string
+
+	// BearerRoutes lists the routes of an API whose clients authenticate
+	// with a bearer token rather than the session cookie, as
+	// http.ServeMux patterns ("POST /api/"). A request that matches one
+	// directly (as for AddInsecureBypassPattern), carries
+	// "Authorization: Bearer <token>" and presents no live Keycard
+	// session passes both checks, since a browser attaches no bearer
+	// token on its own; the handlers of those routes must verify the
+	// token. A bearer header exempts nothing elsewhere: a cookie login
+	// form sent with "Authorization: Bearer x" is checked as usual. New
+	// reports an invalid or conflicting pattern as an error. The default
+	// is none.
+	BearerRoutes []string
 
 	// MaxFormBytes bounds how much of a form body the middleware reads
 	// while looking for the token; a larger form is rejected as
@@ -97,6 +112,9 @@ type Protection struct {
 
 	bypass    *http.ServeMux
 	hasBypass atomic.Bool
+	bearer    *http.ServeMux // Config.BearerRoutes, or nil
+
+	visitorKeys []keycard.Key // bind visitor tokens, newest first
 }
 
 // New returns a Protection for the sessions of m, after filling in the
@@ -113,6 +131,8 @@ func New(m *keycard.Manager, cfg Config) (*Protection, error) {
 		maxForm: cfg.MaxFormBytes,
 		onError: cfg.ErrorHandler,
 		bypass:  http.NewServeMux(),
+
+		visitorKeys: m.DeriveKeys(visitorPurpose),
 	}
 	if p.field == "" {
 		p.field = DefaultFieldName
@@ -142,6 +162,14 @@ func New(m *keycard.Manager, cfg Config) (*Protection, error) {
 			errs = append(errs, fmt.Errorf("TrustedOrigins: %w", err))
 		}
 	}
+	if len(cfg.BearerRoutes) > 0 {
+		p.bearer = http.NewServeMux()
+		for _, pattern := range cfg.BearerRoutes {
+			if err := addPattern(p.bearer, pattern); err != nil {
+				errs = append(errs, fmt.Errorf("BearerRoutes: %w", err))
+			}
+		}
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("csrf: config: %w", err)
 	}
@@ -168,44 +196,6 @@ func forbidden(w http.ResponseWriter, _ *http.Request, _ error) {
 	http.Error(w, http.StatusText(http.StatusForbidden), http.StatusForbidden)
 }
 
-// bypassMarker marks the patterns of AddInsecureBypassPattern in the bypass
-// mux. It is never served.
-type bypassMarker struct{}
-
-func (*bypassMarker) ServeHTTP(http.ResponseWriter, *http.Request) {}
-
-// AddInsecureBypassPattern exempts the requests that match pattern from
-// every check of this package, origin and token alike: for webhooks and
-// other endpoints called by servers, which authenticate requests in their
-// own way (a signature over the body, say). A handler under such a pattern
-// must not rely on the session cookie, since any web page can make a
-// browser send requests to it.
-//
-// The pattern syntax and precedence are those of http.ServeMux. Only
-// requests that match the pattern directly are exempt; those the mux would
-// redirect to it (to add a trailing slash or clean the path) are not, the
-// rule Go 1.25.1 adopted for http.CrossOriginProtection after
-// CVE-2025-47910. Protection decides this itself, so the rule holds even
-// when built with Go 1.25.0.
-//
-// AddInsecureBypassPattern panics, as http.ServeMux.Handle does, if the
-// pattern is invalid or conflicts with one already added. It may be called
-// concurrently with request handling and applies to later requests.
-func (p *Protection) AddInsecureBypassPattern(pattern string) {
-	p.bypass.Handle(pattern, &bypassMarker{})
-	p.hasBypass.Store(true)
-}
-
-// bypassed reports whether r matches a bypass pattern directly.
-func (p *Protection) bypassed(r *http.Request) bool {
-	if !p.hasBypass.Load() {
-		return false
-	}
-	h, _ := p.bypass.Handler(r)
-	_, ok := h.(*bypassMarker)
-	return ok
-}
-
 // safeMethod reports whether method is safe (RFC 9110, section 9.2.1):
 // one that must not change state and so needs no token.
 func safeMethod(method string) bool {
@@ -221,31 +211,43 @@ func safeMethod(method string) bool {
 // next:
 //
 //  1. Requests matching a bypass pattern pass (AddInsecureBypassPattern).
-//  2. Requests authenticated by a bearer token pass: those with an
-//     "Authorization: Bearer" header and no live Keycard session from a
-//     cookie (see the package documentation for why).
+//  2. Requests to a bearer route (Config.BearerRoutes) authenticated by a
+//     bearer token pass: those with an "Authorization: Bearer" header and
+//     no live Keycard session from a cookie (see the package
+//     documentation for why).
 //  3. The origin check of http.CrossOriginProtection: a request the
 //     browser marks as cross-site or same-site through Sec-Fetch-Site,
 //     unless its Origin is trusted, or one without Sec-Fetch-Site whose
 //     Origin does not match its Host, is rejected (ReasonCrossOrigin).
-//  4. The token check: the request must carry a token from Token, for
-//     this session, in the header or the form field.
+//  4. The token check: the request must carry a token from Token, in the
+//     header or the form field, for this session's secret or for the
+//     visitor cookie it carries (the latter only while the session is not
+//     signed in).
 //
 // A rejected request gets Config.ErrorHandler's response and a
 // EventRejected with the reason. next never sees it, and nothing in
-// the session changes.
+// the session changes. A request that passes the token check and logs its
+// session in has its visitor cookie deleted in the response.
 //
 // Handler must be installed inside the Manager's Handler, since it reads
 // the session with keycard.FromContext; it panics otherwise. Safe methods
-// pass untouched and cost nothing: the session is not even loaded.
+// are not checked: the session is not even loaded. Every request but
+// those of a Manager with a header carrier, which are never checked, gets
+// what Token needs to issue visitor tokens: a context value and a wrapped
+// ResponseWriter.
 func (p *Protection) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if safeMethod(r.Method) || p.bypassed(r) || p.m.Header() != "" {
+		if p.m.Header() != "" {
 			next.ServeHTTP(w, r)
 			return
 		}
-		s := keycard.FromContext(r.Context())
-		if bearer(r) {
+		v, w, r := p.newVisit(w, r)
+		if safeMethod(r.Method) || p.bypassed(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		s := v.s
+		if p.bearerRoute(r) && bearer(r) {
 			if len(r.Header.Values("Cookie")) == 0 {
 				next.ServeHTTP(w, r)
 				return
@@ -272,10 +274,13 @@ func (p *Protection) Handler(next http.Handler) http.Handler {
 			// would not remove its temporary files: do it when done.
 			defer r.MultipartForm.RemoveAll()
 		}
-		if reason, err := check(s, tok, formErr); err != nil {
+		if reason, err := p.check(v, tok, formErr); err != nil {
 			p.reject(w, r, s, reason, err)
 			return
 		}
+		v.mu.Lock()
+		v.verified = true
+		v.mu.Unlock()
 		next.ServeHTTP(w, r)
 	})
 }
@@ -286,23 +291,35 @@ func bearer(r *http.Request) bool {
 	return ok && strings.EqualFold(scheme, "Bearer") && strings.TrimSpace(cred) != ""
 }
 
-// check verifies the presented token against the session's secret and
-// returns the reason and error of a rejection, or "" and nil.
-func check(s *keycard.Session, tok string, formErr error) (keycard.Reason, error) {
+// check verifies the presented token against the session's secret and the
+// visitor cookie of v, and returns the reason and error of a rejection, or
+// "" and nil. A visitor token counts only while the session is not signed
+// in: a token issued to a visitor does not outlive their login.
+func (p *Protection) check(v *visit, tok string, formErr error) (keycard.Reason, error) {
 	if tok == "" {
 		if formErr != nil {
 			return ReasonMissingToken, fmt.Errorf("%w: reading the form: %w", ErrMissingToken, formErr)
 		}
 		return ReasonMissingToken, ErrMissingToken
 	}
-	secret, ok := keycard.Get[[]byte](s, secretKey)
-	if !ok || len(secret) != secretSize {
+	v.mu.Lock()
+	visitor := v.cookie.value
+	if v.cookie.fresh {
+		visitor = "" // set by this response, so no page holds a token for it
+	}
+	v.mu.Unlock()
+	secret, ok := keycard.Get[[]byte](v.s, secretKey)
+	hasSecret := ok && len(secret) == secretSize
+	if hasSecret && verify(secret, tok) {
+		return "", nil
+	}
+	if visitor != "" && v.s.UserID() == "" && p.verifyVisitor(visitor, tok) {
+		return "", nil
+	}
+	if !hasSecret && visitor == "" {
 		return ReasonNoSecret, ErrNoSecret
 	}
-	if !verify(secret, tok) {
-		return ReasonBadToken, ErrBadToken
-	}
-	return "", nil
+	return ReasonBadToken, ErrBadToken
 }
 
 // reject reports the rejection of r as an event and answers it with the

@@ -190,12 +190,12 @@ func TestSafeMethodsNeedNoToken(t *testing.T) {
 	}
 	a.wantNoEvents(t)
 
-	t.Run("a GET that renders a token stores the session", func(t *testing.T) {
+	t.Run("a GET that renders a visitor's token sets only the visitor cookie", func(t *testing.T) {
 		b := a.browser(t)
 		res := b.do(req("GET", "/form", nil))
 		wantCode(t, res, 200)
-		if len(res.cookies) != 1 || res.cookies[0].Name != keycard.DefaultCookieName {
-			t.Errorf("got cookies %v, want the session cookie", res.cookies)
+		if len(res.cookies) != 1 || res.cookies[0].Name != csrf.VisitorCookieName {
+			t.Errorf("got cookies %v, want the visitor cookie alone", res.cookies)
 		}
 	})
 }
@@ -380,7 +380,7 @@ func TestBypassPattern(t *testing.T) {
 
 func TestBearerRequests(t *testing.T) {
 	t.Parallel()
-	a := newApp(t, csrf.Config{})
+	a := newApp(t, csrf.Config{BearerRoutes: []string{"/plain"}})
 	crossSite := []string{"Sec-Fetch-Site: cross-site", "Origin: https://spa.example"}
 	tests := []struct {
 		name    string
@@ -400,7 +400,7 @@ func TestBearerRequests(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			b := a.browser(t)
 			if tt.session {
-				b.token()
+				b.store()
 			}
 			r := req("POST", "/plain", nil, crossSite...)
 			r.Header.Set("Authorization", tt.auth)
@@ -409,6 +409,53 @@ func TestBearerRequests(t *testing.T) {
 			}
 			wantCode(t, b.do(r), tt.want)
 		})
+	}
+}
+
+// I-1: an "Authorization: Bearer" header exempts a request only on the
+// routes Config.BearerRoutes names, and only when it matches them
+// directly. A cookie login form posted with "Authorization: Bearer x" and
+// no token is checked, whatever the Config.
+func TestBearerExemptionHoldsOnlyOnBearerRoutes(t *testing.T) {
+	t.Parallel()
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
+		keycard.FromContext(r.Context()).Put("user", "mallory")
+	})
+	mux.HandleFunc("POST /api/", func(w http.ResponseWriter, r *http.Request) {})
+	for _, cfg := range []csrf.Config{{}, {BearerRoutes: []string{"POST /api/"}}} {
+		m, err := keycard.New(keycard.Config{OnEvent: func(keycard.Event) {}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := csrf.New(m, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := m.Handler(p.Handler(mux))
+		for _, tt := range []struct {
+			path string
+			want int
+		}{
+			{"/login", 403},
+			{"/api/items", 200},
+			{"/api", 403},        // the mux would redirect it to /api/
+			{"/x/../api/a", 403}, // and clean this one
+		} {
+			if len(cfg.BearerRoutes) == 0 {
+				tt.want = 403
+			}
+			r := req("POST", "/", nil, "Authorization: Bearer anything")
+			r.URL.Path, r.RequestURI = tt.path, tt.path
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			if w.Code != tt.want {
+				t.Errorf("BearerRoutes %q: POST %s with a bearer header and no token: got %d, want %d", cfg.BearerRoutes, tt.path, w.Code, tt.want)
+			}
+			if tt.want == 403 && len(w.Result().Cookies()) != 0 {
+				t.Errorf("POST %s: a refused request set cookies", tt.path)
+			}
+		}
 	}
 }
 
@@ -477,14 +524,19 @@ func TestEvents(t *testing.T) {
 	t.Parallel()
 	a := newApp(t, csrf.Config{})
 	b := a.browser(t)
+	b.store()
 	own, other := b.token(), a.browser(t).token()
+	visitor := a.browser(t)
+	visitorToken := visitor.token()
+	a.csrfEvents()
 	b.do(req("POST", "/submit", nil, "X-CSRF-Token: "+other))
 	b.do(formReq("/submit", url.Values{"csrf_token": {other + "x"}}))
 	b.do(req("POST", "/submit", nil, "Sec-Fetch-Site: cross-site", "X-CSRF-Token: "+own))
 	b.do(req("POST", "/submit?csrf_token="+own, nil))
+	visitor.do(req("POST", "/submit", nil, "X-CSRF-Token: "+other))
 
 	evs := a.csrfEvents()
-	want := []keycard.Reason{csrf.ReasonBadToken, csrf.ReasonBadToken, csrf.ReasonCrossOrigin, csrf.ReasonMissingToken}
+	want := []keycard.Reason{csrf.ReasonBadToken, csrf.ReasonBadToken, csrf.ReasonCrossOrigin, csrf.ReasonMissingToken, csrf.ReasonBadToken}
 	if len(evs) != len(want) {
 		t.Fatalf("got %d events, want %d: %+v", len(evs), len(want), evs)
 	}
@@ -492,14 +544,15 @@ func TestEvents(t *testing.T) {
 		if ev.Kind != csrf.EventRejected || ev.Reason != want[i] || ev.Request == nil || ev.Time.IsZero() {
 			t.Errorf("event %d: %+v, want %s %s with its request", i, ev, csrf.EventRejected, want[i])
 		}
-		if ev.Reason != csrf.ReasonCrossOrigin && ev.Session == "" {
-			t.Errorf("event %d names no session", i)
+		if named := ev.Session != ""; ev.Reason != csrf.ReasonCrossOrigin && named != (i < 4) {
+			t.Errorf("event %d: session %q, want one only for the stored session", i, ev.Session)
 		}
 		if len(ev.Session) > 16 {
 			t.Errorf("event %d session %q is longer than a hash prefix", i, ev.Session)
 		}
 		text := fmt.Sprintf("%s %s %s %s %v", ev.Kind, ev.Reason, ev.Session, ev.UserID, ev.Err)
-		for _, tok := range []string{own, other, own[:20], own[43:], other[:20], other[43:]} {
+		cookie := visitor.cookie(csrf.VisitorCookieName)
+		for _, tok := range []string{own, other, own[:20], own[43:], other[:20], other[43:], visitorToken, cookie, cookie[:20]} {
 			if strings.Contains(text, tok) {
 				t.Errorf("event %d contains a token: %s", i, text)
 			}
@@ -571,6 +624,8 @@ func TestNewValidatesConfig(t *testing.T) {
 		"a header name with a space":    {HeaderName: "X CSRF"},
 		"the Cookie header for a token": {HeaderName: "cookie"},
 		"the Authorization header":      {HeaderName: "Authorization"},
+		"an invalid bearer route":       {BearerRoutes: []string{"POST"}},
+		"conflicting bearer routes":     {BearerRoutes: []string{"/api/", "/api/"}},
 	}
 	for name, cfg := range bad {
 		if _, err := csrf.New(m, cfg); err == nil {
@@ -583,6 +638,7 @@ func TestNewValidatesConfig(t *testing.T) {
 	good := csrf.Config{
 		TrustedOrigins: []string{"https://admin.example.com", "http://localhost:8080"},
 		FieldName:      "_csrf", HeaderName: "X-XSRF-Token", MaxFormBytes: 1,
+		BearerRoutes: []string{"POST /api/", "DELETE /api/{id}"},
 	}
 	if _, err := csrf.New(m, good); err != nil {
 		t.Errorf("New(%+v): %v", good, err)
@@ -633,6 +689,7 @@ func TestStoreFailure(t *testing.T) {
 			http.Error(w, "unavailable", http.StatusServiceUnavailable)
 		}}, csrf.Config{})
 	b := a.browser(t)
+	b.store()
 	tok := b.token()
 	st.down.Store(true)
 	before := a.writes.Load()

@@ -59,8 +59,9 @@ func FuzzVerify(f *testing.F) {
 }
 
 // FuzzHandlerToken sends arbitrary header and form tokens through the
-// middleware of a real Manager, for a session that has a secret: each must
-// be rejected unless it is a token for that session.
+// middleware of a real Manager, for a stored anonymous session that has a
+// secret and a visitor cookie: each must be rejected unless it is a token
+// for that session's secret or that visitor cookie.
 func FuzzHandlerToken(f *testing.F) {
 	m, err := keycard.New(keycard.Config{OnEvent: func(keycard.Event) {}})
 	if err != nil {
@@ -73,15 +74,36 @@ func FuzzHandlerToken(f *testing.F) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /form", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, Token(r)) })
 	mux.HandleFunc("POST /submit", func(w http.ResponseWriter, r *http.Request) {})
+	mux.HandleFunc("POST /store", func(w http.ResponseWriter, r *http.Request) {
+		keycard.FromContext(r.Context()).Put("stored", true)
+	})
 	h := m.Handler(p.Handler(mux))
 
+	// A visitor loads a form and stores its session, whose next form
+	// carries a token of the session's secret.
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, httptest.NewRequest("GET", "https://app.example.com/form", nil))
-	cookies := w.Result().Cookies()
+	visitor := w.Result().Cookies()
+	r := httptest.NewRequest("POST", "https://app.example.com/store", nil)
+	r.Header.Set("X-CSRF-Token", w.Body.String())
+	r.AddCookie(visitor[0])
+	w = httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	session := w.Result().Cookies()
+	if w.Code != http.StatusOK || len(session) != 1 {
+		f.Fatalf("storing the session: %d, cookies %v", w.Code, session)
+	}
+	r = httptest.NewRequest("GET", "https://app.example.com/form", nil)
+	r.AddCookie(session[0])
+	w = httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	cookies := append(session, visitor...)
 	valid := w.Body.String()
 	raw, _ := b64.DecodeString(valid)
 	secret := make([]byte, secretSize)
 	subtle.XORBytes(secret, raw[:secretSize], raw[secretSize:])
+	// The visitor's tokens verify too, for the stored anonymous session.
+	visitorMAC := p.visitorMAC(0, visitor[0].Value)
 
 	f.Add(valid, false)
 	f.Add(valid, true)
@@ -110,7 +132,7 @@ func FuzzHandlerToken(f *testing.F) {
 			presented = formValue(tok)
 		}
 		want := http.StatusForbidden
-		if isTokenFor(secret, presented) {
+		if isTokenFor(secret, presented) || isTokenFor(visitorMAC, presented) {
 			want = http.StatusOK
 		}
 		if w.Code != want {
@@ -126,4 +148,72 @@ func formValue(s string) string {
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	r.ParseForm()
 	return r.PostForm.Get("csrf_token")
+}
+
+// FuzzVisitorToken sends arbitrary visitor cookies and tokens through the
+// middleware of a real Manager, for visitors without a stored session. A
+// pair must be rejected unless the cookie has the visitor cookie's shape
+// and the token is a masked HMAC of it under one of the Manager's keys
+// (the newest, or the one before: tokens survive a key rotation), which
+// are random per run, so nothing the fuzzer builds without them verifies.
+// A cookie that the Cookie header would split at a ";" is only required
+// not to panic or fail with a 5xx; TestVisitorTokenBinding covers
+// duplicated cookies.
+func FuzzVisitorToken(f *testing.F) {
+	k1, k2 := keycard.NewKey(), keycard.NewKey()
+	// The Manager signs with k2 and still accepts k1's tokens.
+	oldM, err := keycard.New(keycard.Config{Keys: []keycard.Key{k1}, OnEvent: func(keycard.Event) {}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	m, err := keycard.New(keycard.Config{Keys: []keycard.Key{k2, k1}, OnEvent: func(keycard.Event) {}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	oldP, err := New(oldM, Config{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	p, err := New(m, Config{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /submit", func(w http.ResponseWriter, r *http.Request) {})
+	h := m.Handler(p.Handler(mux))
+
+	value := b64.EncodeToString(bytes.Repeat([]byte{7}, secretSize))
+	other := b64.EncodeToString(bytes.Repeat([]byte{9}, secretSize))
+	valid, old := mask(p.visitorMAC(0, value)), mask(oldP.visitorMAC(0, value))
+	for _, seed := range [][2]string{
+		{value, valid}, {value, old}, {other, valid}, {value, mask(p.visitorMAC(0, other))},
+		{value, value + value}, {"", valid}, {value[:42], valid}, {value + "A", valid},
+		{value[:42] + "B", valid}, {value + "; x=y", valid}, {" " + value, valid},
+		{value, valid[:85] + "A"}, {value, strings.Repeat("A", 86)}, {"\x00", ""},
+	} {
+		f.Add(seed[0], seed[1])
+	}
+	alphabet := "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	f.Fuzz(func(t *testing.T, cookie, tok string) {
+		r := httptest.NewRequest("POST", "https://app.example.com/submit", nil)
+		r.Header.Set("Cookie", VisitorCookieName+"="+cookie)
+		r.Header.Set("X-CSRF-Token", tok)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != http.StatusOK && w.Code != http.StatusForbidden {
+			t.Fatalf("cookie %q, token %q: status %d", cookie, tok, w.Code)
+		}
+		if strings.Contains(cookie, ";") {
+			return
+		}
+		read := strings.TrimRight(cookie, " \t") // as the server reads it
+		shaped := len(read) == visitorLen && strings.Trim(read, alphabet) == "" && validVisitor(read)
+		want := http.StatusForbidden
+		if shaped && (isTokenFor(p.visitorMAC(0, read), tok) || isTokenFor(p.visitorMAC(1, read), tok)) {
+			want = http.StatusOK
+		}
+		if w.Code != want {
+			t.Fatalf("cookie %q, token %q: got %d, want %d", cookie, tok, w.Code, want)
+		}
+	})
 }

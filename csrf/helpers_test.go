@@ -111,6 +111,14 @@ func newAppWith(t *testing.T, kcfg keycard.Config, cfg csrf.Config) *app {
 		}
 		fmt.Fprint(w, "logged in")
 	})
+	mux.HandleFunc("POST /logout", func(w http.ResponseWriter, r *http.Request) {
+		a.writes.Add(1)
+		if err := m.Logout(r.Context(), keycard.FromContext(r.Context())); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		fmt.Fprint(w, "logged out")
+	})
 	mux.HandleFunc("GET /whoami", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, keycard.FromContext(r.Context()).UserID())
 	})
@@ -185,6 +193,26 @@ func (b *browser) token() string {
 		b.t.Fatalf("GET /form: %d %q", res.code, res.body)
 	}
 	return res.body
+}
+
+// store makes the browser's session a stored one: it loads a form and
+// posts its token to /submit, which puts a value in the session.
+func (b *browser) store() {
+	b.t.Helper()
+	res := b.do(req(http.MethodPost, "/submit", nil, "X-CSRF-Token: "+b.token()))
+	if res.code != http.StatusOK || b.cookie(keycard.DefaultCookieName) == "" {
+		b.t.Fatalf("POST /submit: %d %q, and no session cookie", res.code, res.body)
+	}
+}
+
+// cookie returns the value of the browser's cookie name, or "".
+func (b *browser) cookie(name string) string {
+	for _, c := range b.jar.Cookies(siteURL) {
+		if c.Name == name {
+			return c.Value
+		}
+	}
+	return ""
 }
 
 // req builds a request to path; hdr holds extra headers, as "Name: value".

@@ -29,23 +29,46 @@ var (
 // Token returns an anti-forgery token for the session of r, to put in a
 // form's hidden field (Config.FieldName, "csrf_token" by default) or to
 // give a script for the request header (Config.HeaderName, "X-CSRF-Token"
-// by default). Every call returns a different token, and every one of them
-// is valid until the session ends or its user logs in (Manager.Login
+// by default). Every call returns a different token (see the package
+// documentation on BREACH), and every one of them stays valid as long as
+// what it is bound to.
+//
+// For a visitor whose session is not stored (Session.IsNew), Token stores
+// nothing: the token is bound to a random value in the visitor's own
+// cookie (VisitorCookieName), which Token sets if the request did not
+// carry one, so a visitor who only reads pages costs no store write. Such
+// a token stays valid while the visitor keeps the cookie and has not
+// logged in: also after their session is first stored, and for the
+// request that logs them in. For a stored session, Token creates the
+// session's secret if it has none and binds the token to it; it stays
+// valid until the session ends or its user logs in (Manager.Login
 // deletes the secret, so the session gets a new one).
 //
-// The first call for a session creates its secret and stores it in the
-// session at once, which also stores a new session. Token therefore needs
-// the response not to have started when the session is new (call it
-// before writing the page), and it returns "" when the secret cannot be
-// stored: then, or when the session could not be loaded (the Manager then
-// answers with its ErrorHandler). An empty token never verifies.
+// Token sets a cookie or stores a secret only before the response starts
+// (call it before writing the page); when it cannot, or when the session
+// could not be loaded (the Manager then answers with its ErrorHandler), it
+// returns "". An empty token never verifies. Visitor tokens need r to come
+// through Protection.Handler; elsewhere Token stores the secret in the
+// session, as for a stored one.
 //
-// A page that carries a token belongs to one session: Keycard marks its
+// A page that carries a token belongs to one visitor: Keycard marks its
 // response "Vary: Cookie", and it must not be stored by shared caches.
 //
 // Token panics if r was not served through keycard.Manager.Handler.
 func Token(r *http.Request) string {
 	s := keycard.FromContext(r.Context())
+	if s.Err() != nil {
+		return ""
+	}
+	if v, ok := r.Context().Value(visitKey).(*visit); ok && v.s == s && s.IsNew() {
+		return v.visitorToken()
+	}
+	return sessionToken(r, s)
+}
+
+// sessionToken returns a token bound to the secret of the session s,
+// creating the secret if it has none.
+func sessionToken(r *http.Request, s *keycard.Session) string {
 	secret, ok := keycard.Get[[]byte](s, secretKey)
 	if !ok || len(secret) != secretSize {
 		fresh := make([]byte, secretSize)

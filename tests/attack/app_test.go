@@ -582,9 +582,17 @@ func (c *checkingTransport) check(req *http.Request, res *http.Response) {
 			t.Errorf("%s: unparsable Set-Cookie %q: %v", what, line, err)
 			continue
 		}
-		if ck.Name != cookieName || !ck.Secure || !ck.HttpOnly || ck.SameSite != http.SameSiteLaxMode ||
+		visitor := ck.Name == csrf.VisitorCookieName
+		if ck.Name != cookieName && !visitor || !ck.Secure || !ck.HttpOnly || ck.SameSite != http.SameSiteLaxMode ||
 			ck.Path != "/" || ck.Domain != "" || strings.Contains(strings.ToLower(line), "domain=") {
-			t.Errorf("%s: Set-Cookie %q, want __Host-keycard with Secure, HttpOnly, SameSite=Lax, Path=/ and no Domain (S-06, S-07, S-08)", what, line)
+			t.Errorf("%s: Set-Cookie %q, want __Host-keycard or __Host-keycard-csrf with Secure, HttpOnly, SameSite=Lax, Path=/ and no Domain (S-06, S-07, S-08)", what, line)
+		}
+		if visitor {
+			if ck.MaxAge > 0 || strings.Contains(strings.ToLower(line), "expires=") {
+				t.Errorf("%s: a persistent visitor cookie: %q", what, line)
+			}
+			run.addSecret("visitor cookie", []byte(ck.Value), 0)
+			continue
 		}
 		switch {
 		case ck.MaxAge < 0:

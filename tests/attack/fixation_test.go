@@ -69,8 +69,9 @@ func TestFixationByAPlantedCookie(t *testing.T) {
 // Attack scenario 1, second variant (S-03): the attacker plants an ID of
 // its own choosing, well formed, either with a made-up MAC or authentic
 // (minted with the session key) but never issued by the server. Neither
-// is adopted: the server starts a fresh session with an ID of its own,
-// stores nothing under the attacker's ID, and reports the attempt.
+// is adopted: the server stores nothing for the visitor until the session
+// gets a value, then stores a fresh session with an ID of its own, never
+// anything under the attacker's ID, and reports the attempt.
 func TestFixationByAnAttackerChosenID(t *testing.T) {
 	a := newApp(t)
 	seed := a.client()
@@ -91,10 +92,14 @@ func TestFixationByAnAttackerChosenID(t *testing.T) {
 		before := a.events("rejected", tc.event)
 		victim := a.client()
 		victim.setSession(tc.cookie)
-		victim.token()
+		victim.token() // stores nothing: the victim is a visitor
+		if a.stored(tc.cookie) {
+			t.Errorf("%s: adopted before login", name)
+		}
+		victim.get("/") // counts a visit: the visitor's session is stored
 		pre := victim.session()
 		if pre == tc.cookie || pre == "" {
-			t.Errorf("%s: adopted before login", name)
+			t.Errorf("%s: adopted when the visitor's session was stored", name)
 		}
 		victim.mustLogin("victim")
 		if got := victim.session(); got == tc.cookie || got == pre {

@@ -396,7 +396,10 @@ func TestSealedPage(t *testing.T) {
 	_, body = c.follow(resp)
 	wantContains(t, body, "does not fit in a cookie", "hello from a cookie", `<p class="big">3</p>`)
 
-	// The main session's token is no good for the sealed forms.
+	// The main session's token is no good for the sealed forms (once it is
+	// stored: before, both are the visitor's, bound to one cookie).
+	resp, _ = c.submit("/", "/cart/add", url.Values{"product": {"tea"}})
+	wantStatus(t, resp, http.StatusSeeOther)
 	_, home := c.get("/")
 	resp, _ = c.post("/sealed/count", url.Values{"csrf_token": {formToken(t, home, "/cart/add")}})
 	wantStatus(t, resp, http.StatusForbidden)
