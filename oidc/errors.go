@@ -38,8 +38,10 @@ var (
 	// auth_time missing or too old, or an acr not among those requested.
 	ErrAuthLevel = errors.New("oidc: authentication too old or too weak")
 
-	// ErrLogoutToken is returned, wrapped, for a back-channel logout token
-	// that is refused. BackChannelLogout answers it with 400.
+	// ErrLogoutToken is the error of a refused provider logout request, in
+	// the EventRejected it emits: a back-channel logout token that fails a
+	// check, or a front-channel request without one iss of this issuer and
+	// one sid. The handlers answer it with 400.
 	ErrLogoutToken = errors.New("oidc: invalid logout token")
 )
 
