@@ -19,7 +19,7 @@ TOOLS     := $(CURDIR)/.tools
 
 # Every module of the workspace (go.work): the root and each store with a
 # driver of its own, so a memory-store user never downloads a driver.
-PKGS = ./... ./store/sqlite/... ./store/redis/... ./store/postgres/... ./store/mysql/... ./store/memcached/... ./token/... ./oidc/... ./tests/oidc/... ./cmd/keycard/... ./tests/attack/... ./tests/reliability/... ./tests/e2e/... ./contrib/prometheus/... ./contrib/otel/... ./contrib/gin/... ./contrib/echo/... ./bench/... ./examples/...
+PKGS = ./... ./store/sqlite/... ./store/redis/... ./store/postgres/... ./store/mysql/... ./store/memcached/... ./store/mongodb/... ./token/... ./oidc/... ./tests/oidc/... ./cmd/keycard/... ./tests/attack/... ./tests/reliability/... ./tests/e2e/... ./contrib/prometheus/... ./contrib/otel/... ./contrib/gin/... ./contrib/echo/... ./bench/... ./examples/...
 
 # package:FuzzTarget pairs run by `make fuzz`.
 FUZZ_TARGETS = \

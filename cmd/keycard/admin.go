@@ -73,7 +73,7 @@ func openStore(ctx context.Context, flagValue string) (*storeurl.Handle, error) 
 }
 
 // storeURLForms lists the forms of store URLs, for hints.
-const storeURLForms = "store URLs look like memory:, sqlite:keycard-demo.db, redis://127.0.0.1:6379/0, postgres://USER@HOST/DB, mysql://USER@HOST:3306/DB or memcached://127.0.0.1:11211"
+const storeURLForms = "store URLs look like memory:, sqlite:keycard-demo.db, redis://127.0.0.1:6379/0, postgres://USER@HOST/DB, mysql://USER@HOST:3306/DB, memcached://127.0.0.1:11211 or mongodb://127.0.0.1:27017/DB"
 
 // parseStore parses a store URL, with hints for the usual mistakes. A
 // malformed URL is a usage error.
@@ -171,7 +171,7 @@ func noScanner(h *storeurl.Handle, what string) error {
 	if h.URL.Kind == storeurl.Memcached {
 		return failure(msg, `memcached cannot list its items, and the memcached store keeps no list of its sessions; "keycard sessions rm HASH" ends one session by its hash`)
 	}
-	return failure(msg, `"keycard sessions ls --user USER" lists one user's sessions; memory:, sqlite:, redis://, postgres:// and mysql:// stores can list all`)
+	return failure(msg, `"keycard sessions ls --user USER" lists one user's sessions; memory:, sqlite:, redis://, postgres://, mysql:// and mongodb:// stores can list all`)
 }
 
 // noUserIndex explains a store that cannot find a user's sessions, which
@@ -520,6 +520,17 @@ func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	m, err := storeurl.Migrate(ctx, u, storeurl.Options{})
 	if err != nil {
 		return storeError(u, err)
+	}
+	if u.Kind == storeurl.MongoDB {
+		if m.Created {
+			fmt.Fprintf(stdout, "created collection %s and its indexes in %s\n", m.Table, u)
+		} else {
+			fmt.Fprintf(stdout, "%s is up to date: collection %s and its indexes exist\n", u, m.Table)
+		}
+		if m.NoTTL {
+			fmt.Fprintln(stdout, `the server has no TTL indexes (FerretDB 1.x): expired sessions stay until "keycard gc" deletes them; run it now and then`)
+		}
+		return nil
 	}
 	switch {
 	case m.NewFile:

@@ -45,8 +45,8 @@
 // which names a session without being a credential; IDs are never shown),
 // most recently seen first, as a table or, with --json, a JSON array.
 // Without --user it needs a store that implements store.Scanner, as the
-// memory, SQLite, Redis, PostgreSQL and MySQL stores do; with --user, one
-// that implements store.UserIndex, as they all do too. The memcached
+// memory, SQLite, Redis, PostgreSQL, MySQL and MongoDB stores do; with
+// --user, one that implements store.UserIndex, as they all do too. The memcached
 // store does neither: memcached may evict any item and cannot list its
 // items, so the store keeps no list of sessions, and ls, stats and revoke
 // fail on it with an error that says so and a hint (sessions rm, or
@@ -56,7 +56,10 @@
 // a spinner on a terminal. stats counts live sessions: signed in,
 // anonymous, remembered, and distinct users (store.Scanner). migrate
 // creates the schema of an SQL store: the table keycard_sessions and its
-// indexes (and for SQLite the database file, in a directory that exists).
+// indexes (and for SQLite the database file, in a directory that exists);
+// of a MongoDB store, the indexes of the collection keycard_sessions (and
+// it says when the server has no TTL indexes, as FerretDB 1.x has not, so
+// that gc must delete expired sessions).
 // It is idempotent, safe to run on every deploy, and needs --store or
 // $KEYCARD_STORE; for memory:, redis:// and memcached:// it says there is
 // nothing to migrate, without connecting, and exits 0. keys new
@@ -72,6 +75,7 @@
 //	mysql://USER:PASS@HOST:PORT/DB       MySQL or MariaDB
 //	mysql://USER:PASS@tcp(HOST:PORT)/DB  the same, as a go-sql-driver DSN
 //	memcached://HOST:PORT[,HOST:PORT]    memcached, one server or several (port 11211 by default)
+//	mongodb://[USER:PASS@]HOST:PORT/DB   MongoDB or FerretDB, in database DB; mongodb+srv:// too
 //
 // The admin commands default to sqlite:keycard-demo.db and never create a
 // database or a table: on an SQL store without the sessions table they

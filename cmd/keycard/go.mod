@@ -8,6 +8,7 @@ require (
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/keycard-go/keycard v0.0.0-00010101000000-000000000000
 	github.com/keycard-go/keycard/store/memcached v0.0.0-00010101000000-000000000000
+	github.com/keycard-go/keycard/store/mongodb v0.0.0-00010101000000-000000000000
 	github.com/keycard-go/keycard/store/mysql v0.0.0-00010101000000-000000000000
 	github.com/keycard-go/keycard/store/postgres v0.0.0-00010101000000-000000000000
 	github.com/keycard-go/keycard/store/redis v0.0.0-00010101000000-000000000000
@@ -15,8 +16,16 @@ require (
 	github.com/keycard-go/keycard/token v0.0.0-00010101000000-000000000000
 	github.com/redis/rueidis v1.0.79
 	github.com/rogpeppe/go-internal v1.16.0
+	go.mongodb.org/mongo-driver/v2 v2.10.0
 	golang.org/x/crypto v0.55.0
 	golang.org/x/term v0.45.0
+)
+
+require (
+	github.com/klauspost/compress v1.20.3 // indirect
+	github.com/xdg-go/scram v1.4.0 // indirect
+	github.com/xdg-go/stringprep v1.0.4 // indirect
+	github.com/youmark/pkcs8 v0.0.0-20240726163527-a2c0da244d78 // indirect
 )
 
 require (
@@ -47,6 +56,7 @@ require (
 replace (
 	github.com/keycard-go/keycard => ../..
 	github.com/keycard-go/keycard/store/memcached => ../../store/memcached
+	github.com/keycard-go/keycard/store/mongodb => ../../store/mongodb
 	github.com/keycard-go/keycard/store/mysql => ../../store/mysql
 	github.com/keycard-go/keycard/store/postgres => ../../store/postgres
 	github.com/keycard-go/keycard/store/redis => ../../store/redis

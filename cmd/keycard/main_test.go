@@ -36,15 +36,15 @@ func TestMain(m *testing.M) {
 //	                         (remembered), - (anonymous), expired; sets
 //	                         $HASH1, $HASH2... to their hashes
 //
-//	freshdb SERVER VAR       makes a PostgreSQL schema, MySQL database or
-//	                         Redis database of the script's own, and sets
-//	                         VAR to its store URL
+//	freshdb SERVER VAR       makes a PostgreSQL schema, or a MySQL, Redis or
+//	                         MongoDB database, of the script's own, and
+//	                         sets VAR to its store URL
 //	corrupt DBFILE           corrupts an SQLite database
 //
 // the conditions [scanner:sqlite] (the SQLite store can list all its
 // sessions), [root] (running as root, whom file modes do not stop),
-// [postgres], [mysql], [redis] and [memcached] (the test server answers;
-// under CI=true it must) and the variables $CLOSEDPORT (a port of 127.0.0.1 nothing
+// [postgres], [mysql], [redis], [memcached] and [mongodb] (the test server
+// answers; under CI=true it must) and the variables $CLOSEDPORT (a port of 127.0.0.1 nothing
 // listens on), $BUSYPORT (one that is taken) and $MEMCACHED (the test
 // memcached's store URL).
 func TestScripts(t *testing.T) {

@@ -16,6 +16,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/redis/rueidis"
 	"github.com/rogpeppe/go-internal/testscript"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/keycard-go/keycard/cmd/keycard/internal/storeurl"
 )
@@ -26,6 +28,7 @@ const (
 	mysqlVariable     = "KEYCARD_MYSQL_DSN"
 	redisVariable     = "KEYCARD_REDIS_URL"
 	memcachedVariable = "KEYCARD_MEMCACHED_ADDR"
+	mongodbVariable   = "KEYCARD_MONGODB_URL"
 )
 
 func postgresDSN() string {
@@ -56,6 +59,21 @@ func memcachedURL() string {
 	return "memcached://127.0.0.1:11211"
 }
 
+// mongodbURL returns the test MongoDB (or FerretDB) server's URL, with
+// the database db.
+func mongodbURL(db string) string {
+	s := os.Getenv(mongodbVariable)
+	if s == "" {
+		s = "mongodb://127.0.0.1:27017"
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return s
+	}
+	u.Path = "/" + db
+	return u.String()
+}
+
 // probes remembers, per server, why it cannot be reached, or nil.
 var probes sync.Map // server name → *probe
 
@@ -65,7 +83,7 @@ type probe struct {
 }
 
 // serverCondition reports whether the server named cond (postgres, mysql,
-// redis or memcached) answers; the transcripts' lines for it run only if so. Under
+// redis, memcached or mongodb) answers; the transcripts' lines for it run only if so. Under
 // CI=true an absent server fails the script instead.
 func serverCondition(cond string) (bool, error) {
 	var store string
@@ -78,6 +96,8 @@ func serverCondition(cond string) (bool, error) {
 		store = redisURL()
 	case "memcached":
 		store = memcachedURL()
+	case "mongodb":
+		store = mongodbURL("keycard_cli_probe")
 	default:
 		return false, fmt.Errorf("unknown condition %q", cond)
 	}
@@ -106,15 +126,20 @@ func serverCondition(cond string) (bool, error) {
 // own, which the script's end drops, and sets VAR to its store URL, and
 // VAR_NOPRIV to the store URL of a user of its own without privileges on
 // it. For Redis it claims an empty numbered database of the server,
-// which the script's end empties, and sets VAR to its store URL:
+// which the script's end empties, and for MongoDB it names a database of
+// its own, which the script's end drops; it sets VAR to its store URL:
 //
-//	freshdb postgres|mysql|redis VAR
+//	freshdb postgres|mysql|redis|mongodb VAR
 func cmdFreshDB(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 2 {
-		ts.Fatalf("usage: freshdb postgres|mysql|redis VAR")
+		ts.Fatalf("usage: freshdb postgres|mysql|redis|mongodb VAR")
 	}
-	if args[0] == "redis" {
+	switch args[0] {
+	case "redis":
 		ts.Setenv(args[1], freshRedisDB(ts))
+		return
+	case "mongodb":
+		ts.Setenv(args[1], freshMongoDB(ts))
 		return
 	}
 	var b [6]byte
@@ -246,4 +271,26 @@ func redisClient(ts *testscript.TestScript, raw string) rueidis.Client {
 	c, err := rueidis.NewClient(opt)
 	ts.Check(err)
 	return c
+}
+
+// freshMongoDB names a database of the test MongoDB server that no other
+// script uses, drops it when the script ends, and returns its store URL.
+func freshMongoDB(ts *testscript.TestScript) string {
+	var b [6]byte
+	rand.Read(b[:])
+	name := "keycard_cli_" + hex.EncodeToString(b[:])
+	ts.Defer(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		client, err := mongo.Connect(options.Client().ApplyURI(mongodbURL(name)))
+		if err != nil {
+			ts.Logf("dropping database %s: %v", name, err)
+			return
+		}
+		defer client.Disconnect(ctx)
+		if err := client.Database(name).Drop(ctx); err != nil {
+			ts.Logf("dropping database %s: %v", name, err)
+		}
+	})
+	return mongodbURL(name)
 }

@@ -35,17 +35,19 @@ for migrate, which needs one named):
     mysql://USER:PASS@HOST:PORT/DB       MySQL or MariaDB
     mysql://USER:PASS@tcp(HOST:PORT)/DB  the same, as a go-sql-driver DSN
     memcached://HOST:PORT[,HOST:PORT]    memcached, one server or several
+    mongodb://[USER:PASS@]HOST:PORT/DB   MongoDB or FerretDB; mongodb+srv:// too
 
 What the stores can do:
-    memory:, sqlite:, redis://, postgres:// and mysql:// stores can do it all:
-    list every session (sessions ls, stats) and find a user's sessions with
-    their user index (sessions ls --user, revoke).
+    memory:, sqlite:, redis://, postgres://, mysql:// and mongodb:// stores can
+    do it all: list every session (sessions ls, stats) and find a user's
+    sessions with their user index (sessions ls --user, revoke).
     memcached:// stores can do neither: memcached may evict any item and
     cannot list its items, so the store keeps no list of sessions, and
     sessions ls, stats and revoke fail and say so. sessions rm works.
-The SQL stores need their table: "keycard migrate" creates it (the demo
-creates its own). Redis and memcached expire sessions themselves, with
-nothing for gc to do.
+The SQL stores need their table, and MongoDB its indexes: "keycard migrate"
+creates them (the demo creates its own). Redis and memcached expire sessions
+themselves, with nothing for gc to do; so does MongoDB, through its TTL
+index, but FerretDB 1.x has none, and there gc deletes expired sessions.
 
 Environment:
     KEYCARD_STORE      store URL, for --store
@@ -94,9 +96,9 @@ ls lists the live sessions of the store, most recently seen first, by their
 hash: the SHA-256 of the session ID, which names a session without being a
 credential. Without --user it lists every session; with --user, the
 sessions of one user, through the store's user index. memory:, sqlite:,
-redis://, postgres:// and mysql:// stores can do both (they implement
-store.Scanner and store.UserIndex); memcached:// stores can do neither,
-since memcached may evict any item and cannot list its items.
+redis://, postgres://, mysql:// and mongodb:// stores can do both (they
+implement store.Scanner and store.UserIndex); memcached:// stores can do
+neither, since memcached may evict any item and cannot list its items.
 
 rm ends the sessions with these hashes at once: their next request starts
 anonymous. It fails for a hash with no live session.
@@ -128,7 +130,8 @@ const usageGC = `Usage:
 Delete expired sessions from the store, in batches, and print how many. Expired
 sessions are never served, so this only returns space; run it now and then, say
 hourly from cron. Redis and memcached expire sessions themselves and need no
-gc.
+gc; on MongoDB a TTL index deletes them too, and gc only hastens it, but
+FerretDB 1.x has no TTL indexes: there, run gc.
 
 Flags:
     --store URL   session store (default sqlite:keycard-demo.db; $KEYCARD_STORE)
@@ -139,7 +142,8 @@ const usageStats = `Usage:
 
 Count the store's live sessions: signed in or anonymous, remembered, and the
 distinct users signed in. It needs a store that can list all sessions:
-memory:, sqlite:, redis://, postgres:// or mysql://, not memcached://.
+memory:, sqlite:, redis://, postgres://, mysql:// or mongodb://, not
+memcached://.
 
 Flags:
     --json        print a JSON object instead of a table
@@ -150,8 +154,10 @@ const usageMigrate = `Usage:
     keycard migrate --store URL
 
 Create the schema of an SQL store: its sessions table, keycard_sessions, and
-the table's indexes. For sqlite:PATH it also creates the database file, in a
-directory that must exist. It is idempotent: on a store whose table exists it
+the table's indexes; of a MongoDB store, the indexes of its collection,
+keycard_sessions (a TTL index on expire_at where the server has them, which
+FerretDB 1.x does not: then migrate says to run gc). For sqlite:PATH it
+also creates the database file, in a directory that must exist. It is idempotent: on a store whose table exists it
 creates any missing index and changes nothing else, so it is safe to run on
 every deploy. memory:, redis:// and memcached:// stores have no schema: it
 says there is nothing to migrate, without connecting, and exits 0.

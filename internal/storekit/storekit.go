@@ -67,7 +67,8 @@ func ValidHash(h string) bool {
 	return true
 }
 
-// TableRule is which names a SQL store accepts as its Config.Table. Every
+// TableRule is which names a store accepts as its Config.Table (a SQL
+// store) or Config.Collection (the MongoDB store). Every
 // name is an identifier that needs no quoting: ASCII letters, digits and
 // underscores, not starting with a digit, so that no name can change what
 // a statement does.
@@ -83,6 +84,9 @@ type TableRule struct {
 	// Qualified accepts one schema before the name and a dot
 	// ("auth.sessions"); the schema is at most 63 bytes.
 	Qualified bool
+
+	// Field is the Config field that errors name; "Table" if empty.
+	Field string
 }
 
 // maxSchema bounds the schema of a qualified table name.
@@ -116,7 +120,11 @@ func (r TableRule) Check(store, table string) error {
 	if r.Qualified {
 		why += fmt.Sprintf(", optionally after a schema of at most %d and a dot", maxSchema)
 	}
-	return fmt.Errorf("%s store: invalid Config.Table %q: %s", store, table, why)
+	field := r.Field
+	if field == "" {
+		field = "Table"
+	}
+	return fmt.Errorf("%s store: invalid Config.%s %q: %s", store, field, table, why)
 }
 
 // identifier reports whether s is an identifier of 1 to max bytes that r

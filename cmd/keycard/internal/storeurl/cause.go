@@ -12,6 +12,8 @@ import (
 	"github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/redis/rueidis"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/topology"
 )
 
 // A Cause is why an operation on a store failed, as far as its driver
@@ -83,6 +85,9 @@ func CauseOf(err error) Cause {
 	}
 	if re, ok := asRedisError(err); ok {
 		return redisCause(re.Error())
+	}
+	if c := mongoCause(err); c != CauseUnknown {
+		return c
 	}
 	// modernc.org/sqlite's *Error, without importing the driver.
 	var lite interface {
@@ -180,6 +185,34 @@ func sqliteCause(code int, msg string) Cause {
 	}
 	if code&0xff == sqliteError && strings.Contains(msg, "no such table") {
 		return CauseNoTable
+	}
+	return CauseUnknown
+}
+
+// mongoCause maps a MongoDB server error code, and finds why the driver
+// could not select a server in the last error of each server it tried.
+func mongoCause(err error) Cause {
+	var se mongo.ServerError
+	if errors.As(err, &se) {
+		switch {
+		case se.HasErrorCode(18): // AuthenticationFailed
+			return CauseAuth
+		case se.HasErrorCode(13): // Unauthorized
+			return CausePrivilege
+		}
+	}
+	if strings.Contains(err.Error(), "(AuthenticationFailed)") { // a handshake's auth error
+		return CauseAuth
+	}
+	var sel topology.ServerSelectionError
+	if errors.As(err, &sel) {
+		for _, srv := range sel.Desc.Servers {
+			if srv.LastError != nil {
+				if c := CauseOf(srv.LastError); c != CauseUnknown {
+					return c
+				}
+			}
+		}
 	}
 	return CauseUnknown
 }

@@ -7,7 +7,10 @@ import (
 	"os"
 	"strings"
 
+	"go.mongodb.org/mongo-driver/v2/bson"
+
 	"github.com/keycard-go/keycard/store"
+	mongostore "github.com/keycard-go/keycard/store/mongodb"
 	mysqlstore "github.com/keycard-go/keycard/store/mysql"
 	pgstore "github.com/keycard-go/keycard/store/postgres"
 	"github.com/keycard-go/keycard/store/sqlite"
@@ -15,14 +18,17 @@ import (
 
 // A Migration reports what Migrate did.
 type Migration struct {
-	// Table is the sessions table, or "" for a store without a schema
-	// (memory, Redis).
+	// Table is the sessions table (the collection, for MongoDB), or ""
+	// for a store without a schema (memory, Redis, memcached).
 	Table string
 	// Created reports that the table did not exist, and now does.
 	Created bool
 	// NewFile reports that the SQLite database file did not exist, and
 	// now does.
 	NewFile bool
+	// NoTTL reports that a MongoDB store's server has no TTL indexes
+	// (FerretDB 1.x), so that expired sessions stay until swept.
+	NoTTL bool
 }
 
 // Migrate creates the schema of the store u names, if it has one: the
@@ -40,8 +46,36 @@ func Migrate(ctx context.Context, u *URL, opt Options) (Migration, error) {
 		return migrateSQLite(ctx, u, opt)
 	case Postgres, MySQL:
 		return migrate(ctx, u, opt)
+	case MongoDB:
+		return migrateMongoDB(ctx, u, opt)
 	}
 	return Migration{}, nil
+}
+
+// migrateMongoDB creates the indexes of a MongoDB store's collection,
+// after asking whether the collection exists.
+func migrateMongoDB(ctx context.Context, u *URL, opt Options) (Migration, error) {
+	h, err := Open(ctx, u, opt)
+	if err != nil {
+		return Migration{}, err
+	}
+	defer h.Close()
+	st := h.Store.(*mongostore.Store)
+	coll := st.Collection()
+	m := Migration{Table: coll.Name()}
+	mctx, cancel := context.WithTimeout(ctx, opt.Timeout)
+	defer cancel()
+	names, err := coll.Database().ListCollectionNames(mctx, bson.D{{Key: "name", Value: coll.Name()}})
+	if err != nil {
+		return m, &migrateError{u, err}
+	}
+	m.Created = len(names) == 0
+	ttl, err := st.Migrate(mctx)
+	if err != nil {
+		return m, &migrateError{u, err}
+	}
+	m.NoTTL = !ttl
+	return m, nil
 }
 
 func migrateSQLite(ctx context.Context, u *URL, opt Options) (Migration, error) {

@@ -18,10 +18,13 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/rueidis"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/keycard-go/keycard/store"
 	memcachedstore "github.com/keycard-go/keycard/store/memcached"
 	"github.com/keycard-go/keycard/store/memory"
+	mongostore "github.com/keycard-go/keycard/store/mongodb"
 	mysqlstore "github.com/keycard-go/keycard/store/mysql"
 	pgstore "github.com/keycard-go/keycard/store/postgres"
 	redisstore "github.com/keycard-go/keycard/store/redis"
@@ -114,6 +117,8 @@ func open(ctx context.Context, u *URL, opt Options) (*Handle, error) {
 		return openMySQL(ctx, u, opt)
 	case Memcached:
 		return openMemcached(u, opt)
+	case MongoDB:
+		return openMongoDB(ctx, u, opt)
 	}
 	return nil, fmt.Errorf("%w: %s", ErrSyntax, u)
 }
@@ -267,6 +272,37 @@ func openMemcached(u *URL, opt Options) (*Handle, error) {
 		return nil, &openError{ErrUnavailable, u, "", err}
 	}
 	return &Handle{Store: memcachedstore.New(c, memcachedstore.Config{}), NativeExpiry: true, close: c.Close}, nil
+}
+
+// openMongoDB connects to a MongoDB (or FerretDB) server, checks that it
+// answers, and opens the store in the URL's database; with
+// Options.Migrate it creates the store's indexes.
+func openMongoDB(ctx context.Context, u *URL, opt Options) (*Handle, error) {
+	client, err := mongo.Connect(options.Client().ApplyURI(u.raw).
+		SetServerSelectionTimeout(opt.Timeout).SetConnectTimeout(opt.Timeout))
+	if err != nil {
+		return nil, &openError{ErrUnavailable, u, "", err}
+	}
+	disconnect := func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), opt.Timeout)
+		defer cancel()
+		return client.Disconnect(ctx)
+	}
+	pctx, cancel := context.WithTimeout(ctx, opt.Timeout)
+	defer cancel()
+	if err := client.Ping(pctx, nil); err != nil {
+		disconnect()
+		return nil, &openError{ErrUnavailable, u, "", err}
+	}
+	st, err := mongostore.New(client.Database(u.mongo.Database), mongostore.Config{})
+	if err == nil && opt.Migrate {
+		_, err = st.Migrate(pctx)
+	}
+	if err != nil {
+		disconnect()
+		return nil, &openError{ErrUnavailable, u, "", err}
+	}
+	return &Handle{Store: st, close: disconnect}, nil
 }
 
 type discard struct{}

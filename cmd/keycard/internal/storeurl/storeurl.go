@@ -7,6 +7,7 @@
 //	mysql://USER:PASS@HOST:PORT/DB       MySQL or MariaDB
 //	mysql://USER:PASS@tcp(HOST:PORT)/DB  MySQL or MariaDB, a go-sql-driver DSN
 //	memcached://HOST:PORT[,HOST:PORT…]   memcached, one server or several
+//	mongodb://[USER:PASS@]HOST:PORT/DB   MongoDB or FerretDB (mongodb+srv:// too)
 //
 // Each store keeps its default table or key prefix. A URL prints with its
 // password masked, so it can go in messages and logs.
@@ -23,6 +24,7 @@ import (
 	"github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/rueidis"
+	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/connstring"
 )
 
 // Kinds of store.
@@ -33,6 +35,7 @@ const (
 	Postgres  = "postgres"
 	MySQL     = "mysql"
 	Memcached = "memcached"
+	MongoDB   = "mongodb"
 )
 
 // ErrSyntax is wrapped by the errors of Parse.
@@ -40,8 +43,8 @@ var ErrSyntax = errors.New("not a store URL")
 
 // A URL names a store. Create one with Parse.
 type URL struct {
-	// Kind is one of Memory, SQLite, Redis, Postgres, MySQL and
-	// Memcached.
+	// Kind is one of Memory, SQLite, Redis, Postgres, MySQL, Memcached
+	// and MongoDB.
 	Kind string
 	// Path is the database file of an SQLite URL.
 	Path string
@@ -54,6 +57,7 @@ type URL struct {
 	pg        *pgxpool.Config
 	mysql     *mysql.Config
 	memcached []string // HOST:PORT of each server
+	mongo     *connstring.ConnString
 }
 
 // String returns the URL with its password, if any, masked.
@@ -117,6 +121,16 @@ func Parse(s string) (*URL, error) {
 		}
 		u.Kind, u.memcached = Memcached, addrs
 		u.redacted = "memcached://" + strings.Join(addrs, ",")
+	case "mongodb", "mongodb+srv":
+		cs, err := connstring.ParseAndValidate(s)
+		if err != nil {
+			return nil, syntaxError(maskURL(s), scrub(err.Error(), passwordOf(s)))
+		}
+		if cs.Database == "" {
+			return nil, syntaxError(maskURL(s), "no database; want mongodb://HOST:PORT/DB")
+		}
+		u.Kind, u.mongo, u.password = MongoDB, cs, cs.Password
+		u.redacted = maskURL(s)
 	default:
 		hint := "want " + schemes
 		if len(scheme) == 1 { // C:\path on Windows
@@ -128,7 +142,7 @@ func Parse(s string) (*URL, error) {
 }
 
 // schemes lists the forms of store URLs, for errors.
-const schemes = "memory:, sqlite:PATH, redis://, postgres://, mysql:// or memcached://"
+const schemes = "memory:, sqlite:PATH, redis://, postgres://, mysql://, memcached:// or mongodb://"
 
 // DefaultMemcachedPort is the port of a memcached URL's server that names
 // none.
@@ -302,6 +316,8 @@ func (u *URL) Addr() string {
 		return u.redis.InitAddress[0]
 	case len(u.memcached) > 0:
 		return u.memcached[0]
+	case u.mongo != nil && len(u.mongo.Hosts) > 0:
+		return u.mongo.Hosts[0]
 	}
 	return ""
 }
@@ -314,6 +330,8 @@ func (u *URL) Database() string {
 		return u.pg.ConnConfig.Database
 	case u.mysql != nil:
 		return u.mysql.DBName
+	case u.mongo != nil:
+		return u.mongo.Database
 	}
 	return ""
 }
@@ -328,6 +346,8 @@ func (u *URL) User() string {
 		return u.mysql.User
 	case u.redis != nil:
 		return u.redis.Username
+	case u.mongo != nil:
+		return u.mongo.Username
 	}
 	return ""
 }

@@ -29,6 +29,8 @@ func TestParse(t *testing.T) {
 		{"memcached://10.0.0.5:11211", Memcached, "memcached://10.0.0.5:11211"},
 		{"memcached://cache-a,cache-b:11212/", Memcached, "memcached://cache-a:11211,cache-b:11212"},
 		{"memcache://[::1]:11211,[::1]", Memcached, "memcached://[::1]:11211,[::1]:11211"},
+		{"mongodb://app:s3cret@db1:27017,db2:27017/app?replicaSet=rs0", MongoDB, "mongodb://app:xxxxx@db1:27017,db2:27017/app?replicaSet=rs0"},
+		{"mongodb://127.0.0.1:27017/app", MongoDB, "mongodb://127.0.0.1:27017/app"},
 	}
 	for _, tt := range tests {
 		u, err := Parse(tt.in)
@@ -50,6 +52,7 @@ func TestParseErrors(t *testing.T) {
 		"mysql://u:s3cret@h", "mysql://u:s3cret@h/", "mysql:u:s3cret@h/db", "mysql://u:s3cret@tcp(h)/",
 		"memcached:", "memcached://", "memcached:h:11211", "memcached://u:s3cret@h:11211", "memcached://h:11211/0",
 		"memcached://h:11211?timeout=1s", "memcached://h:0", "memcached://h:x", "memcached://h,,k", "memcached://::1",
+		"mongodb://h:27017", "mongodb://u:s3cret@h:27017/", "mongodb://u:s3cret@h:port/db", "mongodb://h/db?maxPoolSize=x",
 	} {
 		_, err := Parse(in)
 		if !errors.Is(err, ErrSyntax) {
@@ -96,6 +99,7 @@ func TestOpenUnreachable(t *testing.T) {
 		"postgres://u:s3cret@127.0.0.1:1/db",
 		"mysql://u:s3cret@127.0.0.1:1/db",
 		"memcached://127.0.0.1:1",
+		"mongodb://u:s3cret@127.0.0.1:1/db",
 	} {
 		u, err := Parse(raw)
 		if err != nil {
