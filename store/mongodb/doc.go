@@ -108,7 +108,11 @@
 // trips; Touch waits for the lock instead, backing off up to 50 ms, and
 // reads, checks and updates the record, four round trips too. A
 // lock older than 30 seconds (its writer died) is taken over. Delete needs
-// no lock: a write that follows it finds nothing to update. FerretDB's
+// no lock: a write that follows it finds nothing to update. DeleteUser
+// and Sweep take none either: on FerretDB each is a query and then deletes
+// by _id, so a record saved in between (moved to another user, or touched
+// back to life) may be deleted with the others; on MongoDB the filter is
+// checked as each document is deleted. FerretDB's
 // SQLite backend looks a document up by index only for a filter on _id
 // alone; ListUser, DeleteUser, Scan and Sweep read the whole collection
 // there, which MongoDB serves from the user_id and expire_at indexes.

@@ -8,3 +8,14 @@ func ForceAtomic(s *Store) {
 	defer s.modeMu.Unlock()
 	s.mode = modeAtomic
 }
+
+// ForceLocks makes s serialize its writes with lock documents, as it does
+// on FerretDB 1.x, whatever server it talks to.
+func ForceLocks(s *Store) {
+	s.modeMu.Lock()
+	defer s.modeMu.Unlock()
+	s.mode = modeLocks
+}
+
+// LockLease is how old a lock must be before a writer takes it over.
+const LockLease = lockLease

@@ -1,0 +1,65 @@
+package mongodb_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"github.com/keycard-go/keycard/store"
+	"github.com/keycard-go/keycard/store/mongodb"
+)
+
+// TestLockDocuments checks the locks that serialize writes on FerretDB:
+// a save meets a held lock as a conflict, a touch waits for it, and a lock
+// older than its lease, left by a writer that died, is taken over.
+func TestLockDocuments(t *testing.T) {
+	t.Parallel()
+	client := sharedClient(t)
+	s := newStore(t, client, mongodb.Config{})
+	mongodb.ForceLocks(s)
+	locks := s.Collection().Database().Collection(s.Collection().Name() + "_locks")
+	ctx := t.Context()
+	now := time.Now()
+	key := strings.Repeat("ef", 32)
+	rec := &store.Record{Created: now, LastSeen: now, Expires: now.Add(time.Hour), Deadline: now.Add(time.Hour)}
+	if err := s.Save(ctx, key, rec); err != nil {
+		t.Fatal(err)
+	}
+	rec.Version = 1
+
+	held := bson.D{{Key: "_id", Value: key}, {Key: "token", Value: "another writer"}, {Key: "at", Value: bson.NewDateTimeFromTime(time.Now())}}
+	if _, err := locks.InsertOne(ctx, held); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Save(ctx, key, rec); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("save under a held lock: got %v, want ErrConflict", err)
+	}
+	wait, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	err := s.Touch(wait, key, now, now.Add(2*time.Hour))
+	cancel()
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("touch under a held lock: got %v, want it to wait until its context ends", err)
+	}
+
+	stale := bson.NewDateTimeFromTime(time.Now().Add(-mongodb.LockLease - time.Second))
+	if _, err := locks.UpdateOne(ctx, bson.D{{Key: "_id", Value: key}}, bson.D{{Key: "$set", Value: bson.D{{Key: "at", Value: stale}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Save(ctx, key, rec); err != nil {
+		t.Errorf("save under a lock past its lease: got %v, want it taken over", err)
+	}
+	if err := s.Touch(ctx, key, now, now.Add(2*time.Hour)); err != nil {
+		t.Errorf("touch after the save: %v", err)
+	}
+	if n, err := locks.CountDocuments(ctx, bson.D{}); err != nil || n != 0 {
+		t.Errorf("locks left: %d, %v; want none", n, err)
+	}
+	got, err := s.Load(ctx, key)
+	if err != nil || got.Version != 2 {
+		t.Errorf("load: got %+v, %v; want version 2", got, err)
+	}
+}
