@@ -60,6 +60,11 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := makeDataDir(*data, flagSource(fs, "data", "KEYCARD_DATA")); err != nil {
 		return err
 	}
+	if u.Kind == storeurl.SQLite {
+		if err := privateDatabase(u.Path); err != nil {
+			return err
+		}
+	}
 	h, err := storeurl.Open(ctx, u, storeurl.Options{Migrate: true})
 	if err != nil {
 		return storeError(u, err)
@@ -168,6 +173,34 @@ func loadOrCreateKeys(path string) (keys *keycard.KeyFile, created bool, err err
 		return nil, false, err
 	}
 	return keys, true, nil
+}
+
+// privateDatabase makes the SQLite database at path readable and writable
+// by its owner alone, before SQLite opens it: it creates the file with
+// mode 0600 if it is missing, and takes group and other permissions away
+// from the database and its -wal and -shm files if a run before this fix
+// left them. SQLite gives the -wal and -shm files it creates the
+// database's mode, so they are 0600 too, whatever the umask. The files
+// hold user IDs, addresses, user agents, carts and CSRF secrets.
+func privateDatabase(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return failure(fmt.Sprintf("database file: %v", err), permissionHint(err, filepath.Dir(path)))
+	}
+	f.Close()
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err == nil && fi.Mode().Perm()&0o077 != 0 {
+			err = os.Chmod(p, fi.Mode().Perm()&0o700)
+		}
+		if err != nil {
+			return failure(fmt.Sprintf("database file: %v", err), permissionHint(err, filepath.Dir(p)))
+		}
+	}
+	return nil
 }
 
 // exposed reports whether others than its owner may use the file at path,

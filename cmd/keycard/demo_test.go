@@ -140,6 +140,51 @@ func TestDemoKeepsSessionsAcrossRestarts(t *testing.T) {
 	}
 }
 
+// F3: the demo's SQLite database and its -wal and -shm files are readable
+// by their owner alone, in a data directory that already exists, and also
+// when an earlier run left them readable by others.
+func TestDemoDatabaseFilesArePrivate(t *testing.T) {
+	t.Setenv("KEYCARD_STORE", "")
+	t.Setenv("KEYCARD_KEYS_FILE", "")
+	for _, earlier := range []bool{false, true} {
+		data := t.TempDir() // exists before the demo starts
+		db := filepath.Join(data, "keycard-demo.db")
+		if earlier {
+			for _, p := range []string{db, db + "-wal", db + "-shm"} {
+				if err := os.WriteFile(p, nil, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				os.Chmod(p, 0o644) // whatever the umask
+			}
+		}
+		base, _, stop := startDemo(t, "--data", data)
+		jar, _ := cookiejar.New(nil)
+		c := &http.Client{Jar: jar, Timeout: time.Minute}
+		_, body := get(t, c, base+"/")
+		m := csrfField.FindStringSubmatch(body)
+		if m == nil {
+			t.Fatalf("no cart form on the home page:\n%s", body)
+		}
+		resp, err := c.PostForm(base+"/cart/add", url.Values{"product": {"tea"}, "csrf_token": {m[1]}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		for _, p := range []string{db, db + "-wal", db + "-shm"} {
+			fi, err := os.Stat(p) // while the demo has the database open
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fi.Mode().Perm() != 0o600 {
+				t.Errorf("earlier files %v: %s has mode %v, want 0600", earlier, filepath.Base(p), fi.Mode().Perm())
+			}
+		}
+		if code := stop(); code != 0 {
+			t.Fatalf("the demo exited with %d, want 0", code)
+		}
+	}
+}
+
 func TestDemoTLS(t *testing.T) {
 	t.Setenv("KEYCARD_STORE", "memory:")
 	data := t.TempDir()

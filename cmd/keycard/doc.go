@@ -39,7 +39,16 @@
 // browsers apply HSTS to a host name on every port, and a long one for
 // localhost would force HTTPS on the machine's other development servers.
 // Over plain HTTP the demo works on localhost and 127.0.0.1, which browsers
-// treat as secure for the demo's __Host- Secure cookies.
+// treat as secure for the demo's __Host- Secure cookies. The database and
+// its -wal and -shm files are made readable by their owner alone (0600),
+// also in a data directory that existed before. Its anonymous pages, the
+// sign-in page included, store no session until the cart gets an item
+// (their forms' tokens are bound to the csrf visitor cookie); refused
+// session cookies are limited to 30 a minute per address
+// (keycard.Config.MaxRejectsPerMinute), new anonymous sessions to 30 a
+// minute per network (keycard.Config.Visitors), whose carts expire after
+// 15 idle minutes; failed sign-ins are counted per account and network
+// (package guard), so nobody can lock a user out.
 //
 // sessions ls lists live sessions by hash (the SHA-256 of the session ID,
 // which names a session without being a credential; IDs are never shown),

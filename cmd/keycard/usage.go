@@ -66,10 +66,13 @@ const usageDemo = `Usage:
 Serve the demo web app: a shop whose cart survives signing in, profile and
 device pages, remember-me, failed-login limits, CSRF-protected forms, a JSON
 token API, and a page kept in a sealed cookie. Sign in as alice or bob; the
-passwords are on the sign-in page.
+passwords are on the sign-in page. Visitors who only read pages store no
+session; one address may present 30 refused session cookies a minute, and
+one network (/32 or /64) start 30 anonymous sessions a minute.
 
 On first run it creates, in the data directory: the SQLite database
-keycard-demo.db (unless --store names another store), the key file
+keycard-demo.db (mode 0600, like its -wal and -shm files; unless --store
+names another store), the key file
 keycard-demo.keys (mode 0600), and with --tls a self-signed certificate
 keycard-demo-tls.pem for localhost and 127.0.0.1. Later runs reuse them, so
 sessions survive restarts.

@@ -15,7 +15,9 @@
 //     __Host-keycard, HttpOnly (document.cookie cannot see it), Secure,
 //     SameSite=Lax, Path=/, host-only (no Domain attribute on the wire
 //     either), a browser-session cookie without remember-me, and one that
-//     expires about 30 days out with it.
+//     expires about 30 days out with it. A visitor's sign-in page stores no
+//     session, only the CSRF visitor cookie (the same attributes), which
+//     the first sign-in post deletes.
 //   - TestDevicesRevokeOtherBrowser: Alice, signed in on two browsers,
 //     revokes one from the other's devices page; its next page load is
 //     anonymous.

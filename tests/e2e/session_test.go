@@ -16,6 +16,9 @@ import (
 // sessionCookie is the name of the demo's session cookie.
 const sessionCookie = "__Host-keycard"
 
+// visitorCookie is the CSRF visitor cookie (csrf.VisitorCookieName).
+const visitorCookie = "__Host-keycard-csrf"
+
 // Signing in gives the session a new ID, so the cookie's value changes, and
 // the anonymous cart comes along. The old ID is dead: a browser that
 // presents it (a planted or stolen cookie) is anonymous.
@@ -144,6 +147,33 @@ func TestSessionCookieAttributes(t *testing.T) {
 		if s := b.text("dl.facts"); !strings.Contains(s, "a browser-session cookie") {
 			t.Errorf("profile page does not say browser-session cookie: %q", s)
 		}
+	})
+
+	// A visitor's sign-in page stores no session: its form's token is
+	// bound to the CSRF visitor cookie, which Chromium keeps over plain
+	// HTTP on 127.0.0.1 (__Host-, Secure, HttpOnly, SameSite=Lax, Path=/,
+	// host-only, for the browser session); the sign-in works on its first
+	// post and deletes the visitor cookie.
+	t.Run("visitor cookie", func(t *testing.T) {
+		b := newBrowser(t, d, "C")
+		l := b.record()
+		b.openOK("/login")
+		if c := b.cookie(sessionCookie); c != nil {
+			t.Errorf("the sign-in page stored a session for a visitor")
+		}
+		v := b.cookie(visitorCookie)
+		if v == nil {
+			t.Fatalf("no %s cookie stored; cookies %v; refused by Chromium: %q", visitorCookie, cookieNames(b.cookies()), l.blockedCookies())
+		}
+		if !v.HTTPOnly || !v.Secure || v.SameSite != network.CookieSameSiteLax || v.Path != "/" || v.Domain != "127.0.0.1" || !v.Session {
+			t.Errorf("visitor cookie: HttpOnly %v, Secure %v, SameSite %q, Path %q, Domain %q, session %v; want HttpOnly, Secure, Lax, /, host-only, a session cookie",
+				v.HTTPOnly, v.Secure, v.SameSite, v.Path, v.Domain, v.Session)
+		}
+		b.login("alice", "alice-wonderland", "Alice Liddell", false)
+		if b.cookie(visitorCookie) != nil {
+			t.Error("the visitor cookie outlived the sign-in")
+		}
+		check(t, b, l)
 	})
 
 	t.Run("remember me", func(t *testing.T) {

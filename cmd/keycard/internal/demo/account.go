@@ -31,7 +31,13 @@ func (a *App) loginData(next string) loginData {
 func (a *App) loginPage(w http.ResponseWriter, r *http.Request) {
 	s := keycard.FromContext(r.Context())
 	v := a.newView(r, s, "Sign in", "login")
-	v.Data = a.loginData(r.URL.Query().Get("next"))
+	d := a.loginData(r.URL.Query().Get("next"))
+	if d.Next != "/" {
+		// Sent here by requireUser: say why, without storing a flash
+		// message (and so a session) for a visitor.
+		v.Flashes = append(v.Flashes, "Sign in to see that page.")
+	}
+	v.Data = d
 	a.render(w, r, http.StatusOK, "login", v)
 }
 
@@ -131,7 +137,8 @@ func (a *App) requireUser(w http.ResponseWriter, r *http.Request, s *keycard.Ses
 	if u := a.userOf(s.UserID()); u != nil {
 		return u
 	}
-	s.Flash("Sign in to see that page.")
+	// No flash message: it would store a session for every anonymous
+	// visit of the page. The sign-in page says why from next.
 	redirect(w, r, "/login?next="+r.URL.Path)
 	return nil
 }

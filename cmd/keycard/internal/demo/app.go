@@ -33,6 +33,17 @@ const (
 	maxSessionsPerUser = 10
 	clientFailureLimit = guard.DefaultLimit // failed sign-ins per account and client network per window
 	hstsMaxAge         = 300                // seconds; see securityHeaders
+
+	// A browser presents at most one refused session cookie (stale after
+	// a restart, or revoked) before it is replaced; thirty a minute from
+	// one address is someone guessing or replaying.
+	maxRejectsPerMinute = 30
+	// A visitor stores one anonymous session (a cart) per visit; thirty a
+	// minute from one network (/32 or /64) is a flood.
+	newVisitorsPerMinute = 30
+	// An anonymous cart idle this long is dropped, sooner than a
+	// signed-in session, so a flood gives its space back quickly.
+	visitorIdle = 15 * time.Minute
 )
 
 // Config configures the demo app.
@@ -82,20 +93,23 @@ func New(cfg Config) (*App, error) {
 	a := &App{cfg: cfg, log: cfg.Logger}
 	var err error
 	a.m, err = keycard.New(keycard.Config{
-		Store:              cfg.Store,
-		Keys:               cfg.Keys.Session,
-		RotateEvery:        rotateEvery,
-		MaxSessionsPerUser: maxSessionsPerUser,
-		Logger:             cfg.Logger,
+		Store:               cfg.Store,
+		Keys:                cfg.Keys.Session,
+		RotateEvery:         rotateEvery,
+		MaxSessionsPerUser:  maxSessionsPerUser,
+		MaxRejectsPerMinute: maxRejectsPerMinute,
+		Visitors:            keycard.Visitors{PerMinute: newVisitorsPerMinute, Idle: visitorIdle},
+		Logger:              cfg.Logger,
 	})
 	if err != nil {
 		return nil, err
 	}
 	a.sealed, err = keycard.New(keycard.Config{
-		Sealed: true,
-		Keys:   cfg.Keys.Session,
-		Cookie: keycard.Cookie{Name: SealedCookieName},
-		Logger: cfg.Logger,
+		Sealed:              true,
+		Keys:                cfg.Keys.Session,
+		Cookie:              keycard.Cookie{Name: SealedCookieName},
+		MaxRejectsPerMinute: maxRejectsPerMinute,
+		Logger:              cfg.Logger,
 	})
 	if err != nil {
 		return nil, err
@@ -105,11 +119,12 @@ func New(cfg Config) (*App, error) {
 	// and "log out everywhere" ends them), behind a Manager that ignores
 	// cookies. Its Authorization carrier sends no response header.
 	a.api, err = keycard.New(keycard.Config{
-		Store:              cfg.Store,
-		Keys:               cfg.Keys.Session,
-		Header:             "Authorization",
-		MaxSessionsPerUser: maxSessionsPerUser,
-		Logger:             cfg.Logger,
+		Store:               cfg.Store,
+		Keys:                cfg.Keys.Session,
+		Header:              "Authorization",
+		MaxSessionsPerUser:  maxSessionsPerUser,
+		MaxRejectsPerMinute: maxRejectsPerMinute,
+		Logger:              cfg.Logger,
 	})
 	if err != nil {
 		return nil, err

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -38,6 +39,98 @@ func TestAnonymousCart(t *testing.T) {
 
 		resp, _ = c.submit("/", "/cart/add", url.Values{"product": {"caviar"}})
 		wantStatus(t, resp, http.StatusBadRequest)
+	})
+}
+
+// storedSessions counts the live records of st.
+func storedSessions(t *testing.T, st store.Store) int {
+	t.Helper()
+	n := 0
+	if err := st.(store.Scanner).Scan(t.Context(), func(store.Entry) error { n++; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// F1 in the demo: cookie-less GETs of every page an anonymous visitor can
+// load, the sign-in page included, store no session; adding to the cart
+// stores one; the sign-in form of a page loaded without a cookie works on
+// its first post.
+func TestAnonymousPagesStoreNothing(t *testing.T) {
+	eachStore(t, func(t *testing.T, st store.Store) {
+		base := newServer(t, st).URL
+		pages := map[string]int{
+			"/": 200, "/login": 200, "/login?next=/profile": 200, "/api": 200, "/sealed/": 200,
+			"/profile": 303, "/devices": 303, "/no-such-page": 404, "/.well-known/jwks.json": 200,
+		}
+		for page, code := range pages {
+			for range 3 {
+				resp, _ := newClient(t, base).get(page)
+				wantStatus(t, resp, code)
+				for _, c := range resp.Cookies() {
+					if c.Name != "__Host-keycard-csrf" {
+						t.Errorf("GET %s set the cookie %s", page, c.Name)
+					}
+				}
+			}
+		}
+		if n := storedSessions(t, st); n != 0 {
+			t.Fatalf("after cookie-less GETs of every anonymous page: %d stored sessions, want 0", n)
+		}
+
+		c := newClient(t, base)
+		resp, _ := c.submit("/", "/cart/add", url.Values{"product": {"tea"}})
+		wantStatus(t, resp, http.StatusSeeOther)
+		c.get("/")
+		if n := storedSessions(t, st); n != 1 {
+			t.Fatalf("after one visitor added to the cart: %d stored sessions, want 1", n)
+		}
+
+		// The sign-in form works on its first post, after a wrong
+		// password too.
+		c = newClient(t, base)
+		resp, body := c.login("alice", "guess", false)
+		wantStatus(t, resp, http.StatusUnauthorized)
+		wantContains(t, body, "Wrong user name or password.")
+		resp, _ = c.login("alice", "alice-wonderland", false)
+		wantStatus(t, resp, http.StatusSeeOther)
+		_, body = c.follow(resp)
+		wantContains(t, body, "Welcome, Alice Liddell", "from a new session")
+		if n := storedSessions(t, st); n != 2 {
+			t.Errorf("after one visitor signed in: %d stored sessions, want 2", n)
+		}
+	})
+}
+
+// I-4: the demo limits refused session cookies per address
+// (MaxRejectsPerMinute) and new anonymous sessions per network
+// (Visitors.PerMinute): one address replaying forged cookies, or storing
+// cart after cart, gets 429 Too Many Requests.
+func TestDemoLimitsFloods(t *testing.T) {
+	t.Run("forged cookies", func(t *testing.T) {
+		t.Parallel()
+		c := newClient(t, newServer(t, memory.New(memory.Config{})).URL)
+		codes := map[int]int{}
+		for i := range maxRejectsPerMinute + 5 {
+			c.setCookie(CookieName, strings.Repeat("A", 80)+strconv.Itoa(i))
+			resp, _ := c.get("/")
+			codes[resp.StatusCode]++
+		}
+		if codes[http.StatusTooManyRequests] == 0 || codes[http.StatusOK] > maxRejectsPerMinute {
+			t.Errorf("statuses %v for %d forged cookies: want 429 past %d", codes, maxRejectsPerMinute+5, maxRejectsPerMinute)
+		}
+	})
+	t.Run("new anonymous sessions", func(t *testing.T) {
+		t.Parallel()
+		base := newServer(t, memory.New(memory.Config{})).URL
+		codes := map[int]int{}
+		for range newVisitorsPerMinute + 5 {
+			resp, _ := newClient(t, base).submit("/", "/cart/add", url.Values{"product": {"tea"}})
+			codes[resp.StatusCode]++
+		}
+		if codes[http.StatusSeeOther] != newVisitorsPerMinute || codes[http.StatusTooManyRequests] != 5 {
+			t.Errorf("statuses %v for %d new carts: want %d stored and 429 past them", codes, newVisitorsPerMinute+5, newVisitorsPerMinute)
+		}
 	})
 }
 

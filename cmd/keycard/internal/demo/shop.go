@@ -66,17 +66,25 @@ func (a *App) home(w http.ResponseWriter, r *http.Request) {
 	a.render(w, r, http.StatusOK, "home", v)
 }
 
-// changeCart applies fn to a copy of the cart, atomically.
+// changeCart applies fn to a copy of the cart, atomically. A visitor's
+// first cart is put in their new session, which is stored with the
+// flash message in one write as the response starts: no other request
+// can know a session that is not stored yet, so there is nothing to race.
 func changeCart(r *http.Request, fn func(cart map[string]int)) error {
 	s := keycard.FromContext(r.Context())
-	_, err := keycard.Update(r.Context(), s, cartKey, func(old map[string]int) map[string]int {
+	change := func(old map[string]int) map[string]int {
 		cart := maps.Clone(old)
 		if cart == nil {
 			cart = map[string]int{}
 		}
 		fn(cart)
 		return cart
-	})
+	}
+	if s.Err() == nil && s.IsNew() {
+		old, _ := keycard.Get[map[string]int](s, cartKey)
+		return s.Put(cartKey, change(old))
+	}
+	_, err := keycard.Update(r.Context(), s, cartKey, change)
 	return err
 }
 
