@@ -278,9 +278,9 @@ func (p *Protection) Handler(next http.Handler) http.Handler {
 			p.reject(w, r, s, reason, err)
 			return
 		}
-		v.mu.Lock()
+		v.cookie.mu.Lock()
 		v.verified = true
-		v.mu.Unlock()
+		v.cookie.mu.Unlock()
 		next.ServeHTTP(w, r)
 	})
 }
@@ -302,12 +302,12 @@ func (p *Protection) check(v *visit, tok string, formErr error) (keycard.Reason,
 		}
 		return ReasonMissingToken, ErrMissingToken
 	}
-	v.mu.Lock()
+	v.cookie.mu.Lock()
 	visitor := v.cookie.value
 	if v.cookie.fresh {
 		visitor = "" // set by this response, so no page holds a token for it
 	}
-	v.mu.Unlock()
+	v.cookie.mu.Unlock()
 	secret, ok := keycard.Get[[]byte](v.s, secretKey)
 	hasSecret := ok && len(secret) == secretSize
 	if hasSecret && verify(secret, tok) {

@@ -44,15 +44,16 @@ type visit struct {
 	s *keycard.Session
 	w visitWriter
 
-	mu       sync.Mutex
 	cookie   *visitorCookie // shared with an enclosing Protection's visit
-	started  bool           // the response has started: no more cookies
-	verified bool           // the request passed the token check (so its session is loaded)
+	started  bool           // the response has started: no more cookies (under cookie.mu)
+	verified bool           // the request passed the token check, so its session is loaded (under cookie.mu)
 }
 
 // visitorCookie is a request's visitor cookie: the value it carried, or
-// the one Token set in the response.
+// the one Token set in the response. Its mutex guards it and the fields
+// of the visits that share it.
 type visitorCookie struct {
+	mu    sync.Mutex
 	value string // "" until known
 	fresh bool   // value was set in this response
 }
@@ -97,8 +98,8 @@ func validVisitor(value string) bool {
 // cookie in the response if the request carried none. It returns "" when
 // a new cookie is needed and the response has started.
 func (v *visit) visitorToken() string {
-	v.mu.Lock()
-	defer v.mu.Unlock()
+	v.cookie.mu.Lock()
+	defer v.cookie.mu.Unlock()
 	c := v.cookie
 	if c.value == "" {
 		if v.started {
@@ -156,8 +157,8 @@ func (p *Protection) verifyVisitor(value, tok string) bool {
 // the login do not outlive it. A login that failed to store its session
 // leaves the cookie, so the visitor may try again with the same form.
 func (v *visit) start() {
-	v.mu.Lock()
-	defer v.mu.Unlock()
+	v.cookie.mu.Lock()
+	defer v.cookie.mu.Unlock()
 	if v.started {
 		return
 	}

@@ -301,3 +301,32 @@ func TestTokenOutsideHandlerStoresTheSecret(t *testing.T) {
 		t.Errorf("token %q, %d records; want a token and the stored session", w.Body.String(), st.Len())
 	}
 }
+
+// Two Protections around one handler (as when an application and a
+// library each install one) set one visitor cookie between them, and the
+// tokens of either pass both.
+func TestNestedProtectionsShareTheVisitorCookie(t *testing.T) {
+	t.Parallel()
+	m, err := keycard.New(keycard.Config{OnEvent: func(keycard.Event) {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	outer, _ := csrf.New(m, csrf.Config{})
+	inner, _ := csrf.New(m, csrf.Config{})
+	h := m.Handler(outer.Handler(inner.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, csrf.Token(r))
+	}))))
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req("GET", "/", nil))
+	cookies := w.Result().Cookies()
+	if len(cookies) != 1 || cookies[0].Name != csrf.VisitorCookieName {
+		t.Fatalf("cookies %v, want one visitor cookie", cookies)
+	}
+	r := req("POST", "/", nil, "X-CSRF-Token: "+w.Body.String())
+	r.AddCookie(cookies[0])
+	w = httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	if w.Code != http.StatusOK {
+		t.Errorf("a visitor token through two Protections: %d, want 200", w.Code)
+	}
+}
