@@ -67,6 +67,9 @@ func Update[T any](ctx context.Context, s *Session, key string, fn func(T) T) (T
 	if err := s.catchUp(l, key); err != nil {
 		return zero, fmt.Errorf("keycard: update %q: %w", key, err)
 	}
+	if err := s.admitVisitor(); err != nil {
+		return zero, fmt.Errorf("keycard: update %q: %w", key, err)
+	}
 	for attempt := 0; ; attempt++ {
 		old, _ := get[T](s, key)
 		v := fn(old)
@@ -83,6 +86,7 @@ func Update[T any](ctx context.Context, s *Session, key string, fn func(T) T) (T
 			l.record(s)
 			return v, nil
 		}
+		s.storeFull(err)
 		if errors.Is(err, store.ErrConflict) && attempt < maxRetries {
 			if err = s.resolve(ctx, attempt, key, l); err == nil {
 				continue // fn runs again on the stored value

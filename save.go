@@ -91,10 +91,8 @@ func (s *Session) finish() {
 // and tries again, a bounded number of times. It returns ErrSessionGone if
 // the record was deleted meanwhile. s.mu must be held.
 func (s *Session) save(ctx context.Context, now time.Time) error {
-	if s.isNew && s.rec.UserID == "" {
-		if err := s.admitVisitor(); err != nil {
-			return err
-		}
+	if err := s.admitVisitor(); err != nil {
+		return err
 	}
 	l := s.enterLane()
 	defer l.leave()

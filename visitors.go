@@ -38,11 +38,12 @@ type Visitors struct {
 // default ErrorHandler answers it with 429 Too Many Requests.
 var ErrTooManySessions = errors.New("keycard: too many new sessions from this network")
 
-// admitVisitor counts a new anonymous session against its client's network
-// and refuses it past Visitors.PerMinute. Sessions opened outside a request
-// (Manager.Open) have no client and are not counted.
+// admitVisitor counts s, if it is a new anonymous session about to be
+// stored, against its client's network, and refuses it past
+// Visitors.PerMinute. Sessions opened outside a request (Manager.Open)
+// have no client and are not counted. s.mu must be held.
 func (s *Session) admitVisitor() error {
-	if s.m.visitors == nil || s.r == nil {
+	if s.m.visitors == nil || s.r == nil || !s.isNew || s.rec.UserID != "" || s.loadErr != nil {
 		return nil
 	}
 	n := s.m.visitors.add(networkOf(s.m.ClientIP(s.r)), time.Now())

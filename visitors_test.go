@@ -1,7 +1,9 @@
 package keycard
 
 import (
+	"errors"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"testing"
 	"testing/synctest"
@@ -128,5 +130,26 @@ func TestStoreFullRefusalIsAnEvent(t *testing.T) {
 	}
 	if st.Refusals() != 1 || st.Len() != 2 {
 		t.Errorf("got %d refusals and %d records, want 1 and the 2 signed-in", st.Refusals(), st.Len())
+	}
+}
+
+// Update on a new anonymous session counts against Visitors.PerMinute
+// like a commit does.
+func TestVisitorsPerMinuteCountsUpdate(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, Config{Visitors: Visitors{PerMinute: 2}})
+	f.mux.HandleFunc("/cart", func(w http.ResponseWriter, r *http.Request) {
+		_, err := Update(r.Context(), FromContext(r.Context()), "n", func(n int) int { return n + 1 })
+		switch {
+		case errors.Is(err, ErrTooManySessions):
+			http.Error(w, err.Error(), http.StatusTooManyRequests)
+		case err != nil:
+			http.Error(w, err.Error(), 500)
+		}
+	})
+	for i, want := range []int{200, 200, 429} {
+		if code := f.visit("203.0.113.5:1", "/cart"); code != want {
+			t.Errorf("new session %d by Update: got %d, want %d", i+1, code, want)
+		}
 	}
 }

@@ -53,6 +53,7 @@ type ProviderError struct {
 	Description string
 }
 
+// Error returns the provider's error code and description.
 func (e *ProviderError) Error() string {
 	if e.Description == "" {
 		return fmt.Sprintf("%v: %q", ErrProvider, e.Code)
