@@ -216,7 +216,18 @@ func (a *App) revoke(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	i := slices.IndexFunc(infos, func(in keycard.SessionInfo) bool { return in.Hash == hash })
+	find := func(hash string) int {
+		return slices.IndexFunc(infos, func(in keycard.SessionInfo) bool { return in.Hash == hash })
+	}
+	i := find(hash)
+	if i < 0 {
+		// The page may predate a rotation of that session: its hash then
+		// still leads to the session, for a few seconds.
+		if cur, err := a.m.OpenByHash(r.Context(), hash); err == nil && cur.UserID() == u.ID {
+			hash = cur.Hash()
+			i = find(hash)
+		}
+	}
 	switch {
 	case i < 0:
 		s.Flash("That session had already ended.")
