@@ -98,7 +98,8 @@ func floodOne(t *testing.T, st store.Store, dbFile string) {
 	n, floodTime := floodSize()
 	var sent, stored atomic.Int64
 	var codes sync.Map
-	deadline := time.Now().Add(floodTime)
+	start := time.Now()
+	deadline := start.Add(floodTime)
 	var wg sync.WaitGroup
 	for w := range 4 {
 		wg.Go(func() {
@@ -123,8 +124,8 @@ func floodOne(t *testing.T, st store.Store, dbFile string) {
 	runtime.GC()
 	runtime.ReadMemStats(&ms)
 	after := count(t, st)
-	t.Logf("FIGURE %d cookie-less requests (of %d asked) in at most %v; session cookies set: %d; records before %d, after %d; file %d -> %d bytes; heap %d -> %d KiB",
-		sent.Load(), n, floodTime, stored.Load(), before, after, fileBefore, fileSize(dbFile), heapBefore>>10, ms.HeapAlloc>>10)
+	t.Logf("FIGURE %d cookie-less requests (of %d asked) in %v; session cookies set: %d; records before %d, after %d; file %d -> %d bytes; heap %d -> %d KiB; process RSS %s",
+		sent.Load(), n, time.Since(start).Round(time.Second), stored.Load(), before, after, fileBefore, fileSize(dbFile), heapBefore>>10, ms.HeapAlloc>>10, rss())
 	codes.Range(func(k, v any) bool { t.Logf("FIGURE status %v: %d", k, v.(*atomic.Int64).Load()); return true })
 	if sent.Load() < 10_000 {
 		t.Fatalf("only %d requests ran before the time bound: too few to say anything", sent.Load())
@@ -238,4 +239,23 @@ func TestStoringFloodEvictsOnlyVisitors(t *testing.T) {
 			t.Fatalf("user %d was signed out by a flood of visitors' carts", i)
 		}
 	}
+}
+
+// rss returns the process's resident set size and its peak, as Linux
+// reports them, or "unknown".
+func rss() string {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return "unknown"
+	}
+	var now, peak string
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			now = strings.TrimSpace(v)
+		}
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			peak = strings.TrimSpace(v)
+		}
+	}
+	return now + " (peak " + peak + ")"
 }
