@@ -18,6 +18,7 @@ type loginData struct {
 	Next     string
 	Username string
 	Remember bool
+	Reauth   bool // re-authentication of the signed-in user (StepUp)
 }
 
 func (a *App) loginData(next string) loginData {
@@ -32,7 +33,10 @@ func (a *App) loginPage(w http.ResponseWriter, r *http.Request) {
 	s := keycard.FromContext(r.Context())
 	v := a.newView(r, s, "Sign in", "login")
 	d := a.loginData(r.URL.Query().Get("next"))
-	if d.Next != "/" {
+	if u := a.userOf(s.UserID()); u != nil && r.URL.Query().Get("reauth") != "" && s.Actor() == "" {
+		d.Reauth, d.Username = true, u.ID
+		v.Flashes = append(v.Flashes, a.reauthMessage(s))
+	} else if d.Next != "/" {
 		// Sent here by requireUser: say why, without storing a flash
 		// message (and so a session) for a visitor.
 		v.Flashes = append(v.Flashes, "Sign in to see that page.")
@@ -67,6 +71,13 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) {
 	s := keycard.FromContext(r.Context())
 	name, password := r.PostFormValue("username"), r.PostFormValue("password")
 	remember := r.PostFormValue("remember") != ""
+	// A re-authentication is for the session's own user, whatever name
+	// was posted.
+	current := a.userOf(s.UserID())
+	reauth := r.PostFormValue("reauth") != "" && current != nil && s.Actor() == ""
+	if reauth {
+		name = current.ID
+	}
 	u, wait, err := a.signIn(r, name, password)
 	if err != nil {
 		a.fail(w, r, err)
@@ -75,7 +86,7 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) {
 	if u == nil {
 		v := a.newView(r, s, "Sign in", "login")
 		d := a.loginData(r.PostFormValue("next"))
-		d.Username, d.Remember = name, remember
+		d.Username, d.Remember, d.Reauth = name, remember, reauth
 		v.Data = d
 		code := http.StatusUnauthorized
 		v.Error = "Wrong user name or password."
@@ -85,6 +96,10 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) {
 			v.Error = fmt.Sprintf("Too many failed sign-ins. Try again in %s.", human(wait.Round(time.Second)))
 		}
 		a.render(w, r, code, "login", v)
+		return
+	}
+	if reauth {
+		a.relogin(w, r, s, u)
 		return
 	}
 
@@ -237,12 +252,15 @@ func (a *App) revoke(w http.ResponseWriter, r *http.Request) {
 		a.logout(w, r)
 		return
 	}
-	if err := a.m.Revoke(r.Context(), hash); err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	s.Flash(fmt.Sprintf("Signed out %s (session %s…). Its next request starts anonymous.", device(infos[i].UserAgent), short(hash)))
-	redirect(w, r, "/devices")
+	// Signing out another device needs a recent sign-in.
+	a.stepUp().Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := a.m.Revoke(r.Context(), hash); err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		s.Flash(fmt.Sprintf("Signed out %s (session %s…). Its next request starts anonymous.", device(infos[i].UserAgent), short(hash)))
+		redirect(w, r, "/devices")
+	})).ServeHTTP(w, r)
 }
 
 func (a *App) revokeAll(w http.ResponseWriter, r *http.Request) {

@@ -175,7 +175,7 @@ func (a *App) routes() http.Handler {
 	app.HandleFunc("POST /profile/renew", a.renew)
 	app.HandleFunc("GET /devices", a.devices)
 	app.HandleFunc("POST /devices/revoke", a.revoke)
-	app.HandleFunc("POST /devices/revoke-all", a.revokeAll)
+	app.Handle("POST /devices/revoke-all", a.stepUp().Handler(http.HandlerFunc(a.revokeAll)))
 	app.HandleFunc("GET /api", a.apiPage)
 
 	sealed := http.NewServeMux()

@@ -120,6 +120,13 @@ func (c *client) get(path string) (*http.Response, string) {
 // post sends a form as a same-origin browser form would.
 func (c *client) post(path string, form url.Values) (*http.Response, string) {
 	c.t.Helper()
+	return c.postFrom("", path, form)
+}
+
+// postFrom posts a form from page, which the request names as its
+// Referer, as a browser does under the demo's same-origin policy.
+func (c *client) postFrom(page, path string, form url.Values) (*http.Response, string) {
+	c.t.Helper()
 	req, err := http.NewRequest("POST", c.base+path, strings.NewReader(form.Encode()))
 	if err != nil {
 		c.t.Fatal(err)
@@ -127,6 +134,9 @@ func (c *client) post(path string, form url.Values) (*http.Response, string) {
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Sec-Fetch-Site", "same-origin")
 	req.Header.Set("Origin", c.base)
+	if page != "" {
+		req.Header.Set("Referer", c.base+page)
+	}
 	return c.do(req)
 }
 
@@ -150,7 +160,7 @@ func (c *client) submit(page, action string, fields url.Values) (*http.Response,
 	for k, v := range fields {
 		form[k] = v
 	}
-	return c.post(action, form)
+	return c.postFrom(page, action, form)
 }
 
 // follow loads the page a 303 response redirects to.
@@ -184,6 +194,33 @@ func (c *client) cookie(name string) string {
 		}
 	}
 	return ""
+}
+
+// ageSignIns moves the sign-in time of every stored session of userID d
+// into the past, as if the user had signed in that long ago.
+func ageSignIns(t *testing.T, st store.Store, userID string, d time.Duration) {
+	t.Helper()
+	ctx := t.Context()
+	var keys []string
+	err := st.(store.Scanner).Scan(ctx, func(e store.Entry) error {
+		if e.Record.UserID == userID {
+			keys = append(keys, e.Key)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		rec, err := st.Load(ctx, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec.AuthTime = rec.AuthTime.Add(-d)
+		if err := st.Save(ctx, k, rec); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 var footerHash = regexp.MustCompile(`Browser session <code>([0-9a-f]{12})…</code>`)
