@@ -142,7 +142,10 @@ func (r *report) chart(name string) error {
 	httpPanel("write-hot", "Write, every connection on one session: requests/s", rps, func(server string, v float64) string {
 		if lost, acked, ok := r.lost(server, "write-hot"); ok && !strings.HasPrefix(server, "bare") {
 			share := 100 * float64(lost) / float64(max(acked, 1))
-			if lost > 0 && share < 0.1 {
+			if lost == 0 {
+				return fmt.Sprintf("%.0f/s, none lost", v)
+			}
+			if share < 0.1 {
 				return fmt.Sprintf("%.0f/s, %d of %d lost", v, lost, acked)
 			}
 			return fmt.Sprintf("%.0f/s, %.1f%% lost", v, share)
