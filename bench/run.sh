@@ -49,7 +49,7 @@
 #   OUT=results       where the raw files and results.md go
 #   PNG=../docs/bench.png   the chart (run.sh http: OUT/bench.png unless set)
 #
-# The hot-session write alone, Keycard against scs on Redis (about 40 s):
+# The hot-session write alone, Keycard against scs on Redis (about 30 s):
 #
 #   WORKLOADS=write-hot SERVERS="keycard-redis scs-redis" bench/run.sh http
 set -euo pipefail
@@ -294,7 +294,9 @@ fi
 
 phase "report"
 echo "- Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg); total run time $(( $(date +%s) - started )) s" >>"$OUT/machine.txt"
-"$BIN/report" -inproc "$OUT/inproc.txt" -http "$OUT/http.jsonl" -rtt "$OUT/rtt.jsonl" -mem "$OUT/mem.jsonl" \
-  -scale "$OUT/scale.md" -benchstat "$OUT/benchstat.txt" -machine "$OUT/machine.txt" \
-  -out "$OUT/results.md" -png "$PNG"
+report=()
+for f in inproc:inproc.txt http:http.jsonl rtt:rtt.jsonl mem:mem.jsonl scale:scale.md benchstat:benchstat.txt machine:machine.txt; do
+  if [ -f "$OUT/${f#*:}" ]; then report+=(-"${f%%:*}" "$OUT/${f#*:}"); fi
+done
+"$BIN/report" "${report[@]}" -out "$OUT/results.md" -png "$PNG"
 phase "done: $OUT/results.md and $PNG"
