@@ -23,6 +23,11 @@
 //     anonymous.
 //   - TestDevicesLogOutEverywhere: "Log out everywhere" signs out both of
 //     Alice's browsers and her API tokens, and none of Bob's.
+//   - TestLivePageEndsWhenRevokedElsewhere: Alice's browser A opens the
+//     live devices page, whose server-sent events stream lists her
+//     sessions; B revokes A's session; the server closes A's stream
+//     (keycard's Manager.Watch) and A's page shows it signed out without a
+//     reload, within the step's time limit and no sleep.
 //   - TestCrossOriginFormRefused: a page on another origin auto-submits a
 //     form to the demo in the signed-in victim's browser, cross-site (from
 //     127.0.0.2) and same-site (another port of 127.0.0.1, where Chromium

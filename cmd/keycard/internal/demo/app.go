@@ -2,7 +2,8 @@
 // visitor through sign-in, with profile and device pages, remember-me,
 // failed-login limits, CSRF-protected forms, a JSON token API and a page
 // kept entirely in a sealed cookie. Every page is rendered on the server;
-// there is no script.
+// the only script is the live devices page's, which follows the session
+// over server-sent events (Manager.Watch).
 package demo
 
 import (
@@ -12,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/keycard-go/keycard"
@@ -44,6 +46,10 @@ const (
 	// An anonymous cart idle this long is dropped, sooner than a
 	// signed-in session, so a flood gives its space back quickly.
 	visitorIdle = 15 * time.Minute
+	// watchEvery is how often the live page's stream (Manager.Watch)
+	// checks the store for an end made elsewhere: one load per watched
+	// session per interval, whatever the number of its open pages.
+	watchEvery = 15 * time.Second
 )
 
 // Config configures the demo app.
@@ -80,6 +86,8 @@ type App struct {
 	log        *slog.Logger
 	cfg        Config
 	h          http.Handler
+	quit       chan struct{} // closed by Close
+	closeOnce  sync.Once
 }
 
 // New returns the demo app for cfg.
@@ -90,7 +98,7 @@ func New(cfg Config) (*App, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	a := &App{cfg: cfg, log: cfg.Logger}
+	a := &App{cfg: cfg, log: cfg.Logger, quit: make(chan struct{})}
 	var err error
 	a.m, err = keycard.New(keycard.Config{
 		Store:               cfg.Store,
@@ -99,6 +107,7 @@ func New(cfg Config) (*App, error) {
 		MaxSessionsPerUser:  maxSessionsPerUser,
 		MaxRejectsPerMinute: maxRejectsPerMinute,
 		Visitors:            keycard.Visitors{PerMinute: newVisitorsPerMinute, Idle: visitorIdle},
+		WatchEvery:          watchEvery,
 		Logger:              cfg.Logger,
 	})
 	if err != nil {
@@ -162,6 +171,11 @@ func New(cfg Config) (*App, error) {
 // ServeHTTP serves the app.
 func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.h.ServeHTTP(w, r) }
 
+// Close ends the app's open event streams, which would otherwise hold a
+// server's Shutdown until its deadline. Register it with
+// http.Server.RegisterOnShutdown.
+func (a *App) Close() { a.closeOnce.Do(func() { close(a.quit) }) }
+
 func (a *App) routes() http.Handler {
 	app := http.NewServeMux()
 	app.HandleFunc("GET /{$}", a.home)
@@ -174,6 +188,8 @@ func (a *App) routes() http.Handler {
 	app.HandleFunc("GET /profile", a.profile)
 	app.HandleFunc("POST /profile/renew", a.renew)
 	app.HandleFunc("GET /devices", a.devices)
+	app.HandleFunc("GET /devices/live", a.livePage)
+	app.HandleFunc("GET /devices/events", a.liveEvents)
 	app.HandleFunc("POST /devices/revoke", a.revoke)
 	app.Handle("POST /devices/revoke-all", a.stepUp().Handler(http.HandlerFunc(a.revokeAll)))
 	app.HandleFunc("GET /api", a.apiPage)
