@@ -272,6 +272,7 @@ type Manager struct {
 	visitors     *minuteLimit     // Config.Visitors.PerMinute, or nil
 	warnings     logBudget        // bounds the default event logger's warnings
 	watches      watches          // Watch: sessions followed for long-lived connections
+	anonymous    anonymousCount   // Config.Visitors.Max
 	lanes        lanes            // serializes this instance's writes per session
 }
 
@@ -310,6 +311,9 @@ func New(cfg Config) (*Manager, error) {
 		return nil, fmt.Errorf("keycard: config: Keys: %w", err)
 	}
 	m.ids = ids
+	if c, ok := m.cfg.Store.(store.Counter); ok {
+		m.anonymous.max, m.anonymous.from = m.cfg.Visitors.Max, c
+	}
 	if m.derived, err = keyring.NewDeriver(secrets); err != nil {
 		return nil, fmt.Errorf("keycard: config: Keys: %w", err)
 	}
@@ -407,6 +411,11 @@ func (m *Manager) validate() error {
 	}
 	if v := m.cfg.Visitors; v.PerMinute < 0 || v.Idle < 0 || v.Idle > m.cfg.Timeouts.Idle {
 		errs = append(errs, fmt.Errorf("Visitors: need PerMinute >= 0 and 0 <= Idle <= Timeouts.Idle, got %d and %v", v.PerMinute, v.Idle))
+	}
+	if v := m.cfg.Visitors.Max; v < 0 {
+		errs = append(errs, errors.New("Visitors.Max must not be negative"))
+	} else if _, ok := m.cfg.Store.(store.Counter); v > 0 && !ok {
+		errs = append(errs, fmt.Errorf("Visitors.Max needs a store that counts anonymous sessions (store.Counter); %T does not", m.cfg.Store))
 	}
 	if m.cfg.WatchEvery < 0 {
 		errs = append(errs, errors.New("WatchEvery must not be negative"))

@@ -3,6 +3,7 @@ package keycard
 import (
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/keycard-go/keycard/store"
@@ -25,6 +26,16 @@ type Visitors struct {
 	// shares the proxy's address. The default is 0: no limit.
 	PerMinute int
 
+	// Max, if positive, bounds how many anonymous sessions the store may
+	// hold, for persistent stores, which have no bound of their own: past
+	// it a new anonymous session is refused as by a full store (503,
+	// ReasonStoreFull), and signed-in sessions are never touched. It
+	// needs a store that can count them (store.Counter: the memory and
+	// SQL stores). Each instance counts at most once a second, so
+	// instances together may pass the bound by what they create in that
+	// second. The default is 0: no bound beyond the store's own.
+	Max int
+
 	// Idle is the idle timeout of anonymous sessions, in place of
 	// Timeouts.Idle, so that a persistent store gives their space back
 	// sooner: records expire by it in every store, and a Redis server
@@ -43,7 +54,13 @@ var ErrTooManySessions = errors.New("keycard: too many new sessions from this ne
 // Visitors.PerMinute. Sessions opened outside a request (Manager.Open)
 // have no client and are not counted. s.mu must be held.
 func (s *Session) admitVisitor() error {
-	if s.m.visitors == nil || s.r == nil || !s.isNew || s.rec.UserID != "" || s.loadErr != nil {
+	if s.r == nil || !s.isNew || s.rec.UserID != "" || s.loadErr != nil {
+		return nil
+	}
+	if err := s.m.anonymous.admit(s); err != nil {
+		return err
+	}
+	if s.m.visitors == nil {
 		return nil
 	}
 	n := s.m.visitors.add(networkOf(s.m.ClientIP(s.r)), time.Now())
@@ -54,6 +71,40 @@ func (s *Session) admitVisitor() error {
 		s.m.emit(Event{Kind: EventRejected, Reason: ReasonNewSessions, Request: s.r})
 	}
 	return fmt.Errorf("keycard: save session: %w", ErrTooManySessions)
+}
+
+// anonymousCount is the count of anonymous sessions in the store that
+// Visitors.Max bounds, refreshed at most once a second.
+type anonymousCount struct {
+	mu   sync.Mutex
+	max  int
+	n    int
+	at   time.Time
+	from store.Counter
+}
+
+// admit refuses the new anonymous session s with store.ErrFull once the
+// store holds Visitors.Max of them, and counts it otherwise. A failure to
+// count lets the session through: its save meets the same store.
+func (c *anonymousCount) admit(s *Session) error {
+	if c.max <= 0 {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if now := time.Now(); now.Sub(c.at) >= time.Second {
+		n, err := c.from.CountAnonymous(s.ctx)
+		if err != nil {
+			return nil
+		}
+		c.n, c.at = n, now
+	}
+	if c.n >= c.max {
+		s.m.emit(Event{Kind: EventRejected, Reason: ReasonStoreFull, Request: s.r})
+		return fmt.Errorf("keycard: save session: Visitors.Max anonymous sessions stored: %w", store.ErrFull)
+	}
+	c.n++
+	return nil
 }
 
 // storeFull reports a new anonymous session refused by a bounded store

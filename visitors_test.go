@@ -153,3 +153,32 @@ func TestVisitorsPerMinuteCountsUpdate(t *testing.T) {
 		}
 	}
 }
+
+// Visitors.Max bounds the anonymous sessions of a store that has no bound
+// of its own, never touching signed-in ones; a store that cannot count
+// them is refused at New.
+func TestVisitorsMaxBoundsAnonymousSessions(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		f := newFixture(t, Config{Store: memory.New(memory.Config{Logger: slog.New(slog.DiscardHandler)}), Visitors: Visitors{Max: 3}})
+		for i := range 3 {
+			if code := f.visit("192.0.2.1:1", "/put?k=cart&v=1"); code != 200 {
+				t.Fatalf("anonymous session %d: got %d, want 200", i+1, code)
+			}
+		}
+		if code := f.visit("192.0.2.1:1", "/put?k=cart&v=1"); code != 503 {
+			t.Errorf("the 4th anonymous session with Max 3: got %d, want 503", code)
+		}
+		if !f.events.has(EventRejected, ReasonStoreFull) {
+			t.Error("no store-full event")
+		}
+		c := f.client()
+		c.get("/login?u=alice")
+		if c.get("/user") != "alice" {
+			t.Error("a login was refused while anonymous sessions are at their bound")
+		}
+	})
+	if _, err := New(Config{Store: &countingStore{Store: memory.New(memory.Config{})}, Visitors: Visitors{Max: 1}}); err == nil {
+		t.Error("New accepted Visitors.Max with a store that cannot count anonymous sessions")
+	}
+}

@@ -74,6 +74,14 @@ type Scanner interface {
 	Scan(ctx context.Context, fn func(Entry) error) error
 }
 
+// Counter is implemented by stores that can count their anonymous records
+// (those with an empty UserID) cheaply enough to bound them: a Manager
+// with Config.Visitors.Max asks at most once a second.
+type Counter interface {
+	// CountAnonymous returns how many live records have an empty UserID.
+	CountAnonymous(ctx context.Context) (int, error)
+}
+
 // NonBlocking is implemented by stores whose calls never block: they do
 // no I/O and wait only for brief in-process locks, so they return promptly
 // whatever the context. Bounding such a store's calls with a timeout

@@ -41,3 +41,17 @@ func (s *Store) liveEntries(sh *shard) []store.Entry {
 	}
 	return entries
 }
+
+// CountAnonymous returns how many live records have no user. It removes
+// the expired records first, one shard at a time, and is exact when no
+// save is in progress.
+func (s *Store) CountAnonymous(ctx context.Context) (int, error) {
+	if err := s.enter(ctx); err != nil {
+		return 0, fmt.Errorf("memory store: count anonymous: %w", err)
+	}
+	now := s.now()
+	for i := range s.shards {
+		s.reapShard(&s.shards[i], now)
+	}
+	return int(max(s.anonCount.Load(), 0)), nil
+}

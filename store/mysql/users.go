@@ -69,3 +69,16 @@ func (s *Store) DeleteUser(ctx context.Context, userID string) (int, error) {
 	}
 	return int(n), nil
 }
+
+// CountAnonymous returns how many live records have no user, in one query
+// on the user_id index.
+func (s *Store) CountAnonymous(ctx context.Context) (int, error) {
+	q := make(query, 0, 128).
+		sql("SELECT COUNT(*) FROM ").sql(s.quoted).
+		sql(" WHERE user_id = '' AND live_until > ").int(storekit.Nanos(s.now()))
+	var n int64
+	if err := s.db.QueryRowContext(ctx, string(q)).Scan(&n); err != nil {
+		return 0, fmt.Errorf("mysql store: count anonymous: %w", err)
+	}
+	return int(n), nil
+}

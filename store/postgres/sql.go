@@ -17,6 +17,7 @@ type statements struct {
 	touch      string
 	listUser   string
 	scan       string
+	countAnon  string
 	deleteUser string
 	sweep      string
 	schema     string
@@ -53,8 +54,9 @@ WHERE key = $1 AND version = $2 AND ` + live("$13")),
 
 		// user_id <> '' lets the planner use the partial index, and keeps
 		// anonymous sessions out of every user's list.
-		listUser: r.Replace(`SELECT key, ` + columns + ` FROM {t} WHERE user_id = $1 AND user_id <> '' AND ` + live("$2")),
-		scan:     r.Replace(`SELECT key, ` + columns + ` FROM {t} WHERE ` + live("$1")),
+		listUser:  r.Replace(`SELECT key, ` + columns + ` FROM {t} WHERE user_id = $1 AND user_id <> '' AND ` + live("$2")),
+		scan:      r.Replace(`SELECT key, ` + columns + ` FROM {t} WHERE ` + live("$1")),
+		countAnon: r.Replace(`SELECT count(*) FROM {t} WHERE user_id = '' AND ` + live("$1")),
 
 		deleteUser: r.Replace(`WITH gone AS (DELETE FROM {t} WHERE user_id = $1 AND user_id <> '' RETURNING expires, deadline)
 SELECT count(*) FROM gone WHERE ` + live("$2")),

@@ -46,3 +46,13 @@ func (s *Store) DeleteUser(ctx context.Context, userID string) (int, error) {
 	}
 	return n, nil
 }
+
+// CountAnonymous returns how many live records have no user, in one query
+// on the user_id index.
+func (s *Store) CountAnonymous(ctx context.Context) (int, error) {
+	var n int64
+	if err := s.pool.QueryRow(ctx, s.sql.countAnon, storekit.Nanos(s.now())).Scan(&n); err != nil {
+		return 0, wrap(ctx, "count anonymous", err)
+	}
+	return int(n), nil
+}

@@ -18,6 +18,7 @@ type statements struct {
 	touch      *prepared
 	listUser   *prepared
 	scan       *prepared
+	countAnon  *prepared
 	deleteUser *prepared
 	sweep      *prepared
 	schema     string
@@ -64,8 +65,9 @@ WHERE key = ?1 AND version = ?2 AND ` + live("?13")),
 
 		// user_id <> '' lets the planner use the partial index, and keeps
 		// anonymous sessions out of every user's list.
-		listUser: prep(`SELECT key, ` + columns + ` FROM {t} WHERE user_id = ?1 AND user_id <> '' AND ` + live("?2")),
-		scan:     prep(`SELECT key, ` + columns + ` FROM {t} WHERE key > ?1 AND ` + live("?2") + ` ORDER BY key LIMIT ?3`),
+		listUser:  prep(`SELECT key, ` + columns + ` FROM {t} WHERE user_id = ?1 AND user_id <> '' AND ` + live("?2")),
+		scan:      prep(`SELECT key, ` + columns + ` FROM {t} WHERE key > ?1 AND ` + live("?2") + ` ORDER BY key LIMIT ?3`),
+		countAnon: prep(`SELECT COUNT(*) FROM {t} WHERE user_id = '' AND ` + live("?1")),
 
 		// SQLite has no DELETE in a WITH clause; Store.DeleteUser counts
 		// the live rows among those returned.

@@ -66,3 +66,24 @@ func (s *Store) DeleteUser(ctx context.Context, userID string) (int, error) {
 	}
 	return n, nil
 }
+
+// CountAnonymous returns how many live records have no user, in one query
+// on the user_id index.
+func (s *Store) CountAnonymous(ctx context.Context) (int, error) {
+	rows, err := s.query(ctx, s.sql.countAnon, storekit.Nanos(s.now()))
+	if err != nil {
+		return 0, fmt.Errorf("sqlite store: count anonymous: %w", err)
+	}
+	defer rows.Close()
+	n := 0
+	if rows.Next() {
+		err = rows.Scan(&n)
+	}
+	if err == nil {
+		err = rows.Err()
+	}
+	if err != nil {
+		return 0, fmt.Errorf("sqlite store: count anonymous: %w", err)
+	}
+	return n, nil
+}

@@ -42,6 +42,8 @@ func (f *fixture) has(c capability) bool {
 		_, ok = f.s.(store.Sweeper)
 	case scanner:
 		_, ok = f.s.(store.Scanner)
+	case counter:
+		_, ok = f.s.(store.Counter)
 	default:
 		ok = true
 	}

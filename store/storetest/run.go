@@ -34,6 +34,7 @@ const (
 	userIndex
 	sweeper
 	scanner
+	counter
 )
 
 // String names the interface a capability stands for.
@@ -45,6 +46,8 @@ func (c capability) String() string {
 		return "store.Sweeper"
 	case scanner:
 		return "store.Scanner"
+	case counter:
+		return "store.Counter"
 	}
 	return "store.Store"
 }
@@ -107,6 +110,8 @@ var cases = []testCase{
 
 	{"scan visits every live record once and skips expired ones", scanner, testScan},
 	{"scan stops at the first error its function returns", scanner, testScanStops},
+
+	{"count anonymous counts the live records without a user", counter, testCountAnonymous},
 }
 
 // Run runs the conformance suite against stores made by h, one parallel
