@@ -63,28 +63,7 @@ func TestAnonymousFlood(t *testing.T) {
 }
 
 func floodOne(t *testing.T, st store.Store, dbFile string) {
-	srv := httptest.NewUnstartedServer(nil)
-	srv.Start()
-	t.Cleanup(srv.Close)
-	app, err := New(Config{Store: st, Keys: keyfile.Generate(time.Now()), Origin: srv.URL, StoreName: "flood",
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Config.Handler = app
-	// 100 users, each signed in once, who then sit idle.
-	const users = 100
-	clients := make([]*client, users)
-	for i := range clients {
-		id := fmt.Sprintf("flood%03d", i)
-		u := &user{ID: id, Name: id, Password: "pw-" + id, salt: make([]byte, 16)}
-		u.hash = hashPassword(u.Password, u.salt)
-		app.users[id] = u
-		clients[i] = newClient(t, srv.URL)
-		if resp, _ := clients[i].login(id, u.Password, false); resp.StatusCode != http.StatusSeeOther {
-			t.Fatalf("login of %s: %d", id, resp.StatusCode)
-		}
-	}
+	app, _, clients := signedInDemo(t, st)
 	before := count(t, st)
 	fileBefore := fileSize(dbFile)
 	runtime.GC()
@@ -181,27 +160,8 @@ func fileSize(path string) int64 {
 func TestStoringFloodEvictsOnlyVisitors(t *testing.T) {
 	st := memory.New(memory.Config{MaxSessions: 1000, Logger: slog.New(slog.DiscardHandler)})
 	t.Cleanup(func() { st.Close() })
-	srv := httptest.NewUnstartedServer(nil)
-	srv.Start()
-	t.Cleanup(srv.Close)
-	app, err := New(Config{Store: st, Keys: keyfile.Generate(time.Now()), Origin: srv.URL, StoreName: "flood",
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Config.Handler = app
-	const users, visitors = 100, 5000
-	clients := make([]*client, users)
-	for i := range clients {
-		id := fmt.Sprintf("flood%03d", i)
-		u := &user{ID: id, Name: id, Password: "pw-" + id, salt: make([]byte, 16)}
-		u.hash = hashPassword(u.Password, u.salt)
-		app.users[id] = u
-		clients[i] = newClient(t, srv.URL)
-		if resp, _ := clients[i].login(id, u.Password, false); resp.StatusCode != http.StatusSeeOther {
-			t.Fatalf("login of %s: %d", id, resp.StatusCode)
-		}
-	}
+	const visitors = 5000
+	app, srv, clients := signedInDemo(t, st)
 	added := 0
 	for i := range visitors {
 		addr := fmt.Sprintf("127.%d.%d.%d:1", 1+i>>16&0xff, i>>8&0xff, i&0xff)
@@ -258,4 +218,32 @@ func rss() string {
 		}
 	}
 	return now + " (peak " + peak + ")"
+}
+
+// signedInDemo serves the demo over st, with 100 users (flood000 to
+// flood099) who each sign in once, through the sign-in form, and then sit
+// idle; it returns their browsers.
+func signedInDemo(t *testing.T, st store.Store) (*App, *httptest.Server, []*client) {
+	t.Helper()
+	srv := httptest.NewUnstartedServer(nil)
+	srv.Start()
+	t.Cleanup(srv.Close)
+	app, err := New(Config{Store: st, Keys: keyfile.Generate(time.Now()), Origin: srv.URL, StoreName: "flood",
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Config.Handler = app
+	clients := make([]*client, 100)
+	for i := range clients {
+		id := fmt.Sprintf("flood%03d", i)
+		u := &user{ID: id, Name: id, Password: "pw-" + id, salt: make([]byte, 16)}
+		u.hash = hashPassword(u.Password, u.salt)
+		app.users[id] = u
+		clients[i] = newClient(t, srv.URL)
+		if resp, _ := clients[i].login(id, u.Password, false); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("login of %s: %d", id, resp.StatusCode)
+		}
+	}
+	return app, srv, clients
 }
