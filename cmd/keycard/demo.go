@@ -133,7 +133,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if certNote != "" {
 		fmt.Fprintf(stdout, "  tls    %s\n", certNote)
 	}
-	fmt.Fprintln(stdout, "Sign in as alice or bob; the passwords are on the sign-in page. Stop with Ctrl-C.")
+	fmt.Fprintln(stdout, "Sign in as alice, bob or support (who can act as them); the passwords are on the sign-in page. Stop with Ctrl-C.")
 	if ip := net.ParseIP(host); !*useTLS && host != "localhost" && (ip == nil || !ip.IsLoopback()) {
 		fmt.Fprintln(stderr, "keycard: hint: over plain HTTP, browsers keep the demo's Secure cookies only for localhost and 127.0.0.1; add --tls to use it from other machines")
 	}

@@ -93,7 +93,7 @@ func TestDemoKeepsSessionsAcrossRestarts(t *testing.T) {
 	t.Setenv("KEYCARD_KEYS_FILE", "")
 	data := t.TempDir()
 	base, banner, stop := startDemo(t, "--data", data)
-	for _, want := range []string{"store  sqlite:" + filepath.Join(data, "keycard-demo.db"), "keycard-demo.keys (new; keep it secret)", "Sign in as alice or bob"} {
+	for _, want := range []string{"store  sqlite:" + filepath.Join(data, "keycard-demo.db"), "keycard-demo.keys (new; keep it secret)", "Sign in as alice, bob or support"} {
 		if !strings.Contains(banner, want) {
 			t.Errorf("banner lacks %q:\n%s", want, banner)
 		}

@@ -64,9 +64,11 @@ const usageDemo = `Usage:
     keycard demo [--addr ADDR] [--store URL] [--data DIR] [--keys FILE] [--tls] [-v]
 
 Serve the demo web app: a shop whose cart survives signing in, profile and
-device pages, remember-me, failed-login limits, CSRF-protected forms, a JSON
-token API, and a page kept in a sealed cookie. Sign in as alice or bob; the
-passwords are on the sign-in page. Visitors who only read pages store no
+device pages (revoking a device needs a sign-in within 5 minutes; a live
+page whose stream ends with its session), remember-me, failed-login
+limits, CSRF-protected forms, a JSON token API, and a page kept in a sealed
+cookie. Sign in as alice or bob, or as support, who can act as either
+(impersonation); the passwords are on the sign-in page. Visitors who only read pages store no
 session; one address may present 30 refused session cookies a minute, and
 one network (/32 or /64) start 30 anonymous sessions a minute.
 

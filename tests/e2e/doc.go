@@ -28,6 +28,9 @@
 //     sessions; B revokes A's session; the server closes A's stream
 //     (keycard's Manager.Watch) and A's page shows it signed out without a
 //     reload, within the step's time limit and no sleep.
+//   - TestImpersonationMarker: the support user acts as Alice; every page
+//     shows "Acting as Alice Liddell on behalf of Sam Support", whose End
+//     button restores the support user's own session.
 //   - TestCrossOriginFormRefused: a page on another origin auto-submits a
 //     form to the demo in the signed-in victim's browser, cross-site (from
 //     127.0.0.2) and same-site (another port of 127.0.0.1, where Chromium

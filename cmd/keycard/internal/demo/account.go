@@ -164,11 +164,13 @@ type profileData struct {
 	Hash                                                string
 	RotateEvery                                         time.Duration
 	CookieName                                          string
+	Impersonate                                         *impersonationData // for a support user
 }
 
 func (a *App) profile(w http.ResponseWriter, r *http.Request) {
 	s := keycard.FromContext(r.Context())
-	if a.requireUser(w, r, s) == nil {
+	u := a.requireUser(w, r, s)
+	if u == nil {
 		return
 	}
 	v := a.newView(r, s, "Profile", "profile")
@@ -176,6 +178,7 @@ func (a *App) profile(w http.ResponseWriter, r *http.Request) {
 		Created: s.Created(), LastSeen: s.LastSeen(), IdleDeadline: s.IdleDeadline(),
 		Deadline: s.Deadline(), AuthTime: s.AuthTime(), Remembered: s.Remembered(),
 		Hash: s.Hash(), RotateEvery: rotateEvery, CookieName: CookieName,
+		Impersonate: a.impersonationForm(u, s),
 	}
 	a.render(w, r, http.StatusOK, "profile", v)
 }

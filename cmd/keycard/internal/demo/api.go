@@ -23,7 +23,7 @@ func (a *App) apiPage(w http.ResponseWriter, r *http.Request) {
 	}
 	v.Data = struct {
 		Curl  string
-		Users []struct{ ID, Name, Password string }
+		Users []Account
 	}{"curl " + insecure, Users}
 	a.render(w, r, http.StatusOK, "api", v)
 }

@@ -187,6 +187,8 @@ func (a *App) routes() http.Handler {
 	app.HandleFunc("POST /logout", a.logout)
 	app.HandleFunc("GET /profile", a.profile)
 	app.HandleFunc("POST /profile/renew", a.renew)
+	app.HandleFunc("POST /impersonate", a.impersonate)
+	app.HandleFunc("POST /impersonate/end", a.endImpersonation)
 	app.HandleFunc("GET /devices", a.devices)
 	app.HandleFunc("GET /devices/live", a.livePage)
 	app.HandleFunc("GET /devices/events", a.liveEvents)

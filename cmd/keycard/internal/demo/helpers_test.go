@@ -51,13 +51,20 @@ func eachStore(t *testing.T, fn func(t *testing.T, st store.Store)) {
 // newServer serves a new demo app over st on 127.0.0.1.
 func newServer(t *testing.T, st store.Store) *httptest.Server {
 	t.Helper()
+	return newServerLogging(t, st, io.Discard)
+}
+
+// newServerLogging serves a new demo app over st on 127.0.0.1 that logs
+// to log, as text.
+func newServerLogging(t *testing.T, st store.Store, log io.Writer) *httptest.Server {
+	t.Helper()
 	srv := httptest.NewUnstartedServer(nil)
 	srv.Start()
 	t.Cleanup(srv.Close)
 	now := time.Now()
 	app, err := New(Config{
 		Store: st, Keys: keyfile.Generate(now), Origin: srv.URL, StoreName: "test",
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger: slog.New(slog.NewTextHandler(log, nil)),
 	})
 	if err != nil {
 		t.Fatal(err)

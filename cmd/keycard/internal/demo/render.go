@@ -66,6 +66,7 @@ type view struct {
 	Title   string
 	Nav     string // the active navigation entry
 	User    *user  // the signed-in user, or nil
+	Actor   *user  // who acts as User (an impersonation), or nil
 	Hash    string // the browser session's hash, or "" before it is stored
 	Flashes []string
 	Error   string // an inline error message
@@ -83,7 +84,7 @@ func (a *App) newView(r *http.Request, s *keycard.Session, title, nav string) *v
 	mainReq := mainRequest(r)
 	main := keycard.FromContext(mainReq.Context())
 	v := &view{Title: title, Nav: nav, Store: a.cfg.StoreName, Origin: a.cfg.Origin}
-	v.User = a.userOf(main.UserID())
+	v.User, v.Actor = a.userOf(main.UserID()), a.userOf(main.Actor())
 	v.Flashes = s.Flashes()
 	v.CSRF = csrf.Token(r)
 	if v.User != nil {
@@ -114,7 +115,7 @@ func (a *App) render(w http.ResponseWriter, r *http.Request, code int, name stri
 func (a *App) forbidden(w http.ResponseWriter, r *http.Request, err error) {
 	v := &view{Title: "Form refused", Store: a.cfg.StoreName}
 	if main := keycard.FromContext(mainRequest(r).Context()); main.Err() == nil {
-		v.User, v.Hash = a.userOf(main.UserID()), main.Hash()
+		v.User, v.Actor, v.Hash = a.userOf(main.UserID()), a.userOf(main.Actor()), main.Hash()
 		if v.User != nil {
 			v.NavCSRF = csrf.Token(mainRequest(r))
 		}

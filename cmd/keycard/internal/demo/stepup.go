@@ -27,6 +27,13 @@ func (a *App) reauth(w http.ResponseWriter, r *http.Request) {
 		redirect(w, r, "/login?next=/devices")
 		return
 	}
+	if s.Actor() != "" {
+		// No StepUp passes in an impersonation: the actor cannot prove
+		// to be the user.
+		s.Flash("Not while acting as another user: only the user, signed in recently, may sign out their devices.")
+		redirect(w, r, "/devices")
+		return
+	}
 	redirect(w, r, "/login?reauth=1")
 }
 

@@ -15,15 +15,23 @@ type user struct {
 	ID       string
 	Name     string
 	Password string // the documented demo password, for the sign-in page
+	Support  bool   // may act as another user (impersonation)
 	salt     []byte
 	hash     []byte
 }
 
+// Account is a demo account as the pages and the documentation show it.
+type Account struct {
+	ID, Name, Password string
+	Support            bool // may act as the other users
+}
+
 // Users are the demo accounts and their passwords, as the sign-in page and
-// the documentation show them.
-var Users = []struct{ ID, Name, Password string }{
-	{"alice", "Alice Liddell", "alice-wonderland"},
-	{"bob", "Bob Builder", "bob-can-fix-it"},
+// the documentation show them. A support user may act as the others.
+var Users = []Account{
+	{"alice", "Alice Liddell", "alice-wonderland", false},
+	{"bob", "Bob Builder", "bob-can-fix-it", false},
+	{"support", "Sam Support", "support-on-duty", true},
 }
 
 // argon2Params are the argon2id parameters: OWASP's minimum
@@ -47,7 +55,7 @@ var dummySalt = make([]byte, 16)
 func demoUsers() (map[string]*user, error) {
 	users := make(map[string]*user, len(Users))
 	for _, d := range Users {
-		u := &user{ID: d.ID, Name: d.Name, Password: d.Password, salt: make([]byte, 16)}
+		u := &user{ID: d.ID, Name: d.Name, Password: d.Password, Support: d.Support, salt: make([]byte, 16)}
 		rand.Read(u.salt)
 		u.hash = hashPassword(d.Password, u.salt)
 		users[u.ID] = u
