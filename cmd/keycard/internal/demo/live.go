@@ -2,11 +2,11 @@ package demo
 
 import (
 	"cmp"
+	"crypto/subtle"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/keycard-go/keycard"
@@ -92,12 +92,12 @@ func (a *App) liveEvents(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return send(": the session store is unavailable\n\n")
 		}
-		slices.SortFunc(infos, func(x, y keycard.SessionInfo) int {
-			return cmp.Or(x.Created.Compare(y.Created), strings.Compare(x.Hash, y.Hash))
+		slices.SortStableFunc(infos, func(x, y keycard.SessionInfo) int {
+			return cmp.Or(x.Created.Compare(y.Created), x.AuthTime.Compare(y.AuthTime))
 		})
 		out := make([]liveSession, len(infos))
 		for i, in := range infos {
-			out[i] = liveSession{Device: device(in.UserAgent), Hash: short(in.Hash), IP: in.IP, Current: in.Hash == current}
+			out[i] = liveSession{Device: device(in.UserAgent), Hash: short(in.Hash), IP: in.IP, Current: subtle.ConstantTimeCompare([]byte(in.Hash), []byte(current)) == 1}
 		}
 		data, _ := json.Marshal(out)
 		if string(data) == last {
