@@ -408,7 +408,8 @@ func (b *browser) openOK(path string) {
 }
 
 // eval evaluates JavaScript in the page. DevTools evaluation is not
-// subject to the demo's Content-Security-Policy, which allows no script.
+// subject to the demo's Content-Security-Policy, which allows no script
+// (but the live devices page's own).
 func eval[T any](b *browser, what, js string) T {
 	b.t.Helper()
 	return run(b, what, chromedp.Evaluate[T](js))

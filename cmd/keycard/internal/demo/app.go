@@ -216,7 +216,9 @@ func (a *App) routes() http.Handler {
 }
 
 // securityHeaders sets the headers every response carries. The policy
-// allows no script at all, only the app's own stylesheet and images.
+// allows no script at all, only the app's own stylesheet and images; the
+// live devices page alone replaces it with one that allows its own script
+// and its event stream (liveCSP).
 // HSTS, under TLS, is short on purpose: browsers apply it to a host name
 // on every port, and a long one for "localhost" would force HTTPS on every
 // other development server of the machine.
