@@ -77,17 +77,7 @@ func cookieValue(h http.Header, name string) (value string, count int) {
 // value expires the cookie. expires is the cookie's expiry for persistent
 // cookies, or zero for a browser-session cookie.
 func (c *cookieCarrier) setCookie(h http.Header, r *http.Request, value string, expires time.Time, now time.Time) {
-	cfg := &c.m.cfg.Cookie
-	hc := http.Cookie{
-		Name:        cfg.Name,
-		Value:       value,
-		Path:        cfg.Path,
-		Domain:      cfg.Domain,
-		Secure:      c.m.secure(r),
-		HttpOnly:    true,
-		SameSite:    cfg.SameSite,
-		Partitioned: cfg.Partitioned,
-	}
+	hc := c.m.cookieFor(r, c.m.cfg.Cookie.Name, value)
 	switch {
 	case value == "":
 		hc.MaxAge = -1
@@ -103,8 +93,40 @@ func (c *cookieCarrier) setCookie(h http.Header, r *http.Request, value string, 
 
 // secure reports whether the cookie gets the Secure attribute.
 func (m *Manager) secure(r *http.Request) bool {
-	if !m.cfg.InsecureAllowHTTP || r.TLS != nil {
+	if !m.cfg.InsecureAllowHTTP || r == nil || r.TLS != nil {
 		return true
 	}
 	return m.fromTrustedProxy(r) && strings.EqualFold(strings.TrimSpace(lastCSV(r.Header.Get("X-Forwarded-Proto"))), "https")
+}
+
+// cookieFor returns a cookie named name holding value, with the session
+// cookie's attributes for r.
+func (m *Manager) cookieFor(r *http.Request, name, value string) http.Cookie {
+	cfg := &m.cfg.Cookie
+	return http.Cookie{
+		Name:        name,
+		Value:       value,
+		Path:        cfg.Path,
+		Domain:      cfg.Domain,
+		Secure:      m.secure(r),
+		HttpOnly:    true,
+		SameSite:    cfg.SameSite,
+		Partitioned: cfg.Partitioned,
+	}
+}
+
+// CompanionCookie returns a browser-session cookie named the session
+// cookie's name plus suffix, holding value (or deleting the cookie when
+// value is ""), with the session cookie's attributes for r: Path, Domain,
+// SameSite, Partitioned, HttpOnly, and Secure as InsecureAllowHTTP decides
+// (a nil r counts as HTTPS). Packages built on a Manager use it for
+// cookies of their own, such as csrf's visitor cookie, so that they follow
+// the Manager's configuration; a "__Host-" prefix carries over, and with
+// it the browser's rules for it.
+func (m *Manager) CompanionCookie(r *http.Request, suffix, value string) *http.Cookie {
+	c := m.cookieFor(r, m.cfg.Cookie.Name+suffix, value)
+	if value == "" {
+		c.MaxAge = -1
+	}
+	return &c
 }

@@ -115,6 +115,7 @@ type Protection struct {
 	bearer    *http.ServeMux // Config.BearerRoutes, or nil
 
 	visitorKeys []keycard.Key // bind visitor tokens, newest first
+	visitorName string        // the visitor cookie's name
 }
 
 // New returns a Protection for the sessions of m, after filling in the
@@ -133,6 +134,7 @@ func New(m *keycard.Manager, cfg Config) (*Protection, error) {
 		bypass:  http.NewServeMux(),
 
 		visitorKeys: m.DeriveKeys(visitorPurpose),
+		visitorName: m.CompanionCookie(nil, visitorSuffix, "").Name,
 	}
 	if p.field == "" {
 		p.field = DefaultFieldName

@@ -59,15 +59,20 @@
 // A visitor whose session is not stored has no session to keep a secret
 // in, and storing one for every page view would let anyone fill the store
 // by loading pages. Token stores nothing for them: it sets a cookie of
-// this package's own, VisitorCookieName ("__Host-keycard-csrf"), holding
-// 256 random bits, and binds the token to it with an HMAC-SHA-256 under a
-// key the Manager derives from its Keys (keycard.Manager.DeriveKeys), in
-// the spirit of OWASP's signed double-submit cookie. The cookie is
-// Secure, HttpOnly, SameSite=Lax, with Path "/" and no Domain, and lasts
-// the browser session; its "__Host-" prefix makes browsers refuse one set
-// by a sibling subdomain, by another path or over plain HTTP, which is
-// what a signed double-submit cookie needs: an attacker who could plant
-// their own cookie could pair it with a token of their own. The request
+// this package's own, named the session cookie's name plus "-csrf"
+// (VisitorCookieName, "__Host-keycard-csrf", by default), holding 256
+// random bits, and binds the token to it with an HMAC-SHA-256 under a key
+// the Manager derives from its Keys (keycard.Manager.DeriveKeys), in the
+// spirit of OWASP's signed double-submit cookie. The cookie has the
+// session cookie's attributes (keycard.Manager.CompanionCookie: Secure,
+// HttpOnly, SameSite=Lax, Path "/", no Domain by default) and lasts the
+// browser session; the default "__Host-" prefix makes browsers refuse one
+// set by a sibling subdomain, by another path or over plain HTTP, which
+// is what a signed double-submit cookie needs: an attacker who could
+// plant their own cookie could pair it with a token of their own. A
+// session cookie without the prefix gives the visitor cookie none either,
+// and the protection against planted cookies is then the one the session
+// cookie has. The request
 // must carry exactly one such cookie. Tokens are signed with the newest
 // key and verify under every key of the Manager, so a key rotation breaks
 // no open form, and removing a key ends its tokens.
@@ -78,13 +83,10 @@
 // in between (adding to a cart), and not when the post is the login
 // itself.
 //
-// Because the cookie is always Secure, a Manager with
-// keycard.Config.InsecureAllowHTTP, reached over plain HTTP by a name
-// other than localhost, cannot give visitors tokens (browsers drop the
-// cookie, and their posts are rejected): develop on localhost. And
-// because it is SameSite=Lax, pages embedded in another site's frames
-// (Cookie.SameSite None) get working tokens only once their session is
-// stored.
+// Because the cookie follows the session cookie, a development server
+// with keycard.Config.InsecureAllowHTTP on plain HTTP and pages embedded
+// in another site's frames (Cookie.SameSite None) give visitors working
+// tokens as they give them sessions.
 //
 // Every rejection gets the same 403 response (Config.ErrorHandler changes
 // it) and emits an EventRejected through keycard.Manager.Emit, so it

@@ -17,10 +17,16 @@ import (
 
 // VisitorCookieName is the name of the cookie that carries a visitor's
 // random value, to which the tokens of a session not yet stored are bound
-// (see the package documentation). The "__Host-" prefix makes browsers
-// refuse it unless it is Secure, has Path "/" and no Domain: a sibling
-// subdomain or a network attacker cannot plant one.
+// (see the package documentation), with the Manager's default cookie
+// name: the visitor cookie is named the session cookie's name plus
+// "-csrf", and has its attributes (keycard.Manager.CompanionCookie). The
+// default "__Host-" prefix makes browsers refuse it unless it is Secure,
+// has Path "/" and no Domain: a sibling subdomain or a network attacker
+// cannot plant one.
 const VisitorCookieName = "__Host-keycard-csrf"
+
+// visitorSuffix follows the session cookie's name in the visitor cookie's.
+const visitorSuffix = "-csrf"
 
 // visitorPurpose names the keys, derived from the Manager's, that bind
 // visitor tokens to the visitor cookie.
@@ -42,6 +48,7 @@ type visit struct {
 	context.Context
 	p *Protection
 	s *keycard.Session
+	r *http.Request // as it came in, for the cookie's attributes
 	w visitWriter
 
 	cookie   *visitorCookie // shared with an enclosing Protection's visit
@@ -69,12 +76,12 @@ func (v *visit) Value(key any) any {
 // newVisit returns the visit of r through p, and the request and writer to
 // pass on.
 func (p *Protection) newVisit(w http.ResponseWriter, r *http.Request) (*visit, http.ResponseWriter, *http.Request) {
-	v := &visit{p: p, s: keycard.FromContext(r.Context())}
+	v := &visit{p: p, s: keycard.FromContext(r.Context()), r: r}
 	if outer, ok := r.Context().Value(visitKey).(*visit); ok {
 		v.cookie = outer.cookie // one visitor cookie per response
 	} else {
 		v.cookie = &visitorCookie{}
-		if value, n := cookieValue(r.Header, VisitorCookieName); n == 1 && validVisitor(value) {
+		if value, n := cookieValue(r.Header, p.visitorName); n == 1 && validVisitor(value) {
 			v.cookie.value = value
 		}
 	}
@@ -109,24 +116,21 @@ func (v *visit) visitorToken() string {
 		rand.Read(raw[:])
 		c.value, c.fresh = b64.EncodeToString(raw[:]), true
 		h := v.w.Header()
-		h.Add("Set-Cookie", visitorCookieLine(c.value))
+		h.Add("Set-Cookie", v.cookieLine(c.value))
 		h.Set("Cache-Control", "no-store")
 	}
 	return mask(v.p.visitorMAC(0, c.value))
 }
 
-// visitorCookieLine returns the Set-Cookie line of a visitor cookie with
-// value, or of its deletion when value is "". It is a browser-session
-// cookie: HttpOnly, since no script needs it (tokens come from the
-// page), and SameSite=Lax like the session cookie, so that a visitor who
+// cookieLine returns the Set-Cookie line of the visit's visitor cookie
+// with value, or of its deletion when value is "". It is a browser-session
+// cookie with the session cookie's attributes (Manager.CompanionCookie):
+// HttpOnly, since no script needs it (tokens come from the page), and the
+// session cookie's SameSite (Lax by default), so that a visitor who
 // arrives from another site by a link keeps the cookie their open tabs'
 // tokens are bound to.
-func visitorCookieLine(value string) string {
-	c := http.Cookie{Name: VisitorCookieName, Value: value, Path: "/", Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode}
-	if value == "" {
-		c.MaxAge = -1
-	}
-	return c.String()
+func (v *visit) cookieLine(value string) string {
+	return v.p.m.CompanionCookie(v.r, visitorSuffix, value).String()
 }
 
 // visitorMAC returns the binding of a visitor token to the visitor cookie
@@ -164,7 +168,7 @@ func (v *visit) start() {
 	}
 	v.started = true
 	if v.verified && v.cookie.value != "" && v.s.Err() == nil && !v.s.IsNew() && v.s.UserID() != "" {
-		v.w.Header().Add("Set-Cookie", visitorCookieLine(""))
+		v.w.Header().Add("Set-Cookie", v.cookieLine(""))
 		v.cookie.value = ""
 	}
 }

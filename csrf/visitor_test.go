@@ -330,3 +330,31 @@ func TestNestedProtectionsShareTheVisitorCookie(t *testing.T) {
 		t.Errorf("a visitor token through two Protections: %d, want 200", w.Code)
 	}
 }
+
+// The visitor cookie follows the Manager's cookie: its name plus "-csrf",
+// and its attributes, so a development server on plain HTTP
+// (InsecureAllowHTTP) gets a cookie the browser keeps, and visitors' posts
+// work there too.
+func TestVisitorCookieFollowsTheManagersCookie(t *testing.T) {
+	t.Parallel()
+	a := newAppWith(t, keycard.Config{InsecureAllowHTTP: true, Cookie: keycard.Cookie{Name: "sid", SameSite: http.SameSiteStrictMode}}, csrf.Config{})
+	w := httptest.NewRecorder()
+	a.h.ServeHTTP(w, httptest.NewRequest("GET", "http://dev.example:8080/form", nil))
+	cookies := w.Result().Cookies()
+	if len(cookies) != 1 {
+		t.Fatalf("the form set %d cookies, want the visitor cookie", len(cookies))
+	}
+	c := cookies[0]
+	if c.Name != "sid-csrf" || c.Secure || c.SameSite != http.SameSiteStrictMode || !c.HttpOnly {
+		t.Errorf("visitor cookie %s: Secure %t, SameSite %v, HttpOnly %t; want sid-csrf, not Secure over HTTP, Strict, HttpOnly", c.Name, c.Secure, c.SameSite, c.HttpOnly)
+	}
+	post := httptest.NewRequest("POST", "http://dev.example:8080/submit", nil)
+	post.Header.Set("X-CSRF-Token", w.Body.String())
+	post.Header.Set("Sec-Fetch-Site", "same-origin")
+	post.AddCookie(c)
+	pw := httptest.NewRecorder()
+	a.h.ServeHTTP(pw, post)
+	if pw.Code != http.StatusOK {
+		t.Errorf("a visitor's post over HTTP: got %d %q, want 200", pw.Code, pw.Body.String())
+	}
+}
