@@ -63,6 +63,7 @@ type visitorCookie struct {
 	mu    sync.Mutex
 	value string // "" until known
 	fresh bool   // value was set in this response
+	owner *visit // the outermost visit, whose Manager names and sets the cookie
 }
 
 // Value returns the visit for visitKey, else the parent's value.
@@ -80,7 +81,7 @@ func (p *Protection) newVisit(w http.ResponseWriter, r *http.Request) (*visit, h
 	if outer, ok := r.Context().Value(visitKey).(*visit); ok {
 		v.cookie = outer.cookie // one visitor cookie per response
 	} else {
-		v.cookie = &visitorCookie{}
+		v.cookie = &visitorCookie{owner: v}
 		if value, n := cookieValue(r.Header, p.visitorName); n == 1 && validVisitor(value) {
 			v.cookie.value = value
 		}
@@ -130,7 +131,8 @@ func (v *visit) visitorToken() string {
 // arrives from another site by a link keeps the cookie their open tabs'
 // tokens are bound to.
 func (v *visit) cookieLine(value string) string {
-	return v.p.m.CompanionCookie(v.r, visitorSuffix, value).String()
+	o := v.cookie.owner
+	return o.p.m.CompanionCookie(o.r, visitorSuffix, value).String()
 }
 
 // visitorMAC returns the binding of a visitor token to the visitor cookie
