@@ -18,9 +18,11 @@ import (
 
 	"github.com/keycard-go/keycard"
 	"github.com/keycard-go/keycard/cmd/keycard/internal/demo"
+	"github.com/keycard-go/keycard/cmd/keycard/internal/demoidp"
 	"github.com/keycard-go/keycard/cmd/keycard/internal/devcert"
 	"github.com/keycard-go/keycard/cmd/keycard/internal/keyfile"
 	"github.com/keycard-go/keycard/cmd/keycard/internal/storeurl"
+	"github.com/keycard-go/keycard/store"
 )
 
 // Files the demo keeps in its data directory.
@@ -105,9 +107,25 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		level = slog.LevelDebug
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	// "Sign in with OpenID Connect" against a provider of the demo's own
+	// on another loopback port; its logout requests need a store with a
+	// user index.
+	var openID *demo.OIDC
+	oidcNote := "off: the store has no user index"
+	if _, ok := h.Store.(store.UserIndex); ok {
+		pln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return failure(fmt.Sprintf("the demo OpenID Provider: %v", err))
+		}
+		idp := demoidp.Start(pln, origin)
+		defer idp.Close()
+		openID = &demo.OIDC{Issuer: idp.Issuer, ClientID: demoidp.ClientID, ClientSecret: demoidp.ClientSecret,
+			Users: map[string]string{demoidp.Subject: "alice"}}
+		oidcNote = idp.Issuer + " (the demo's OpenID Provider; " + demoidp.Username + " / " + demoidp.Password + " signs in as alice)"
+	}
 	app, err := demo.New(demo.Config{
 		Store: h.Store, Keys: keys, Origin: origin, TLS: *useTLS,
-		StoreName: storeName(h.URL), Logger: logger,
+		StoreName: storeName(h.URL), Logger: logger, OIDC: openID,
 	})
 	if err != nil {
 		return failure(err.Error())
@@ -133,6 +151,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if certNote != "" {
 		fmt.Fprintf(stdout, "  tls    %s\n", certNote)
 	}
+	fmt.Fprintf(stdout, "  oidc   %s\n", oidcNote)
 	fmt.Fprintln(stdout, "Sign in as alice, bob or support (who can act as them); the passwords are on the sign-in page. Stop with Ctrl-C.")
 	if ip := net.ParseIP(host); !*useTLS && host != "localhost" && (ip == nil || !ip.IsLoopback()) {
 		fmt.Fprintln(stderr, "keycard: hint: over plain HTTP, browsers keep the demo's Secure cookies only for localhost and 127.0.0.1; add --tls to use it from other machines")

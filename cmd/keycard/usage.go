@@ -68,7 +68,11 @@ device pages (revoking a device needs a sign-in within 5 minutes; a live
 page whose stream ends with its session), remember-me, failed-login
 limits, CSRF-protected forms, a JSON token API, and a page kept in a sealed
 cookie. Sign in as alice or bob, or as support, who can act as either
-(impersonation); the passwords are on the sign-in page. Visitors who only read pages store no
+(impersonation); the passwords are on the sign-in page. "Sign in with
+OpenID Connect" uses a development OpenID Provider that the demo starts on
+a free port of 127.0.0.1 (test-user@local-site / verysecure is alice);
+its page /keycard-demo/ sends the demo a back-channel logout. It needs a
+store with a user index (not memcached). Visitors who only read pages store no
 session; one address may present 30 refused session cookies a minute, and
 one network (/32 or /64) start 30 anonymous sessions a minute.
 

@@ -31,6 +31,10 @@
 //   - TestImpersonationMarker: the support user acts as Alice; every page
 //     shows "Acting as Alice Liddell on behalf of Sam Support", whose End
 //     button restores the support user's own session.
+//   - TestOpenIDConnectSignInAndBackChannelLogout: a visitor with a cart
+//     signs in with OpenID Connect through the demo provider's login page
+//     and lands on the shop as Alice, on a new session ID, with the cart
+//     kept; the provider's back-channel logout signs the browser out.
 //   - TestCrossOriginFormRefused: a page on another origin auto-submits a
 //     form to the demo in the signed-in victim's browser, cross-site (from
 //     127.0.0.2) and same-site (another port of 127.0.0.1, where Chromium

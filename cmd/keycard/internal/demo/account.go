@@ -19,10 +19,11 @@ type loginData struct {
 	Username string
 	Remember bool
 	Reauth   bool // re-authentication of the signed-in user (StepUp)
+	OIDC     bool // offer "Sign in with OpenID Connect"
 }
 
 func (a *App) loginData(next string) loginData {
-	d := loginData{Next: localPath(next)}
+	d := loginData{Next: localPath(next), OIDC: a.rp != nil}
 	for _, u := range Users {
 		d.Users = append(d.Users, a.users[u.ID])
 	}

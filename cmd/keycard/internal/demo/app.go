@@ -19,6 +19,7 @@ import (
 	"github.com/keycard-go/keycard"
 	"github.com/keycard-go/keycard/csrf"
 	"github.com/keycard-go/keycard/guard"
+	"github.com/keycard-go/keycard/oidc"
 	"github.com/keycard-go/keycard/store"
 	"github.com/keycard-go/keycard/token"
 )
@@ -70,6 +71,9 @@ type Config struct {
 	// Logger receives Keycard's events and the app's errors. The default
 	// is slog.Default().
 	Logger *slog.Logger
+	// OIDC, if set, adds "Sign in with OpenID Connect" with this
+	// provider. New fetches its discovery document.
+	OIDC *OIDC
 }
 
 // App is the demo web app. It is an http.Handler.
@@ -80,6 +84,7 @@ type App struct {
 	iss        *token.Issuer
 	csrf       *csrf.Protection
 	sealedCSRF *csrf.Protection
+	rp         *oidc.Client // nil without Config.OIDC
 	logins     *guard.Limiter
 	users      map[string]*user
 	pages      map[string]*page
@@ -164,6 +169,9 @@ func New(cfg Config) (*App, error) {
 	if a.pages, err = parsePages(); err != nil {
 		return nil, err
 	}
+	if a.rp, err = a.newOIDC(); err != nil {
+		return nil, err
+	}
 	a.h = a.routes()
 	return a, nil
 }
@@ -195,6 +203,10 @@ func (a *App) routes() http.Handler {
 	app.HandleFunc("POST /devices/revoke", a.revoke)
 	app.Handle("POST /devices/revoke-all", a.stepUp().Handler(http.HandlerFunc(a.revokeAll)))
 	app.HandleFunc("GET /api", a.apiPage)
+	if a.rp != nil {
+		app.Handle("GET /oidc/login", a.rp.SignInHandler())
+		app.HandleFunc("GET /oidc/callback", a.oidcCallback)
+	}
 
 	sealed := http.NewServeMux()
 	sealed.HandleFunc("GET /sealed/{$}", a.sealedPage)
@@ -210,6 +222,12 @@ func (a *App) routes() http.Handler {
 	root.Handle("GET /api/me", strict(http.HandlerFunc(a.apiMe)))
 	root.Handle("POST /api/logout", strict(http.HandlerFunc(a.apiLogout)))
 	root.Handle("GET /.well-known/jwks.json", a.iss.JWKS())
+	if a.rp != nil {
+		// The provider's logout requests: outside the Manager and csrf,
+		// by construction (no cookie, no anti-forgery token).
+		root.Handle("POST /oidc/backchannel-logout", a.rp.BackChannelLogout())
+		root.Handle("GET /oidc/frontchannel-logout", a.rp.FrontChannelLogout())
+	}
 	root.Handle("/sealed/", a.m.Handler(keepMain(a.sealed.Handler(a.sealedCSRF.Handler(sealed)))))
 	root.Handle("/", a.m.Handler(a.csrf.Handler(app)))
 	return a.securityHeaders(root)
