@@ -47,6 +47,10 @@ const (
 	// An anonymous cart idle this long is dropped, sooner than a
 	// signed-in session, so a flood gives its space back quickly.
 	visitorIdle = 15 * time.Minute
+	// maxVisitors bounds the anonymous carts a store that can count them
+	// (memory, SQL) holds: a flood from many networks fills this many,
+	// then visitors wait, and signed-in users never notice.
+	maxVisitors = 100_000
 	// watchEvery is how often the live page's stream (Manager.Watch)
 	// checks the store for an end made elsewhere: one load per watched
 	// session per interval, whatever the number of its open pages.
@@ -104,6 +108,10 @@ func New(cfg Config) (*App, error) {
 		cfg.Logger = slog.Default()
 	}
 	a := &App{cfg: cfg, log: cfg.Logger, quit: make(chan struct{})}
+	visitors := keycard.Visitors{PerMinute: newVisitorsPerMinute, Idle: visitorIdle}
+	if _, ok := cfg.Store.(store.Counter); ok {
+		visitors.Max = maxVisitors
+	}
 	var err error
 	a.m, err = keycard.New(keycard.Config{
 		Store:               cfg.Store,
@@ -111,7 +119,7 @@ func New(cfg Config) (*App, error) {
 		RotateEvery:         rotateEvery,
 		MaxSessionsPerUser:  maxSessionsPerUser,
 		MaxRejectsPerMinute: maxRejectsPerMinute,
-		Visitors:            keycard.Visitors{PerMinute: newVisitorsPerMinute, Idle: visitorIdle},
+		Visitors:            visitors,
 		WatchEvery:          watchEvery,
 		Logger:              cfg.Logger,
 	})
