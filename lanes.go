@@ -95,10 +95,12 @@ func (l *lane) slot() *recentWrite {
 }
 
 // ahead reports the record this instance last stored for l's session if
-// it is newer than version, the one the current writer started from. A
-// nil lane is never ahead.
-func (l *lane) ahead(version uint64) (store.Record, bool) {
-	if l == nil {
+// it is newer than version, the one the current writer started from,
+// which holds the session under key. A nil lane is never ahead, nor one
+// whose writer has moved to another key (a reload followed a rotation):
+// the lane's records are those of the key it was entered for.
+func (l *lane) ahead(key string, version uint64) (store.Record, bool) {
+	if l == nil || key != l.key {
 		return store.Record{}, false
 	}
 	w := l.slot()

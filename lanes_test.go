@@ -59,3 +59,25 @@ func TestOneInstancesWritersTakeTurnsWithoutConflicts(t *testing.T) {
 		t.Errorf("got counter %d and %d keys, want %d and %d: updates were lost", got, keys, n, n+1)
 	}
 }
+
+// A lane offers its key's recent write only to a writer that still holds
+// the session under that key: one whose reload followed a rotation to
+// another key must not rebase onto the old key's record.
+func TestLaneIsAheadOnlyForItsOwnKey(t *testing.T) {
+	t.Parallel()
+	var ls lanes
+	l := ls.enter("old")
+	defer l.leave()
+	s := &Session{key: "old", data: []byte{1}}
+	s.rec.Version = 7
+	l.record(s)
+	if _, ok := l.ahead("old", 3); !ok {
+		t.Fatal("the lane's own key at an older version is not behind its recent write")
+	}
+	if _, ok := l.ahead("new", 3); ok {
+		t.Error("a writer now under another key was offered the old key's record")
+	}
+	if _, ok := l.ahead("old", 7); ok {
+		t.Error("a writer at the recent write's version was offered it again")
+	}
+}

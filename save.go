@@ -131,7 +131,7 @@ func (s *Session) enterLane() *lane {
 // that is newer than what s loaded, so that its first compare-and-set
 // does not fail against a write of this very instance.
 func (s *Session) catchUp(l *lane, except string) error {
-	if last, ok := l.ahead(s.rec.Version); ok {
+	if last, ok := l.ahead(s.key, s.rec.Version); ok {
 		return s.rebaseOnto(&last, except)
 	}
 	return nil
@@ -148,7 +148,7 @@ func (s *Session) resolve(ctx context.Context, attempt int, except string, l *la
 	if s.isNew {
 		return nil
 	}
-	if last, ok := l.ahead(s.rec.Version); ok {
+	if last, ok := l.ahead(s.key, s.rec.Version); ok {
 		return s.rebaseOnto(&last, except)
 	}
 	s.m.emit(Event{Kind: EventConflict, Session: s.key, UserID: s.rec.UserID, Request: s.r})
