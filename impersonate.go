@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/keycard-go/keycard/internal/sealed"
+	"github.com/keycard-go/keycard/store"
 )
 
 // Impersonation lets a permitted user (support staff, an administrator)
@@ -80,14 +81,23 @@ func (m *Manager) Impersonate(ctx context.Context, s *Session, userID string, ma
 	if err != nil {
 		return fmt.Errorf("keycard: impersonate: %w", err)
 	}
+	// The actor's session, restored if the impersonation fails, so that
+	// the commit does not store a half-made one.
+	id, key, rec, data, vals, size := s.id, s.key, s.rec, s.data, s.vals, s.size
+	changed, cleared, metaChanged, isNew, reply := s.changed, s.cleared, s.metaChanged, s.isNew, s.reply
+	fail := func(err error) error {
+		s.id, s.key, s.rec, s.data, s.vals, s.size = id, key, rec, data, vals, size
+		s.changed, s.cleared, s.metaChanged, s.isNew, s.reply = changed, cleared, metaChanged, isNew, reply
+		return fmt.Errorf("keycard: impersonate: %w", err)
+	}
 	s.startNew(now, false)
 	s.rec.UserID, s.rec.Deadline, s.rec.Expires = userID, end, minTime(s.rec.Expires, end)
 	s.metaChanged = true
 	if err := s.putRaw(actorKey, raw); err != nil {
-		return fmt.Errorf("keycard: impersonate: %w", err)
+		return fail(err)
 	}
 	if err := s.save(ctx, now); err != nil {
-		return fmt.Errorf("keycard: impersonate: %w", err)
+		return fail(err)
 	}
 	m.emit(Event{Kind: EventImpersonation, Reason: ReasonLogin, Session: s.key, UserID: userID, Request: s.r,
 		Attrs: []slog.Attr{slog.String("actor", actor), slog.Time("until", end)}})
@@ -168,4 +178,60 @@ func (m *Manager) actorBox() (*sealed.Box, error) {
 func (s *Session) holds(key string) bool {
 	_, ok := s.value(key)
 	return ok
+}
+
+// checkActor ends an impersonation whose actor may no longer act: their
+// own session, set aside, was logged out, revoked (RevokeUser included)
+// or expired, or Config.RevokedBefore revokes them. It costs one store
+// load per request of an impersonation, and none for other sessions.
+func (s *Session) checkActor(ctx context.Context, key string, rec *store.Record, now time.Time) bool {
+	raw := valueIn(rec.Data, actorKey)
+	if raw == nil {
+		return true
+	}
+	var a actorRecord
+	ok := s.m.cfg.Codec.Unmarshal(raw, &a) == nil && a.User != ""
+	if ok {
+		ok = s.m.actorActive(ctx, &a, now)
+	}
+	if !ok {
+		s.discard(ctx, key, rec, Event{Kind: EventDestroyed, Reason: ReasonRevoke}, now)
+	}
+	return ok
+}
+
+// actorActive reports whether the actor of an impersonation still has
+// their own session and is not revoked. A store failure counts as not.
+func (m *Manager) actorActive(ctx context.Context, a *actorRecord, now time.Time) bool {
+	box, err := m.actorBox()
+	if err != nil {
+		return false
+	}
+	plain, err := box.Open(nil, a.ID, []byte(a.User))
+	if err != nil || len(plain) != idSize {
+		return false
+	}
+	var id sessionID
+	copy(id[:], plain)
+	own, err := m.sessionStore.Load(ctx, id.hash())
+	if err != nil || !own.Live(now) || own.UserID != a.User {
+		return false
+	}
+	revoked, err := m.revoked(ctx, own)
+	return err == nil && !revoked
+}
+
+// valueIn returns the raw value of key in a values envelope, or nil. It
+// stops at the first key past key: keys are sorted.
+func valueIn(data []byte, key string) []byte {
+	env, _ := openEnvelope(data)
+	for {
+		k, raw, ok := env.next()
+		if !ok || string(k) > key {
+			return nil
+		}
+		if string(k) == key {
+			return raw
+		}
+	}
 }

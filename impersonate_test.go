@@ -1,12 +1,15 @@
 package keycard
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/keycard-go/keycard/store"
 )
 
 // impersonationFixture adds /as?u= (impersonate for an hour), /unas (end
@@ -105,4 +108,63 @@ func TestImpersonateNeedsASignedInActor(t *testing.T) {
 		}
 	}))
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+}
+
+// Revoking the actor (log out everywhere, an account disabled) ends their
+// impersonations at the next request; Clear keeps the actor on record; a
+// sign-in of its own ends an impersonation.
+func TestImpersonationEndsWithItsActor(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, Config{})
+	impersonationFixture(t, f)
+	f.mux.HandleFunc("/clear", func(w http.ResponseWriter, r *http.Request) { FromContext(r.Context()).Clear() })
+	c := f.client()
+	c.get("/login?u=alice")
+	c.get("/as?u=bob")
+	c.get("/clear")
+	if got := c.get("/actor"); got != "alice" {
+		t.Errorf("after Clear inside an impersonation: actor %q, want alice", got)
+	}
+	if _, err := f.m.RevokeUser(t.Context(), "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.get("/user"); got != "" {
+		t.Errorf("an impersonation outlived the revocation of its actor: user %q", got)
+	}
+
+	d := f.client()
+	d.get("/login?u=carol")
+	d.get("/as?u=bob")
+	d.get("/login?u=bob")
+	if got := d.get("/actor"); got != "" {
+		t.Errorf("a sign-in as bob inside the impersonation kept actor %q", got)
+	}
+}
+
+// saveFails is a store whose creates fail, to make Impersonate fail after
+// it started the new session.
+type saveFails struct{ *countingStore }
+
+func (s saveFails) Save(ctx context.Context, key string, rec *store.Record) error {
+	if rec.Version == 0 && rec.UserID == "bob" {
+		return errDown
+	}
+	return s.countingStore.Save(ctx, key, rec)
+}
+
+// A failed Impersonate leaves the actor's session as it was: the commit
+// stores no half-made impersonation and the client keeps its cookie.
+func TestFailedImpersonationChangesNothing(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, Config{Store: saveFails{newCountingStore()}})
+	impersonationFixture(t, f)
+	c := f.client()
+	c.get("/login?u=alice")
+	own := c.cookie
+	if w := c.do("GET", "/as?u=bob"); w.Code != http.StatusForbidden {
+		t.Fatalf("Impersonate over a failing store: got %d, want the handler's error", w.Code)
+	}
+	if c.cookie != own || c.get("/user") != "alice" || c.get("/actor") != "" {
+		t.Errorf("after a failed impersonation: user %q, actor %q, own cookie %t; want alice's own session", c.get("/user"), c.get("/actor"), c.cookie == own)
+	}
 }

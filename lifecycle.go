@@ -47,6 +47,9 @@ func (m *Manager) Login(ctx context.Context, s *Session, userID string) error {
 	if s.rec.UserID != "" && s.rec.UserID != userID {
 		s.clear()
 	}
+	if s.holds(actorKey) {
+		s.delete(actorKey) // a sign-in of its own ends an impersonation
+	}
 	s.rec.UserID = userID
 	s.rec.AuthTime = time.Now()
 	s.rec.IP = addrString(m.ClientIP(s.r))

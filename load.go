@@ -91,7 +91,7 @@ func (s *Session) loadKey(ctx context.Context, id sessionID, key string, now tim
 		s.retiredNext, s.superseded = next, next != ""
 		return
 	}
-	if !s.checkBinding(ctx, key, rec, now) {
+	if !s.checkBinding(ctx, key, rec, now) || !s.checkActor(ctx, key, rec, now) {
 		return
 	}
 	s.id, s.key, s.data, s.size = id, key, rec.Data, size

@@ -184,7 +184,8 @@ func (s *Session) delete(key string) {
 }
 
 // Clear removes every value from the session, including pending flash
-// messages. The session itself, its ID and its user stay.
+// messages. The session itself, its ID and its user stay, and so does an
+// impersonation's record of its actor (see Manager.Impersonate).
 func (s *Session) Clear() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -196,11 +197,16 @@ func (s *Session) clear() {
 		return
 	}
 	vals := s.values()
+	actor, acting := vals[actorKey]
 	for k := range vals {
-		s.markChanged(k)
+		s.markChanged(k) // the actor too: a rebase keeps this request's copy
 	}
 	clear(vals)
 	s.size = 0
+	if acting {
+		vals[actorKey] = actor
+		s.size = len(actorKey) + len(actor) + entryOverhead
+	}
 	s.cleared = true
 }
 

@@ -59,8 +59,8 @@ func (su StepUp) Handler(next http.Handler) http.Handler {
 
 // met reports whether s meets the StepUp.
 func (su StepUp) met(s *Session) bool {
-	if s.UserID() == "" {
-		return false
+	if s.UserID() == "" || s.Actor() != "" {
+		return false // nobody, or someone acting as another
 	}
 	at := s.AuthTime()
 	if at.IsZero() || su.MaxAge > 0 && time.Since(at) > su.MaxAge {
