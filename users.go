@@ -64,8 +64,8 @@ func (m *Manager) Sessions(ctx context.Context, userID string) ([]SessionInfo, e
 }
 
 // Revoke deletes the session whose hash is hash (see Session.Hash and
-// SessionInfo.Hash). Its cookie stops working at once. A hash a rotation
-// or renewal retired moments ago (from a device list loaded before it)
+// SessionInfo.Hash). Its cookie stops working at once. A hash a periodic
+// rotation retired moments ago (from a device list loaded before it)
 // still names the session: Revoke follows the marker left under it and
 // deletes the session's current record too. Revoking a session that does
 // not exist is not an error.
@@ -85,9 +85,12 @@ func (m *Manager) Revoke(ctx context.Context, hash string) error {
 		if err != nil {
 			return fmt.Errorf("keycard: revoke: %w", err)
 		}
-		nextRaw, dead, moved := markers(rec.Data)
+		// Only a rotation's marker is followed: it moved the same session
+		// of the same user. A renewal's may lead to another user's
+		// session (a login on a shared browser).
+		nextRaw, _, moved := markers(rec.Data)
 		next := m.nextKey(nextRaw)
-		if !dead && !moved || next == "" {
+		if !moved || next == "" {
 			break
 		}
 		keys = append(keys, next)

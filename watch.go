@@ -120,6 +120,7 @@ type watchGroup struct {
 	userID  string
 	members map[*Watch]struct{}
 	active  bool      // some member was active since the last check
+	until   time.Time // the session's expiry as last seen: a failing store ends the group past it
 	due     time.Time // the next check
 	index   int       // in the queue
 }
@@ -134,7 +135,7 @@ func (ws *watches) add(m *Manager, key string, rec *store.Record) *Watch {
 	}
 	g := ws.groups[key]
 	if g == nil {
-		g = &watchGroup{key: key, userID: rec.UserID, members: make(map[*Watch]struct{})}
+		g = &watchGroup{key: key, userID: rec.UserID, members: make(map[*Watch]struct{}), until: minTime(rec.Expires, rec.Deadline)}
 		// The first check comes at a random point of the first interval,
 		// so that sessions watched at once are not checked at once.
 		now := time.Now()
@@ -293,7 +294,12 @@ func (ws *watches) check(m *Manager, g *watchGroup, key string, active bool) {
 		verdict = ErrSessionGone
 	case err != nil:
 		m.cfg.Logger.Warn("keycard: watch: checking a session failed", "err", err)
-		return // checked again after WatchEvery
+		ws.mu.Lock()
+		defer ws.mu.Unlock()
+		if g.index >= 0 && g.key == key && !now.Before(g.until) {
+			ws.endGroup(g, ErrSessionGone) // past its expiry, unconfirmed
+		}
+		return // else checked again after WatchEvery
 	case !rec.Live(now):
 		verdict = ErrSessionGone
 	default:
@@ -337,6 +343,7 @@ func (ws *watches) check(m *Manager, g *watchGroup, key string, active bool) {
 			heap.Fix(&ws.queue, g.index)
 		}
 	default:
+		g.until = minTime(rec.Expires, rec.Deadline)
 		g.due = m.nextCheck(now, rec)
 		heap.Fix(&ws.queue, g.index)
 	}

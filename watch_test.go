@@ -290,3 +290,28 @@ func TestWatchesOfManySessionsAreSpread(t *testing.T) {
 		t.Logf("%d loads in a minute, busiest second %d", total, peak)
 	})
 }
+
+// While the store fails, a Watch stays open until its session's expiry as
+// last seen, then ends: an unconfirmed session does not outlive it.
+func TestWatchEndsPastExpiryWhileTheStoreFails(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFixture(t, Config{Timeouts: Timeouts{Idle: 10 * time.Minute, Absolute: time.Hour}})
+		watch := watchFixture(t, f)
+		c := f.client()
+		c.get("/login?u=alice")
+		c.get("/watch")
+		w := <-watch
+		defer w.Stop()
+		f.st.fail.Store(true)
+		time.Sleep(5 * time.Minute)
+		synctest.Wait()
+		if isDone(w) {
+			t.Fatal("a failing store ended a Watch before its session's expiry")
+		}
+		time.Sleep(6 * time.Minute)
+		synctest.Wait()
+		if !isDone(w) {
+			t.Error("a Watch outlived its session's expiry while the store failed")
+		}
+	})
+}

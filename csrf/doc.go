@@ -70,9 +70,11 @@
 // set by a sibling subdomain, by another path or over plain HTTP, which
 // is what a signed double-submit cookie needs: an attacker who could
 // plant their own cookie could pair it with a token of their own. A
-// session cookie without the prefix gives the visitor cookie none either,
-// and the protection against planted cookies is then the one the session
-// cookie has. The request
+// session cookie without the prefix (which Cookie.Domain and
+// InsecureAllowHTTP need) gives the visitor cookie none either: then a
+// sibling subdomain can plant a visitor cookie and a token of its own, and
+// so make a visitor post a form (login CSRF). Keep the "__Host-" name in
+// production. The request
 // must carry exactly one such cookie. Tokens are signed with the newest
 // key and verify under every key of the Manager, so a key rotation breaks
 // no open form, and removing a key ends its tokens.
