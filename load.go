@@ -79,19 +79,20 @@ func (s *Session) loadKey(ctx context.Context, id sessionID, key string, now tim
 		s.discard(ctx, key, rec, Event{Kind: EventRejected, Reason: ReasonUndecodable, Err: err}, now)
 		return
 	}
-	if nextRaw, dead, moved := markers(rec.Data); moved {
-		s.follow(ctx, id, key, s.m.nextKey(nextRaw), now)
+	r := scanReserved(rec.Data)
+	if r.moved {
+		s.follow(ctx, id, key, s.m.nextKey(r.next), now)
 		return
-	} else if dead {
+	} else if r.dead {
 		// Renewed by a request that raced this one: the old ID gives no
 		// access, but a logout with it still ends the renewed session.
-		next := s.m.nextKey(nextRaw)
+		next := s.m.nextKey(r.next)
 		s.refuse(ReasonUnknown, key)
 		s.startNew(now, false)
 		s.retiredNext, s.superseded = next, next != ""
 		return
 	}
-	if !s.checkBinding(ctx, key, rec, now) || !s.checkActor(ctx, key, rec, now) {
+	if !s.checkBinding(ctx, key, rec, now) || !s.checkActor(ctx, key, rec, r.actor, now) {
 		return
 	}
 	s.id, s.key, s.data, s.size = id, key, rec.Data, size

@@ -160,17 +160,35 @@ func retired(rec *store.Record) bool {
 // the reserved ones sort after most application keys' first letters, so
 // the scan usually stops early.
 func markers(data []byte) (nextRaw []byte, dead, moved bool) {
+	r := scanReserved(data)
+	return r.next, r.dead, r.moved
+}
+
+// reserved is what one pass over a values envelope finds of the reserved
+// keys a load acts on: a renewal's or rotation's marker and its value, and
+// an impersonation's actor.
+type reserved struct {
+	next, actor []byte
+	dead, moved bool
+}
+
+// scanReserved reads data's markers and actor in one pass, stopping past
+// the last of them in key order (actorKey < deadKey < movedKey).
+func scanReserved(data []byte) reserved {
+	var r reserved
 	env, _ := openEnvelope(data)
 	for {
 		k, raw, ok := env.next()
 		if !ok || string(k) > movedKey {
-			return nextRaw, dead, moved
+			return r
 		}
 		switch string(k) {
+		case actorKey:
+			r.actor = raw
 		case deadKey:
-			nextRaw, dead = raw, true
+			r.next, r.dead = raw, true
 		case movedKey:
-			nextRaw, moved = raw, true
+			r.next, r.moved = raw, true
 		}
 	}
 }
