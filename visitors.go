@@ -1,6 +1,8 @@
 package keycard
 
 import (
+	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"sync"
@@ -93,7 +95,11 @@ func (c *anonymousCount) admit(s *Session) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if now := time.Now(); now.Sub(c.at) >= time.Second {
-		n, err := c.from.CountAnonymous(s.ctx)
+		// Bounded like the request's store calls, since every new
+		// anonymous session waits for this count.
+		ctx, cancel := context.WithTimeout(s.ctx, cmp.Or(max(s.m.cfg.StoreTimeout, 0), defaultStoreTimeout))
+		n, err := c.from.CountAnonymous(ctx)
+		cancel()
 		if err != nil {
 			return nil
 		}
