@@ -48,6 +48,30 @@ local function user(key, h)
   end
   return redis.call('GETRANGE', key, 53, 52 + n)
 end
+-- current reads the record under key for a compare-and-set against the
+-- expected version (8 bytes, 0 for none): nil when the live record's
+-- version differs, else its header, whether it is live, and its user and
+-- index token ('' when it has none).
+local function current(key, expected, now)
+  local h = redis.call('GETRANGE', key, 0, 52)
+  local mine = ours(h)
+  local alive = mine and live(h, now)
+  local cur = string.rep(string.char(0), 8)
+  if alive then
+    cur = string.sub(h, 2, 9)
+  end
+  if cur ~= expected then
+    return nil
+  end
+  local u, token = '', ''
+  if mine then
+    u = user(key, h)
+    if u ~= '' then
+      token = string.sub(h, 42, 49)
+    end
+  end
+  return h, alive, u, token
+end
 `
 
 // Scripts lists every script, for backends that prepare them.
@@ -68,22 +92,9 @@ var Scripts = []*Script{scriptSave, scriptSaveIndexed, scriptTouch, scriptDelete
 // entry (nothing written); {'ok'} in mode 'f'; {'ok', user, token} in mode
 // 'c', naming the index entry of the value it replaced (empty when none).
 var scriptSave = newScript("save", `
-local h = redis.call('GETRANGE', KEYS[1], 0, 52)
-local mine = ours(h)
-local alive = mine and live(h, ARGV[3])
-local cur = string.rep(string.char(0), 8)
-if alive then
-  cur = string.sub(h, 2, 9)
-end
-if cur ~= ARGV[2] then
+local h, alive, u, token = current(KEYS[1], ARGV[2], ARGV[3])
+if not h then
   return {'conflict'}
-end
-local u, token = '', ''
-if mine then
-  u = user(KEYS[1], h)
-  if u ~= '' then
-    token = string.sub(h, 42, 49)
-  end
 end
 local v = ARGV[4]
 if ARGV[1] == 'f' then
@@ -123,22 +134,9 @@ return {'ok', u, token}
 //
 // Replies {'ok'} or {'conflict'}.
 var scriptSaveIndexed = newScript("save-indexed", `
-local h = redis.call('GETRANGE', KEYS[1], 0, 52)
-local mine = ours(h)
-local alive = mine and live(h, ARGV[2])
-local cur = string.rep(string.char(0), 8)
-if alive then
-  cur = string.sub(h, 2, 9)
-end
-if cur ~= ARGV[1] then
+local h, alive, u, token = current(KEYS[1], ARGV[1], ARGV[2])
+if not h then
   return {'conflict'}
-end
-local u, token = '', ''
-if mine then
-  u = user(KEYS[1], h)
-  if u ~= '' then
-    token = string.sub(h, 42, 49)
-  end
 end
 local v = ARGV[3]
 local nu = string.sub(v, 54, 53 + struct.unpack('>I4', v, 50))
