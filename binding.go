@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/keycard-go/keycard/event"
 	"github.com/keycard-go/keycard/store"
 )
 
@@ -25,7 +26,7 @@ type Binding struct {
 	UserAgent bool
 
 	// OnMismatch says what a mismatch does. Every mismatch is reported as
-	// an EventBindingMismatch whatever the policy.
+	// an event.BindingMismatch whatever the policy.
 	OnMismatch BindingPolicy
 }
 
@@ -45,13 +46,13 @@ const (
 func (b Binding) enabled() bool { return b.IPv4Prefix > 0 || b.IPv6Prefix > 0 || b.UserAgent }
 
 // mismatch returns why the request does not match rec's client, or "".
-func (m *Manager) mismatch(s *Session, rec *store.Record) Reason {
+func (m *Manager) mismatch(s *Session, rec *store.Record) event.Reason {
 	b := m.cfg.Binding
 	if !b.enabled() || s.r == nil {
 		return ""
 	}
 	if b.UserAgent && userAgent(s.r) != rec.UserAgent {
-		return ReasonUserAgent
+		return event.ReasonUserAgent
 	}
 	stored, err := netip.ParseAddr(rec.IP)
 	if err != nil {
@@ -67,7 +68,7 @@ func (m *Manager) mismatch(s *Session, rec *store.Record) Reason {
 	cur := m.ClientIP(s.r)
 	p, err := stored.Prefix(bits)
 	if err != nil || !cur.IsValid() || !p.Contains(cur) {
-		return ReasonAddress
+		return event.ReasonAddress
 	}
 	return ""
 }
@@ -79,7 +80,7 @@ func (s *Session) checkBinding(ctx context.Context, key string, rec *store.Recor
 	if why == "" {
 		return true
 	}
-	ev := Event{Kind: EventBindingMismatch, Reason: why, Session: key, UserID: rec.UserID, Request: s.r}
+	ev := event.Event{Kind: event.BindingMismatch, Reason: why, Session: key, UserID: rec.UserID, Request: s.r}
 	switch s.m.cfg.Binding.OnMismatch {
 	case BindDestroy:
 		s.discard(ctx, key, rec, ev, now)

@@ -5,6 +5,8 @@ import (
 	"net/http/httptest"
 	"sync"
 	"testing"
+
+	"github.com/keycard-go/keycard/event"
 )
 
 // from serves one request from a given address and user agent.
@@ -52,7 +54,7 @@ func TestClientBinding(t *testing.T) {
 			if got := c.from("198.51.100.7", "agent/1", "/user"); got != tc.after {
 				t.Errorf("original client afterwards: got user %q, want %q", got, tc.after)
 			}
-			if mismatch := tc.want != "alice" || tc.policy == BindLog; mismatch != f.events.has(EventBindingMismatch, "") {
+			if mismatch := tc.want != "alice" || tc.policy == BindLog; mismatch != f.events.has(event.BindingMismatch, "") {
 				t.Errorf("binding-mismatch event: got %v, want %v", !mismatch, mismatch)
 			}
 		})
@@ -88,7 +90,7 @@ func TestSessionLimitPerUser(t *testing.T) {
 	if len(infos) > 3 {
 		t.Errorf("after 20 parallel logins alice has %d sessions, want at most 3", len(infos))
 	}
-	if !f.events.has(EventDestroyed, ReasonLimit) {
+	if !f.events.has(event.Destroyed, event.ReasonLimit) {
 		t.Error("no session-limit event")
 	}
 	if _, err := New(Config{MaxSessionsPerUser: 2, Store: plainStore{newCountingStore()}}); err == nil {

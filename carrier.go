@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/keycard-go/keycard/event"
 	"github.com/keycard-go/keycard/internal/sealed"
 	"github.com/keycard-go/keycard/store"
 )
@@ -27,9 +28,9 @@ type carrier interface {
 
 	// open checks a presented token and returns the ID of the session it
 	// names, priming st (from records) where the token holds the session
-	// itself; or the reason (an Event Reason) it is refused. It makes no
+	// itself; or the reason (an event.Reason) it is refused. It makes no
 	// store call.
-	open(st store.Store, token string) (sessionID, Reason)
+	open(st store.Store, token string) (sessionID, event.Reason)
 
 	// write puts into h what the client must hold after this response, as
 	// s.reply says, and resets s.reply. It runs once, just before the
@@ -38,7 +39,7 @@ type carrier interface {
 
 	// token returns the token a client presents for s, for Manager.Token:
 	// ErrNoToken while s has no ID to hand out (not stored yet, or opened
-	// by hash), ErrUnsupported from a carrier with no token of its own.
+	// by hash), store.ErrUnsupported from a carrier with no token of its own.
 	// s.mu is held and s is loaded.
 	token(s *Session) (string, error)
 

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/keycard-go/keycard/event"
 	"github.com/keycard-go/keycard/store"
 )
 
@@ -18,7 +19,7 @@ func (c *cookieCarrier) presented(h http.Header) (string, int) {
 
 func (c *cookieCarrier) records(shared store.Store) store.Store { return shared }
 
-func (c *cookieCarrier) open(_ store.Store, token string) (sessionID, Reason) {
+func (c *cookieCarrier) open(_ store.Store, token string) (sessionID, event.Reason) {
 	return c.m.ids.verify(token)
 }
 

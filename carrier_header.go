@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/keycard-go/keycard/event"
 	"github.com/keycard-go/keycard/store"
 )
 
@@ -37,7 +38,7 @@ func (c *headerCarrier) presented(h http.Header) (string, int) {
 
 func (c *headerCarrier) records(shared store.Store) store.Store { return shared }
 
-func (c *headerCarrier) open(_ store.Store, token string) (sessionID, Reason) {
+func (c *headerCarrier) open(_ store.Store, token string) (sessionID, event.Reason) {
 	return c.m.ids.verify(token)
 }
 

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/keycard-go/keycard/event"
 	"github.com/keycard-go/keycard/internal/sealed"
 	"github.com/keycard-go/keycard/store"
 )
@@ -45,25 +46,25 @@ func (c *sealedCarrier) records(store.Store) store.Store { return &cookieRecords
 
 // open decodes a sealed cookie value into st. A cookie that does not open
 // is refused like a forged signed cookie.
-func (c *sealedCarrier) open(st store.Store, v string) (sessionID, Reason) {
+func (c *sealedCarrier) open(st store.Store, v string) (sessionID, event.Reason) {
 	var id sessionID
 	if len(v) > maxCookieSize {
-		return id, ReasonMalformed
+		return id, event.ReasonMalformed
 	}
 	raw, err := b64.DecodeString(v)
 	if err != nil {
-		return id, ReasonMalformed
+		return id, event.ReasonMalformed
 	}
 	plain, err := c.box.Open(nil, raw, c.cookie.m.ids.ctx)
 	if err != nil {
-		return id, ReasonBadMAC
+		return id, event.ReasonBadMAC
 	}
 	if len(plain) < 8+idSize {
-		return id, ReasonMalformed
+		return id, event.ReasonMalformed
 	}
 	rec, err := store.DecodeRecord(plain[8+idSize:])
 	if err != nil {
-		return id, ReasonMalformed
+		return id, event.ReasonMalformed
 	}
 	rec.Version = binary.BigEndian.Uint64(plain)
 	copy(id[:], plain[8:])
@@ -106,7 +107,7 @@ func (c *sealedCarrier) seal(s *Session, rec *store.Record) (string, error) {
 }
 
 func (c *sealedCarrier) token(*Session) (string, error) {
-	return "", fmt.Errorf("keycard: a sealed session's token is its cookie: %w", ErrUnsupported)
+	return "", fmt.Errorf("keycard: a sealed session's token is its cookie: %w", store.ErrUnsupported)
 }
 
 // reissues is false: a sealed session has no ID for rotation to replace.

@@ -16,14 +16,12 @@ type Codec interface {
 	Unmarshal(data []byte, v any) error
 }
 
-// CBORCodec returns the default Codec: CBOR (RFC 8949) that round-trips Go
-// types faithfully (integers stay integers, times keep their nanoseconds)
-// and decodes with strict limits: 16 levels of nesting, 64 Ki array
-// elements and map pairs, no indefinite lengths, duplicate map keys and
-// invalid UTF-8 rejected. Values decoded into an interface type become
-// map[string]any for maps.
-func CBORCodec() Codec { return defaultCodec }
-
+// defaultCodec is the Codec of a Config that names none: CBOR (RFC 8949)
+// that round-trips Go types faithfully (integers stay integers, times keep
+// their nanoseconds) and decodes with strict limits: 16 levels of nesting,
+// 64 Ki array elements and map pairs, no indefinite lengths, duplicate map
+// keys and invalid UTF-8 rejected. Values decoded into an interface type
+// become map[string]any for maps.
 var defaultCodec = newCBORCodec()
 
 type cborCodec struct {

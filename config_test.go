@@ -14,6 +14,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/keycard-go/keycard/event"
 	"github.com/keycard-go/keycard/store"
 )
 
@@ -183,7 +184,7 @@ func testRefusedTokensAreRateLimitedPerAddress(t *testing.T) {
 	if code := forged("192.0.2.10", "", true); code != http.StatusOK {
 		t.Errorf("another address: got %d, want 200", code)
 	}
-	if !f.events.has(EventRejected, ReasonRateLimited) {
+	if !f.events.has(event.Rejected, event.ReasonRateLimited) {
 		t.Error("no rate-limited event")
 	}
 }

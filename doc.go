@@ -65,7 +65,8 @@
 //
 // # Events
 //
-// Every lifecycle step and every refused credential is an Event, passed to
-// Config.OnEvent; by default they are logged with log/slog. Events and logs
-// name sessions by a prefix of their hash, never by ID.
+// Every lifecycle step and every refused credential is an event.Event,
+// passed to Config.OnEvent and logged with log/slog; package event names
+// the kinds and reasons. Events and logs name sessions by a prefix of their
+// hash, never by ID.
 package keycard

@@ -2,10 +2,11 @@ package keycard
 
 import (
 	"errors"
-
-	"github.com/keycard-go/keycard/store"
 )
 
+// Errors a caller may branch on. Conflicts that outlast the retries, and
+// calls that need a store capability the store lacks, wrap the store
+// package's sentinels, store.ErrConflict and store.ErrUnsupported.
 var (
 	// ErrTooLarge is returned by Session.Put when the value would take the
 	// session past Config.MaxSize.
@@ -19,12 +20,4 @@ var (
 	// ErrSessionGone is returned by Update when the session was destroyed
 	// (by logout, revocation or expiry) while the update was in progress.
 	ErrSessionGone = errors.New("keycard: session no longer exists")
-
-	// ErrConflict is returned, wrapped, when a save still conflicts with
-	// concurrent writers after the bounded number of retries.
-	ErrConflict = store.ErrConflict
-
-	// ErrUnsupported is returned, wrapped, by Manager methods that need a
-	// store capability (such as store.UserIndex) the store lacks.
-	ErrUnsupported = store.ErrUnsupported
 )

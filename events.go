@@ -3,84 +3,11 @@ package keycard
 import (
 	"context"
 	"log/slog"
-	"net/http"
 	"sync"
 	"time"
+
+	"github.com/keycard-go/keycard/event"
 )
-
-// EventKind names what happened to a session. Packages built on Keycard
-// define kinds of their own (csrf.EventRejected, guard.EventLimit,
-// token.EventRefreshReuse); the Manager logs a kind it does not define at
-// Warn.
-type EventKind string
-
-// Event kinds.
-const (
-	// EventCreated: a new session was stored for the first time.
-	EventCreated EventKind = "created"
-	// EventRenewed: the session moved to a new ID (Renew or Login).
-	EventRenewed EventKind = "renewed"
-	// EventDestroyed: the session was deleted (Logout, Destroy or a revocation).
-	EventDestroyed EventKind = "destroyed"
-	// EventExpired: a presented session had passed its idle or absolute deadline.
-	EventExpired EventKind = "expired"
-	// EventRejected: a presented cookie or stored value was refused; the
-	// Reason says why.
-	EventRejected EventKind = "rejected"
-	// EventConflict: a save met a concurrent change and was retried.
-	EventConflict EventKind = "conflict-retried"
-	// EventBindingMismatch: a session was presented by a client that does
-	// not match the one it is bound to (Config.Binding).
-	EventBindingMismatch EventKind = "binding-mismatch"
-)
-
-// Reason says why an event happened: why a session was refused, ended or
-// renewed. Packages built on Keycard define their own.
-type Reason string
-
-// Event reasons.
-const (
-	ReasonMalformed   Reason = "malformed"        // cookie value of the wrong shape
-	ReasonBadMAC      Reason = "bad-mac"          // cookie signature invalid or key unknown (forged, or signed by a removed key)
-	ReasonDuplicate   Reason = "duplicate-cookie" // more than one cookie with the session's name (cookie tossing)
-	ReasonUnknown     Reason = "unknown-id"       // authentic cookie, but no live record (expired, revoked or logged out)
-	ReasonRateLimited Reason = "rate-limited"     // the client address passed Config.MaxRejectsPerMinute
-	ReasonUndecodable Reason = "undecodable"      // a stored record or value could not be decoded
-	ReasonIdle        Reason = "idle-timeout"     // expired by inactivity
-	ReasonAbsolute    Reason = "absolute-timeout"
-	ReasonRenew       Reason = "renew"
-	ReasonRotate      Reason = "rotate" // periodic rotation (Config.RotateEvery)
-	ReasonLogin       Reason = "login"
-	ReasonLogout      Reason = "logout"
-	ReasonDestroy     Reason = "destroy"
-	ReasonRevoke      Reason = "revoke"
-	ReasonLimit       Reason = "session-limit" // evicted by Config.MaxSessionsPerUser
-	ReasonAddress     Reason = "address"       // binding: client address outside the bound prefix
-	ReasonUserAgent   Reason = "user-agent"    // binding: a different User-Agent
-	ReasonNewSessions Reason = "new-sessions"  // a client network passed Visitors.PerMinute
-	ReasonStoreFull   Reason = "store-full"    // a bounded store refused a new anonymous session (store.ErrFull)
-)
-
-// An Event reports a lifecycle step or a security-relevant refusal. Events
-// never carry raw session IDs or keys: sessions are named by the first 16
-// hex digits of their hash.
-type Event struct {
-	Kind   EventKind
-	Reason Reason
-	// Session is a prefix of the session's hash, or "".
-	Session string
-	// UserID is the user the session was bound to, or "".
-	UserID string
-	// Err holds detail for rejections and failed cleanups, or nil.
-	Err error
-	// Time is when the event happened.
-	Time time.Time
-	// Request is the request being served, or nil outside a request.
-	Request *http.Request
-	// Attrs carries details from companion packages, such as a refresh
-	// token family's ID. Never put a secret in it.
-	Attrs []slog.Attr
-}
 
 // hashPrefixLen is how much of a session hash events and logs show.
 const hashPrefixLen = 16
@@ -88,11 +15,11 @@ const hashPrefixLen = 16
 // Emit logs ev and passes it to Config.OnEvent, after shortening
 // ev.Session to a hash prefix and setting ev.Time. Packages
 // layered on Keycard, such as csrf, report through it, so an application
-// sees one stream of events. Never put a raw ID or token in an Event.
-func (m *Manager) Emit(ev Event) { m.emit(ev) }
+// sees one stream of events. Never put a raw ID or token in an event.Event.
+func (m *Manager) Emit(ev event.Event) { m.emit(ev) }
 
 // emit completes ev, logs it and hands it to the event hook.
-func (m *Manager) emit(ev Event) {
+func (m *Manager) emit(ev event.Event) {
 	if len(ev.Session) > hashPrefixLen {
 		ev.Session = ev.Session[:hashPrefixLen]
 	}
@@ -105,12 +32,12 @@ func (m *Manager) emit(ev Event) {
 
 // logEvent logs ev to Config.Logger; Config.Logger's doc says at which
 // levels.
-func (m *Manager) logEvent(ev Event) {
+func (m *Manager) logEvent(ev event.Event) {
 	level := slog.LevelWarn
 	switch {
-	case ev.Kind == EventRejected && ev.Reason == ReasonUnknown:
+	case ev.Kind == event.Rejected && ev.Reason == event.ReasonUnknown:
 		level = slog.LevelInfo
-	case ev.Kind == EventCreated, ev.Kind == EventRenewed, ev.Kind == EventDestroyed, ev.Kind == EventExpired, ev.Kind == EventConflict:
+	case ev.Kind == event.Created, ev.Kind == event.Renewed, ev.Kind == event.Destroyed, ev.Kind == event.Expired, ev.Kind == event.Conflict:
 		level = slog.LevelDebug
 	}
 	ctx := context.Background()
@@ -177,7 +104,7 @@ const (
 
 // allow reports whether a warning about kind and reason may be logged now,
 // and how many like it were suppressed since the last one that was.
-func (b *logBudget) allow(kind EventKind, reason Reason, now time.Time) (bool, int) {
+func (b *logBudget) allow(kind event.Kind, reason event.Reason, now time.Time) (bool, int) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.buckets == nil {

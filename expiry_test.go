@@ -4,6 +4,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/keycard-go/keycard/event"
 )
 
 // These tests run in a synctest bubble: time.Now is a fake clock that moves
@@ -51,7 +53,7 @@ func TestAbsoluteTimeoutEndsAnActiveSession(t *testing.T) {
 		}
 		// The memory store hides expired records itself, so the manager
 		// sees an unknown ID; a store that lags reports the expiry.
-		if !f.events.has(EventExpired, ReasonAbsolute) && !f.events.has(EventRejected, ReasonUnknown) {
+		if !f.events.has(event.Expired, event.ReasonAbsolute) && !f.events.has(event.Rejected, event.ReasonUnknown) {
 			t.Error("no event for the expired session")
 		}
 	})

@@ -6,13 +6,14 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/keycard-go/keycard/event"
 	"github.com/keycard-go/keycard/store"
 )
 
 // Get returns the value stored under key, decoded as a T, and whether
 // there was one. A value that cannot be decoded as a T (the type changed
 // since it was stored, say) reads as absent, is left in place, and is
-// reported as an EventRejected with ReasonUndecodable.
+// reported as an event.Rejected with event.ReasonUndecodable.
 func Get[T any](s *Session, key string) (T, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -29,21 +30,12 @@ func get[T any](s *Session, key string) (T, bool) {
 		return v, false
 	}
 	if err := s.m.cfg.Codec.Unmarshal(raw, &v); err != nil {
-		s.m.emit(Event{Kind: EventRejected, Reason: ReasonUndecodable, Session: s.key, UserID: s.rec.UserID,
+		s.m.emit(event.Event{Kind: event.Rejected, Reason: event.ReasonUndecodable, Session: s.key, UserID: s.rec.UserID,
 			Err: fmt.Errorf("keycard: value %q: %w", key, err), Request: s.r})
 		var zero T
 		return zero, false
 	}
 	return v, true
-}
-
-// Pop returns the value under key, as Get does, and deletes it.
-func Pop[T any](s *Session, key string) (T, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	v, ok := get[T](s, key)
-	s.delete(key)
-	return v, ok
 }
 
 // Update atomically replaces the value under key with fn applied to it (the
@@ -96,7 +88,7 @@ func Update[T any](ctx context.Context, s *Session, key string, fn func(T) T) (T
 		// value the caller was told failed.
 		s.restore(key, prev, had, wasChanged)
 		if errors.Is(err, store.ErrConflict) {
-			err = fmt.Errorf("gave up after %d retries: %w", attempt, ErrConflict)
+			err = fmt.Errorf("gave up after %d retries: %w", attempt, store.ErrConflict)
 		}
 		return zero, fmt.Errorf("keycard: update %q: %w", key, err)
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keycard-go/keycard/event"
 	"github.com/keycard-go/keycard/store"
 	"github.com/keycard-go/keycard/store/memory"
 )
@@ -90,16 +91,16 @@ func (c *countingStore) reset() {
 // eventLog collects events.
 type eventLog struct {
 	mu     sync.Mutex
-	events []Event
+	events []event.Event
 }
 
-func (l *eventLog) add(e Event) {
+func (l *eventLog) add(e event.Event) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.events = append(l.events, e)
 }
 
-func (l *eventLog) has(kind EventKind, reason Reason) bool {
+func (l *eventLog) has(kind event.Kind, reason event.Reason) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for _, e := range l.events {
@@ -110,7 +111,7 @@ func (l *eventLog) has(kind EventKind, reason Reason) bool {
 	return false
 }
 
-func (l *eventLog) count(kind EventKind) int {
+func (l *eventLog) count(kind event.Kind) int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	n := 0
@@ -244,7 +245,7 @@ func (f *fixture) stored(v string) bool {
 	return err == nil
 }
 
-func (l *eventLog) countReason(kind EventKind, reason Reason) int {
+func (l *eventLog) countReason(kind event.Kind, reason event.Reason) int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	n := 0

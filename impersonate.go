@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/keycard-go/keycard/event"
 	"github.com/keycard-go/keycard/internal/sealed"
 	"github.com/keycard-go/keycard/store"
 )
@@ -15,7 +16,7 @@ import (
 // act as another user for a while, with the actor on record: the actor's
 // own session is set aside, not ended, and a new session of the target
 // user takes its place in the browser, marked with the actor
-// (Session.Actor), bounded in time, and without a recent authentication
+// (SessionInfo.Actor), bounded in time, and without a recent authentication
 // (StepUp never passes in it). Ending it restores the actor's own session.
 
 // actorKey holds an impersonation session's actor: who they are, and
@@ -29,11 +30,6 @@ type actorRecord struct {
 	ID   []byte `cbor:"2,keyasint"` // sealed
 }
 
-// EventImpersonation reports an impersonation's start (ReasonLogin) or
-// end (ReasonLogout); its UserID is the impersonated user, and its Attrs
-// name the actor.
-const EventImpersonation EventKind = "impersonation"
-
 // ErrNotImpersonating is returned by EndImpersonation for a session that
 // is not an impersonation.
 var ErrNotImpersonating = errors.New("keycard: session is not an impersonation")
@@ -45,10 +41,10 @@ var ErrNotImpersonating = errors.New("keycard: session is not an impersonation")
 // EndImpersonation, its idle deadline extended to cover the impersonation.
 // Whether the actor may impersonate userID is the application's decision,
 // made before calling Impersonate. Like Login, it must be called before
-// the response starts. It reports an EventImpersonation.
+// the response starts. It reports an event.Impersonation.
 func (m *Manager) Impersonate(ctx context.Context, s *Session, userID string, maxAge time.Duration) error {
 	if m.cfg.Store == nil {
-		return fmt.Errorf("keycard: impersonate: sealed sessions are not stored: %w", ErrUnsupported)
+		return fmt.Errorf("keycard: impersonate: sealed sessions are not stored: %w", store.ErrUnsupported)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -99,7 +95,7 @@ func (m *Manager) Impersonate(ctx context.Context, s *Session, userID string, ma
 	if err := s.save(ctx, now); err != nil {
 		return fail(err)
 	}
-	m.emit(Event{Kind: EventImpersonation, Reason: ReasonLogin, Session: s.key, UserID: userID, Request: s.r,
+	m.emit(event.Event{Kind: event.Impersonation, Reason: event.ReasonLogin, Session: s.key, UserID: userID, Request: s.r,
 		Attrs: []slog.Attr{slog.String("actor", actor), slog.Time("until", end)}})
 	return nil
 }
@@ -107,7 +103,7 @@ func (m *Manager) Impersonate(ctx context.Context, s *Session, userID string, ma
 // EndImpersonation ends the impersonation s is, and restores the actor's
 // own session in its place (the client gets its cookie back). If the
 // actor's session ended meanwhile, s is left a new anonymous session and
-// the error wraps ErrSessionGone. It reports an EventImpersonation.
+// the error wraps ErrSessionGone. It reports an event.Impersonation.
 func (m *Manager) EndImpersonation(ctx context.Context, s *Session) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -131,7 +127,7 @@ func (m *Manager) EndImpersonation(ctx context.Context, s *Session) error {
 		return fmt.Errorf("keycard: end impersonation: %w", err)
 	}
 	m.watches.ended(key)
-	m.emit(Event{Kind: EventImpersonation, Reason: ReasonLogout, Session: key, UserID: impersonated, Request: s.r,
+	m.emit(event.Event{Kind: event.Impersonation, Reason: event.ReasonLogout, Session: key, UserID: impersonated, Request: s.r,
 		Attrs: []slog.Attr{slog.String("actor", a.User)}})
 	s.startNew(now, true)
 	var id sessionID
@@ -151,12 +147,12 @@ func (m *Manager) EndImpersonation(ctx context.Context, s *Session) error {
 	return nil
 }
 
-// Actor returns the user acting through this session, when it is an
-// impersonation (see Manager.Impersonate), or "".
-func (s *Session) Actor() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	a, _ := get[actorRecord](s, actorKey)
+// actorOf returns the actor's user in raw, an actorKey value, or "".
+func (m *Manager) actorOf(raw []byte) string {
+	var a actorRecord
+	if raw == nil || m.cfg.Codec.Unmarshal(raw, &a) != nil {
+		return ""
+	}
 	return a.User
 }
 
@@ -195,7 +191,7 @@ func (s *Session) checkActor(ctx context.Context, key string, rec *store.Record,
 		ok = s.m.actorActive(ctx, &a, now)
 	}
 	if !ok {
-		s.discard(ctx, key, rec, Event{Kind: EventDestroyed, Reason: ReasonRevoke}, now)
+		s.discard(ctx, key, rec, event.Event{Kind: event.Destroyed, Reason: event.ReasonRevoke}, now)
 	}
 	return ok
 }

@@ -9,6 +9,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/keycard-go/keycard/event"
 	"github.com/keycard-go/keycard/store"
 )
 
@@ -26,7 +27,7 @@ func impersonationFixture(t *testing.T, f *fixture) {
 		}
 	})
 	f.mux.HandleFunc("/actor", func(w http.ResponseWriter, r *http.Request) {
-		w.Write([]byte(FromContext(r.Context()).Actor()))
+		w.Write([]byte(FromContext(r.Context()).Info().Actor))
 	})
 }
 
@@ -45,7 +46,7 @@ func TestImpersonationRecordsTheActorAndRestoresTheirSession(t *testing.T) {
 			t.Fatalf("impersonating: user %q, actor %q, cart %q; want bob, alice, none of alice's values, on a new cookie",
 				c.get("/user"), c.get("/actor"), c.get("/get?k=cart"))
 		}
-		if !f.events.has(EventImpersonation, ReasonLogin) {
+		if !f.events.has(event.Impersonation, event.ReasonLogin) {
 			t.Error("no impersonation start event")
 		}
 		if w := c.do("GET", "/as?u=carol"); w.Code != http.StatusForbidden {
@@ -61,7 +62,7 @@ func TestImpersonationRecordsTheActorAndRestoresTheirSession(t *testing.T) {
 		if c.cookie != own || c.get("/user") != "alice" || c.get("/get?k=cart") != "tea" || c.get("/actor") != "" {
 			t.Errorf("after the end: user %q, cart %q, own cookie %t; want alice's own session back", c.get("/user"), c.get("/get?k=cart"), c.cookie == own)
 		}
-		if !f.events.has(EventImpersonation, ReasonLogout) {
+		if !f.events.has(event.Impersonation, event.ReasonLogout) {
 			t.Error("no impersonation end event")
 		}
 		if w := c.do("GET", "/unas"); w.Code != http.StatusConflict {

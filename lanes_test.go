@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"sync"
 	"testing"
+
+	"github.com/keycard-go/keycard/event"
 )
 
 // Requests of one instance writing one session never conflict in the
@@ -47,7 +49,7 @@ func TestOneInstancesWritersTakeTurnsWithoutConflicts(t *testing.T) {
 	if loads, saves := f.st.loads.Load(), f.st.saves.Load(); loads != 2*n || saves != 2*n {
 		t.Errorf("%d writers of one version made %d loads and %d saves, want %d of each: one load and one compare-and-set apiece", 2*n, loads, saves, 2*n)
 	}
-	if k := f.events.count(EventConflict); k != 0 {
+	if k := f.events.count(event.Conflict); k != 0 {
 		t.Errorf("got %d conflict events among one instance's writers, want 0", k)
 	}
 	s, err := f.m.Open(t.Context(), c.cookie)

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"time"
 
+	"github.com/keycard-go/keycard/event"
 	"github.com/keycard-go/keycard/store"
 )
 
@@ -24,7 +25,7 @@ import (
 func (m *Manager) Renew(ctx context.Context, s *Session) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.renew(ctx, ReasonRenew)
+	return s.renew(ctx, event.ReasonRenew)
 }
 
 // Login binds the session to userID, records the authentication time and
@@ -55,14 +56,14 @@ func (m *Manager) Login(ctx context.Context, s *Session, userID string) error {
 	s.rec.IP = addrString(m.ClientIP(s.r))
 	s.rec.UserAgent = userAgent(s.r)
 	s.metaChanged = true
-	if err := s.renew(ctx, ReasonLogin); err != nil {
+	if err := s.renew(ctx, event.ReasonLogin); err != nil {
 		return err
 	}
 	return m.enforceLimit(ctx, userID, s.key)
 }
 
 // renew moves the session to a new ID. s.mu must be held.
-func (s *Session) renew(ctx context.Context, reason Reason) error {
+func (s *Session) renew(ctx context.Context, reason event.Reason) error {
 	if !s.ensure() {
 		return s.loadErr
 	}
@@ -93,7 +94,7 @@ func (s *Session) renew(ctx context.Context, reason Reason) error {
 		// it took since it was loaded; a racing logout or renewal wins.
 		// A login keeps its new session even then: its user just proved
 		// who they are (say, after "log out everywhere").
-		if err := s.retire(ctx, oldKey, oldVersion, deadKey, reason == ReasonLogin, pending, now); err != nil {
+		if err := s.retire(ctx, oldKey, oldVersion, deadKey, reason == event.ReasonLogin, pending, now); err != nil {
 			if errors.Is(err, ErrSessionGone) {
 				// A racing logout or renewal won. Leave the client's cookie
 				// alone: it may already hold the winner's new one.
@@ -102,7 +103,7 @@ func (s *Session) renew(ctx context.Context, reason Reason) error {
 			return fmt.Errorf("keycard: renew: %w", err)
 		}
 	}
-	s.m.emit(Event{Kind: EventRenewed, Reason: reason, Session: s.key, UserID: s.rec.UserID, Request: s.r})
+	s.m.emit(event.Event{Kind: event.Renewed, Reason: reason, Session: s.key, UserID: s.rec.UserID, Request: s.r})
 	return nil
 }
 
@@ -110,7 +111,7 @@ func (s *Session) renew(ctx context.Context, reason Reason) error {
 // The request goes on with a fresh anonymous session, so a handler may
 // still, say, add a flash message saying goodbye.
 func (m *Manager) Logout(ctx context.Context, s *Session) error {
-	if err := m.destroy(ctx, s, ReasonLogout); err != nil {
+	if err := m.destroy(ctx, s, event.ReasonLogout); err != nil {
 		return err
 	}
 	if m.cfg.Cookie.ClearSiteData {
@@ -126,10 +127,10 @@ func (m *Manager) Logout(ctx context.Context, s *Session) error {
 // after the response started: the record is gone at once, though the
 // client then keeps a dead cookie until its next request.
 func (m *Manager) Destroy(ctx context.Context, s *Session) error {
-	return m.destroy(ctx, s, ReasonDestroy)
+	return m.destroy(ctx, s, event.ReasonDestroy)
 }
 
-func (m *Manager) destroy(ctx context.Context, s *Session, reason Reason) error {
+func (m *Manager) destroy(ctx context.Context, s *Session, reason event.Reason) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.ensure() {
@@ -151,7 +152,7 @@ func (m *Manager) destroy(ctx context.Context, s *Session, reason Reason) error 
 			return fmt.Errorf("keycard: destroy session: %w", err)
 		}
 		m.watches.ended(s.key)
-		m.emit(Event{Kind: EventDestroyed, Reason: reason, Session: s.key, UserID: s.rec.UserID, Request: s.r})
+		m.emit(event.Event{Kind: event.Destroyed, Reason: reason, Session: s.key, UserID: s.rec.UserID, Request: s.r})
 	}
 	s.startNew(now, true)
 	return nil
@@ -201,7 +202,7 @@ func (s *Session) bury(ctx context.Context, now time.Time) error {
 			return err
 		}
 	}
-	return ErrConflict
+	return store.ErrConflict
 }
 
 // successor reports whether rec is a retired record and, if so, the key of

@@ -4,6 +4,8 @@ import (
 	"net/netip"
 	"sync"
 	"time"
+
+	"github.com/keycard-go/keycard/event"
 )
 
 // limitWindow is the window over which the per-client limits count
@@ -104,9 +106,9 @@ func networkOf(a netip.Addr) netip.Prefix {
 // refuse reports a presented token refused for reason (key names the
 // session it named, if any) and counts it against the client's address,
 // reporting the address once it reaches Config.MaxRejectsPerMinute.
-func (s *Session) refuse(reason Reason, key string) {
-	s.m.emit(Event{Kind: EventRejected, Reason: reason, Session: key, Request: s.r})
+func (s *Session) refuse(reason event.Reason, key string) {
+	s.m.emit(event.Event{Kind: event.Rejected, Reason: reason, Session: key, Request: s.r})
 	if s.r != nil && s.m.rejects != nil && s.m.rejects.add(hostOf(s.m.ClientIP(s.r)), time.Now()) == s.m.rejects.limit {
-		s.m.emit(Event{Kind: EventRejected, Reason: ReasonRateLimited, Request: s.r})
+		s.m.emit(event.Event{Kind: event.Rejected, Reason: event.ReasonRateLimited, Request: s.r})
 	}
 }

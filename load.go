@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/keycard-go/keycard/event"
 	"github.com/keycard-go/keycard/store"
 )
 
@@ -40,7 +41,7 @@ func (s *Session) load(ctx context.Context) {
 	}
 	id, reason := s.m.carrier.open(s.st, s.cookie)
 	if s.cookies > 1 {
-		reason = ReasonDuplicate
+		reason = event.ReasonDuplicate
 	}
 	if reason != "" {
 		s.refuse(reason, "")
@@ -56,7 +57,7 @@ func (s *Session) loadKey(ctx context.Context, id sessionID, key string, now tim
 	rec, err := s.st.Load(ctx, key)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		s.refuse(ReasonUnknown, key)
+		s.refuse(event.ReasonUnknown, key)
 		s.startNew(now, true)
 		return
 	case err != nil:
@@ -64,19 +65,19 @@ func (s *Session) loadKey(ctx context.Context, id sessionID, key string, now tim
 		return
 	}
 	if !rec.Live(now) {
-		s.discard(ctx, key, rec, Event{Kind: EventExpired, Reason: expiryReason(rec, now)}, now)
+		s.discard(ctx, key, rec, event.Event{Kind: event.Expired, Reason: expiryReason(rec, now)}, now)
 		return
 	}
 	if revoked, err := s.m.revoked(ctx, rec); err != nil {
 		s.loadErr = err
 		return
 	} else if revoked {
-		s.discard(ctx, key, rec, Event{Kind: EventDestroyed, Reason: ReasonRevoke}, now)
+		s.discard(ctx, key, rec, event.Event{Kind: event.Destroyed, Reason: event.ReasonRevoke}, now)
 		return
 	}
 	size, err := checkValues(rec.Data)
 	if err != nil {
-		s.discard(ctx, key, rec, Event{Kind: EventRejected, Reason: ReasonUndecodable, Err: err}, now)
+		s.discard(ctx, key, rec, event.Event{Kind: event.Rejected, Reason: event.ReasonUndecodable, Err: err}, now)
 		return
 	}
 	r := scanReserved(rec.Data)
@@ -87,7 +88,7 @@ func (s *Session) loadKey(ctx context.Context, id sessionID, key string, now tim
 		// Renewed by a request that raced this one: the old ID gives no
 		// access, but a logout with it still ends the renewed session.
 		next := s.m.nextKey(r.next)
-		s.refuse(ReasonUnknown, key)
+		s.refuse(event.ReasonUnknown, key)
 		s.startNew(now, false)
 		s.retiredNext, s.superseded = next, next != ""
 		return
@@ -100,17 +101,17 @@ func (s *Session) loadKey(ctx context.Context, id sessionID, key string, now tim
 	s.rec.Data = nil
 }
 
-func expiryReason(rec *store.Record, now time.Time) Reason {
+func expiryReason(rec *store.Record, now time.Time) event.Reason {
 	if !now.Before(rec.Deadline) {
-		return ReasonAbsolute
+		return event.ReasonAbsolute
 	}
-	return ReasonIdle
+	return event.ReasonIdle
 }
 
 // discard deletes a record that must not be used and starts a fresh
 // session in its place. The delete is best effort: the record is dead
 // either way, and stores expire it on their own.
-func (s *Session) discard(ctx context.Context, key string, rec *store.Record, ev Event, now time.Time) {
+func (s *Session) discard(ctx context.Context, key string, rec *store.Record, ev event.Event, now time.Time) {
 	s.m.watches.ended(key)
 	if err := s.st.Delete(ctx, key); err != nil {
 		ev.Err = errors.Join(ev.Err, err)
@@ -146,7 +147,7 @@ func (s *Session) startNew(now time.Time, clear bool) {
 func (s *Session) follow(ctx context.Context, id sessionID, key, named string, now time.Time) {
 	switch {
 	case s.hops >= maxHops, id == (sessionID{}) && named == "":
-		s.refuse(ReasonUnknown, key)
+		s.refuse(event.ReasonUnknown, key)
 		s.startNew(now, true)
 	case id == (sessionID{}):
 		s.hops++

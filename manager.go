@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/keycard-go/keycard/event"
 	"github.com/keycard-go/keycard/internal/keyring"
 	"github.com/keycard-go/keycard/store"
 	"github.com/keycard-go/keycard/store/memory"
@@ -75,7 +76,7 @@ type Config struct {
 
 	// RevokedBefore, if set, is asked on every load of a session bound to
 	// a user: a session whose user authenticated before the returned time
-	// is revoked (deleted, with an EventDestroyed). An application makes
+	// is revoked (deleted, with an event.Destroyed). An application makes
 	// "log out everywhere" work for sealed sessions by recording such a
 	// time per user, typically in its user table, and returning it here.
 	// An error fails the request (fail closed). The default is nil.
@@ -129,7 +130,7 @@ type Config struct {
 	// address may present per minute: past the limit, its requests that
 	// carry a session token are answered 429 Too Many Requests, without
 	// running the handler, until the minute is over, and an
-	// EventRejected with ReasonRateLimited is reported. Requests without
+	// event.Rejected with event.ReasonRateLimited is reported. Requests without
 	// a token are always served. Configure TrustedProxies behind a proxy,
 	// or every client shares the proxy's address. The default is 0: no
 	// limit.
@@ -153,8 +154,12 @@ type Config struct {
 	// bounded.
 	StoreTimeout time.Duration
 
-	// Codec encodes session values. The default is CBOR with strict
-	// decoding limits; see Codec.
+	// Codec encodes session values. The default is CBOR (RFC 8949), which
+	// round-trips Go types faithfully (integers stay integers, times keep
+	// their nanoseconds) and decodes with strict limits: 16 levels of
+	// nesting, 64 Ki array elements and map pairs; indefinite lengths,
+	// duplicate map keys and invalid UTF-8 refused. Values decoded into an
+	// interface type become map[string]any for maps.
 	Codec Codec
 
 	// SaveUninitialized saves a new session, and sets its cookie, even
@@ -192,10 +197,10 @@ type Config struct {
 	IDSource io.Reader
 
 	// OnEvent, if set, receives every lifecycle and security event, after
-	// Keycard has logged it with Logger (see Event): count, audit or
+	// Keycard has logged it with Logger (see event.Event): count, audit or
 	// forward events here. Logging is Logger's business: to turn the event
 	// logs off, give Logger a handler that drops them.
-	OnEvent func(Event)
+	OnEvent func(event.Event)
 
 	// ErrorHandler writes the response when the session cannot be loaded
 	// or saved (a store failure). The default logs err with Logger and
@@ -459,15 +464,6 @@ func validCookieName(name string) bool {
 // Store returns the store the Manager uses, or nil for sealed sessions
 // (Config.Sealed), which are not stored.
 func (m *Manager) Store() store.Store { return m.cfg.Store }
-
-// MaxSize returns the largest encoded size a session's values may reach:
-// Config.MaxSize, or less for sealed sessions, whose cookie holds at most
-// 4096 bytes.
-func (m *Manager) MaxSize() int { return m.cfg.MaxSize }
-
-// Sealed reports whether sessions are sealed in their cookies
-// (Config.Sealed) rather than stored.
-func (m *Manager) Sealed() bool { return m.cfg.Sealed }
 
 // Logger returns the logger the Manager logs to (Config.Logger or
 // slog.Default()), for companion packages that log on its behalf.

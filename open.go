@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/keycard-go/keycard/store"
 )
 
 // Open, OpenByHash and Save reach sessions outside the middleware; Token
@@ -50,7 +52,7 @@ func (m *Manager) Open(ctx context.Context, token string) (*Session, error) {
 	return s.open(ctx)
 }
 
-// OpenByHash returns the session whose hash (see Session.Hash) is hash,
+// OpenByHash returns the session whose hash (see Session.Info().Hash) is hash,
 // outside any HTTP request, for companion packages that name sessions by
 // hash, such as refresh tokens and access tokens' "sid" claim. The session
 // can be read, changed and saved with Save, destroyed and revoked, but not
@@ -58,7 +60,7 @@ func (m *Manager) Open(ctx context.Context, token string) (*Session, error) {
 // known. An unknown or expired hash gives ErrInvalidToken.
 func (m *Manager) OpenByHash(ctx context.Context, hash string) (*Session, error) {
 	if m.cfg.Store == nil {
-		return nil, fmt.Errorf("keycard: sealed sessions have no hash to open by: %w", ErrUnsupported)
+		return nil, fmt.Errorf("keycard: sealed sessions have no hash to open by: %w", store.ErrUnsupported)
 	}
 	if !validHash(hash) {
 		return nil, ErrInvalidToken

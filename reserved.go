@@ -12,7 +12,7 @@ import "strings"
 //     issued before a privilege change works after it. Periodic rotation
 //     keeps it: rotation changes no privilege.
 //   - IDScoped ("keycard.id."): the value names the session by its current
-//     ID's hash (Session.Hash), such as the state of refresh tokens, whose
+//     ID's hash (Session.Info().Hash), such as the state of refresh tokens, whose
 //     tokens carry that hash. Login and Renew delete it, and periodic
 //     rotation (Config.RotateEvery) leaves a session that holds one on its
 //     ID, since moving it would strand the value.

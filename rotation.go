@@ -7,6 +7,7 @@ import (
 	"maps"
 	"time"
 
+	"github.com/keycard-go/keycard/event"
 	"github.com/keycard-go/keycard/store"
 )
 
@@ -80,7 +81,7 @@ func (s *Session) rotate(ctx context.Context, now time.Time) error {
 		return err
 	}
 	s.reply.token = true
-	s.m.emit(Event{Kind: EventRenewed, Reason: ReasonRotate, Session: s.key, UserID: s.rec.UserID, Request: s.r})
+	s.m.emit(event.Event{Kind: event.Renewed, Reason: event.ReasonRotate, Session: s.key, UserID: s.rec.UserID, Request: s.r})
 	return nil
 }
 

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/keycard-go/keycard/event"
 )
 
 func rotatingFixture(t *testing.T) *fixture {
@@ -36,7 +38,7 @@ func TestPeriodicRotationWithGrace(t *testing.T) {
 			t.Fatal("no rotation after RotateEvery")
 		}
 		second := c.cookie
-		if !f.events.has(EventRenewed, ReasonRotate) {
+		if !f.events.has(event.Renewed, event.ReasonRotate) {
 			t.Error("no rotate event")
 		}
 		// A request still holding the old ID within the grace period is
@@ -133,8 +135,8 @@ func TestRevokeByAHashRotatedAway(t *testing.T) {
 			t.Fatal("no rotation")
 		}
 		s, err := f.m.OpenByHash(t.Context(), stale)
-		if err != nil || s.UserID() != "alice" || s.Hash() != f.hashOf(c.cookie) {
-			t.Fatalf("OpenByHash(old hash): user %q, hash %.8s, %v; want alice under the new hash", s.UserID(), s.Hash(), err)
+		if err != nil || s.UserID() != "alice" || s.Info().Hash != f.hashOf(c.cookie) {
+			t.Fatalf("OpenByHash(old hash): user %q, hash %.8s, %v; want alice under the new hash", s.UserID(), s.Info().Hash, err)
 		}
 		if err := f.m.Revoke(t.Context(), stale); err != nil {
 			t.Fatal(err)

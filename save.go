@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/keycard-go/keycard/event"
 	"github.com/keycard-go/keycard/store"
 )
 
@@ -151,7 +152,7 @@ func (s *Session) resolve(ctx context.Context, attempt int, except string, l *la
 	if last, ok := l.ahead(s.key, s.rec.Version); ok {
 		return s.rebaseOnto(&last, except)
 	}
-	s.m.emit(Event{Kind: EventConflict, Session: s.key, UserID: s.rec.UserID, Request: s.r})
+	s.m.emit(event.Event{Kind: event.Conflict, Session: s.key, UserID: s.rec.UserID, Request: s.r})
 	if err := backoff(ctx, attempt); err != nil {
 		return fmt.Errorf("keycard: save session: %w", err)
 	}
@@ -184,7 +185,7 @@ func (s *Session) saveOnce(ctx context.Context, now time.Time) error {
 	s.data = rec.Data
 	if s.isNew {
 		s.isNew, s.reply.token, s.reply.clear = false, true, false
-		s.m.emit(Event{Kind: EventCreated, Session: s.key, UserID: s.rec.UserID, Request: s.r})
+		s.m.emit(event.Event{Kind: event.Created, Session: s.key, UserID: s.rec.UserID, Request: s.r})
 	}
 	clear(s.changed)
 	s.cleared, s.metaChanged = false, false

@@ -9,6 +9,9 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/keycard-go/keycard/event"
+	"github.com/keycard-go/keycard/store"
 )
 
 func newSealedFixture(t *testing.T, cfg Config) *fixture {
@@ -64,8 +67,8 @@ func TestSealedSessionsKeepEverythingInTheCookie(t *testing.T) {
 	if got := (&client{f: other, cookie: c.cookie}).get("/user"); got != "" {
 		t.Error("a sealed value was accepted as a signed ID")
 	}
-	if _, err := f.m.Sessions(context.Background(), "alice"); !errors.Is(err, ErrUnsupported) {
-		t.Errorf("Sessions in sealed mode: got %v, want ErrUnsupported", err)
+	if _, err := f.m.Sessions(context.Background(), "alice"); !errors.Is(err, store.ErrUnsupported) {
+		t.Errorf("Sessions in sealed mode: got %v, want store.ErrUnsupported", err)
 	}
 	c.get("/logout")
 	if c.cookie != "" {
@@ -101,7 +104,7 @@ func TestSealedSessionsExpireOnTheServer(t *testing.T) {
 		if got := (&client{f: f, cookie: replay}).get("/get?k=a"); got != "" {
 			t.Errorf("a sealed cookie replayed past its idle deadline read %q", got)
 		}
-		if !f.events.has(EventExpired, ReasonIdle) {
+		if !f.events.has(event.Expired, event.ReasonIdle) {
 			t.Error("no idle-timeout event")
 		}
 	})
@@ -123,7 +126,7 @@ func TestRevokedBeforeEndsSealedSessions(t *testing.T) {
 	if got := (&client{f: f, cookie: captured}).get("/user"); got != "" {
 		t.Errorf("a session from before the cutoff still reads %q", got)
 	}
-	if !f.events.has(EventDestroyed, ReasonRevoke) {
+	if !f.events.has(event.Destroyed, event.ReasonRevoke) {
 		t.Error("no revoke event")
 	}
 	d := f.client()

@@ -27,6 +27,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/keycard-go/keycard/event"
 	"github.com/keycard-go/keycard/internal/sealed"
 	"github.com/keycard-go/keycard/store"
 	"github.com/keycard-go/keycard/store/memory"
@@ -263,8 +264,8 @@ func TestResponseBodiesNeverCarryTheSessionToken(t *testing.T) {
 		s := FromContext(r.Context())
 		infos, _ := f.m.Sessions(r.Context(), s.UserID())
 		json.NewEncoder(w).Encode(map[string]any{
-			"user": s.UserID(), "session": s.Hash(), "created": s.Created(), "keys": s.Keys(),
-			"deadline": s.Deadline(), "devices": infos, "flashes": s.Flashes(),
+			"user": s.UserID(), "session": s.Info().Hash, "created": s.Info().Created, "keys": s.Keys(),
+			"deadline": s.Info().Deadline, "devices": infos, "flashes": s.Flashes(),
 		})
 	})
 	c := f.client()
@@ -579,7 +580,7 @@ func TestTamperedCookiesNeverReachTheCodec(t *testing.T) {
 	for _, mode := range []string{"stored", "sealed"} {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
-			cc := &countingCodec{Codec: CBORCodec()}
+			cc := &countingCodec{Codec: defaultCodec}
 			var f, other *fixture
 			if mode == "sealed" {
 				f = newSealedFixture(t, Config{Codec: cc})
@@ -692,7 +693,7 @@ func TestValuesFromOtherContextsAreNotSessionCookies(t *testing.T) {
 	if got := (&client{f: sf, cookie: c.cookie}).get("/user"); got != "" {
 		t.Errorf("a signed-ID cookie opened a sealed session (user %q)", got)
 	}
-	if _, reason := g.m.ids.verify(c.cookie); reason != ReasonBadMAC {
+	if _, reason := g.m.ids.verify(c.cookie); reason != event.ReasonBadMAC {
 		t.Errorf("a cookie signed for __Host-keycard under __Host-other: %q, want bad-mac", reason)
 	}
 }

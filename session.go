@@ -210,17 +210,6 @@ func (s *Session) clear() {
 	s.cleared = true
 }
 
-// Has reports whether key holds a value.
-func (s *Session) Has(key string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.ensure() {
-		return false
-	}
-	_, ok := s.value(key)
-	return ok
-}
-
 // Keys returns the session's keys in sorted order. Keys with the reserved
 // "keycard." prefix (such as pending flash messages) are left out.
 func (s *Session) Keys() []string {
@@ -239,47 +228,30 @@ func (s *Session) Keys() []string {
 	return keys
 }
 
-// meta reads one metadata field after loading.
-func meta[T any](s *Session, f func(*store.Record) T) T {
+// UserID returns the user the session is bound to by Login, or "".
+func (s *Session) UserID() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.ensure()
-	return f(&s.rec)
+	return s.rec.UserID
 }
 
-// UserID returns the user the session is bound to by Login, or "".
-func (s *Session) UserID() string { return meta(s, func(r *store.Record) string { return r.UserID }) }
-
-// Created returns when the session began. Renewing its ID keeps it.
-func (s *Session) Created() time.Time {
-	return meta(s, func(r *store.Record) time.Time { return r.Created })
-}
-
-// LastSeen returns the last recorded activity. Activity is recorded at
-// most once per tenth of the idle timeout, so reads do not write.
-func (s *Session) LastSeen() time.Time {
-	return meta(s, func(r *store.Record) time.Time { return r.LastSeen })
-}
-
-// AuthTime returns when the user last logged in to this session, or zero.
-func (s *Session) AuthTime() time.Time {
-	return meta(s, func(r *store.Record) time.Time { return r.AuthTime })
-}
-
-// IdleDeadline returns when the session ends unless there is activity
-// before then. It is never after Deadline.
-func (s *Session) IdleDeadline() time.Time {
-	return meta(s, func(r *store.Record) time.Time { return r.Expires })
-}
-
-// Deadline returns the absolute deadline, which no activity extends.
-func (s *Session) Deadline() time.Time {
-	return meta(s, func(r *store.Record) time.Time { return r.Deadline })
-}
-
-// Remembered reports whether the session is marked with RememberMe.
-func (s *Session) Remembered() bool {
-	return meta(s, func(r *store.Record) bool { return r.Persistent })
+// Info describes the session as Manager.Sessions describes each of a
+// user's: when it began (renewal keeps it), when its user last logged in
+// (zero if never), its last recorded activity (recorded at most once per
+// tenth of the idle timeout, so reads do not write), its idle and absolute
+// deadlines, whether it is remembered (RememberMe), and the client address
+// and user agent of its login. Its Hash, the session's public handle (the
+// hex SHA-256 of its ID, as the store keys it and as Manager.Sessions and
+// Manager.Revoke name it, which cannot be turned back into a usable ID),
+// is "" while the session is not stored. Its Actor names who acts through
+// an impersonation.
+func (s *Session) Info() SessionInfo {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ensure()
+	a, _ := get[actorRecord](s, actorKey)
+	return infoOf(s.key, &s.rec, a.User)
 }
 
 // IsNew reports whether the session has not been stored yet: the client
@@ -289,15 +261,4 @@ func (s *Session) IsNew() bool {
 	defer s.mu.Unlock()
 	s.ensure()
 	return s.isNew
-}
-
-// Hash returns the session's public handle: the hex SHA-256 of its ID, as
-// the store keys it and as Manager.Sessions and Manager.Revoke name it. It
-// cannot be turned back into a usable ID. It is "" for a session not yet
-// stored.
-func (s *Session) Hash() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.ensure()
-	return s.key
 }

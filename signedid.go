@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 
+	"github.com/keycard-go/keycard/event"
 	"github.com/keycard-go/keycard/internal/keyring"
 )
 
@@ -80,22 +81,22 @@ func (g *idSigner) token(s *Session) (string, error) {
 
 // verify checks a presented token and returns its ID, or the reason it is
 // refused. It does no store call and no allocation.
-func (g *idSigner) verify(v string) (sessionID, Reason) {
+func (g *idSigner) verify(v string) (sessionID, event.Reason) {
 	var id sessionID
 	if len(v) != tokenEncodedSz {
-		return id, ReasonMalformed
+		return id, event.ReasonMalformed
 	}
 	var src [tokenEncodedSz]byte
 	var raw [tokenRawSize]byte
 	copy(src[:], v)
 	if n, err := b64.Decode(raw[:], src[:]); err != nil || n != tokenRawSize || raw[0] != tokenVersion {
-		return id, ReasonMalformed
+		return id, event.ReasonMalformed
 	}
 	var kid [keyring.KeyIDSize]byte
 	copy(kid[:], raw[1:])
 	copy(id[:], raw[1+keyring.KeyIDSize:])
 	if !g.ring.Verify(kid, raw[1+keyring.KeyIDSize+idSize:], g.ctx, id[:]) {
-		return sessionID{}, ReasonBadMAC
+		return sessionID{}, event.ReasonBadMAC
 	}
 	return id, ""
 }

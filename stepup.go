@@ -10,7 +10,7 @@ import (
 // StepUp guards a sensitive action ("log out everywhere", revoking another
 // device, changing a password) with recent authentication: its Handler
 // lets a request through only when the session's user authenticated
-// within MaxAge (Session.AuthTime) and Check, if set, approves. Any other
+// within MaxAge (SessionInfo.AuthTime) and Check, if set, approves. Any other
 // request, anonymous ones included, goes to Reauth instead, after the
 // page to come back to is recorded in the session (see ReturnTo).
 //
@@ -59,10 +59,10 @@ func (su StepUp) Handler(next http.Handler) http.Handler {
 
 // met reports whether s meets the StepUp.
 func (su StepUp) met(s *Session) bool {
-	if s.UserID() == "" || s.Actor() != "" {
+	if s.UserID() == "" || s.Info().Actor != "" {
 		return false // nobody, or someone acting as another
 	}
-	at := s.AuthTime()
+	at := s.Info().AuthTime
 	if at.IsZero() || su.MaxAge > 0 && time.Since(at) > su.MaxAge {
 		return false
 	}
@@ -103,6 +103,7 @@ func localPath(p string) string {
 // user from, for the re-authentication to redirect to; "" if there is
 // none. It is always a path on this site.
 func ReturnTo(s *Session) string {
-	p, _ := Pop[string](s, returnKey)
+	p, _ := Get[string](s, returnKey)
+	s.Delete(returnKey)
 	return localPath(p)
 }

@@ -8,37 +8,61 @@ import (
 	"strings"
 	"time"
 
+	"github.com/keycard-go/keycard/event"
 	"github.com/keycard-go/keycard/internal/storekit"
 	"github.com/keycard-go/keycard/store"
 )
 
-// SessionInfo describes one of a user's sessions, for a "your devices"
-// page. It holds no usable credential.
+// SessionInfo describes a session, for a "your devices" page or an
+// account page: what Manager.Sessions lists and Session.Info returns. It
+// holds no usable credential.
 type SessionInfo struct {
-	// Hash names the session for Revoke; compare it with Session.Hash to
+	// Hash names the session for Revoke; compare it with Session.Info().Hash to
 	// find the current one.
-	Hash         string
-	UserID       string
-	Created      time.Time
-	LastSeen     time.Time
-	AuthTime     time.Time
+	Hash   string
+	UserID string
+	// Created is when the session began; renewing its ID keeps it.
+	Created time.Time
+	// LastSeen is the last recorded activity, recorded at most once per
+	// tenth of the idle timeout.
+	LastSeen time.Time
+	// AuthTime is when the user last logged in to the session, or zero.
+	AuthTime time.Time
+	// IdleDeadline is when the session ends unless there is activity
+	// before then; it is never after Deadline.
 	IdleDeadline time.Time
-	Deadline     time.Time
-	Remembered   bool
-	IP           string
-	UserAgent    string
+	// Deadline is the absolute deadline, which no activity extends.
+	Deadline time.Time
+	// Remembered reports that the session is marked with RememberMe.
+	Remembered bool
+	// IP and UserAgent are the client's when its user logged in.
+	IP        string
+	UserAgent string
+	// Actor is the user acting through the session when it is an
+	// impersonation (see Manager.Impersonate), or "".
+	Actor string
+}
+
+// infoOf describes the record stored under hash, whose impersonation
+// actor, if any, is actor.
+func infoOf(hash string, r *store.Record, actor string) SessionInfo {
+	return SessionInfo{
+		Hash: hash, UserID: r.UserID, Created: r.Created, LastSeen: r.LastSeen, AuthTime: r.AuthTime,
+		IdleDeadline: r.Expires, Deadline: r.Deadline, Remembered: r.Persistent, IP: r.IP, UserAgent: r.UserAgent,
+		Actor: actor,
+	}
 }
 
 func (m *Manager) userIndex() (store.UserIndex, error) {
 	ix, ok := m.cfg.Store.(store.UserIndex)
 	if !ok {
-		return nil, fmt.Errorf("keycard: %T has no user index: %w", m.cfg.Store, ErrUnsupported)
+		return nil, fmt.Errorf("keycard: %T has no user index: %w", m.cfg.Store, store.ErrUnsupported)
 	}
 	return ix, nil
 }
 
 // Sessions lists the live sessions of userID. It needs a store that
-// implements store.UserIndex, and reports ErrUnsupported otherwise.
+// implements store.UserIndex, and reports store.ErrUnsupported otherwise.
 func (m *Manager) Sessions(ctx context.Context, userID string) ([]SessionInfo, error) {
 	ix, err := m.userIndex()
 	if err != nil {
@@ -55,15 +79,12 @@ func (m *Manager) Sessions(ctx context.Context, userID string) ([]SessionInfo, e
 		if !r.Live(now) || r.UserID != userID {
 			continue
 		}
-		infos = append(infos, SessionInfo{
-			Hash: e.Key, UserID: r.UserID, Created: r.Created, LastSeen: r.LastSeen, AuthTime: r.AuthTime,
-			IdleDeadline: r.Expires, Deadline: r.Deadline, Remembered: r.Persistent, IP: r.IP, UserAgent: r.UserAgent,
-		})
+		infos = append(infos, infoOf(e.Key, r, m.actorOf(scanReserved(r.Data).actor)))
 	}
 	return infos, nil
 }
 
-// Revoke deletes the session whose hash is hash (see Session.Hash and
+// Revoke deletes the session whose hash is hash (see Session.Info().Hash and
 // SessionInfo.Hash). Its cookie stops working at once. A hash a periodic
 // rotation retired moments ago (from a device list loaded before it)
 // still names the session: Revoke follows the marker left under it and
@@ -71,7 +92,7 @@ func (m *Manager) Sessions(ctx context.Context, userID string) ([]SessionInfo, e
 // not exist is not an error.
 func (m *Manager) Revoke(ctx context.Context, hash string) error {
 	if m.cfg.Store == nil {
-		return fmt.Errorf("keycard: revoke: sealed sessions are not stored: %w", ErrUnsupported)
+		return fmt.Errorf("keycard: revoke: sealed sessions are not stored: %w", store.ErrUnsupported)
 	}
 	if !validHash(hash) {
 		return errors.New("keycard: revoke: not a session hash")
@@ -102,13 +123,13 @@ func (m *Manager) Revoke(ctx context.Context, hash string) error {
 		}
 		m.watches.ended(keys[i])
 	}
-	m.emit(Event{Kind: EventDestroyed, Reason: ReasonRevoke, Session: keys[len(keys)-1]})
+	m.emit(event.Event{Kind: event.Destroyed, Reason: event.ReasonRevoke, Session: keys[len(keys)-1]})
 	return nil
 }
 
 // RevokeUser deletes every session of userID ("log out everywhere") and
 // reports how many it deleted. It needs a store that implements
-// store.UserIndex, and reports ErrUnsupported otherwise.
+// store.UserIndex, and reports store.ErrUnsupported otherwise.
 func (m *Manager) RevokeUser(ctx context.Context, userID string) (int, error) {
 	ix, err := m.userIndex()
 	if err != nil {
@@ -119,7 +140,7 @@ func (m *Manager) RevokeUser(ctx context.Context, userID string) (int, error) {
 		return n, fmt.Errorf("keycard: revoke user: %w", err)
 	}
 	m.watches.userEnded(userID)
-	m.emit(Event{Kind: EventDestroyed, Reason: ReasonRevoke, UserID: userID})
+	m.emit(event.Event{Kind: event.Destroyed, Reason: event.ReasonRevoke, UserID: userID})
 	return n, nil
 }
 
@@ -128,7 +149,7 @@ func (m *Manager) RevokeUser(ctx context.Context, userID string) (int, error) {
 // how many it deleted. Renew s as well when its privilege changed. It
 // needs a store that implements store.UserIndex.
 func (m *Manager) RevokeOthers(ctx context.Context, s *Session) (int, error) {
-	user, current := s.UserID(), s.Hash()
+	user, current := s.UserID(), s.Info().Hash
 	if user == "" {
 		return 0, nil
 	}
@@ -136,7 +157,7 @@ func (m *Manager) RevokeOthers(ctx context.Context, s *Session) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	n, err := m.revokeEach(ctx, user, infos, current, len(infos), ReasonRevoke)
+	n, err := m.revokeEach(ctx, user, infos, current, len(infos), event.ReasonRevoke)
 	if err != nil {
 		return n, fmt.Errorf("keycard: revoke others: %w", err)
 	}
@@ -145,7 +166,7 @@ func (m *Manager) RevokeOthers(ctx context.Context, s *Session) (int, error) {
 
 // revokeEach deletes up to limit of user's sessions listed in infos, in
 // order, skipping current, and reports how many it deleted.
-func (m *Manager) revokeEach(ctx context.Context, user string, infos []SessionInfo, current string, limit int, reason Reason) (int, error) {
+func (m *Manager) revokeEach(ctx context.Context, user string, infos []SessionInfo, current string, limit int, reason event.Reason) (int, error) {
 	n := 0
 	for _, in := range infos {
 		if n == limit {
@@ -158,7 +179,7 @@ func (m *Manager) revokeEach(ctx context.Context, user string, infos []SessionIn
 			return n, err
 		}
 		m.watches.ended(in.Hash)
-		m.emit(Event{Kind: EventDestroyed, Reason: reason, Session: in.Hash, UserID: user})
+		m.emit(event.Event{Kind: event.Destroyed, Reason: reason, Session: in.Hash, UserID: user})
 		n++
 	}
 	return n, nil
@@ -189,7 +210,7 @@ func (m *Manager) enforceLimit(ctx context.Context, userID, current string) erro
 		}
 		return strings.Compare(a.Hash, b.Hash)
 	})
-	if _, err := m.revokeEach(ctx, userID, infos, current, len(infos)-m.cfg.MaxSessionsPerUser, ReasonLimit); err != nil {
+	if _, err := m.revokeEach(ctx, userID, infos, current, len(infos)-m.cfg.MaxSessionsPerUser, event.ReasonLimit); err != nil {
 		return fmt.Errorf("keycard: login: session limit: %w", err)
 	}
 	return nil

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keycard-go/keycard/event"
 	"github.com/keycard-go/keycard/store"
 )
 
@@ -66,7 +67,7 @@ func TestDevicesListAndRevocation(t *testing.T) {
 	if got := bob.get("/user"); got != "bob" {
 		t.Errorf("another user's session was revoked: %q", got)
 	}
-	if !f.events.has(EventDestroyed, ReasonRevoke) {
+	if !f.events.has(event.Destroyed, event.ReasonRevoke) {
 		t.Error("no revoke event")
 	}
 }
@@ -77,11 +78,11 @@ type plainStore struct{ store.Store }
 func TestUserOperationsNeedAUserIndex(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, Config{Store: plainStore{newCountingStore()}})
-	if _, err := f.m.Sessions(context.Background(), "alice"); !errors.Is(err, ErrUnsupported) {
-		t.Errorf("Sessions: got %v, want ErrUnsupported", err)
+	if _, err := f.m.Sessions(context.Background(), "alice"); !errors.Is(err, store.ErrUnsupported) {
+		t.Errorf("Sessions: got %v, want store.ErrUnsupported", err)
 	}
-	if _, err := f.m.RevokeUser(context.Background(), "alice"); !errors.Is(err, ErrUnsupported) {
-		t.Errorf("RevokeUser: got %v, want ErrUnsupported", err)
+	if _, err := f.m.RevokeUser(context.Background(), "alice"); !errors.Is(err, store.ErrUnsupported) {
+		t.Errorf("RevokeUser: got %v, want store.ErrUnsupported", err)
 	}
 }
 
@@ -154,7 +155,7 @@ func TestSignedInResponsesAreNotCached(t *testing.T) {
 	if got := c.do("GET", "/user").Header().Get("Cache-Control"); got != "no-store" {
 		t.Errorf("a signed-in read got Cache-Control %q, want no-store", got)
 	}
-	if !f.events.has(EventRenewed, ReasonLogin) {
+	if !f.events.has(event.Renewed, event.ReasonLogin) {
 		t.Fatal("no login event")
 	}
 	for _, e := range f.events.events {

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/keycard-go/keycard/event"
 	"github.com/keycard-go/keycard/store"
 )
 
@@ -23,7 +24,7 @@ type Visitors struct {
 	// minute. Past it, a request that would store a new anonymous session
 	// fails with ErrTooManySessions, which the default ErrorHandler
 	// answers 429 Too Many Requests with Retry-After, and one
-	// EventRejected with ReasonNewSessions is reported per network and
+	// event.Rejected with event.ReasonNewSessions is reported per network and
 	// minute. Configure TrustedProxies behind a proxy, or every client
 	// shares the proxy's address. The default is 0: no limit.
 	PerMinute int
@@ -31,7 +32,7 @@ type Visitors struct {
 	// Max, if positive, bounds how many anonymous sessions the store may
 	// hold, for persistent stores, which have no bound of their own: past
 	// it a new anonymous session is refused as by a full store (503,
-	// ReasonStoreFull), and signed-in sessions are never touched. It
+	// event.ReasonStoreFull), and signed-in sessions are never touched. It
 	// needs a store that can count them (store.Counter: the memory and
 	// SQL stores). Each instance counts at most once a second, so
 	// instances together may pass the bound by what they create in that
@@ -70,7 +71,7 @@ func (s *Session) admitVisitor() error {
 		return nil
 	}
 	if n == s.m.visitors.limit+1 {
-		s.m.emit(Event{Kind: EventRejected, Reason: ReasonNewSessions, Request: s.r})
+		s.m.emit(event.Event{Kind: event.Rejected, Reason: event.ReasonNewSessions, Request: s.r})
 	}
 	return fmt.Errorf("keycard: save session: %w", ErrTooManySessions)
 }
@@ -106,7 +107,7 @@ func (c *anonymousCount) admit(s *Session) error {
 		c.n, c.at = n, now
 	}
 	if c.n >= c.max {
-		s.m.emit(Event{Kind: EventRejected, Reason: ReasonStoreFull, Request: s.r})
+		s.m.emit(event.Event{Kind: event.Rejected, Reason: event.ReasonStoreFull, Request: s.r})
 		return fmt.Errorf("keycard: save session: Visitors.Max anonymous sessions stored: %w", store.ErrFull)
 	}
 	c.n++
@@ -118,7 +119,7 @@ func (c *anonymousCount) admit(s *Session) error {
 // budget and counted.
 func (s *Session) storeFull(err error) {
 	if errors.Is(err, store.ErrFull) {
-		s.m.emit(Event{Kind: EventRejected, Reason: ReasonStoreFull, Request: s.r})
+		s.m.emit(event.Event{Kind: event.Rejected, Reason: event.ReasonStoreFull, Request: s.r})
 	}
 }
 

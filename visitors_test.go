@@ -9,6 +9,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/keycard-go/keycard/event"
 	"github.com/keycard-go/keycard/store/memory"
 )
 
@@ -75,8 +76,8 @@ func TestVisitorsPerMinuteLimitsANetwork(t *testing.T) {
 				t.Errorf("%s: another network: got %d, want 200", tc.name, code)
 			}
 		}
-		if n := f.events.countReason(EventRejected, ReasonNewSessions); n != 3 {
-			t.Errorf("got %d %s events, want one per network", n, ReasonNewSessions)
+		if n := f.events.countReason(event.Rejected, event.ReasonNewSessions); n != 3 {
+			t.Errorf("got %d %s events, want one per network", n, event.ReasonNewSessions)
 		}
 		// A signed-in session is never counted as a visitor's.
 		r := httptest.NewRequest("GET", "/login?u=alice", nil)
@@ -125,7 +126,7 @@ func TestStoreFullRefusalIsAnEvent(t *testing.T) {
 	if code := f.visit("192.0.2.1:1", "/put?k=cart&v=1"); code != 503 {
 		t.Errorf("a visitor in a store full of signed-in users: got %d, want 503", code)
 	}
-	if !f.events.has(EventRejected, ReasonStoreFull) {
+	if !f.events.has(event.Rejected, event.ReasonStoreFull) {
 		t.Error("no store-full event")
 	}
 	if st.Refusals() != 1 || st.Len() != 2 {
@@ -169,7 +170,7 @@ func TestVisitorsMaxBoundsAnonymousSessions(t *testing.T) {
 		if code := f.visit("192.0.2.1:1", "/put?k=cart&v=1"); code != 503 {
 			t.Errorf("the 4th anonymous session with Max 3: got %d, want 503", code)
 		}
-		if !f.events.has(EventRejected, ReasonStoreFull) {
+		if !f.events.has(event.Rejected, event.ReasonStoreFull) {
 			t.Error("no store-full event")
 		}
 		c := f.client()

@@ -37,17 +37,9 @@ type Watch struct {
 	err  error // why Done closed; set before it closes
 }
 
-// Done returns a channel that is closed when the session ends or the
-// Watch is stopped.
+// Done returns a channel that is closed when the session ends (logged out,
+// revoked, expired, or logged in as another user) or the Watch is stopped.
 func (w *Watch) Done() <-chan struct{} { return w.done }
-
-// Err reports why Done is closed: ErrSessionGone when the session ended,
-// ErrWatchStopped after Stop, or nil while it is open.
-func (w *Watch) Err() error {
-	w.ws.mu.Lock()
-	defer w.ws.mu.Unlock()
-	return w.err
-}
 
 // Active reports that the connection was used (a message sent or
 // received), so the session must not expire from inactivity: the next
@@ -69,7 +61,7 @@ func (w *Watch) Stop() {
 	defer w.ws.mu.Unlock()
 	if w.g != nil {
 		w.ws.drop(w)
-		w.end(ErrWatchStopped)
+		w.end(context.Canceled)
 	}
 }
 
@@ -79,18 +71,15 @@ func (w *Watch) end(err error) {
 	close(w.done)
 }
 
-// ErrWatchStopped is the Err of a Watch after Stop.
-var ErrWatchStopped = errors.New("keycard: watch stopped")
-
 // Watch starts following the request's session for a long-lived
 // connection; stop it with Watch.Stop when the connection closes. The
 // session must be stored (a new session has nothing to follow: Watch
 // reports ErrSessionGone) and not sealed (a sealed session lives only in
-// its cookie: ErrUnsupported). Call it from the handler, before hijacking
+// its cookie: store.ErrUnsupported). Call it from the handler, before hijacking
 // the connection.
 func (m *Manager) Watch(s *Session) (*Watch, error) {
 	if m.cfg.Store == nil {
-		return nil, fmt.Errorf("keycard: watch: sealed sessions are not stored: %w", ErrUnsupported)
+		return nil, fmt.Errorf("keycard: watch: sealed sessions are not stored: %w", store.ErrUnsupported)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

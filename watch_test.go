@@ -58,10 +58,10 @@ func TestWatchEndsAtOnceOnThisInstance(t *testing.T) {
 		loads := f.st.loads.Load()
 		alice.get("/logout")
 		synctest.Wait()
-		if !isDone(a1) || !isDone(a2) || !errors.Is(a1.Err(), ErrSessionGone) {
-			t.Fatalf("after logout: done %t %t, err %v; want both ended with ErrSessionGone", isDone(a1), isDone(a2), a1.Err())
+		if !isDone(a1) || !isDone(a2) || !errors.Is(watchErr(a1), ErrSessionGone) {
+			t.Fatalf("after logout: done %t %t, err %v; want both ended with ErrSessionGone", isDone(a1), isDone(a2), watchErr(a1))
 		}
-		if isDone(b) || b.Err() != nil {
+		if isDone(b) || watchErr(b) != nil {
 			t.Error("another user's Watch ended")
 		}
 		if n := f.st.loads.Load() - loads; n != 1 {
@@ -110,8 +110,8 @@ func TestWatchSeesAnotherInstanceWithinWatchEvery(t *testing.T) {
 		time.Sleep(10 * time.Second)
 		synctest.Wait()
 		for i, w := range ws {
-			if !isDone(w) || !errors.Is(w.Err(), ErrSessionGone) {
-				t.Fatalf("Watch %d: not ended one WatchEvery after a revoke elsewhere (err %v)", i, w.Err())
+			if !isDone(w) || !errors.Is(watchErr(w), ErrSessionGone) {
+				t.Fatalf("Watch %d: not ended one WatchEvery after a revoke elsewhere (err %v)", i, watchErr(w))
 			}
 		}
 	})
@@ -149,7 +149,7 @@ func TestWatchExpiryAndActivity(t *testing.T) {
 			t.Error("an idle session's Watch outlived its idle timeout")
 		}
 		if isDone(wb) {
-			t.Fatalf("an active connection's session expired after 10 minutes: %v", wb.Err())
+			t.Fatalf("an active connection's session expired after 10 minutes: %v", watchErr(wb))
 		}
 		// A touch is due a tenth of the idle timeout (a minute) after the
 		// last, and made at the first check after that: every 60 to 75 s.
@@ -185,7 +185,7 @@ func TestWatchFollowsRotation(t *testing.T) {
 		time.Sleep(5 * time.Minute)
 		synctest.Wait()
 		if isDone(w) {
-			t.Fatalf("a rotation ended the Watch: %v", w.Err())
+			t.Fatalf("a rotation ended the Watch: %v", watchErr(w))
 		}
 		c.get("/logout")
 		synctest.Wait()
@@ -218,8 +218,8 @@ func TestWatchNeedsAStoredSession(t *testing.T) {
 	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s := FromContext(r.Context())
 		s.Put("a", 1)
-		if _, err := m.Watch(s); !errors.Is(err, ErrUnsupported) {
-			t.Errorf("Watch of a sealed session: got %v, want ErrUnsupported", err)
+		if _, err := m.Watch(s); !errors.Is(err, store.ErrUnsupported) {
+			t.Errorf("Watch of a sealed session: got %v, want store.ErrUnsupported", err)
 		}
 	}))
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
@@ -314,4 +314,11 @@ func TestWatchEndsPastExpiryWhileTheStoreFails(t *testing.T) {
 			t.Error("a Watch outlived its session's expiry while the store failed")
 		}
 	})
+}
+
+// watchErr returns why w's Done closed, or nil while it is open.
+func watchErr(w *Watch) error {
+	w.ws.mu.Lock()
+	defer w.ws.mu.Unlock()
+	return w.err
 }

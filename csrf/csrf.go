@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/keycard-go/keycard"
+	"github.com/keycard-go/keycard/event"
 )
 
 // Defaults used by New for zero Config fields.
@@ -20,24 +21,24 @@ const (
 
 // EventRejected is the kind of the Event a rejected request reports, with
 // one of the reasons below.
-const EventRejected keycard.EventKind = "csrf-rejected"
+const EventRejected event.Kind = "csrf-rejected"
 
 // Reasons reported in the Event of a rejected request (EventRejected).
 const (
 	// ReasonCrossOrigin: the browser said, through Sec-Fetch-Site or
 	// Origin, that the request came from another origin.
-	ReasonCrossOrigin keycard.Reason = "cross-origin"
+	ReasonCrossOrigin event.Reason = "cross-origin"
 	// ReasonMissingToken: the request carried no token in the header or
 	// the form field (or its form could not be read).
-	ReasonMissingToken keycard.Reason = "missing-token"
+	ReasonMissingToken event.Reason = "missing-token"
 	// ReasonNoSecret: the request carried a token, but neither a session
 	// with an anti-forgery secret nor a visitor cookie to check it
 	// against: the token was issued before a login, for a session that
 	// has since ended, or for another client altogether.
-	ReasonNoSecret keycard.Reason = "no-secret"
+	ReasonNoSecret event.Reason = "no-secret"
 	// ReasonBadToken: the token is malformed, belongs to another session
 	// or visitor, or is a visitor token presented by a signed-in session.
-	ReasonBadToken keycard.Reason = "bad-token"
+	ReasonBadToken event.Reason = "bad-token"
 )
 
 // Errors passed, wrapped, to Config.ErrorHandler and in Event.Err. Each
@@ -297,7 +298,7 @@ func bearer(r *http.Request) bool {
 // visitor cookie of v, and returns the reason and error of a rejection, or
 // "" and nil. A visitor token counts only while the session is not signed
 // in: a token issued to a visitor does not outlive their login.
-func (p *Protection) check(v *visit, tok string, formErr error) (keycard.Reason, error) {
+func (p *Protection) check(v *visit, tok string, formErr error) (event.Reason, error) {
 	if tok == "" {
 		if formErr != nil {
 			return ReasonMissingToken, fmt.Errorf("%w: reading the form: %w", ErrMissingToken, formErr)
@@ -326,10 +327,10 @@ func (p *Protection) check(v *visit, tok string, formErr error) (keycard.Reason,
 
 // reject reports the rejection of r as an event and answers it with the
 // ErrorHandler. s is nil when the session was not needed to decide.
-func (p *Protection) reject(w http.ResponseWriter, r *http.Request, s *keycard.Session, reason keycard.Reason, err error) {
-	ev := keycard.Event{Kind: EventRejected, Reason: reason, Err: err, Request: r}
+func (p *Protection) reject(w http.ResponseWriter, r *http.Request, s *keycard.Session, reason event.Reason, err error) {
+	ev := event.Event{Kind: EventRejected, Reason: reason, Err: err, Request: r}
 	if s != nil {
-		ev.Session, ev.UserID = s.Hash(), s.UserID()
+		ev.Session, ev.UserID = s.Info().Hash, s.UserID()
 	}
 	p.m.Emit(ev)
 	// Every refusal carries the same caching headers, whether or not the

@@ -14,6 +14,7 @@ import (
 
 	"github.com/keycard-go/keycard"
 	"github.com/keycard-go/keycard/csrf"
+	"github.com/keycard-go/keycard/event"
 	"github.com/keycard-go/keycard/store"
 	"github.com/keycard-go/keycard/store/memory"
 )
@@ -26,7 +27,7 @@ func TestTokenCheck(t *testing.T) {
 		name   string
 		req    func(own, other string) *http.Request
 		want   int
-		reason keycard.Reason // of the rejection, if any
+		reason event.Reason // of the rejection, if any
 	}{
 		{"POST without a token is rejected", func(own, other string) *http.Request {
 			return formReq("/submit", url.Values{"text": {"hi"}})
@@ -424,7 +425,7 @@ func TestBearerExemptionHoldsOnlyOnBearerRoutes(t *testing.T) {
 	})
 	mux.HandleFunc("POST /api/", func(w http.ResponseWriter, r *http.Request) {})
 	for _, cfg := range []csrf.Config{{}, {BearerRoutes: []string{"POST /api/"}}} {
-		m, err := keycard.New(keycard.Config{OnEvent: func(keycard.Event) {}})
+		m, err := keycard.New(keycard.Config{OnEvent: func(event.Event) {}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -536,7 +537,7 @@ func TestEvents(t *testing.T) {
 	visitor.do(req("POST", "/submit", nil, "X-CSRF-Token: "+other))
 
 	evs := a.csrfEvents()
-	want := []keycard.Reason{csrf.ReasonBadToken, csrf.ReasonBadToken, csrf.ReasonCrossOrigin, csrf.ReasonMissingToken, csrf.ReasonBadToken}
+	want := []event.Reason{csrf.ReasonBadToken, csrf.ReasonBadToken, csrf.ReasonCrossOrigin, csrf.ReasonMissingToken, csrf.ReasonBadToken}
 	if len(evs) != len(want) {
 		t.Fatalf("got %d events, want %d: %+v", len(evs), len(want), evs)
 	}
@@ -712,7 +713,7 @@ func TestStoreFailure(t *testing.T) {
 
 func TestTokenAfterResponseStarted(t *testing.T) {
 	t.Parallel()
-	m, err := keycard.New(keycard.Config{OnEvent: func(keycard.Event) {}})
+	m, err := keycard.New(keycard.Config{OnEvent: func(event.Event) {}})
 	if err != nil {
 		t.Fatal(err)
 	}

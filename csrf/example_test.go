@@ -13,12 +13,13 @@ import (
 
 	"github.com/keycard-go/keycard"
 	"github.com/keycard-go/keycard/csrf"
+	"github.com/keycard-go/keycard/event"
 )
 
 // Example shows a form round trip: the page carries a token in a hidden
 // field, the browser posts it back, and a forged post without it fails.
 func Example() {
-	m, err := keycard.New(keycard.Config{OnEvent: func(ev keycard.Event) {
+	m, err := keycard.New(keycard.Config{OnEvent: func(ev event.Event) {
 		if ev.Kind == csrf.EventRejected {
 			fmt.Println("event:", ev.Kind, ev.Reason)
 		}

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/keycard-go/keycard"
+	"github.com/keycard-go/keycard/event"
 )
 
 // isTokenFor is the definition verify implements: tok is the canonical
@@ -63,7 +64,7 @@ func FuzzVerify(f *testing.F) {
 // secret and a visitor cookie: each must be rejected unless it is a token
 // for that session's secret or that visitor cookie.
 func FuzzHandlerToken(f *testing.F) {
-	m, err := keycard.New(keycard.Config{OnEvent: func(keycard.Event) {}})
+	m, err := keycard.New(keycard.Config{OnEvent: func(event.Event) {}})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -162,11 +163,11 @@ func formValue(s string) string {
 func FuzzVisitorToken(f *testing.F) {
 	k1, k2 := keycard.NewKey(), keycard.NewKey()
 	// The Manager signs with k2 and still accepts k1's tokens.
-	oldM, err := keycard.New(keycard.Config{Keys: []keycard.Key{k1}, OnEvent: func(keycard.Event) {}})
+	oldM, err := keycard.New(keycard.Config{Keys: []keycard.Key{k1}, OnEvent: func(event.Event) {}})
 	if err != nil {
 		f.Fatal(err)
 	}
-	m, err := keycard.New(keycard.Config{Keys: []keycard.Key{k2, k1}, OnEvent: func(keycard.Event) {}})
+	m, err := keycard.New(keycard.Config{Keys: []keycard.Key{k2, k1}, OnEvent: func(event.Event) {}})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/keycard-go/keycard"
 	"github.com/keycard-go/keycard/csrf"
+	"github.com/keycard-go/keycard/event"
 )
 
 // site is the origin the test application is served from.
@@ -33,7 +34,7 @@ type app struct {
 	writes atomic.Int64 // state-changing handler runs
 
 	mu     sync.Mutex
-	events []keycard.Event
+	events []event.Event
 }
 
 // newApp returns an app with the default memory store and cfg.
@@ -46,7 +47,7 @@ func newApp(t *testing.T, cfg csrf.Config) *app {
 func newAppWith(t *testing.T, kcfg keycard.Config, cfg csrf.Config) *app {
 	t.Helper()
 	a := &app{}
-	kcfg.OnEvent = func(ev keycard.Event) {
+	kcfg.OnEvent = func(ev event.Event) {
 		a.mu.Lock()
 		defer a.mu.Unlock()
 		a.events = append(a.events, ev)
@@ -136,10 +137,10 @@ func newAppWith(t *testing.T, kcfg keycard.Config, cfg csrf.Config) *app {
 }
 
 // csrfEvents returns the csrf.EventRejected events so far and forgets them.
-func (a *app) csrfEvents() []keycard.Event {
+func (a *app) csrfEvents() []event.Event {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	var evs []keycard.Event
+	var evs []event.Event
 	for _, ev := range a.events {
 		if ev.Kind == csrf.EventRejected {
 			evs = append(evs, ev)
@@ -261,7 +262,7 @@ func wantCode(t *testing.T, res response, want int) {
 
 // wantReason fails the test unless exactly one csrf.EventRejected with reason was
 // emitted since the last call.
-func (a *app) wantReason(t *testing.T, reason keycard.Reason) keycard.Event {
+func (a *app) wantReason(t *testing.T, reason event.Reason) event.Event {
 	t.Helper()
 	evs := a.csrfEvents()
 	if len(evs) != 1 || evs[0].Reason != reason {

@@ -4,8 +4,8 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/keycard-go/keycard"
 	"github.com/keycard-go/keycard/csrf"
+	"github.com/keycard-go/keycard/event"
 )
 
 // TestOriginMatrix checks the origin layer (S-57) for every pair of
@@ -75,7 +75,7 @@ func TestOriginMatrix(t *testing.T) {
 					before := a.writes.Load()
 					res := b.do(r)
 
-					want, reason := http.StatusOK, keycard.Reason("")
+					want, reason := http.StatusOK, event.Reason("")
 					switch {
 					case !passes[sfs][i]:
 						want, reason = http.StatusForbidden, csrf.ReasonCrossOrigin

@@ -11,6 +11,7 @@ import (
 
 	"github.com/keycard-go/keycard"
 	"github.com/keycard-go/keycard/csrf"
+	"github.com/keycard-go/keycard/event"
 )
 
 // S-31: a CSRF token never passes for a session cookie. Presented as the
@@ -41,7 +42,7 @@ func TestCSRFTokenIsNotASessionCookie(t *testing.T) {
 	defer a.mu.Unlock()
 	rejected := 0
 	for _, ev := range a.events {
-		if ev.Kind == keycard.EventRejected && ev.Reason == keycard.ReasonMalformed {
+		if ev.Kind == event.Rejected && ev.Reason == event.ReasonMalformed {
 			rejected++
 		}
 	}

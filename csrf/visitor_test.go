@@ -12,6 +12,7 @@ import (
 
 	"github.com/keycard-go/keycard"
 	"github.com/keycard-go/keycard/csrf"
+	"github.com/keycard-go/keycard/event"
 	"github.com/keycard-go/keycard/store"
 	"github.com/keycard-go/keycard/store/memory"
 )
@@ -198,7 +199,7 @@ func TestVisitorTokenBinding(t *testing.T) {
 		tok     string
 		cookies []string
 		want    int
-		reason  keycard.Reason
+		reason  event.Reason
 	}{
 		{"its own cookie", tok, []string{name + own}, 200, ""},
 		{"another visitor's cookie", otherTok, []string{name + own}, 403, csrf.ReasonBadToken},
@@ -257,7 +258,7 @@ func TestVisitorTokensSurviveKeyRotation(t *testing.T) {
 
 func TestVisitorTokenAfterResponseStarted(t *testing.T) {
 	t.Parallel()
-	m, err := keycard.New(keycard.Config{OnEvent: func(keycard.Event) {}})
+	m, err := keycard.New(keycard.Config{OnEvent: func(event.Event) {}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -288,7 +289,7 @@ func TestVisitorTokenAfterResponseStarted(t *testing.T) {
 func TestTokenOutsideHandlerStoresTheSecret(t *testing.T) {
 	t.Parallel()
 	st := &countingStore{Store: memory.New(memory.Config{})}
-	m, err := keycard.New(keycard.Config{Store: st, OnEvent: func(keycard.Event) {}})
+	m, err := keycard.New(keycard.Config{Store: st, OnEvent: func(event.Event) {}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -307,7 +308,7 @@ func TestTokenOutsideHandlerStoresTheSecret(t *testing.T) {
 // tokens of either pass both.
 func TestNestedProtectionsShareTheVisitorCookie(t *testing.T) {
 	t.Parallel()
-	m, err := keycard.New(keycard.Config{OnEvent: func(keycard.Event) {}})
+	m, err := keycard.New(keycard.Config{OnEvent: func(event.Event) {}})
 	if err != nil {
 		t.Fatal(err)
 	}

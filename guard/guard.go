@@ -9,19 +9,20 @@ import (
 	"time"
 
 	"github.com/keycard-go/keycard"
+	"github.com/keycard-go/keycard/event"
 	"github.com/keycard-go/keycard/store"
 	"github.com/keycard-go/keycard/store/memory"
 )
 
 // EventLimit is the kind of the Event a Limiter emits when a count
 // reaches its limit, with ReasonLimit.
-const EventLimit keycard.EventKind = "login-failures"
+const EventLimit event.Kind = "login-failures"
 
 // ReasonLimit is the reason of the EventLimit a Limiter emits when a count
 // reaches its limit. The event's Attrs carry the count's scope (ScopeClient,
 // ScopeNetwork or ScopeAccount), the failures, the client network for the
 // first two, and a keyed hash of the count's key; never an account name.
-const ReasonLimit keycard.Reason = "limit-reached"
+const ReasonLimit event.Reason = "limit-reached"
 
 // Scopes of a count, in the "scope" attribute of an EventLimit.
 const (
@@ -230,5 +231,5 @@ func (l *Limiter) report(r *http.Request, scope, key, prefix string, n uint64) {
 		attrs = append(attrs, slog.String("network", prefix))
 	}
 	attrs = append(attrs, slog.String("key", key[len(keyPrefix):len(keyPrefix)+16]))
-	l.cfg.Manager.Emit(keycard.Event{Kind: EventLimit, Reason: ReasonLimit, Request: r, Attrs: attrs})
+	l.cfg.Manager.Emit(event.Event{Kind: EventLimit, Reason: ReasonLimit, Request: r, Attrs: attrs})
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/keycard-go/keycard"
+	"github.com/keycard-go/keycard/event"
 	"github.com/keycard-go/keycard/guard"
 	"github.com/keycard-go/keycard/store"
 	"github.com/keycard-go/keycard/store/memory"
@@ -32,15 +33,15 @@ func from(addr string) *http.Request {
 // events records a Manager's events.
 type events struct {
 	mu  sync.Mutex
-	evs []keycard.Event
+	evs []event.Event
 }
 
-func (e *events) add(ev keycard.Event) { e.mu.Lock(); e.evs = append(e.evs, ev); e.mu.Unlock() }
+func (e *events) add(ev event.Event) { e.mu.Lock(); e.evs = append(e.evs, ev); e.mu.Unlock() }
 
-func (e *events) all() []keycard.Event {
+func (e *events) all() []event.Event {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return append([]keycard.Event(nil), e.evs...)
+	return append([]event.Event(nil), e.evs...)
 }
 
 // newManager returns a Manager whose events go to evs.
@@ -314,7 +315,7 @@ func TestCountKeysAreKeyed(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	key, other := keycard.NewKey(), keycard.NewKey()
-	run := func(k keycard.Key) (map[string]bool, []keycard.Event) {
+	run := func(k keycard.Key) (map[string]bool, []event.Event) {
 		var evs events
 		st := newRecordingStore()
 		lim := guard.New(guard.Config{Limit: 1, NetworkLimit: 1, AccountLimit: 1, Delay: time.Nanosecond, Store: st, Manager: newManager(t, &evs, k)})

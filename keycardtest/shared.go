@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/keycard-go/keycard"
+	"github.com/keycard-go/keycard/event"
 	"github.com/keycard-go/keycard/store"
 )
 
@@ -82,7 +83,7 @@ func newInstance(t *testing.T, st store.Store, key keycard.Key) *instance {
 	// Writers requests on one session queue for the few connections of
 	// each instance's pool, and retry their compare-and-set, which on a
 	// loaded machine can take longer than 5 s without anything wrong.
-	m, err := keycard.New(keycard.Config{Store: st, Keys: []keycard.Key{key}, OnEvent: func(keycard.Event) {}, StoreTimeout: time.Minute})
+	m, err := keycard.New(keycard.Config{Store: st, Keys: []keycard.Key{key}, OnEvent: func(event.Event) {}, StoreTimeout: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}

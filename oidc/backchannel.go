@@ -7,7 +7,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/keycard-go/keycard"
+	"github.com/keycard-go/keycard/event"
 )
 
 // maxLogoutBody bounds a back-channel logout request's body.
@@ -108,8 +108,8 @@ func logoutTokenParam(w http.ResponseWriter, r *http.Request) (string, bool) {
 
 // reject answers a refused logout request with 400 and emits an
 // EventRejected.
-func (c *Client) reject(w http.ResponseWriter, r *http.Request, reason keycard.Reason, err error) {
-	c.m.Emit(keycard.Event{Kind: EventRejected, Reason: reason, Err: err, Request: r})
+func (c *Client) reject(w http.ResponseWriter, r *http.Request, reason event.Reason, err error) {
+	c.m.Emit(event.Event{Kind: EventRejected, Reason: reason, Err: err, Request: r})
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusBadRequest)
 	w.Write([]byte(`{"error":"invalid_request"}` + "\n"))
@@ -125,8 +125,8 @@ func (c *Client) logoutFailed(w http.ResponseWriter, r *http.Request, err error)
 }
 
 // loggedOut emits the EventProviderLogout of a provider logout.
-func (c *Client) loggedOut(r *http.Request, reason keycard.Reason, n int) {
-	c.m.Emit(keycard.Event{Kind: EventProviderLogout, Reason: reason, Request: r,
+func (c *Client) loggedOut(r *http.Request, reason event.Reason, n int) {
+	c.m.Emit(event.Event{Kind: EventProviderLogout, Reason: reason, Request: r,
 		Attrs: []slog.Attr{slog.String("issuer", c.issuer), slog.Int("sessions", n)}})
 }
 

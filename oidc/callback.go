@@ -12,6 +12,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/keycard-go/keycard"
+	"github.com/keycard-go/keycard/event"
 )
 
 // Result is what a successful Callback did.
@@ -48,7 +49,7 @@ func (c *Client) Callback(w http.ResponseWriter, r *http.Request) (*Result, erro
 	}
 	res, err := c.callback(r, s)
 	if err != nil && refused(err) {
-		c.m.Emit(keycard.Event{Kind: EventRejected, Reason: ReasonCallback, Session: s.Hash(), UserID: s.UserID(), Err: err, Request: r})
+		c.m.Emit(event.Event{Kind: EventRejected, Reason: ReasonCallback, Session: s.Info().Hash, UserID: s.UserID(), Err: err, Request: r})
 	}
 	return res, err
 }
@@ -193,7 +194,7 @@ func (c *Client) record(ctx context.Context, s *keycard.Session, user User, in *
 	if !c.indexed() {
 		return nil
 	}
-	if err := c.index(ctx, in.Identity, user.ID, s.Deadline()); err != nil {
+	if err := c.index(ctx, in.Identity, user.ID, s.Info().Deadline); err != nil {
 		return fmt.Errorf("index for provider logout: %w", err)
 	}
 	return nil

@@ -14,6 +14,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 	"github.com/keycard-go/keycard"
+	"github.com/keycard-go/keycard/event"
 	"github.com/keycard-go/keycard/internal/storekit"
 )
 
@@ -28,7 +29,7 @@ type Claims struct {
 	// Actor ("act", RFC 8693) is the user acting as Subject when the
 	// session is an impersonation (keycard.Manager.Impersonate), or "".
 	Actor string
-	// SessionID ("sid") is the session's hash, as keycard.Session.Hash
+	// SessionID ("sid") is the session's hash, as keycard.Session.Info().Hash
 	// returns it: Manager.Revoke(ctx, SessionID) logs the session out, and
 	// Manager.OpenByHash reaches its data.
 	SessionID string
@@ -120,7 +121,7 @@ func (iss *Issuer) issueAccess(userID, actor, sid string, deadline, now time.Tim
 // than AccessTTL.
 //
 // Every refusal is an error wrapping ErrInvalidToken, and is reported as
-// an event (keycard.EventRejected, or keycard.EventExpired for an expired
+// an event (event.Rejected, or event.Expired for an expired
 // token).
 func (iss *Issuer) Verify(ctx context.Context, accessToken string) (*Claims, error) {
 	return iss.verify(ctx, accessToken, nil, false)
@@ -150,7 +151,7 @@ func (iss *Issuer) verify(ctx context.Context, tok string, r *http.Request, stri
 		return nil, errSessionGone // keycard reported it already
 	case err != nil:
 		return nil, fmt.Errorf("token: verify: %w", err)
-	case s.UserID() != c.Subject || s.Actor() != c.Actor:
+	case s.UserID() != c.Subject || s.Info().Actor != c.Actor:
 		iss.reject(errSessionUser, r)
 		return nil, errSessionUser
 	}
@@ -159,11 +160,11 @@ func (iss *Issuer) verify(ctx context.Context, tok string, r *http.Request, stri
 
 // reject reports a refused access token.
 func (iss *Issuer) reject(err error, r *http.Request) {
-	kind := keycard.EventRejected
+	kind := event.Rejected
 	if err == errExpired {
-		kind = keycard.EventExpired
+		kind = event.Expired
 	}
-	iss.m.Emit(keycard.Event{Kind: kind, Reason: ReasonAccessToken, Err: err, Request: r})
+	iss.m.Emit(event.Event{Kind: kind, Reason: ReasonAccessToken, Err: err, Request: r})
 }
 
 // check verifies tok at time now.

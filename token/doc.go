@@ -154,7 +154,7 @@
 // # Events
 //
 // Refused access and refresh tokens are reported through Manager.Emit as
-// keycard.EventRejected (keycard.EventExpired for expired ones) with
+// event.Rejected (event.Expired for expired ones) with
 // ReasonAccessToken or ReasonRefreshToken, and reuse as EventRefreshReuse,
 // into the same stream as keycard's own events.
 package token

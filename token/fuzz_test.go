@@ -12,13 +12,14 @@ import (
 	"time"
 
 	"github.com/keycard-go/keycard"
+	"github.com/keycard-go/keycard/event"
 )
 
 // FuzzVerify feeds arbitrary access tokens to Verify: it must not panic,
 // must answer quickly, and nothing but the genuine token may verify (the
 // fuzzer mutating a valid token never yields another valid one).
 func FuzzVerify(f *testing.F) {
-	e := newEnv(f, withManager(func(c *keycard.Config) { c.OnEvent = func(keycard.Event) {} }))
+	e := newEnv(f, withManager(func(c *keycard.Config) { c.OnEvent = func(event.Event) {} }))
 	p, _ := e.login(f, "alice")
 	parts := strings.Split(p.AccessToken, ".")
 	for _, seed := range []string{
@@ -54,7 +55,7 @@ func FuzzVerify(f *testing.F) {
 // FuzzRefreshToken feeds arbitrary refresh tokens to the parser: it must
 // not panic, and nothing but the genuine token may parse.
 func FuzzRefreshToken(f *testing.F) {
-	e := newEnv(f, withManager(func(c *keycard.Config) { c.OnEvent = func(keycard.Event) {} }))
+	e := newEnv(f, withManager(func(c *keycard.Config) { c.OnEvent = func(event.Event) {} }))
 	p, _ := e.login(f, "alice")
 	for _, seed := range []string{
 		p.RefreshToken, p.AccessToken, "", strings.Repeat("A", refreshLen), strings.Repeat("_", refreshLen),

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/keycard-go/keycard"
+	"github.com/keycard-go/keycard/event"
 	"github.com/keycard-go/keycard/store"
 	"github.com/keycard-go/keycard/store/memory"
 )
@@ -26,20 +27,20 @@ const (
 // events records the events of a Manager.
 type events struct {
 	mu  sync.Mutex
-	all []keycard.Event
+	all []event.Event
 }
 
-func (e *events) add(ev keycard.Event) {
+func (e *events) add(ev event.Event) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.all = append(e.all, ev)
 }
 
 // of returns the recorded events of kind.
-func (e *events) of(kind keycard.EventKind) []keycard.Event {
+func (e *events) of(kind event.Kind) []event.Event {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	var out []keycard.Event
+	var out []event.Event
 	for _, ev := range e.all {
 		if ev.Kind == kind {
 			out = append(out, ev)

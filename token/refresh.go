@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/keycard-go/keycard"
+	"github.com/keycard-go/keycard/event"
 )
 
 // sessionKey is the reserved session key that holds a session's refresh
@@ -97,7 +98,7 @@ func (p Pair) LogValue() slog.Value {
 }
 
 // Issue returns a new token pair for s, a session bound to a user (after
-// Manager.Login) and stored (Session.Hash is not ""). It starts a new
+// Manager.Login) and stored (Session.Info().Hash is not ""). It starts a new
 // refresh family in the session, stored under the reserved key
 // "keycard.id.refresh" (see keycard.IDScoped) as hashes only; the session's earlier refresh token,
 // if any, stops working (without counting as reuse).
@@ -113,7 +114,7 @@ func (iss *Issuer) Issue(ctx context.Context, s *keycard.Session) (Pair, error) 
 	if err := s.Err(); err != nil {
 		return Pair{}, fmt.Errorf("token: issue: %w", err)
 	}
-	userID, sid := s.UserID(), s.Hash()
+	userID, sid := s.UserID(), s.Info().Hash
 	if userID == "" {
 		return Pair{}, errors.New("token: issue: the session is not logged in (call Manager.Login first)")
 	}
@@ -130,7 +131,7 @@ func (iss *Issuer) Issue(ctx context.Context, s *keycard.Session) (Pair, error) 
 	if _, err := keycard.Update(ctx, s, sessionKey, func(refreshState) refreshState { return st }); err != nil {
 		return Pair{}, fmt.Errorf("token: issue: %w", err)
 	}
-	return iss.pair(userID, s.Actor(), sid, s.Deadline(), &rt, now)
+	return iss.pair(userID, s.Info().Actor, sid, s.Info().Deadline, &rt, now)
 }
 
 // pair signs an access token and encodes the refresh token rt.
@@ -178,7 +179,7 @@ const (
 func (iss *Issuer) refresh(ctx context.Context, tok string, r *http.Request) (Pair, error) {
 	rt, err := iss.parseRefresh(tok)
 	if err != nil {
-		iss.m.Emit(keycard.Event{Kind: keycard.EventRejected, Reason: ReasonRefreshToken, Err: err, Request: r})
+		iss.m.Emit(event.Event{Kind: event.Rejected, Reason: ReasonRefreshToken, Err: err, Request: r})
 		return Pair{}, err
 	}
 	release, err := iss.lock(ctx, &rt.hash)
@@ -233,7 +234,7 @@ func (iss *Issuer) refresh(ctx context.Context, tok string, r *http.Request) (Pa
 			iss.rejectRefresh(errRefreshKey, sid, userID, r)
 			return Pair{}, errRefreshKey
 		}
-		return iss.pair(userID, s.Actor(), sid, s.Deadline(), &refreshToken{hash: rt.hash, family: rt.family, secret: next}, now)
+		return iss.pair(userID, s.Info().Actor, sid, s.Info().Deadline, &refreshToken{hash: rt.hash, family: rt.family, secret: next}, now)
 	case outReused, outStale:
 		return Pair{}, iss.theft(ctx, s, sid, userID, rt.family[:], out, r)
 	}
@@ -283,7 +284,7 @@ func (iss *Issuer) theft(ctx context.Context, s *keycard.Session, sid, userID st
 	if out == outReused {
 		reason = ReasonAfterGrace
 	}
-	ev := keycard.Event{
+	ev := event.Event{
 		Kind: EventRefreshReuse, Reason: reason, Session: sid, UserID: userID, Request: r,
 		Attrs: []slog.Attr{slog.String("family", hex.EncodeToString(family))},
 	}
@@ -299,11 +300,11 @@ func (iss *Issuer) theft(ctx context.Context, s *keycard.Session, sid, userID st
 }
 
 func (iss *Issuer) rejectRefresh(err *refusal, sid, userID string, r *http.Request) {
-	kind := keycard.EventRejected
+	kind := event.Rejected
 	if err == errRefreshIdle || err == errRefreshMax {
-		kind = keycard.EventExpired
+		kind = event.Expired
 	}
-	iss.m.Emit(keycard.Event{Kind: kind, Reason: ReasonRefreshToken, Session: sid, UserID: userID, Err: err, Request: r})
+	iss.m.Emit(event.Event{Kind: kind, Reason: ReasonRefreshToken, Session: sid, UserID: userID, Err: err, Request: r})
 }
 
 // lock serializes this instance's refreshes of the session hash h.

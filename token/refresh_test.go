@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/keycard-go/keycard"
+	"github.com/keycard-go/keycard/event"
 )
 
 func refreshOK(t *testing.T, e *env, rt string) Pair {
@@ -101,7 +102,7 @@ func TestRefreshReuseAfterGraceDestroysTheSession(t *testing.T) {
 			t.Errorf("event does not name the family: %v", ev.Attrs)
 		}
 		checkNoTokenMaterial(t, e.ev.text(), p1, p2)
-		if len(e.ev.of(keycard.EventDestroyed)) == 0 {
+		if len(e.ev.of(event.Destroyed)) == 0 {
 			t.Error("no destroyed event")
 		}
 	})

@@ -263,7 +263,7 @@ func listSessions(ctx context.Context, h *storeurl.Handle, user string) ([]sessi
 			return nil, err
 		}
 		infos, err := m.Sessions(ctx, user)
-		if errors.Is(err, keycard.ErrUnsupported) {
+		if errors.Is(err, store.ErrUnsupported) {
 			return nil, noUserIndex(h, "list a user's sessions")
 		}
 		if err != nil {
@@ -365,7 +365,7 @@ func cmdRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	n, err := m.RevokeUser(ctx, *user)
-	if errors.Is(err, keycard.ErrUnsupported) {
+	if errors.Is(err, store.ErrUnsupported) {
 		return noUserIndex(h, "find a user's sessions")
 	}
 	if err != nil {

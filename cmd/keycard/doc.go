@@ -28,7 +28,9 @@
 // /api/me, POST /api/logout, GET /.well-known/jwks.json), and a page whose
 // session lives entirely in a sealed cookie (keycard.Config.Sealed). The
 // demo accounts are alice (password alice-wonderland) and bob
-// (bob-can-fix-it). On first run it creates, in the data directory (--data,
+// (bob-can-fix-it), and the support user support (support-on-duty), who
+// may act as a customer for 15 minutes (keycard.Manager.Impersonate). On
+// first run it creates, in the data directory (--data,
 // default the current directory): the SQLite database keycard-demo.db, the
 // key file keycard-demo.keys, and with --tls a self-signed ECDSA
 // certificate for localhost, 127.0.0.1 and ::1, keycard-demo-tls.pem; later

@@ -184,6 +184,7 @@ func cmdFreshDB(ts *testscript.TestScript, neg bool, args []string) {
 	case "mysql":
 		cfg, err := mysql.ParseDSN(mysqlDSN())
 		ts.Check(err)
+		cfg.Logger = &mysql.NopLogger{} // the driver's connection noise
 		c, err := mysql.NewConnector(cfg)
 		ts.Check(err)
 		db := sql.OpenDB(c)

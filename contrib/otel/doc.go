@@ -92,7 +92,7 @@
 // well, such as keycardprom's or an audit log, call both from a function
 // of your own:
 //
-//	OnEvent: func(ev keycard.Event) { tel.OnEvent(ev); metrics.OnEvent(ev); audit(ev) },
+//	OnEvent: func(ev event.Event) { tel.OnEvent(ev); metrics.OnEvent(ev); audit(ev) },
 //
 // The Manager logs every event itself (keycard.Config.Logger), whatever
 // its hook does.

@@ -4,7 +4,7 @@ import (
 	"context"
 	"log/slog"
 
-	"github.com/keycard-go/keycard"
+	"github.com/keycard-go/keycard/event"
 	"github.com/keycard-go/keycard/internal/metriclabels"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
@@ -13,7 +13,7 @@ import (
 
 // Attribute keys of the span events OnEvent adds.
 const (
-	// AttrReason is the event's reason (keycard.Reason), absent when it
+	// AttrReason is the event's reason (event.Reason), absent when it
 	// has none.
 	AttrReason = attribute.Key("keycard.reason")
 	// AttrSession names the event's session by the first 16 hex digits of
@@ -40,7 +40,7 @@ const sessionPrefixLen = 16
 // context, has both. An event without a request (Manager.Revoke,
 // Manager.RevokeUser and other calls made outside a request) has no span
 // to go to: it is counted only.
-func (t *Telemetry) OnEvent(ev keycard.Event) {
+func (t *Telemetry) OnEvent(ev event.Event) {
 	ctx := context.Background()
 	if ev.Request != nil {
 		ctx = ev.Request.Context()

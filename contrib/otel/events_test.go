@@ -13,6 +13,7 @@ import (
 	"github.com/keycard-go/keycard"
 	keycardotel "github.com/keycard-go/keycard/contrib/otel"
 	"github.com/keycard-go/keycard/csrf"
+	"github.com/keycard-go/keycard/event"
 	"github.com/keycard-go/keycard/guard"
 	"github.com/keycard-go/keycard/store/memory"
 	"go.opentelemetry.io/otel/attribute"
@@ -29,7 +30,7 @@ func TestSpanEventAttributes(t *testing.T) {
 	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	s.traced("request", func(ctx context.Context) {
 		r := httptest.NewRequest("POST", "/refresh", nil).WithContext(ctx)
-		s.tel.OnEvent(keycard.Event{
+		s.tel.OnEvent(event.Event{
 			Kind: "refresh-reuse", Reason: "stale", Time: at, Request: r,
 			Session: strings.Repeat("0123456789abcdef", 4), // longer than Emit leaves it
 			UserID:  "alice@example.com",
@@ -66,8 +67,8 @@ func TestSpanEventAttributes(t *testing.T) {
 func TestEventsWithoutASpanAreOnlyCounted(t *testing.T) {
 	t.Parallel()
 	s := newSDK(t)
-	s.tel.OnEvent(keycard.Event{Kind: keycard.EventDestroyed, Reason: keycard.ReasonRevoke, Session: "0123456789abcdef"})
-	s.tel.OnEvent(keycard.Event{Kind: keycard.EventDestroyed, Reason: keycard.ReasonRevoke,
+	s.tel.OnEvent(event.Event{Kind: event.Destroyed, Reason: event.ReasonRevoke, Session: "0123456789abcdef"})
+	s.tel.OnEvent(event.Event{Kind: event.Destroyed, Reason: event.ReasonRevoke,
 		Request: httptest.NewRequest("POST", "/admin", nil)})
 	if spans := s.ended(); len(spans) != 0 {
 		t.Errorf("spans: got %s, want none", names(spans))
@@ -115,21 +116,21 @@ func TestLabelsAreBounded(t *testing.T) {
 	initial := series()
 	for _, c := range []struct {
 		name         string
-		ev           keycard.Event
+		ev           event.Event
 		kind, reason string
 	}{
 		{"a known kind without a reason counts as none",
-			keycard.Event{Kind: keycard.EventCreated}, "created", "none"},
+			event.Event{Kind: event.Created}, "created", "none"},
 		{"a csrf reason keeps its name",
-			keycard.Event{Kind: csrf.EventRejected, Reason: csrf.ReasonBadToken}, "csrf-rejected", "bad-token"},
+			event.Event{Kind: csrf.EventRejected, Reason: csrf.ReasonBadToken}, "csrf-rejected", "bad-token"},
 		{"refresh-token reuse keeps its name",
-			keycard.Event{Kind: "refresh-reuse", Reason: "stale"}, "refresh-reuse", "stale"},
+			event.Event{Kind: "refresh-reuse", Reason: "stale"}, "refresh-reuse", "stale"},
 		{"guard's limit keeps its name",
-			keycard.Event{Kind: guard.EventLimit, Reason: guard.ReasonLimit}, "login-failures", "limit-reached"},
+			event.Event{Kind: guard.EventLimit, Reason: guard.ReasonLimit}, "login-failures", "limit-reached"},
 		{"an unknown kind becomes other",
-			keycard.Event{Kind: "user-42-did-something", Reason: keycard.ReasonLogin}, "other", "login"},
+			event.Event{Kind: "user-42-did-something", Reason: event.ReasonLogin}, "other", "login"},
 		{"an unknown reason becomes other",
-			keycard.Event{Kind: keycard.EventRejected, Reason: "session 0123456789abcdef"}, "rejected", "other"},
+			event.Event{Kind: event.Rejected, Reason: "session 0123456789abcdef"}, "rejected", "other"},
 	} {
 		before, _ := s.counter(t, c.kind, c.reason)
 		s.tel.OnEvent(c.ev)
@@ -139,7 +140,7 @@ func TestLabelsAreBounded(t *testing.T) {
 	}
 	// Session hashes and user IDs never become attribute values.
 	for i := range 100 {
-		s.tel.OnEvent(keycard.Event{Kind: keycard.EventRenewed, Reason: keycard.ReasonLogin,
+		s.tel.OnEvent(event.Event{Kind: event.Renewed, Reason: event.ReasonLogin,
 			Session: strings.Repeat("ab", 8), UserID: "user" + strings.Repeat("x", i)})
 	}
 	if got, want := series(), initial+2; got != want {

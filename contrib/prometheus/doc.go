@@ -19,7 +19,7 @@
 // renewed, destroyed, expired and rejected, conflicting saves retried,
 // CSRF rejections, binding mismatches, failed-login limits reached and
 // refresh-token reuse. Labels take only the fixed values Keycard defines
-// (see keycard.EventKind and the Reason constants); any other kind or
+// (see package event); any other kind or
 // reason is counted as "other", and an event without a reason as "none",
 // so the number of series is bounded whatever a caller emits. Session
 // hashes and user IDs are never labels. The series Keycard can emit start
@@ -41,7 +41,7 @@
 // line. To send events to a further hook, call it from a function of your
 // own:
 //
-//	OnEvent: func(ev keycard.Event) { metrics.OnEvent(ev); audit(ev) },
+//	OnEvent: func(ev event.Event) { metrics.OnEvent(ev); audit(ev) },
 //
 // # Several Managers
 //

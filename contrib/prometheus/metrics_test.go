@@ -13,6 +13,7 @@ import (
 	"github.com/keycard-go/keycard"
 	keycardprom "github.com/keycard-go/keycard/contrib/prometheus"
 	"github.com/keycard-go/keycard/csrf"
+	"github.com/keycard-go/keycard/event"
 	"github.com/keycard-go/keycard/guard"
 	"github.com/keycard-go/keycard/store/memory"
 	"github.com/prometheus/client_golang/prometheus"
@@ -140,21 +141,21 @@ func TestLabelsAreBounded(t *testing.T) {
 	initial := seriesCount(t, reg, "keycard_events_total")
 	for _, c := range []struct {
 		name         string
-		ev           keycard.Event
+		ev           event.Event
 		kind, reason string
 	}{
 		{"a known kind without a reason counts as none",
-			keycard.Event{Kind: keycard.EventCreated}, "created", "none"},
+			event.Event{Kind: event.Created}, "created", "none"},
 		{"a csrf reason keeps its name",
-			keycard.Event{Kind: csrf.EventRejected, Reason: csrf.ReasonBadToken}, "csrf-rejected", "bad-token"},
+			event.Event{Kind: csrf.EventRejected, Reason: csrf.ReasonBadToken}, "csrf-rejected", "bad-token"},
 		{"refresh-token reuse keeps its name",
-			keycard.Event{Kind: "refresh-reuse", Reason: "stale"}, "refresh-reuse", "stale"},
+			event.Event{Kind: "refresh-reuse", Reason: "stale"}, "refresh-reuse", "stale"},
 		{"guard's limit keeps its name",
-			keycard.Event{Kind: guard.EventLimit, Reason: guard.ReasonLimit}, "login-failures", "limit-reached"},
+			event.Event{Kind: guard.EventLimit, Reason: guard.ReasonLimit}, "login-failures", "limit-reached"},
 		{"an unknown kind becomes other",
-			keycard.Event{Kind: "user-42-did-something", Reason: keycard.ReasonLogin}, "other", "login"},
+			event.Event{Kind: "user-42-did-something", Reason: event.ReasonLogin}, "other", "login"},
 		{"an unknown reason becomes other",
-			keycard.Event{Kind: keycard.EventRejected, Reason: "session 0123456789abcdef"}, "rejected", "other"},
+			event.Event{Kind: event.Rejected, Reason: "session 0123456789abcdef"}, "rejected", "other"},
 	} {
 		before := counter(t, reg, c.kind, c.reason)
 		metrics.OnEvent(c.ev)
@@ -164,7 +165,7 @@ func TestLabelsAreBounded(t *testing.T) {
 	}
 	// Session hashes and user IDs never become label values.
 	for i := range 100 {
-		metrics.OnEvent(keycard.Event{Kind: keycard.EventRenewed, Reason: keycard.ReasonLogin,
+		metrics.OnEvent(event.Event{Kind: event.Renewed, Reason: event.ReasonLogin,
 			Session: strings.Repeat("ab", 8), UserID: "user" + strings.Repeat("x", i)})
 	}
 	if got, want := seriesCount(t, reg, "keycard_events_total"), initial+2; got != want {
@@ -241,7 +242,7 @@ func TestManagerStillLogsEvents(t *testing.T) {
 		if r.URL.Path == "/login" {
 			m.Login(r.Context(), s, "alice")
 		}
-		s.Has("x")
+		s.Keys() // loads the session
 	}))
 	forged := httptest.NewRequest("GET", "https://example.test/", nil)
 	forged.Header.Set("Cookie", keycard.DefaultCookieName+"="+strings.Repeat("A", 92))
@@ -268,7 +269,7 @@ func TestNoLoggerLogsNothing(t *testing.T) {
 	slog.SetDefault(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	defer slog.SetDefault(old)
 	metrics, _ := keycardprom.New(prometheus.NewRegistry(), keycardprom.Config{})
-	metrics.OnEvent(keycard.Event{Kind: keycard.EventRejected, Reason: keycard.ReasonBadMAC})
+	metrics.OnEvent(event.Event{Kind: event.Rejected, Reason: event.ReasonBadMAC})
 	if buf.Len() != 0 {
 		t.Errorf("OnEvent logged %q; logging is the Manager's", buf.String())
 	}
@@ -302,7 +303,7 @@ func TestTwoManagersOnOneRegistry(t *testing.T) {
 		if err != nil {
 			t.Fatalf("New for %s: %v", name, err)
 		}
-		metrics.OnEvent(keycard.Event{Kind: keycard.EventCreated})
+		metrics.OnEvent(event.Event{Kind: event.Created})
 	}
 	for _, name := range []string{"web", "admin"} {
 		v, _ := sample(t, reg, "keycard_events_total", map[string]string{"manager": name, "kind": "created", "reason": "none"})

@@ -196,7 +196,7 @@ func TestSessionLimitNeedsAnIndexThroughTheWrapper(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m.Sessions(context.Background(), "alice"); !errors.Is(err, keycard.ErrUnsupported) {
+	if _, err := m.Sessions(context.Background(), "alice"); !errors.Is(err, store.ErrUnsupported) {
 		t.Errorf("Sessions without an index: got %v, want ErrUnsupported", err)
 	}
 }

@@ -56,8 +56,9 @@ func main() {
 			return
 		}
 		cart, _ := keycard.Get[[]string](s, "cart")
+		info := s.Info()
 		page.Execute(w, view{User: s.UserID(), Visits: visits, Cart: cart, Flashes: s.Flashes(),
-			Created: s.Created(), Idle: s.IdleDeadline(), Deadline: s.Deadline()})
+			Created: info.Created, Idle: info.IdleDeadline, Deadline: info.Deadline})
 	})
 	mux.HandleFunc("POST /cart", func(w http.ResponseWriter, r *http.Request) {
 		s := keycard.FromContext(r.Context())

@@ -1,8 +1,8 @@
 package metriclabels
 
 import (
-	"github.com/keycard-go/keycard"
 	"github.com/keycard-go/keycard/csrf"
+	"github.com/keycard-go/keycard/event"
 	"github.com/keycard-go/keycard/guard"
 )
 
@@ -17,34 +17,34 @@ const (
 
 // eventRefreshReuse is token.EventRefreshReuse, spelled out so that
 // metrics users need not download the token module.
-const eventRefreshReuse keycard.EventKind = "refresh-reuse"
+const eventRefreshReuse event.Kind = "refresh-reuse"
 
 // Values of the token module's reasons (token.Reason*), spelled out so
 // that metrics users need not download that module.
 const (
-	reasonAccessToken  keycard.Reason = "access-token"
-	reasonRefreshToken keycard.Reason = "refresh-token"
-	reasonAfterGrace   keycard.Reason = "after-grace"
-	reasonStale        keycard.Reason = "stale"
+	reasonAccessToken  event.Reason = "access-token"
+	reasonRefreshToken event.Reason = "refresh-token"
+	reasonAfterGrace   event.Reason = "after-grace"
+	reasonStale        event.Reason = "stale"
 )
 
 // kinds are the event kinds that become label values of their own.
-var kinds = map[keycard.EventKind]bool{
-	keycard.EventCreated: true, keycard.EventRenewed: true, keycard.EventDestroyed: true,
-	keycard.EventExpired: true, keycard.EventRejected: true, keycard.EventConflict: true,
-	csrf.EventRejected: true, keycard.EventBindingMismatch: true, guard.EventLimit: true,
-	eventRefreshReuse: true, keycard.EventImpersonation: true,
+var kinds = map[event.Kind]bool{
+	event.Created: true, event.Renewed: true, event.Destroyed: true,
+	event.Expired: true, event.Rejected: true, event.Conflict: true,
+	csrf.EventRejected: true, event.BindingMismatch: true, guard.EventLimit: true,
+	eventRefreshReuse: true, event.Impersonation: true,
 }
 
 // reasons are the event reasons that become label values of their own.
-var reasons = map[keycard.Reason]bool{
-	keycard.ReasonMalformed: true, keycard.ReasonBadMAC: true, keycard.ReasonDuplicate: true,
-	keycard.ReasonUnknown: true, keycard.ReasonUndecodable: true, keycard.ReasonIdle: true,
-	keycard.ReasonAbsolute: true, keycard.ReasonRenew: true, keycard.ReasonRotate: true,
-	keycard.ReasonLogin: true, keycard.ReasonLogout: true, keycard.ReasonDestroy: true,
-	keycard.ReasonRevoke: true, keycard.ReasonLimit: true, keycard.ReasonAddress: true,
-	keycard.ReasonUserAgent: true, keycard.ReasonRateLimited: true, guard.ReasonLimit: true,
-	keycard.ReasonNewSessions: true, keycard.ReasonStoreFull: true,
+var reasons = map[event.Reason]bool{
+	event.ReasonMalformed: true, event.ReasonBadMAC: true, event.ReasonDuplicate: true,
+	event.ReasonUnknown: true, event.ReasonUndecodable: true, event.ReasonIdle: true,
+	event.ReasonAbsolute: true, event.ReasonRenew: true, event.ReasonRotate: true,
+	event.ReasonLogin: true, event.ReasonLogout: true, event.ReasonDestroy: true,
+	event.ReasonRevoke: true, event.ReasonLimit: true, event.ReasonAddress: true,
+	event.ReasonUserAgent: true, event.ReasonRateLimited: true, guard.ReasonLimit: true,
+	event.ReasonNewSessions: true, event.ReasonStoreFull: true,
 	csrf.ReasonCrossOrigin: true, csrf.ReasonMissingToken: true, csrf.ReasonNoSecret: true,
 	csrf.ReasonBadToken: true,
 	reasonAccessToken:   true, reasonRefreshToken: true, reasonAfterGrace: true, reasonStale: true,
@@ -57,26 +57,26 @@ type Pair struct {
 
 // emitted are the pairs Keycard and its companion packages emit.
 var emitted = []Pair{
-	{string(keycard.EventCreated), None},
-	{string(keycard.EventRenewed), string(keycard.ReasonLogin)}, {string(keycard.EventRenewed), string(keycard.ReasonRenew)},
-	{string(keycard.EventRenewed), string(keycard.ReasonRotate)},
-	{string(keycard.EventDestroyed), string(keycard.ReasonLogout)}, {string(keycard.EventDestroyed), string(keycard.ReasonDestroy)},
-	{string(keycard.EventDestroyed), string(keycard.ReasonRevoke)}, {string(keycard.EventDestroyed), string(keycard.ReasonLimit)},
-	{string(keycard.EventExpired), string(keycard.ReasonIdle)}, {string(keycard.EventExpired), string(keycard.ReasonAbsolute)},
-	{string(keycard.EventExpired), string(reasonAccessToken)}, {string(keycard.EventExpired), string(reasonRefreshToken)},
-	{string(keycard.EventRejected), string(keycard.ReasonMalformed)}, {string(keycard.EventRejected), string(keycard.ReasonBadMAC)},
-	{string(keycard.EventRejected), string(keycard.ReasonDuplicate)}, {string(keycard.EventRejected), string(keycard.ReasonUnknown)},
-	{string(keycard.EventRejected), string(keycard.ReasonUndecodable)},
-	{string(keycard.EventRejected), string(reasonAccessToken)}, {string(keycard.EventRejected), string(reasonRefreshToken)},
-	{string(keycard.EventConflict), None},
+	{string(event.Created), None},
+	{string(event.Renewed), string(event.ReasonLogin)}, {string(event.Renewed), string(event.ReasonRenew)},
+	{string(event.Renewed), string(event.ReasonRotate)},
+	{string(event.Destroyed), string(event.ReasonLogout)}, {string(event.Destroyed), string(event.ReasonDestroy)},
+	{string(event.Destroyed), string(event.ReasonRevoke)}, {string(event.Destroyed), string(event.ReasonLimit)},
+	{string(event.Expired), string(event.ReasonIdle)}, {string(event.Expired), string(event.ReasonAbsolute)},
+	{string(event.Expired), string(reasonAccessToken)}, {string(event.Expired), string(reasonRefreshToken)},
+	{string(event.Rejected), string(event.ReasonMalformed)}, {string(event.Rejected), string(event.ReasonBadMAC)},
+	{string(event.Rejected), string(event.ReasonDuplicate)}, {string(event.Rejected), string(event.ReasonUnknown)},
+	{string(event.Rejected), string(event.ReasonUndecodable)},
+	{string(event.Rejected), string(reasonAccessToken)}, {string(event.Rejected), string(reasonRefreshToken)},
+	{string(event.Conflict), None},
 	{string(csrf.EventRejected), string(csrf.ReasonCrossOrigin)}, {string(csrf.EventRejected), string(csrf.ReasonMissingToken)},
 	{string(csrf.EventRejected), string(csrf.ReasonNoSecret)}, {string(csrf.EventRejected), string(csrf.ReasonBadToken)},
-	{string(keycard.EventBindingMismatch), string(keycard.ReasonAddress)}, {string(keycard.EventBindingMismatch), string(keycard.ReasonUserAgent)},
-	{string(keycard.EventRejected), string(keycard.ReasonRateLimited)},
-	{string(keycard.EventRejected), string(keycard.ReasonNewSessions)}, {string(keycard.EventRejected), string(keycard.ReasonStoreFull)},
+	{string(event.BindingMismatch), string(event.ReasonAddress)}, {string(event.BindingMismatch), string(event.ReasonUserAgent)},
+	{string(event.Rejected), string(event.ReasonRateLimited)},
+	{string(event.Rejected), string(event.ReasonNewSessions)}, {string(event.Rejected), string(event.ReasonStoreFull)},
 	{string(guard.EventLimit), string(guard.ReasonLimit)},
 	{string(eventRefreshReuse), string(reasonAfterGrace)}, {string(eventRefreshReuse), string(reasonStale)},
-	{string(keycard.EventImpersonation), string(keycard.ReasonLogin)}, {string(keycard.EventImpersonation), string(keycard.ReasonLogout)},
+	{string(event.Impersonation), string(event.ReasonLogin)}, {string(event.Impersonation), string(event.ReasonLogout)},
 }
 
 // Emitted returns the pairs Keycard and its companion packages emit, for
@@ -87,7 +87,7 @@ func Emitted() []Pair {
 }
 
 // Of returns the bounded kind and reason label values of ev.
-func Of(ev keycard.Event) (kind, reason string) {
+func Of(ev event.Event) (kind, reason string) {
 	kind = string(ev.Kind)
 	if !kinds[ev.Kind] {
 		kind = Other

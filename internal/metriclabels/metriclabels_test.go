@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/keycard-go/keycard"
+	"github.com/keycard-go/keycard/event"
 	"github.com/keycard-go/keycard/internal/metriclabels"
 	"github.com/keycard-go/keycard/store"
 )
@@ -21,9 +21,9 @@ func TestEmittedPairsKeepTheirNames(t *testing.T) {
 			t.Errorf("%v is listed twice", p)
 		}
 		seen[p] = true
-		ev := keycard.Event{Kind: keycard.EventKind(p.Kind)}
+		ev := event.Event{Kind: event.Kind(p.Kind)}
 		if p.Reason != metriclabels.None {
-			ev.Reason = keycard.Reason(p.Reason)
+			ev.Reason = event.Reason(p.Reason)
 		}
 		if kind, reason := metriclabels.Of(ev); kind != p.Kind || reason != p.Reason {
 			t.Errorf("Of(%v): got %s/%s, want %s/%s", p, kind, reason, p.Kind, p.Reason)
@@ -35,12 +35,12 @@ func TestUnknownValuesBecomeOther(t *testing.T) {
 	t.Parallel()
 	for _, c := range []struct {
 		name         string
-		ev           keycard.Event
+		ev           event.Event
 		kind, reason string
 	}{
-		{"no reason", keycard.Event{Kind: keycard.EventCreated}, "created", metriclabels.None},
-		{"unknown kind", keycard.Event{Kind: "user-42", Reason: keycard.ReasonLogin}, metriclabels.Other, "login"},
-		{"unknown reason", keycard.Event{Kind: keycard.EventRejected, Reason: "session 0123456789abcdef"}, "rejected", metriclabels.Other},
+		{"no reason", event.Event{Kind: event.Created}, "created", metriclabels.None},
+		{"unknown kind", event.Event{Kind: "user-42", Reason: event.ReasonLogin}, metriclabels.Other, "login"},
+		{"unknown reason", event.Event{Kind: event.Rejected, Reason: "session 0123456789abcdef"}, "rejected", metriclabels.Other},
 	} {
 		if kind, reason := metriclabels.Of(c.ev); kind != c.kind || reason != c.reason {
 			t.Errorf("%s: got %s/%s, want %s/%s", c.name, kind, reason, c.kind, c.reason)

@@ -26,7 +26,7 @@
 //     pool, logs out every user whose session it held.
 //   - The store has no per-user index: Manager.Sessions (device lists) and
 //     Manager.RevokeUser ("log out everywhere") report
-//     keycard.ErrUnsupported, and keycard.New refuses
+//     store.ErrUnsupported, and keycard.New refuses
 //     Config.MaxSessionsPerUser.
 //
 // Do not pick it when sessions must survive restarts, when users must not

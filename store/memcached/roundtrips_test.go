@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/keycard-go/keycard"
+	"github.com/keycard-go/keycard/event"
 	"github.com/keycard-go/keycard/store"
 	"github.com/keycard-go/keycard/store/memcached"
 )
@@ -48,7 +49,7 @@ type instance struct {
 
 func newInstance(t *testing.T) *instance {
 	st := memcached.New(newClient(t), memcached.Config{Prefix: newPrefix()})
-	m, err := keycard.New(keycard.Config{Store: st, Keys: []keycard.Key{keycard.NewKey()}, OnEvent: func(keycard.Event) {}})
+	m, err := keycard.New(keycard.Config{Store: st, Keys: []keycard.Key{keycard.NewKey()}, OnEvent: func(event.Event) {}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/bradfitz/gomemcache/memcache"
 
 	"github.com/keycard-go/keycard"
+	"github.com/keycard-go/keycard/event"
 	"github.com/keycard-go/keycard/store"
 	"github.com/keycard-go/keycard/store/memcached"
 )
@@ -359,11 +360,11 @@ func TestLogOutEverywhereIsUnsupported(t *testing.T) {
 	if _, ok := any(f.s).(store.UserIndex); ok {
 		t.Fatal("Store implements store.UserIndex, want it not to")
 	}
-	m, err := keycard.New(keycard.Config{Store: f.s, Keys: []keycard.Key{keycard.NewKey()}, OnEvent: func(keycard.Event) {}})
+	m, err := keycard.New(keycard.Config{Store: f.s, Keys: []keycard.Key{keycard.NewKey()}, OnEvent: func(event.Event) {}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m.RevokeUser(f.ctx, "alice"); !errors.Is(err, keycard.ErrUnsupported) {
+	if _, err := m.RevokeUser(f.ctx, "alice"); !errors.Is(err, store.ErrUnsupported) {
 		t.Errorf("RevokeUser: got %v, want ErrUnsupported", err)
 	}
 }
@@ -382,7 +383,7 @@ func TestRevokedBeforeLogsOutEverywhere(t *testing.T) {
 	f := newFixture(t, memcached.Config{})
 	var revoked atomic.Int64 // Unix nanoseconds; 0 for none
 	m, err := keycard.New(keycard.Config{
-		Store: f.s, Keys: []keycard.Key{keycard.NewKey()}, OnEvent: func(keycard.Event) {},
+		Store: f.s, Keys: []keycard.Key{keycard.NewKey()}, OnEvent: func(event.Event) {},
 		RevokedBefore: func(ctx context.Context, userID string) (time.Time, error) {
 			if n := revoked.Load(); n != 0 && userID == "alice" {
 				return time.Unix(0, n), nil

@@ -13,6 +13,7 @@ import (
 	driver "github.com/go-sql-driver/mysql"
 
 	"github.com/keycard-go/keycard"
+	"github.com/keycard-go/keycard/event"
 	"github.com/keycard-go/keycard/store/mysql"
 )
 
@@ -107,7 +108,7 @@ func TestManagerRequestsMakeOneRoundTripPerStoreCall(t *testing.T) {
 // roundTripHandler returns a Manager's middleware over st around handlers
 // that put and get one value.
 func roundTripHandler(t *testing.T, st *mysql.Store) http.Handler {
-	m, err := keycard.New(keycard.Config{Store: st, Keys: []keycard.Key{keycard.NewKey()}, OnEvent: func(keycard.Event) {}})
+	m, err := keycard.New(keycard.Config{Store: st, Keys: []keycard.Key{keycard.NewKey()}, OnEvent: func(event.Event) {}})
 	if err != nil {
 		t.Fatalf("keycard.New: %v", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/keycard-go/keycard"
+	"github.com/keycard-go/keycard/event"
 	"github.com/keycard-go/keycard/store/postgres"
 )
 
@@ -21,7 +22,7 @@ type manager struct {
 }
 
 func newManager(t *testing.T, s *postgres.Store, idle time.Duration) *manager {
-	m, err := keycard.New(keycard.Config{Store: s, Keys: []keycard.Key{keycard.NewKey()}, Timeouts: keycard.Timeouts{Idle: idle}, OnEvent: func(keycard.Event) {}})
+	m, err := keycard.New(keycard.Config{Store: s, Keys: []keycard.Key{keycard.NewKey()}, Timeouts: keycard.Timeouts{Idle: idle}, OnEvent: func(event.Event) {}})
 	if err != nil {
 		t.Fatal(err)
 	}

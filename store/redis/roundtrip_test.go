@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/keycard-go/keycard"
+	"github.com/keycard-go/keycard/event"
 	"github.com/keycard-go/keycard/store"
 	"github.com/keycard-go/keycard/store/redis"
 	"github.com/keycard-go/keycard/store/redis/internal/redistest"
@@ -83,7 +84,7 @@ func TestManagerRequestsCostFewCommands(t *testing.T) {
 	t.Parallel()
 	srv := redistest.StartServer(t)
 	st := redis.New(redistest.Client(t, []string{srv.Addr}), redis.Config{})
-	m, err := keycard.New(keycard.Config{Store: st, Keys: []keycard.Key{keycard.NewKey()}, OnEvent: func(keycard.Event) {}})
+	m, err := keycard.New(keycard.Config{Store: st, Keys: []keycard.Key{keycard.NewKey()}, OnEvent: func(event.Event) {}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +97,7 @@ func TestManagerRequestsCostFewCommands(t *testing.T) {
 		io.WriteString(w, v)
 	})
 	mux.HandleFunc("/hash", func(w http.ResponseWriter, r *http.Request) {
-		io.WriteString(w, keycard.FromContext(r.Context()).Hash())
+		io.WriteString(w, keycard.FromContext(r.Context()).Info().Hash)
 	})
 	mux.HandleFunc("/login", func(w http.ResponseWriter, r *http.Request) {
 		if err := m.Login(r.Context(), keycard.FromContext(r.Context()), "alice"); err != nil {

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/keycard-go/keycard"
+	"github.com/keycard-go/keycard/event"
 	"github.com/keycard-go/keycard/store/sqlite"
 )
 
@@ -29,7 +30,7 @@ func TestManagerRequestsRunOneStatementPerStoreCall(t *testing.T) {
 	if err := s.Migrate(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	m, err := keycard.New(keycard.Config{Store: s, Keys: []keycard.Key{keycard.NewKey()}, OnEvent: func(keycard.Event) {}})
+	m, err := keycard.New(keycard.Config{Store: s, Keys: []keycard.Key{keycard.NewKey()}, OnEvent: func(event.Event) {}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -37,6 +37,7 @@ import (
 
 	"github.com/keycard-go/keycard"
 	"github.com/keycard-go/keycard/csrf"
+	"github.com/keycard-go/keycard/event"
 	"github.com/keycard-go/keycard/guard"
 	"github.com/keycard-go/keycard/store"
 	"github.com/keycard-go/keycard/store/memory"
@@ -377,7 +378,7 @@ func (a *app) routes() *http.ServeMux {
 			deny(w)
 			return
 		}
-		jsonOK(w, http.StatusOK, map[string]any{"user": s.UserID(), "created": s.Created()})
+		jsonOK(w, http.StatusOK, map[string]any{"user": s.UserID(), "created": s.Info().Created})
 	})
 	mux.HandleFunc("POST /logout", func(w http.ResponseWriter, r *http.Request) {
 		a.writes.Add(1)
@@ -436,7 +437,7 @@ func (a *app) routes() *http.ServeMux {
 			return
 		}
 		for _, in := range infos {
-			if in.Hash != s.Hash() {
+			if in.Hash != s.Info().Hash {
 				if err := m.Revoke(r.Context(), in.Hash); err != nil {
 					http.Error(w, "unavailable", http.StatusServiceUnavailable)
 					return
@@ -457,7 +458,7 @@ func (a *app) routes() *http.ServeMux {
 }
 
 // events counts the app's logged events of kind (and reason, if not "").
-func (a *app) events(kind string, reason keycard.Reason) int {
+func (a *app) events(kind string, reason event.Reason) int {
 	n := 0
 	for _, line := range strings.Split(a.logs.String(), "\n") {
 		var rec map[string]any

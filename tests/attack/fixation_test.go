@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/keycard-go/keycard"
+	"github.com/keycard-go/keycard/event"
 	"github.com/keycard-go/keycard/store/memory"
 )
 
@@ -16,7 +17,7 @@ import (
 // store of its own.
 func (a *app) forger() func() string {
 	m, err := keycard.New(keycard.Config{Keys: a.keys, Store: memory.New(memory.Config{}),
-		Logger: slog.New(slog.DiscardHandler), OnEvent: func(keycard.Event) {}})
+		Logger: slog.New(slog.DiscardHandler), OnEvent: func(event.Event) {}})
 	if err != nil {
 		a.t.Fatal(err)
 	}
@@ -83,11 +84,11 @@ func TestFixationByAnAttackerChosenID(t *testing.T) {
 	authenticID, _ := cookieID(authentic)
 	for name, tc := range map[string]struct {
 		cookie string
-		event  keycard.Reason
+		event  event.Reason
 		id     []byte
 	}{
-		"a random well-formed ID": {random, keycard.ReasonBadMAC, randomID},
-		"an authentic unknown ID": {authentic, keycard.ReasonUnknown, authenticID},
+		"a random well-formed ID": {random, event.ReasonBadMAC, randomID},
+		"an authentic unknown ID": {authentic, event.ReasonUnknown, authenticID},
 	} {
 		before := a.events("rejected", tc.event)
 		victim := a.client()

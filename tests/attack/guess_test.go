@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/keycard-go/keycard"
+	"github.com/keycard-go/keycard/event"
 	"github.com/keycard-go/keycard/store"
 )
 
@@ -78,11 +79,11 @@ func flood(h http.Handler, n int, gen func() func() string) int64 {
 func TestGuessedSessionIDs(t *testing.T) {
 	var badMAC, unknown atomic.Int64
 	a := newApp(t, func(c *appConfig) {
-		c.keycard.OnEvent = func(ev keycard.Event) {
+		c.keycard.OnEvent = func(ev event.Event) {
 			switch {
-			case ev.Kind == keycard.EventRejected && ev.Reason == keycard.ReasonBadMAC:
+			case ev.Kind == event.Rejected && ev.Reason == event.ReasonBadMAC:
 				badMAC.Add(1)
-			case ev.Kind == keycard.EventRejected && ev.Reason == keycard.ReasonUnknown:
+			case ev.Kind == event.Rejected && ev.Reason == event.ReasonUnknown:
 				unknown.Add(1)
 			}
 		}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/keycard-go/keycard"
+	"github.com/keycard-go/keycard/event"
 )
 
 // Attack scenario 2 (S-22, S-52): after logout, every credential
@@ -127,7 +128,7 @@ func TestReplayAfterRotation(t *testing.T) {
 	if victim.meWith(cookieName+"="+third) != "victim" {
 		t.Error("the rotated ID died")
 	}
-	if a.events("renewed", keycard.ReasonRotate) < 2 {
+	if a.events("renewed", event.ReasonRotate) < 2 {
 		t.Error("no rotate event for each rotation")
 	}
 }

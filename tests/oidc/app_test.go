@@ -19,6 +19,7 @@ import (
 
 	"github.com/keycard-go/keycard"
 	"github.com/keycard-go/keycard/csrf"
+	"github.com/keycard-go/keycard/event"
 	"github.com/keycard-go/keycard/oidc"
 	"github.com/keycard-go/keycard/store"
 	"github.com/keycard-go/keycard/store/memory"
@@ -216,17 +217,17 @@ type whoami struct {
 // eventLog collects a Manager's events.
 type eventLog struct {
 	mu     sync.Mutex
-	events []keycard.Event
+	events []event.Event
 }
 
-func (l *eventLog) add(ev keycard.Event) {
+func (l *eventLog) add(ev event.Event) {
 	l.mu.Lock()
 	l.events = append(l.events, ev)
 	l.mu.Unlock()
 }
 
 // count returns how many events of kind and reason were emitted.
-func (l *eventLog) count(kind keycard.EventKind, reason keycard.Reason) int {
+func (l *eventLog) count(kind event.Kind, reason event.Reason) int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	n := 0

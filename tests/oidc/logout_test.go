@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/keycard-go/keycard"
+	"github.com/keycard-go/keycard/event"
 	"github.com/keycard-go/keycard/oidc"
 	"github.com/keycard-go/keycard/store"
 )
@@ -342,7 +342,7 @@ func TestBackChannelLogoutOnEveryStore(t *testing.T) {
 			if b2.whoami(other).User != "" {
 				t.Fatal("logout by subject left a session")
 			}
-			if a.events.count(keycard.EventDestroyed, keycard.ReasonRevoke)+other.events.count(keycard.EventDestroyed, keycard.ReasonRevoke) < 2 {
+			if a.events.count(event.Destroyed, event.ReasonRevoke)+other.events.count(event.Destroyed, event.ReasonRevoke) < 2 {
 				t.Error("no revocation events")
 			}
 		})

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/keycard-go/keycard"
+	"github.com/keycard-go/keycard/event"
 	"github.com/keycard-go/keycard/oidc"
 )
 
@@ -50,7 +50,7 @@ func TestSignInRegeneratesTheSession(t *testing.T) {
 	if w := old.whoami(a); w.User != "" || len(w.Cart) != 0 {
 		t.Errorf("the pre-sign-in cookie still reads user %q, cart %q", w.User, w.Cart)
 	}
-	if n := a.events.count(keycard.EventRenewed, keycard.ReasonLogin); n != 1 {
+	if n := a.events.count(event.Renewed, event.ReasonLogin); n != 1 {
 		t.Errorf("%d login renewals, want 1", n)
 	}
 }

@@ -121,7 +121,7 @@ func routes(m *keycard.Manager) http.Handler {
 		fail(w, "logout", m.Logout(r.Context(), sess(r)))
 	})
 	mux.HandleFunc("/hash", func(w http.ResponseWriter, r *http.Request) {
-		io.WriteString(w, sess(r).Hash())
+		io.WriteString(w, sess(r).Info().Hash)
 	})
 	mux.HandleFunc("/big", func(w http.ResponseWriter, r *http.Request) {
 		n, _ := strconv.Atoi(r.FormValue("n"))

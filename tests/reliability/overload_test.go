@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/keycard-go/keycard"
+	"github.com/keycard-go/keycard/event"
 	"github.com/keycard-go/keycard/store"
 	"github.com/keycard-go/keycard/store/memory"
 )
@@ -30,7 +31,7 @@ type events struct {
 	n  map[string]int
 }
 
-func (e *events) hook(ev keycard.Event) {
+func (e *events) hook(ev event.Event) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.n == nil {
@@ -39,7 +40,7 @@ func (e *events) hook(ev keycard.Event) {
 	e.n[string(ev.Kind)+"/"+string(ev.Reason)]++
 }
 
-func (e *events) count(kind keycard.EventKind, reason keycard.Reason) int {
+func (e *events) count(kind event.Kind, reason event.Reason) int {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.n[string(kind)+"/"+string(reason)]
@@ -175,7 +176,7 @@ func TestForgedCookieFloodCostsNoStoreCalls(t *testing.T) {
 	figure(t, "legitimate p50/p99 during the flood", "%v / %v (%d requests)", p50f, p99f, len(flooded))
 	figure(t, "slowdown factor p50/p99 against no flood", "%.1fx / %.1fx", f50, f99)
 	figure(t, "slowdown factor p50 against the control flood", "%.1fx", c50)
-	figure(t, "rejections", "bad-mac %d, malformed %d", ev.count(keycard.EventRejected, keycard.ReasonBadMAC), ev.count(keycard.EventRejected, keycard.ReasonMalformed))
+	figure(t, "rejections", "bad-mac %d, malformed %d", ev.count(event.Rejected, event.ReasonBadMAC), ev.count(event.Rejected, event.ReasonMalformed))
 	if storeCalls != 0 || counting.saves.Load()+counting.deletes.Load()+counting.touches.Load() != 1 {
 		t.Errorf("the flood cost %d store calls (saves %d, deletes %d, touches %d); want 0 and only the one save that created the legitimate session",
 			storeCalls, counting.saves.Load(), counting.deletes.Load(), counting.touches.Load())
@@ -183,7 +184,7 @@ func TestForgedCookieFloodCostsNoStoreCalls(t *testing.T) {
 	if n := bad; n != 0 {
 		t.Errorf("%d forged requests were not answered as anonymous with the cookie expired", n)
 	}
-	if got := ev.count(keycard.EventRejected, keycard.ReasonBadMAC) + ev.count(keycard.EventRejected, keycard.ReasonMalformed); got != flood {
+	if got := ev.count(event.Rejected, event.ReasonBadMAC) + ev.count(event.Rejected, event.ReasonMalformed); got != flood {
 		t.Errorf("%d rejection events for %d forged requests", got, flood)
 	}
 	// The legitimate user shares the CPU with 4 flooders, whatever the
@@ -351,7 +352,7 @@ func TestOversizedCookieHeaderGets431(t *testing.T) {
 			if n := counting.calls(); n != 0 {
 				t.Errorf("%d store calls; want 0", n)
 			}
-			if c.want == http.StatusOK && ev.count(keycard.EventRejected, keycard.ReasonMalformed) != 1 {
+			if c.want == http.StatusOK && ev.count(event.Rejected, event.ReasonMalformed) != 1 {
 				t.Errorf("the oversized cookie was not rejected as malformed: %v", ev.n)
 			}
 		})
@@ -378,7 +379,7 @@ func TestOversizedCookieValueIsMalformed(t *testing.T) {
 	if n := counting.calls() - before; n != 0 {
 		t.Errorf("5 KB cookie: %d store calls; want 0", n)
 	}
-	if n := ev.count(keycard.EventRejected, keycard.ReasonMalformed); n != 1 {
+	if n := ev.count(event.Rejected, event.ReasonMalformed); n != 1 {
 		t.Errorf("5 KB cookie: %d malformed rejections; want 1", n)
 	}
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/keycard-go/keycard"
+	"github.com/keycard-go/keycard/event"
 	"github.com/keycard-go/keycard/store"
 	"github.com/keycard-go/keycard/store/memory"
 )
@@ -215,7 +216,7 @@ func TestSoak(t *testing.T) {
 	figure(t, "store", "%s", name)
 	figure(t, "requests", "%d in %v (%.0f/s), %d failed, %d updates of a session that expired meanwhile", requests.Load(), elapsed.Round(time.Second), float64(requests.Load())/elapsed.Seconds(), failures.Load(), gone.Load())
 	figure(t, "sessions created / expired (idle, absolute) / unknown", "%d / %d, %d / %d",
-		ev.count(keycard.EventCreated, ""), ev.count(keycard.EventExpired, keycard.ReasonIdle), ev.count(keycard.EventExpired, keycard.ReasonAbsolute), ev.count(keycard.EventRejected, keycard.ReasonUnknown))
+		ev.count(event.Created, ""), ev.count(event.Expired, event.ReasonIdle), ev.count(event.Expired, event.ReasonAbsolute), ev.count(event.Rejected, event.ReasonUnknown))
 	figure(t, "heap MiB first third / last third", "%.2f / %.2f (%+.1f %%)", h1, h3, 100*(h3-h1)/h1)
 	figure(t, "goroutines first third / last third", "%.1f / %.1f", g1, g3)
 	var b2 strings.Builder
@@ -231,7 +232,7 @@ func TestSoak(t *testing.T) {
 	}
 	// A store hides an expired record (it reads as absent), so the Manager
 	// reports an expired session presented again as an unknown ID.
-	if ev.count(keycard.EventRejected, keycard.ReasonUnknown)+ev.count(keycard.EventExpired, keycard.ReasonAbsolute) == 0 {
+	if ev.count(event.Rejected, event.ReasonUnknown)+ev.count(event.Expired, event.ReasonAbsolute) == 0 {
 		t.Error("no session presented again had expired: no churn")
 	}
 }

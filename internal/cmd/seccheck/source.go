@@ -75,7 +75,7 @@ var reviewedComparisons = map[string]string{
 	// submits to revoke one of the sessions that page showed them.
 	"cmd/keycard/internal/demo/account.go: strings.Compare(x.Hash, y.Hash)": "sort order of the user's own sessions",
 	"cmd/keycard/internal/demo/account.go: in.Hash == hash":                 "the user's own session hashes, shown to them on the devices page",
-	"cmd/keycard/internal/demo/account.go: hash == s.Hash()":                "is the revoked session the current one; both known to the user",
+	"cmd/keycard/internal/demo/account.go: hash == s.Info().Hash":           "is the revoked session the current one; both known to the user",
 }
 
 // checkComparisons is S-61's static rule: no ==, !=, switch,

@@ -34,7 +34,7 @@ func (a *App) loginPage(w http.ResponseWriter, r *http.Request) {
 	s := keycard.FromContext(r.Context())
 	v := a.newView(r, s, "Sign in", "login")
 	d := a.loginData(r.URL.Query().Get("next"))
-	if u := a.userOf(s.UserID()); u != nil && r.URL.Query().Get("reauth") != "" && s.Actor() == "" {
+	if u := a.userOf(s.UserID()); u != nil && r.URL.Query().Get("reauth") != "" && s.Info().Actor == "" {
 		d.Reauth, d.Username = true, u.ID
 		v.Flashes = append(v.Flashes, a.reauthMessage(s))
 	} else if d.Next != "/" {
@@ -75,7 +75,7 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) {
 	// A re-authentication is for the session's own user, whatever name
 	// was posted.
 	current := a.userOf(s.UserID())
-	reauth := r.PostFormValue("reauth") != "" && current != nil && s.Actor() == ""
+	reauth := r.PostFormValue("reauth") != "" && current != nil && s.Info().Actor == ""
 	if reauth {
 		name = current.ID
 	}
@@ -104,7 +104,7 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	before := s.Hash()
+	before := s.Info().Hash
 	_, items, _ := cartOf(s)
 	// RememberMe before Login, so that the one write of Login stores both.
 	if err := a.m.RememberMe(s, remember); err != nil {
@@ -119,7 +119,7 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) {
 	if before != "" {
 		from = "session " + short(before) + "…"
 	}
-	msg := fmt.Sprintf("Welcome, %s. Signing in moved you from %s to session %s…: a new ID, so a planted or stolen one is useless now.", u.Name, from, short(s.Hash()))
+	msg := fmt.Sprintf("Welcome, %s. Signing in moved you from %s to session %s…: a new ID, so a planted or stolen one is useless now.", u.Name, from, short(s.Info().Hash))
 	switch items {
 	case 0:
 	case 1:
@@ -175,10 +175,11 @@ func (a *App) profile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := a.newView(r, s, "Profile", "profile")
+	info := s.Info()
 	v.Data = profileData{
-		Created: s.Created(), LastSeen: s.LastSeen(), IdleDeadline: s.IdleDeadline(),
-		Deadline: s.Deadline(), AuthTime: s.AuthTime(), Remembered: s.Remembered(),
-		Hash: s.Hash(), RotateEvery: rotateEvery, CookieName: CookieName,
+		Created: info.Created, LastSeen: info.LastSeen, IdleDeadline: info.IdleDeadline,
+		Deadline: info.Deadline, AuthTime: info.AuthTime, Remembered: info.Remembered,
+		Hash: info.Hash, RotateEvery: rotateEvery, CookieName: CookieName,
 		Impersonate: a.impersonationForm(u, s),
 	}
 	a.render(w, r, http.StatusOK, "profile", v)
@@ -189,12 +190,12 @@ func (a *App) renew(w http.ResponseWriter, r *http.Request) {
 	if a.requireUser(w, r, s) == nil {
 		return
 	}
-	before := s.Hash()
+	before := s.Info().Hash
 	if err := a.m.Renew(r.Context(), s); err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	s.Flash(fmt.Sprintf("New session ID: %s… → %s…. Data, sign-in and deadlines are unchanged.", short(before), short(s.Hash())))
+	s.Flash(fmt.Sprintf("New session ID: %s… → %s…. Data, sign-in and deadlines are unchanged.", short(before), short(s.Info().Hash)))
 	redirect(w, r, "/profile")
 }
 
@@ -219,7 +220,7 @@ func (a *App) devices(w http.ResponseWriter, r *http.Request) {
 		return cmp.Or(y.LastSeen.Compare(x.LastSeen), strings.Compare(x.Hash, y.Hash))
 	})
 	v := a.newView(r, s, "Devices", "devices")
-	v.Data = devicesData{Sessions: infos, Current: s.Hash(), Max: maxSessionsPerUser}
+	v.Data = devicesData{Sessions: infos, Current: s.Info().Hash, Max: maxSessionsPerUser}
 	a.render(w, r, http.StatusOK, "devices", v)
 }
 
@@ -243,7 +244,7 @@ func (a *App) revoke(w http.ResponseWriter, r *http.Request) {
 		// The page may predate a rotation of that session: its hash then
 		// still leads to the session, for a few seconds.
 		if cur, err := a.m.OpenByHash(r.Context(), hash); err == nil && cur.UserID() == u.ID {
-			hash = cur.Hash()
+			hash = cur.Info().Hash
 			i = find(hash)
 		}
 	}
@@ -252,7 +253,7 @@ func (a *App) revoke(w http.ResponseWriter, r *http.Request) {
 		s.Flash("That session had already ended.")
 		redirect(w, r, "/devices")
 		return
-	case hash == s.Hash():
+	case hash == s.Info().Hash:
 		a.logout(w, r)
 		return
 	}

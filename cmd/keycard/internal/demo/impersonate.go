@@ -17,7 +17,7 @@ const impersonateFor = 15 * time.Minute
 // (Manager.Impersonate): the support user's own session is set aside and
 // a new session of the other user, marked with the actor, takes its place
 // until the support user ends it. Keycard logs the start and the end
-// (EventImpersonation, at warning level).
+// (event.Impersonation, at warning level).
 func (a *App) impersonate(w http.ResponseWriter, r *http.Request) {
 	s := keycard.FromContext(r.Context())
 	actor := a.requireUser(w, r, s)
@@ -26,7 +26,7 @@ func (a *App) impersonate(w http.ResponseWriter, r *http.Request) {
 	}
 	target := a.userOf(r.PostFormValue("user"))
 	switch {
-	case !actor.Support || s.Actor() != "":
+	case !actor.Support || s.Info().Actor != "":
 		http.Error(w, "Only a support user, in their own session, may act as another user.", http.StatusForbidden)
 		return
 	case target == nil || target.Support:
@@ -47,7 +47,7 @@ func (a *App) impersonate(w http.ResponseWriter, r *http.Request) {
 // user's own session (Manager.EndImpersonation).
 func (a *App) endImpersonation(w http.ResponseWriter, r *http.Request) {
 	s := keycard.FromContext(r.Context())
-	as, actor := a.userOf(s.UserID()), a.userOf(s.Actor())
+	as, actor := a.userOf(s.UserID()), a.userOf(s.Info().Actor)
 	err := a.m.EndImpersonation(r.Context(), s)
 	switch {
 	case errors.Is(err, keycard.ErrNotImpersonating):
@@ -80,7 +80,7 @@ type impersonationData struct {
 // impersonationForm returns the form's data for the actor u, or nil when
 // u may not act as anyone from session s.
 func (a *App) impersonationForm(u *user, s *keycard.Session) *impersonationData {
-	if !u.Support || s.Actor() != "" {
+	if !u.Support || s.Info().Actor != "" {
 		return nil
 	}
 	d := &impersonationData{For: human(impersonateFor)}

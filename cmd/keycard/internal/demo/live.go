@@ -86,7 +86,7 @@ func (a *App) liveEvents(w http.ResponseWriter, r *http.Request) {
 		}
 		return rc.Flush() == nil
 	}
-	current, last := s.Hash(), ""
+	current, last := s.Info().Hash, ""
 	list := func() bool {
 		infos, err := a.m.Sessions(r.Context(), u.ID)
 		if err != nil {

@@ -48,7 +48,7 @@ func (a *App) newOIDC() (*oidc.Client, error) {
 // the cart kept, as with a password.
 func (a *App) oidcCallback(w http.ResponseWriter, r *http.Request) {
 	s := keycard.FromContext(r.Context())
-	before := s.Hash()
+	before := s.Info().Hash
 	_, items, _ := cartOf(s)
 	res, err := a.rp.Callback(w, r)
 	if err != nil {
@@ -61,7 +61,7 @@ func (a *App) oidcCallback(w http.ResponseWriter, r *http.Request) {
 		from = "session " + short(before) + "…"
 	}
 	msg := fmt.Sprintf("Welcome, %s: signed in with OpenID Connect (%s). Signing in moved you from %s to session %s….",
-		u.Name, res.Identity.Issuer, from, short(s.Hash()))
+		u.Name, res.Identity.Issuer, from, short(s.Info().Hash))
 	if items > 0 {
 		msg += fmt.Sprintf(" Your cart kept its %d item(s).", items)
 	}

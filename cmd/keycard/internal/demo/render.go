@@ -84,13 +84,13 @@ func (a *App) newView(r *http.Request, s *keycard.Session, title, nav string) *v
 	mainReq := mainRequest(r)
 	main := keycard.FromContext(mainReq.Context())
 	v := &view{Title: title, Nav: nav, Store: a.cfg.StoreName, Origin: a.cfg.Origin}
-	v.User, v.Actor = a.userOf(main.UserID()), a.userOf(main.Actor())
+	v.User, v.Actor = a.userOf(main.UserID()), a.userOf(main.Info().Actor)
 	v.Flashes = s.Flashes()
 	v.CSRF = csrf.Token(r)
 	if v.User != nil {
 		v.NavCSRF = csrf.Token(mainReq)
 	}
-	v.Hash = main.Hash()
+	v.Hash = main.Info().Hash
 	return v
 }
 
@@ -115,7 +115,7 @@ func (a *App) render(w http.ResponseWriter, r *http.Request, code int, name stri
 func (a *App) forbidden(w http.ResponseWriter, r *http.Request, err error) {
 	v := &view{Title: "Form refused", Store: a.cfg.StoreName}
 	if main := keycard.FromContext(mainRequest(r).Context()); main.Err() == nil {
-		v.User, v.Actor, v.Hash = a.userOf(main.UserID()), a.userOf(main.Actor()), main.Hash()
+		v.User, v.Actor, v.Hash = a.userOf(main.UserID()), a.userOf(main.Info().Actor), main.Info().Hash
 		if v.User != nil {
 			v.NavCSRF = csrf.Token(mainRequest(r))
 		}

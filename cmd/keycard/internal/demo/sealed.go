@@ -32,7 +32,7 @@ func (a *App) sealedPage(w http.ResponseWriter, r *http.Request) {
 		d.CookieSize = len(c.Name) + 1 + len(c.Value)
 	}
 	if !s.IsNew() {
-		d.Created = when(s.Created())
+		d.Created = when(s.Info().Created)
 	}
 	v := a.newView(r, s, "Sealed cookie", "sealed")
 	v.Data = d

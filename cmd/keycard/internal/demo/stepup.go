@@ -27,7 +27,7 @@ func (a *App) reauth(w http.ResponseWriter, r *http.Request) {
 		redirect(w, r, "/login?next=/devices")
 		return
 	}
-	if s.Actor() != "" {
+	if s.Info().Actor != "" {
 		// No StepUp passes in an impersonation: the actor cannot prove
 		// to be the user.
 		s.Flash("Not while acting as another user: only the user, signed in recently, may sign out their devices.")
@@ -40,7 +40,7 @@ func (a *App) reauth(w http.ResponseWriter, r *http.Request) {
 // reauthMessage says why the sign-in page asks for the password again.
 func (a *App) reauthMessage(s *keycard.Session) string {
 	return fmt.Sprintf("Confirm your password: signing out other devices needs a sign-in within the last %s, and yours was %s.",
-		human(stepUpMaxAge), ago(s.AuthTime()))
+		human(stepUpMaxAge), ago(s.Info().AuthTime))
 }
 
 // relogin finishes a re-authentication: the password was right for the

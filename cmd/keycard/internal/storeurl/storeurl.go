@@ -240,8 +240,11 @@ func parseMySQL(rest string) (*mysql.Config, error) {
 // pgSyntax shortens pgx's parse errors, which quote the whole URL.
 func pgSyntax(err error) string {
 	msg := err.Error()
-	if i := strings.LastIndex(msg, ": "); i >= 0 && strings.HasPrefix(msg, "cannot parse") {
-		return msg[i+2:]
+	// "cannot parse `URL`: WHY", the URL masked: WHY alone.
+	if strings.HasPrefix(msg, "cannot parse `") {
+		if _, why, ok := strings.Cut(msg, "`: "); ok {
+			return why
+		}
 	}
 	return msg
 }

@@ -123,3 +123,14 @@ func TestOpenUnreachable(t *testing.T) {
 		}
 	}
 }
+
+// TestParseErrorSaysWhy: a PostgreSQL URL the driver cannot parse gets
+// the driver's reason alone, not its nested quotation of the URL.
+func TestParseErrorSaysWhy(t *testing.T) {
+	t.Parallel()
+	_, err := Parse("postgres://u:s3cret@h/%zz")
+	const why = `: failed to parse as URL (invalid percent-encoded token: "%zz")`
+	if err == nil || !strings.HasSuffix(err.Error(), why) || strings.Count(err.Error(), "%zz") != 2 || strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("got %v, want the masked URL, then the driver's reason %s", err, why)
+	}
+}
