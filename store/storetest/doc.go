@@ -38,8 +38,11 @@
 // (including after Delete, so a stale writer cannot resurrect a session),
 // Touch, expiry exactly at Expires and at Deadline, large values, many keys,
 // concurrent read-modify-write loops and racing creates, and cancelled
-// contexts. When the store implements [store.UserIndex] or [store.Sweeper],
-// the suite checks those too; otherwise it skips their subtests.
+// contexts. When the store implements [store.UserIndex], [store.Sweeper],
+// [store.Scanner], [store.Counter] or [store.Batcher], the suite checks
+// those too; otherwise it leaves their subtests out. A SaveBatch that
+// reports [store.ErrUnsupported] must have written nothing; the suite
+// checks that, then skips the case.
 //
 // # Time
 //

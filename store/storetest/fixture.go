@@ -44,6 +44,8 @@ func (f *fixture) has(c capability) bool {
 		_, ok = f.s.(store.Scanner)
 	case counter:
 		_, ok = f.s.(store.Counter)
+	case batcher:
+		_, ok = f.s.(store.Batcher)
 	default:
 		ok = true
 	}

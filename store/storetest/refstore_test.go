@@ -49,6 +49,8 @@ var faults = map[string][]string{
 	"stale-index":          {"saving a record with another user moves it between users", "a record saved as anonymous leaves its user's list"},
 	"delete-user-miscount": {"delete user deletes only that user's sessions and counts them"},
 	"sweep-live":           {"sweep deletes expired records and keeps live ones"},
+	"batch-non-atomic":     {"save batch with one stale version conflicts and changes nothing"},
+	"batch-unsupported":    {"save batch writes a new record and an update together, each with its next version"},
 }
 
 func newRefStore(now func() time.Time, fault string) *refStore {
@@ -273,4 +275,32 @@ func (s *refStore) Sweep(ctx context.Context) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+func (s *refStore) SaveBatch(ctx context.Context, entries []store.Entry) error {
+	if err := s.enter(ctx); err != nil {
+		return fmt.Errorf("ref store: save batch: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, e := range entries {
+		if err := s.check(e.Key, e.Record.Version); err != nil {
+			return err
+		}
+		if s.fault == "batch-non-atomic" {
+			// Writes each entry once it is checked, so a conflict on a
+			// later entry leaves the earlier ones written.
+			s.put(e.Key, e.Record)
+		}
+		if s.fault == "batch-unsupported" && i == len(entries)-1 {
+			s.put(entries[0].Key, entries[0].Record)
+			return fmt.Errorf("ref store: save batch: %w", store.ErrUnsupported)
+		}
+	}
+	if s.fault != "batch-non-atomic" {
+		for _, e := range entries {
+			s.put(e.Key, e.Record)
+		}
+	}
+	return nil
 }

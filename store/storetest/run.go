@@ -35,6 +35,7 @@ const (
 	sweeper
 	scanner
 	counter
+	batcher
 )
 
 // String names the interface a capability stands for.
@@ -48,6 +49,8 @@ func (c capability) String() string {
 		return "store.Scanner"
 	case counter:
 		return "store.Counter"
+	case batcher:
+		return "store.Batcher"
 	}
 	return "store.Store"
 }
@@ -112,14 +115,22 @@ var cases = []testCase{
 	{"scan stops at the first error its function returns", scanner, testScanStops},
 
 	{"count anonymous counts the live records without a user", counter, testCountAnonymous},
+
+	{"save batch writes a new record and an update together, each with its next version", batcher, testBatchWrites},
+	{"save batch with one stale version conflicts and changes nothing", batcher, testBatchStale},
+	{"save batch does not modify or retain the records passed in", batcher, testBatchKeepsArguments},
+	{"save batch that renews a session moves it in its user's list", batcher, testBatchRenewal},
 }
 
 // Run runs the conformance suite against stores made by h, one parallel
 // subtest per behaviour of the [store.Store] contract, each with a new store
-// and its own [Clock]. Cases for [store.UserIndex], [store.Sweeper] and
-// [store.Scanner] run when the store implements them; otherwise they are
-// left out, not skipped, and one log line says which capabilities the
-// store lacks, so that a skip in a store's run always means something.
+// and its own [Clock]. Cases for [store.UserIndex], [store.Sweeper],
+// [store.Scanner], [store.Counter] and [store.Batcher] run when the store
+// implements them; otherwise they are left out, not skipped, and one log
+// line says which capabilities the store lacks, so that a skip in a
+// store's run always means something. A [store.Batcher] case whose
+// SaveBatch reports [store.ErrUnsupported] (a Redis Cluster) checks that
+// the batch wrote nothing, then skips.
 //
 // A backend's test calls Run once, from a test that sets up whatever server
 // the backend needs.
