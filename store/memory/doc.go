@@ -5,7 +5,8 @@
 //	defer st.Close()
 //
 // A [Store] implements [store.Store], [store.UserIndex] (device lists, "log
-// out everywhere") and [store.Sweeper]. The zero [Config] suits production.
+// out everywhere"), [store.Sweeper] and [store.Batcher] (a renewal's two
+// records saved at once). The zero [Config] suits production.
 //
 // # When to pick it
 //
@@ -54,6 +55,8 @@
 // The store is split into shards by a hash of the key, each with its own
 // lock, so requests for different sessions rarely wait for each other.
 // Save is a compare-and-set on the record's version, as [store.Store]
-// requires. Records are copied in and out: a caller never shares memory
+// requires; [Store.SaveBatch] holds the locks of every shard its keys fall
+// in, taken in a fixed order, while it checks every version and then
+// writes every record. Records are copied in and out: a caller never shares memory
 // with the store.
 package memory

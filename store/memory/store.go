@@ -27,9 +27,10 @@ var (
 )
 
 // Store is a bounded in-memory session store. It implements [store.Store],
-// [store.UserIndex] and [store.Sweeper]. Its methods are safe for
-// concurrent use. It starts no goroutine; Close only releases its records.
-// Create a Store with New; the zero Store is not usable.
+// [store.UserIndex], [store.Sweeper], [store.Scanner], [store.Counter] and
+// [store.Batcher]. Its methods are safe for concurrent use. It starts no
+// goroutine; Close only releases its records. Create a Store with New; the
+// zero Store is not usable.
 type Store struct {
 	now     func() time.Time
 	max     int64
@@ -158,12 +159,35 @@ func (s *Store) release(p *places) {
 // bound; the places it reserves stay in *res until a record takes them.
 func (s *Store) saveLocked(sh *shard, key string, rec *store.Record, now time.Time, res *places) error {
 	s.reapLocked(sh, now, reapPerWrite)
+	it, err := s.casLocked(sh, key, rec.Version, now)
+	if err != nil {
+		return err
+	}
+	return s.applyLocked(sh, key, it, rec, now, res)
+}
+
+// casLocked is the compare-and-set check of a save with version under
+// key: it returns the live record the save replaces (nil when there is
+// none and version is 0), or store.ErrConflict.
+func (s *Store) casLocked(sh *shard, key string, version uint64, now time.Time) (*item, error) {
 	it := s.liveLocked(sh, key, now)
 	switch {
-	case it == nil && rec.Version == 0:
+	case it == nil && version == 0:
+		return nil, nil
+	case it == nil || it.rec.Version != version:
+		return nil, store.ErrConflict
+	}
+	return it, nil
+}
+
+// applyLocked writes rec under key, over it, the live record that
+// casLocked found (nil: none). A record saved already expired is not
+// kept. Creating a record reserves its places first, which may fail as
+// in saveLocked.
+func (s *Store) applyLocked(sh *shard, key string, it *item, rec *store.Record, now time.Time, res *places) error {
+	switch {
+	case it == nil:
 		return s.createLocked(sh, key, rec, now, res)
-	case it == nil || it.rec.Version != rec.Version:
-		return store.ErrConflict
 	case !rec.Live(now):
 		s.removeLocked(sh, it)
 	default:
@@ -178,6 +202,21 @@ func (s *Store) createLocked(sh *shard, key string, rec *store.Record, now time.
 		return nil
 	}
 	anon := rec.UserID == ""
+	if err := s.reservePlaces(anon, res); err != nil {
+		return err
+	}
+	*res = places{} // the record holds them now
+	it := &item{key: strings.Clone(key), anon: anon}
+	it.set(rec, 1)
+	s.insertLocked(sh, it)
+	return nil
+}
+
+// reservePlaces takes into *res the places under the bounds that a new
+// record, anonymous or not, needs, unless *res holds them already. It
+// returns errFull or errAnonFull when a bound has no room, keeping in *res
+// what it has taken.
+func (s *Store) reservePlaces(anon bool, res *places) error {
 	if !res.total {
 		if !reserve(&s.count, s.max) {
 			return errFull
@@ -190,10 +229,6 @@ func (s *Store) createLocked(sh *shard, key string, rec *store.Record, now time.
 		}
 		res.anon = true
 	}
-	*res = places{} // the record holds them now
-	it := &item{key: strings.Clone(key), anon: anon}
-	it.set(rec, 1)
-	s.insertLocked(sh, it)
 	return nil
 }
 
