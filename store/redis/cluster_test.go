@@ -1,6 +1,7 @@
 package redis_test
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -33,6 +34,9 @@ func TestStoreOnARedisCluster(t *testing.T) {
 	})
 	t.Run("records and user indexes spread over the masters", func(t *testing.T) {
 		testSpread(t, cluster, client)
+	})
+	t.Run("save batch reports ErrUnsupported and writes nothing", func(t *testing.T) {
+		testSaveBatchUnsupported(t, cluster, client)
 	})
 	t.Run("scan visits each live record once, from every master", func(t *testing.T) {
 		// The earlier subtests have deleted their keys: the cluster holds
@@ -83,4 +87,26 @@ func testSpread(t *testing.T, cluster *redistest.Target, client rueidis.Client) 
 	if got, want := slot(f.indexKey("user-7")), slot("user-7"); got != want {
 		t.Errorf("index of user-7 is in slot %s, want %s (the slot of its hash tag)", got, want)
 	}
+}
+
+// testSaveBatchUnsupported checks that SaveBatch on a cluster reports
+// ErrUnsupported and leaves the records and the index as they were. (That
+// it sends nothing, internal/core's tests check with a backend that
+// fails on any call.)
+func testSaveBatchUnsupported(t *testing.T, cluster *redistest.Target, client rueidis.Client) {
+	f := newFixtureOn(t, cluster, client)
+	oldKey, newKey := newKey(), newKey()
+	rec := f.record("alice")
+	f.save(oldKey, rec)
+	err := f.s.SaveBatch(f.ctx, f.renewal(oldKey, newKey, rec))
+	if !errors.Is(err, store.ErrUnsupported) || !strings.HasPrefix(err.Error(), "redis store: save batch: ") {
+		t.Errorf("SaveBatch on a cluster: got %v, want a redis store error wrapping ErrUnsupported", err)
+	}
+	if _, err := f.s.Load(f.ctx, newKey); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("after SaveBatch on a cluster: Load(new key): got %v, want ErrNotFound", err)
+	}
+	if got, err := f.s.Load(f.ctx, oldKey); err != nil || got.Version != rec.Version || got.UserID != "alice" {
+		t.Errorf("after SaveBatch on a cluster: Load(old key): got %+v, %v, want alice's record at version %d", got, err, rec.Version)
+	}
+	f.wantIndex("after SaveBatch on a cluster", "alice", entry(oldKey, 1, rec))
 }

@@ -17,9 +17,10 @@
 // timeouts, TLS, ACL credentials, and whether it talks to one server,
 // Sentinel or Redis Cluster. The store never closes the client and starts
 // no goroutine. A [Store] implements [store.Store], [store.UserIndex]
-// (device lists, "log out everywhere") and [store.Scanner] (listing every
-// session, for keycard sessions ls and keycard stats); records expire in
-// Redis itself, so it needs no [store.Sweeper].
+// (device lists, "log out everywhere"), [store.Scanner] (listing every
+// session, for keycard sessions ls and keycard stats) and [store.Batcher]
+// (several records saved in one atomic script, on one server); records
+// expire in Redis itself, so it needs no [store.Sweeper].
 //
 // # When to pick it
 //
@@ -75,6 +76,7 @@
 //	new anonymous session (Save)              EVALSHA
 //	new session of a user (Save)              EVALSHA
 //	touch (Touch)                             EVALSHA
+//	records saved at once (SaveBatch)         EVALSHA
 //	login or renewal (Load, Save ×2)          GET, EVALSHA ×2
 //	logout (Load, Save, Delete)               GET, EVALSHA ×2
 //	device list (ListUser)                    ZRANGE, one pipeline of GETs
@@ -86,8 +88,12 @@
 // the record with SET … PXAT and keeps the user index up to date, in one
 // round trip: a login saves the record under its new ID, indexed under
 // its user, then retires the old ID with a short-lived marker, whose
-// script also removes the old ID's index entry. Touch is a script that updates only a
-// live record, never creating one.
+// script also removes the old ID's index entry. [Store.SaveBatch] saves
+// several records in one script, which checks every version before it
+// writes any record, and then writes each as Save's script does: a
+// renewal's new record and the marker under the old ID cost one EVALSHA
+// together. Touch is a script that updates only a live record, never
+// creating one.
 //
 // On Redis Cluster a record and its user's index sit in different slots,
 // which one script may not span, so a Save that indexes (a new session of
@@ -95,7 +101,9 @@
 // first and the record's script then (EVALSHA ×2), and a Save or Delete
 // that takes a record from its user is followed by a ZREM: a login or a
 // renewal is GET, EVALSHA ×3 and a ZREM there. An update that keeps the
-// user and the deadline is one EVALSHA everywhere.
+// user and the deadline is one EVALSHA everywhere. SaveBatch reports
+// [store.ErrUnsupported] on Redis Cluster, sending nothing, and the
+// Manager saves the records one at a time.
 //
 // # Listing every session
 //

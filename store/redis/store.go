@@ -11,9 +11,11 @@ import (
 )
 
 // Store is a session store in Redis, through a rueidis client. It
-// implements [store.Store], [store.UserIndex] and [store.Scanner]; records
-// expire in Redis itself, so it needs no Sweeper. Its methods are safe for concurrent use.
-// Create a Store with New; the zero Store is not usable.
+// implements [store.Store], [store.UserIndex], [store.Scanner] and
+// [store.Batcher] (on one server; on Redis Cluster SaveBatch reports
+// [store.ErrUnsupported]); records expire in Redis itself, so it needs no
+// Sweeper. Its methods are safe for concurrent use. Create a Store with
+// New; the zero Store is not usable.
 type Store struct {
 	s *core.Store
 }
@@ -22,6 +24,7 @@ var (
 	_ store.Store     = (*Store)(nil)
 	_ store.UserIndex = (*Store)(nil)
 	_ store.Scanner   = (*Store)(nil)
+	_ store.Batcher   = (*Store)(nil)
 )
 
 // New returns a store that keeps sessions in Redis through client, which
@@ -44,6 +47,18 @@ func (s *Store) Load(ctx context.Context, key string) (*store.Record, error) {
 // the record is new for that user (at login) or its deadline grows.
 func (s *Store) Save(ctx context.Context, key string, rec *store.Record) error {
 	return s.s.Save(ctx, key, rec)
+}
+
+// SaveBatch saves each entry's record under its key as Save does, with
+// compare-and-set on every version, atomically: it writes every record,
+// user index upkeep included, or, when a stored version differs, none, and
+// reports [store.ErrConflict]. The keys must differ. It costs one EVALSHA
+// on one server (standalone or Sentinel), whatever the number of entries;
+// on Redis Cluster, whose slots no script may span, it reports
+// [store.ErrUnsupported] without sending anything, and the caller saves
+// the records one at a time.
+func (s *Store) SaveBatch(ctx context.Context, entries []store.Entry) error {
+	return s.s.SaveBatch(ctx, entries)
 }
 
 // Delete deletes the record under key (one EVALSHA), then removes it from

@@ -15,7 +15,9 @@ import (
 // the same keys and values as [redis.Store], with the same scripts, so the
 // two can share a Redis (and an application can move from one client
 // library to the other without losing sessions). It implements
-// [store.Store], [store.UserIndex] and [store.Scanner]. Its methods are safe for concurrent
+// [store.Store], [store.UserIndex], [store.Scanner] and [store.Batcher]
+// (with a client of one server; with a ClusterClient or a Ring SaveBatch
+// reports [store.ErrUnsupported]). Its methods are safe for concurrent
 // use. Create a Store with New; the zero Store is not usable.
 type Store struct {
 	s *core.Store
@@ -25,6 +27,7 @@ var (
 	_ store.Store     = (*Store)(nil)
 	_ store.UserIndex = (*Store)(nil)
 	_ store.Scanner   = (*Store)(nil)
+	_ store.Batcher   = (*Store)(nil)
 )
 
 // New returns a store that keeps sessions in Redis through client: a
@@ -48,6 +51,15 @@ func (s *Store) Load(ctx context.Context, key string) (*store.Record, error) {
 // the record is new for that user (at login) or its deadline grows.
 func (s *Store) Save(ctx context.Context, key string, rec *store.Record) error {
 	return s.s.Save(ctx, key, rec)
+}
+
+// SaveBatch saves each entry's record under its key as Save does,
+// atomically, or none of them and reports [store.ErrConflict]. It costs
+// one EVALSHA on one server; with a ClusterClient or a Ring it reports
+// [store.ErrUnsupported] without sending anything. See
+// [redis.Store.SaveBatch].
+func (s *Store) SaveBatch(ctx context.Context, entries []store.Entry) error {
+	return s.s.SaveBatch(ctx, entries)
 }
 
 // Delete deletes the record under key (one EVALSHA), then removes it from

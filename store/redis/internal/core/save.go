@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"errors"
 	"strconv"
 
 	"github.com/keycard-go/keycard/store"
@@ -30,26 +31,93 @@ func (s *Store) Save(ctx context.Context, key string, rec *store.Record) error {
 	if rec.UserID != "" {
 		keys = append(keys, s.indexKey(rec.UserID))
 	}
-	args := []string{
+	args := make([]string, 0, 2+entryArgs)
+	args = s.appendEntryArgs(append(args, nanoBytes(s.now()), s.prefix+"u:{"), key, rec)
+	reply, err := s.b.Eval(ctx, scriptSaveIndexed, keys, args)
+	return saveReply("save", reply, err)
+}
+
+// SaveBatch saves every entry as Save would, atomically: every record, or
+// none when a stored version differs (store.ErrConflict). Where every key
+// lives on one server it is one round trip, scriptSaveBatch; on Redis
+// Cluster, whose slots no script may span, it reports
+// store.ErrUnsupported without sending anything.
+func (s *Store) SaveBatch(ctx context.Context, entries []store.Entry) error {
+	if err := ctx.Err(); err != nil {
+		return fail("save batch", err)
+	}
+	if len(entries) == 0 {
+		return nil
+	}
+	if !s.b.OneServer() {
+		return fail("save batch", store.ErrUnsupported)
+	}
+	if err := distinctEntries(entries); err != nil {
+		return fail("save batch", err)
+	}
+	keys := make([]string, 0, 2*len(entries))
+	args := make([]string, 0, 2+entryArgs*len(entries))
+	args = append(args, nanoBytes(s.now()), s.prefix+"u:{")
+	for _, e := range entries {
+		rk := s.recordKey(e.Key)
+		ik := rk
+		if e.Record.UserID != "" {
+			ik = s.indexKey(e.Record.UserID)
+		}
+		keys = append(keys, rk, ik)
+		args = s.appendEntryArgs(args, e.Key, e.Record)
+	}
+	reply, err := s.b.Eval(ctx, scriptSaveBatch, keys, args)
+	return saveReply("save batch", reply, err)
+}
+
+// entryArgs is how many arguments appendEntryArgs appends.
+const entryArgs = 6
+
+// appendEntryArgs appends the arguments of one record's write to
+// scriptSaveIndexed or scriptSaveBatch: the expected version, the new
+// value, PXAT milliseconds, the index score, the member's stem and the new
+// version in decimal.
+func (s *Store) appendEntryArgs(args []string, key string, rec *store.Record) []string {
+	return append(args,
 		versionBytes(rec.Version),
-		nanoBytes(s.now()),
 		string(encodeValue(rec, rec.Version+1, 0)),
 		expireAt(rec),
 		strconv.FormatInt(ceilMillis(rec.Deadline), 10),
 		memberStem(key),
 		strconv.FormatUint(rec.Version+1, 10),
-		s.prefix + "u:{",
-	}
-	reply, err := s.b.Eval(ctx, scriptSaveIndexed, keys, args)
+	)
+}
+
+// saveReply turns the reply of scriptSaveIndexed or scriptSaveBatch into
+// Save's or SaveBatch's result.
+func saveReply(op string, reply []string, err error) error {
 	switch {
 	case err != nil:
-		return fail("save", err)
+		return fail(op, err)
 	case len(reply) == 1 && reply[0] == "ok":
 		return nil
 	case len(reply) == 1 && reply[0] == "conflict":
 		return store.ErrConflict
 	}
-	return fail("save", errReply)
+	return fail(op, errReply)
+}
+
+// errDuplicateKey reports a batch that names a key twice.
+var errDuplicateKey = errors.New("two entries have the same key")
+
+// distinctEntries reports errDuplicateKey when two entries share a key.
+// Batches are short (the Manager's have two entries), so it compares
+// every pair rather than build a set.
+func distinctEntries(entries []store.Entry) error {
+	for i := range entries {
+		for j := range i {
+			if entries[i].Key == entries[j].Key {
+				return errDuplicateKey
+			}
+		}
+	}
+	return nil
 }
 
 // saveSplit is Save on Redis Cluster. A record with a user is first added

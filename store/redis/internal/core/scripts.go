@@ -6,9 +6,10 @@ import (
 )
 
 // Script is one Lua script of the store. Every script but scriptSaveIndexed
-// touches only the key in KEYS[1], so it runs on Redis Cluster, and each
-// replies with an array of strings. A Backend runs it by SHA1 (EVALSHA) and falls back to EVAL
-// when the server does not have it yet.
+// and scriptSaveBatch touches only the key in KEYS[1], so it runs on Redis
+// Cluster, and each replies with an array of strings. A Backend runs it by
+// SHA1 (EVALSHA) and falls back to EVAL when the server does not have it
+// yet.
 type Script struct {
 	// Name names the script in errors and tests.
 	Name string
@@ -74,8 +75,54 @@ local function current(key, expected, now)
 end
 `
 
+// luaPut holds put, the write of one record that scriptSaveIndexed and
+// scriptSaveBatch share: it follows the compare-and-set that current
+// made, and keeps the user indexes (see scriptSaveIndexed). It adds the
+// record to its user's index when the record gets a user, another user,
+// or a later deadline (a live record whose user and deadline stay keeps
+// its entry and index token), writes the value with its expiry and index
+// token, and removes the entry of the value it replaces from that value's
+// user's index when it no longer holds. That index's key is made here
+// from the stored user ID (escaped as indexKey escapes it), since the
+// caller cannot know it.
+//
+//	key     the record key
+//	ikey    the new value's user's index key (unused without a user)
+//	h, alive, u, token  what current returned for key
+//	v       the new value, whose index token is 0
+//	pxat    PXAT milliseconds
+//	score   the index score: the deadline in Unix ms, rounded up
+//	stem    the member's stem (memberStem of the key)
+//	version the new version in decimal: the token of a new index entry
+//	uprefix the prefix of index keys: Config.Prefix .. 'u:{'
+const luaPut = `
+local function put(key, ikey, h, alive, u, token, v, pxat, score, stem, version, uprefix)
+  local nu = string.sub(v, 54, 53 + struct.unpack('>I4', v, 50))
+  local keep = ''
+  if nu ~= '' then
+    if alive and u == nu and struct.unpack('>i8', v, 34) <= struct.unpack('>i8', h, 34) then
+      keep = token
+    else
+      keep = string.sub(v, 2, 9)
+      redis.call('ZADD', ikey, 'GT', score, stem .. version)
+      local top = redis.call('ZRANGE', ikey, -1, -1, 'WITHSCORES')
+      redis.call('PEXPIREAT', ikey, top[2])
+    end
+  end
+  redis.call('SET', key, v, 'PXAT', pxat)
+  if keep ~= '' then
+    redis.call('SETRANGE', key, 41, keep)
+  end
+  if u ~= '' and (u ~= nu or token ~= keep) then
+    local hi, lo = struct.unpack('>I4I4', token)
+    local escaped = string.gsub(u, '[%%{}]', {['%'] = '%25', ['{'] = '%7B', ['}'] = '%7D'})
+    redis.call('ZREM', uprefix .. escaped .. '}', stem .. string.format('%.0f', hi * 4294967296 + lo))
+  end
+end
+`
+
 // Scripts lists every script, for backends that prepare them.
-var Scripts = []*Script{scriptSave, scriptSaveIndexed, scriptTouch, scriptDelete, scriptDeleteUser, scriptIndexAdd, scriptIndexPrune}
+var Scripts = []*Script{scriptSave, scriptSaveIndexed, scriptSaveBatch, scriptTouch, scriptDelete, scriptDeleteUser, scriptIndexAdd, scriptIndexPrune}
 
 // scriptSave is the compare-and-set of Save.
 //
@@ -111,54 +158,62 @@ return {'ok', u, token}
 `)
 
 // scriptSaveIndexed is Save in one round trip where every key lives on one
-// server (Store.oneServer): the compare-and-set of scriptSave and the
-// user index's upkeep in one atomic script, which the store splits into
-// scriptIndexAdd, scriptSave and ZREM on Redis Cluster, whose slots would
-// refuse it. It adds the record to its user's index when the record gets
-// a user, another user, or a later deadline (a live record whose user and
-// deadline stay keeps its entry and index token), and removes the entry
-// of the value it replaces from that value's user's index when it no
-// longer holds. That index's key is made here from the stored user ID
-// (escaped as indexKey escapes it), since the caller cannot know it.
+// server (Backend.OneServer): the compare-and-set of scriptSave and the
+// user index's upkeep (put, in luaPut) in one atomic script, which the
+// store splits into scriptIndexAdd, scriptSave and ZREM on Redis Cluster,
+// whose slots would refuse it. Its arguments are laid out as
+// scriptSaveBatch's for one entry.
 //
 //	KEYS[1] the record key
 //	KEYS[2] the new value's user's index key (only with a user)
-//	ARGV[1] the expected version, 8 bytes (0 for a new record)
-//	ARGV[2] now, 8 bytes
-//	ARGV[3] the new value, whose index token is 0
-//	ARGV[4] PXAT milliseconds
-//	ARGV[5] the index score: the deadline in Unix ms, rounded up
-//	ARGV[6] the member's stem (memberStem of the key)
-//	ARGV[7] the new version in decimal: the token of a new index entry
-//	ARGV[8] the prefix of index keys: Config.Prefix .. 'u:{'
+//	ARGV[1] now, 8 bytes
+//	ARGV[2] the prefix of index keys: Config.Prefix .. 'u:{'
+//	ARGV[3] the expected version, 8 bytes (0 for a new record)
+//	ARGV[4] the new value, whose index token is 0
+//	ARGV[5] PXAT milliseconds
+//	ARGV[6] the index score: the deadline in Unix ms, rounded up
+//	ARGV[7] the member's stem (memberStem of the key)
+//	ARGV[8] the new version in decimal: the token of a new index entry
 //
 // Replies {'ok'} or {'conflict'}.
-var scriptSaveIndexed = newScript("save-indexed", `
-local h, alive, u, token = current(KEYS[1], ARGV[1], ARGV[2])
+var scriptSaveIndexed = newScript("save-indexed", luaPut+`
+local h, alive, u, token = current(KEYS[1], ARGV[3], ARGV[1])
 if not h then
   return {'conflict'}
 end
-local v = ARGV[3]
-local nu = string.sub(v, 54, 53 + struct.unpack('>I4', v, 50))
-local keep = ''
-if nu ~= '' then
-  if alive and u == nu and struct.unpack('>i8', v, 34) <= struct.unpack('>i8', h, 34) then
-    keep = token
-  else
-    keep = string.sub(v, 2, 9)
-    redis.call('ZADD', KEYS[2], 'GT', ARGV[5], ARGV[6] .. ARGV[7])
-    local top = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
-    redis.call('PEXPIREAT', KEYS[2], top[2])
+put(KEYS[1], KEYS[2], h, alive, u, token, ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[2])
+return {'ok'}
+`)
+
+// scriptSaveBatch is SaveBatch where every key lives on one server: the
+// compare-and-set of every entry first, and only when all of them hold,
+// the write of every entry as scriptSaveIndexed writes one, all in one
+// atomic script.
+//
+//	KEYS[2i-1] entry i's record key
+//	KEYS[2i]   the index key of entry i's new user, or the record key
+//	           again when it has none
+//	ARGV[1]    now, 8 bytes
+//	ARGV[2]    the prefix of index keys: Config.Prefix .. 'u:{'
+//
+// then six arguments per entry (entryArgs), entry i's from ARGV[6i-3]:
+// the expected version, the new value, PXAT milliseconds, the index
+// score, the member's stem and the new version in decimal, as
+// scriptSaveIndexed takes them in ARGV[3] to ARGV[8].
+//
+// Replies {'ok'}, or {'conflict'} having written nothing.
+var scriptSaveBatch = newScript("save-batch", luaPut+`
+local cur = {}
+for i = 1, #KEYS / 2 do
+  local h, alive, u, token = current(KEYS[2 * i - 1], ARGV[6 * i - 3], ARGV[1])
+  if not h then
+    return {'conflict'}
   end
+  cur[i] = {h, alive, u, token}
 end
-redis.call('SET', KEYS[1], v, 'PXAT', ARGV[4])
-if keep ~= '' then
-  redis.call('SETRANGE', KEYS[1], 41, keep)
-end
-if u ~= '' and (u ~= nu or token ~= keep) then
-  local hi, lo = struct.unpack('>I4I4', token)
-  local escaped = string.gsub(u, '[%%{}]', {['%'] = '%25', ['{'] = '%7B', ['}'] = '%7D'})
-  redis.call('ZREM', ARGV[8] .. escaped .. '}', ARGV[6] .. string.format('%.0f', hi * 4294967296 + lo))
+for i, c in ipairs(cur) do
+  local a = 6 * i - 3
+  put(KEYS[2 * i - 1], KEYS[2 * i], c[1], c[2], c[3], c[4], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], ARGV[2])
 end
 return {'ok'}
 `)

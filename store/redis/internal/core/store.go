@@ -25,8 +25,8 @@ type Config struct {
 	ScanBound int
 }
 
-// Store implements store.Store, store.UserIndex and store.Scanner over a
-// Backend.
+// Store implements store.Store, store.UserIndex, store.Scanner and
+// store.Batcher over a Backend.
 type Store struct {
 	b         Backend
 	prefix    string
