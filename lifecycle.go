@@ -85,6 +85,24 @@ func (s *Session) renew(ctx context.Context, reason event.Reason) error {
 	pending := maps.Clone(s.changed) // this request's changes, kept for retire
 	s.isNew = true
 	now := time.Now()
+	if !wasNew && s.rec.UserID != "" {
+		// A signed-in session moves in one store call where the store can
+		// batch; an anonymous one, which new-visitor limits count (see
+		// admitVisitor), takes the path below.
+		if err := s.newID(); err != nil {
+			s.key, s.id, s.isNew = oldKey, oldID, wasNew
+			return err
+		}
+		err := s.moveAtOnce(ctx, oldKey, oldVersion, deadKey, now)
+		if err == nil {
+			s.m.emit(event.Event{Kind: event.Renewed, Reason: reason, Session: s.key, UserID: s.rec.UserID, Request: s.r})
+			return nil
+		}
+		if !errors.Is(err, store.ErrConflict) && !errors.Is(err, store.ErrUnsupported) {
+			s.key, s.id, s.rec.Version, s.isNew = oldKey, oldID, oldVersion, wasNew
+			return err
+		}
+	}
 	if err := s.save(ctx, now); err != nil {
 		s.key, s.id, s.rec.Version, s.isNew = oldKey, oldID, oldVersion, wasNew
 		return err

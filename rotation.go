@@ -64,8 +64,17 @@ func (s *Session) rotate(ctx context.Context, now time.Time) error {
 	pending := maps.Clone(s.changed) // this request's changes, kept for absorb
 	next := s.m.ids.next(&s.id)
 	s.id, s.key = next, next.hash()
+	err := s.moveAtOnce(ctx, oldKey, oldVersion, movedKey, now)
+	switch {
+	case err == nil:
+		s.reply.token = true
+		s.m.emit(event.Event{Kind: event.Renewed, Reason: event.ReasonRotate, Session: s.key, UserID: s.rec.UserID, Request: s.r})
+		return nil
+	case !errors.Is(err, store.ErrConflict) && !errors.Is(err, store.ErrUnsupported):
+		return err
+	}
 	s.rec.Version = 0
-	err := s.saveOnce(ctx, now)
+	err = s.saveOnce(ctx, now)
 	if errors.Is(err, store.ErrConflict) {
 		// A parallel request rotated first, to the same ID: join it.
 		if err := s.rebase(ctx, ""); err != nil {
@@ -96,27 +105,12 @@ func (s *Session) rotate(ctx context.Context, now time.Time) error {
 // session, and returns ErrSessionGone, unless keep says the new record
 // stands on its own (a login). s.mu must be held.
 func (s *Session) retire(ctx context.Context, oldKey string, oldVersion uint64, marker string, keep bool, pending map[string]struct{}, now time.Time) error {
-	// Both markers name the new record, so that a racing logout (see bury)
-	// or a revoke by the old hash, from a device list loaded before the
-	// move, finds and deletes it too. The key is a hash, not a credential.
-	flag, err := s.m.cfg.Codec.Marshal(s.key)
-	if err != nil {
-		return err
-	}
 	for attempt := 0; ; attempt++ {
-		// The grace period is the marker's absolute deadline, so not even a
-		// touch from a request still in flight can extend it.
-		life := s.m.cfg.RotationGrace
-		if marker == deadKey {
-			life = min(life, markerLife)
+		tomb, err := s.markerRecord(oldVersion, marker, now)
+		if err != nil {
+			return err
 		}
-		end := minTime(now.Add(life), s.rec.Deadline)
-		tomb := store.Record{
-			Version: oldVersion, Created: s.rec.Created, LastSeen: now,
-			Expires: end, Deadline: end,
-			Data: encodeValues(map[string][]byte{marker: flag}),
-		}
-		err := s.st.Save(ctx, oldKey, &tomb)
+		err = s.st.Save(ctx, oldKey, &tomb)
 		if err == nil {
 			s.m.watches.moved(oldKey, s.key, s.rec.UserID)
 			return nil
@@ -146,6 +140,62 @@ func (s *Session) retire(ctx context.Context, oldKey string, oldVersion uint64, 
 		}
 		oldVersion = fresh.Version
 	}
+}
+
+// markerRecord returns the marker (movedKey or deadKey) that replaces
+// the record loaded at oldVersion, once the session is stored under its
+// new key. The marker names the new key, so that a racing logout (see
+// bury) or a revoke by the old hash, from a device list loaded before the
+// move, finds and deletes it too; the key is a hash, not a credential.
+// The grace period is the marker's absolute deadline, so not even a touch
+// from a request still in flight can extend it.
+func (s *Session) markerRecord(oldVersion uint64, marker string, now time.Time) (store.Record, error) {
+	next, err := s.m.cfg.Codec.Marshal(s.key)
+	if err != nil {
+		return store.Record{}, err
+	}
+	life := s.m.cfg.RotationGrace
+	if marker == deadKey {
+		life = min(life, markerLife)
+	}
+	end := minTime(now.Add(life), s.rec.Deadline)
+	return store.Record{
+		Version: oldVersion, Created: s.rec.Created, LastSeen: now,
+		Expires: end, Deadline: end,
+		Data: encodeValues(map[string][]byte{marker: next}),
+	}, nil
+}
+
+// moveAtOnce stores s under its new key (s.key, drawn by the caller) and
+// the marker that replaces the record under oldKey, loaded at oldVersion,
+// in one store call, where the store is a store.Batcher: a renewal or
+// rotation in one round trip. It returns store.ErrUnsupported or
+// store.ErrConflict, having written nothing, when the store cannot batch,
+// when the old record changed since it was loaded, or when a parallel
+// rotation stored the new key first; the caller then takes the path of
+// one save at a time (save, then retire), which resolves each of those.
+// s.mu must be held.
+func (s *Session) moveAtOnce(ctx context.Context, oldKey string, oldVersion uint64, marker string, now time.Time) error {
+	b, ok := s.st.(store.Batcher)
+	if !ok {
+		return store.ErrUnsupported
+	}
+	s.rec.Version = 0
+	rec := s.record(now)
+	tomb, err := s.markerRecord(oldVersion, marker, now)
+	if err != nil {
+		return err
+	}
+	if err := b.SaveBatch(ctx, []store.Entry{{Key: s.key, Record: &rec}, {Key: oldKey, Record: &tomb}}); err != nil {
+		s.storeFull(err)
+		if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrUnsupported) {
+			return err
+		}
+		return fmt.Errorf("keycard: save session: %w", err)
+	}
+	s.saved(rec.Data)
+	s.m.watches.moved(oldKey, s.key, s.rec.UserID)
+	return nil
 }
 
 // retired reports whether rec is a marker left by rotation or renewal.

@@ -168,6 +168,20 @@ func (s *Session) saveOnce(ctx context.Context, now time.Time) error {
 		}
 		s.rec.Version = 0
 	}
+	rec := s.record(now)
+	if err := s.st.Save(ctx, s.key, &rec); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return err
+		}
+		return fmt.Errorf("keycard: save session: %w", err)
+	}
+	s.saved(rec.Data)
+	return nil
+}
+
+// record readies s.rec for a save at now and returns it, with the
+// session's values encoded. s.mu must be held.
+func (s *Session) record(now time.Time) store.Record {
 	s.rec.LastSeen = now
 	s.rec.Expires = s.idleDeadline(now)
 	rec := s.rec
@@ -175,21 +189,20 @@ func (s *Session) saveOnce(ctx context.Context, now time.Time) error {
 	if s.vals != nil {
 		rec.Data = encodeValues(s.vals)
 	}
-	if err := s.st.Save(ctx, s.key, &rec); err != nil {
-		if errors.Is(err, store.ErrConflict) {
-			return err
-		}
-		return fmt.Errorf("keycard: save session: %w", err)
-	}
+	return rec
+}
+
+// saved takes note that the record from s.record, whose values are data,
+// is stored. s.mu must be held.
+func (s *Session) saved(data []byte) {
 	s.rec.Version++
-	s.data = rec.Data
+	s.data = data
 	if s.isNew {
 		s.isNew, s.reply.token, s.reply.clear = false, true, false
 		s.m.emit(event.Event{Kind: event.Created, Session: s.key, UserID: s.rec.UserID, Request: s.r})
 	}
 	clear(s.changed)
 	s.cleared, s.metaChanged = false, false
-	return nil
 }
 
 // idleDeadline returns when the session expires if idle from now.

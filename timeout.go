@@ -46,3 +46,15 @@ func (t timedStore) Touch(ctx context.Context, key string, lastSeen, expires tim
 	defer cancel()
 	return t.Store.Touch(ctx, key, lastSeen, expires)
 }
+
+// SaveBatch bounds a batch like any other call; a store that cannot batch
+// reports store.ErrUnsupported.
+func (t timedStore) SaveBatch(ctx context.Context, entries []store.Entry) error {
+	b, ok := t.Store.(store.Batcher)
+	if !ok {
+		return store.ErrUnsupported
+	}
+	ctx, cancel := t.bound(ctx)
+	defer cancel()
+	return b.SaveBatch(ctx, entries)
+}

@@ -95,6 +95,24 @@ type NonBlocking interface {
 	NeverBlocks() bool
 }
 
+// Batcher is implemented by stores that can save several records in one
+// atomic step, and so in one round trip. The Manager uses it to renew or
+// rotate a session: the session under its new key and, under the old
+// key, the marker that replaces it, at once; without it, or when
+// SaveBatch reports ErrUnsupported or ErrConflict, it saves them one at a
+// time.
+type Batcher interface {
+	// SaveBatch saves each entry's Record under its Key, as Save would,
+	// with compare-and-set on every version, atomically: either every
+	// record is written, or, when any stored version differs, none is and
+	// SaveBatch returns ErrConflict. The keys must differ. A store that
+	// can batch only in some configurations (Redis Cluster, whose keys
+	// may live on different servers) returns ErrUnsupported where it
+	// cannot, having written nothing. SaveBatch must not modify the
+	// records or retain their Data after it returns.
+	SaveBatch(ctx context.Context, entries []Entry) error
+}
+
 // Entry is a record together with the key it is stored under.
 type Entry struct {
 	Key    string

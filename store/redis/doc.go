@@ -77,7 +77,7 @@
 //	new session of a user (Save)              EVALSHA
 //	touch (Touch)                             EVALSHA
 //	records saved at once (SaveBatch)         EVALSHA
-//	login or renewal (Load, Save ×2)          GET, EVALSHA ×2
+//	login or renewal (Load, SaveBatch)        GET, EVALSHA
 //	logout (Load, Save, Delete)               GET, EVALSHA ×2
 //	device list (ListUser)                    ZRANGE, one pipeline of GETs
 //	log out everywhere (DeleteUser)           ZRANGE, one pipeline of EVALSHAs, EVALSHA
@@ -86,13 +86,12 @@
 // Every Save is one Lua script (EVALSHA, falling back to EVAL once per
 // server when the script is not loaded yet) that compares versions, writes
 // the record with SET … PXAT and keeps the user index up to date, in one
-// round trip: a login saves the record under its new ID, indexed under
-// its user, then retires the old ID with a short-lived marker, whose
-// script also removes the old ID's index entry. [Store.SaveBatch] saves
+// round trip. [Store.SaveBatch] saves
 // several records in one script, which checks every version before it
-// writes any record, and then writes each as Save's script does: a
-// renewal's new record and the marker under the old ID cost one EVALSHA
-// together. Touch is a script that updates only a live record, never
+// writes any record, and then writes each as Save's script does: a login
+// or renewal saves the record under its new ID, indexed under its user,
+// and the short-lived marker under the old ID, which leaves the index, in
+// one EVALSHA. Touch is a script that updates only a live record, never
 // creating one.
 //
 // On Redis Cluster a record and its user's index sit in different slots,
