@@ -12,7 +12,7 @@ import (
 // hashes to it, and two queues of the same records, soonest-expiring
 // first: the signed-in ones and the anonymous ones.
 type shard struct {
-	mu    sync.Mutex
+	mu    sync.RWMutex // read-locked by Load alone, so a hot session's reads do not queue
 	items map[string]*item
 	queue queue // records with a UserID
 	anon  queue // records without

@@ -99,10 +99,21 @@ func (s *Store) Load(ctx context.Context, key string) (*store.Record, error) {
 	}
 	now := s.now()
 	sh := s.shardFor(key)
+	sh.mu.RLock()
+	it := sh.items[key]
+	if it != nil && it.live(now) {
+		rec := it.rec.Clone()
+		sh.mu.RUnlock()
+		return rec, nil
+	}
+	sh.mu.RUnlock()
+	if it == nil {
+		return nil, store.ErrNotFound
+	}
+	// Expired: take it out, unless a save replaced it meanwhile.
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	it := s.liveLocked(sh, key, now)
-	if it == nil {
+	if it = s.liveLocked(sh, key, now); it == nil {
 		return nil, store.ErrNotFound
 	}
 	return it.rec.Clone(), nil

@@ -20,8 +20,9 @@ const (
 )
 
 // Bench benchmarks stores made by h, with one sub-benchmark per operation:
-// Load, Save (an update of an existing record), Create (a Save with version
-// 0), Touch and Delete. Each reports allocations; records carry 200 bytes of
+// Load, LoadHot (loads of one record from every goroutine at once, as the
+// parallel requests of one browser tab make), Save (an update of an
+// existing record), Create (a Save with version 0), Touch and Delete. Each reports allocations; records carry 200 bytes of
 // data. Results are comparable between backends, so a backend's test file
 // pairs Bench with Run:
 //
@@ -31,6 +32,7 @@ func Bench(b *testing.B, h Harness) {
 		b.Fatal("storetest: Harness.New is nil")
 	}
 	b.Run("Load", func(b *testing.B) { newBench(b, h).load() })
+	b.Run("LoadHot", func(b *testing.B) { newBench(b, h).loadHot() })
 	b.Run("Save", func(b *testing.B) { newBench(b, h).save() })
 	b.Run("Create", func(b *testing.B) { newBench(b, h).create() })
 	b.Run("Touch", func(b *testing.B) { newBench(b, h).touch() })
@@ -76,6 +78,20 @@ func (x *bench) load() {
 			x.b.Fatalf("Load: %v", err)
 		}
 	}
+}
+
+func (x *bench) loadHot() {
+	key := x.populate(1)[0]
+	x.b.ReportAllocs()
+	x.b.ResetTimer()
+	x.b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := x.s.Load(x.ctx, key); err != nil {
+				x.b.Errorf("Load: %v", err)
+				return
+			}
+		}
+	})
 }
 
 func (x *bench) save() {
