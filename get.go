@@ -52,7 +52,7 @@ func Update[T any](ctx context.Context, s *Session, key string, fn func(T) T) (T
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var zero T
-	_, wasChanged := s.changed[key]
+	wasChanged := s.changed.has(key)
 	s.ensure() // the lane is the loaded session's; a load error shows below
 	l := s.enterLane()
 	defer l.leave()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/keycard-go/keycard/event"
@@ -80,7 +81,7 @@ func (m *Manager) Impersonate(ctx context.Context, s *Session, userID string, ma
 	// The actor's session, restored if the impersonation fails, so that
 	// the commit does not store a half-made one.
 	id, key, rec, data, vals, size := s.id, s.key, s.rec, s.data, s.vals, s.size
-	changed, cleared, metaChanged, isNew, reply := s.changed, s.cleared, s.metaChanged, s.isNew, s.reply
+	changed, cleared, metaChanged, isNew, reply := slices.Clone(s.changed), s.cleared, s.metaChanged, s.isNew, s.reply
 	fail := func(err error) error {
 		s.id, s.key, s.rec, s.data, s.vals, s.size = id, key, rec, data, vals, size
 		s.changed, s.cleared, s.metaChanged, s.isNew, s.reply = changed, cleared, metaChanged, isNew, reply

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
+	"slices"
 	"time"
 
 	"github.com/keycard-go/keycard/event"
@@ -82,7 +82,7 @@ func (s *Session) renew(ctx context.Context, reason event.Reason) error {
 			s.markChanged(renewedKey)
 		}
 	}
-	pending := maps.Clone(s.changed) // this request's changes, kept for retire
+	pending := slices.Clone(s.changed) // this request's changes, kept for retire
 	s.isNew = true
 	now := time.Now()
 	if !wasNew && s.rec.UserID != "" {

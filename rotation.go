@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
+	"slices"
 	"time"
 
 	"github.com/keycard-go/keycard/event"
@@ -61,7 +61,7 @@ func (s *Session) rotate(ctx context.Context, now time.Time) error {
 		s.markChanged(renewedKey)
 	}
 	oldKey, oldVersion := s.key, s.rec.Version
-	pending := maps.Clone(s.changed) // this request's changes, kept for absorb
+	pending := slices.Clone(s.changed) // this request's changes, kept for absorb
 	next := s.m.ids.next(&s.id)
 	s.id, s.key = next, next.hash()
 	err := s.moveAtOnce(ctx, oldKey, oldVersion, movedKey, now)
@@ -104,7 +104,7 @@ func (s *Session) rotate(ctx context.Context, now time.Time) error {
 // deletes the new record, so the race cannot fork or resurrect the
 // session, and returns ErrSessionGone, unless keep says the new record
 // stands on its own (a login). s.mu must be held.
-func (s *Session) retire(ctx context.Context, oldKey string, oldVersion uint64, marker string, keep bool, pending map[string]struct{}, now time.Time) error {
+func (s *Session) retire(ctx context.Context, oldKey string, oldVersion uint64, marker string, keep bool, pending keySet, now time.Time) error {
 	for attempt := 0; ; attempt++ {
 		tomb, err := s.markerRecord(oldVersion, marker, now)
 		if err != nil {
@@ -181,7 +181,8 @@ func (s *Session) moveAtOnce(ctx context.Context, oldKey string, oldVersion uint
 		return store.ErrUnsupported
 	}
 	s.rec.Version = 0
-	rec := s.record(now)
+	rec := s.rec
+	rec.Data = s.prepare(now)
 	tomb, err := s.markerRecord(oldVersion, marker, now)
 	if err != nil {
 		return err
@@ -261,13 +262,13 @@ func (s *Session) abandon(ctx context.Context, keep bool) error {
 // absorb merges the values of a newer copy of the old record into the new
 // record (this request's own changes, pending, win), and saves the new
 // record.
-func (s *Session) absorb(ctx context.Context, fresh *store.Record, pending map[string]struct{}, now time.Time) error {
+func (s *Session) absorb(ctx context.Context, fresh *store.Record, pending keySet, now time.Time) error {
 	if _, err := checkValues(fresh.Data); err != nil {
 		return wrapRotate(err)
 	}
 	merged := decodeValues(fresh.Data)
 	ours := s.values()
-	for k := range pending {
+	for _, k := range pending {
 		if raw, ok := ours[k]; ok {
 			merged[k] = raw
 		} else {

@@ -168,32 +168,35 @@ func (s *Session) saveOnce(ctx context.Context, now time.Time) error {
 		}
 		s.rec.Version = 0
 	}
-	rec := s.record(now)
-	if err := s.st.Save(ctx, s.key, &rec); err != nil {
+	data := s.prepare(now)
+	// s.rec itself goes to the store (a copy would escape to the heap);
+	// its Data is nil again once Save returns, since s.data holds it.
+	s.rec.Data = data
+	err := s.st.Save(ctx, s.key, &s.rec)
+	s.rec.Data = nil
+	if err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			return err
 		}
 		return fmt.Errorf("keycard: save session: %w", err)
 	}
-	s.saved(rec.Data)
+	s.saved(data)
 	return nil
 }
 
-// record readies s.rec for a save at now and returns it, with the
-// session's values encoded. s.mu must be held.
-func (s *Session) record(now time.Time) store.Record {
+// prepare readies s.rec for a save at now and returns the session's
+// values, encoded. s.mu must be held.
+func (s *Session) prepare(now time.Time) []byte {
 	s.rec.LastSeen = now
 	s.rec.Expires = s.idleDeadline(now)
-	rec := s.rec
-	rec.Data = s.data
 	if s.vals != nil {
-		rec.Data = encodeValues(s.vals)
+		return encodeValues(s.vals)
 	}
-	return rec
+	return s.data
 }
 
-// saved takes note that the record from s.record, whose values are data,
-// is stored. s.mu must be held.
+// saved takes note that s.rec, with data as its values, is stored. s.mu
+// must be held.
 func (s *Session) saved(data []byte) {
 	s.rec.Version++
 	s.data = data
@@ -201,7 +204,7 @@ func (s *Session) saved(data []byte) {
 		s.isNew, s.reply.token, s.reply.clear = false, true, false
 		s.m.emit(event.Event{Kind: event.Created, Session: s.key, UserID: s.rec.UserID, Request: s.r})
 	}
-	clear(s.changed)
+	s.changed = s.changed[:0]
 	s.cleared, s.metaChanged = false, false
 }
 
@@ -249,7 +252,7 @@ func (s *Session) rebaseOnto(fresh *store.Record, except string) error {
 		merged = make(map[string][]byte, len(s.changed))
 	}
 	ours := s.values()
-	for k := range s.changed {
+	for _, k := range s.changed {
 		src := ours
 		if k == except {
 			src = theirs

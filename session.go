@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -50,7 +51,7 @@ type Session struct {
 	data        []byte            // the stored values envelope, as loaded
 	vals        map[string][]byte // the values, once changed; nil means data
 	size        int               // accounted size of the values
-	changed     map[string]struct{}
+	changed     keySet
 	cleared     bool
 	metaChanged bool
 	isNew       bool  // no stored record under key
@@ -135,7 +136,7 @@ func (s *Session) restore(key string, prev []byte, had, wasChanged bool) {
 		delete(vals, key)
 	}
 	if !wasChanged {
-		delete(s.changed, key)
+		s.changed.remove(key)
 	}
 }
 
@@ -157,11 +158,25 @@ func (s *Session) values() map[string][]byte {
 	return s.vals
 }
 
-func (s *Session) markChanged(key string) {
-	if s.changed == nil {
-		s.changed = make(map[string]struct{})
+func (s *Session) markChanged(key string) { s.changed.add(key) }
+
+// keySet is the set of keys a request changed. A request changes a few
+// keys, and Config.MaxSize bounds how many a session holds, so a slice
+// searched in order costs less than a map, which takes two allocations.
+type keySet []string
+
+func (k keySet) has(key string) bool { return slices.Contains(k, key) }
+
+func (k *keySet) add(key string) {
+	if !k.has(key) {
+		*k = append(*k, key)
 	}
-	s.changed[key] = struct{}{}
+}
+
+func (k *keySet) remove(key string) {
+	if i := slices.Index(*k, key); i >= 0 {
+		*k = slices.Delete(*k, i, i+1)
+	}
 }
 
 // Delete removes key from the session. Deleting an absent key does
