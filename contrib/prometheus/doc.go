@@ -27,12 +27,27 @@
 //
 // keycard_store_duration_seconds{op, result} is a histogram of the time
 // each store call took, by operation (load, save, delete, touch, and
-// list_user, delete_user, sweep and scan for stores with those
-// capabilities) and result (ok, not_found, conflict, error). Most requests
-// that use their session make one load, and a save or touch only when the
-// session changed or its activity is due to be recorded; logins, logouts
-// and conflict retries make a few calls more. Scan's time includes its
-// callback's.
+// list_user, delete_user, sweep, scan, count_anonymous and save_batch for
+// stores with those capabilities) and result (ok, not_found, conflict,
+// unsupported, error). Most requests that use their session make one
+// load, and a save or touch only when the session changed or its activity
+// is due to be recorded; logins, logouts and conflict retries make a few
+// calls more. A login or rotation that moves a stored session to a new ID
+// is one save_batch where the store batches (memory, Redis), two saves
+// where it does not; a save_batch the store cannot run in its
+// configuration (Redis Cluster) is unsupported, not error, and is followed
+// by the saves. Scan's time includes its callback's.
+//
+// # Capabilities
+//
+// Store's result has exactly the optional capabilities of the store it
+// wraps (store.UserIndex, store.Sweeper, store.Scanner, store.Counter,
+// store.Batcher, store.NonBlocking, io.Closer), so a wrapped store works
+// as it would unwrapped: device lists and MaxSessionsPerUser need the
+// index, Visitors.Max the counter, a one-round-trip renewal the batcher.
+// NeverBlocks reports the wrapped store's answer, so a memory store's
+// calls are still not bounded with a timer each. Close closes the wrapped
+// store and is not timed.
 //
 // # Logs
 //

@@ -3,42 +3,58 @@ package keycardprom
 import (
 	"context"
 	"errors"
+	"io"
 	"time"
 
 	"github.com/keycard-go/keycard/internal/metriclabels"
 	"github.com/keycard-go/keycard/store"
 )
 
+//go:generate go run capsgen.go
+
 // Store returns st with every call timed in
 // keycard_store_duration_seconds. Set it as keycard.Config.Store.
 //
 // The returned store has exactly the optional capabilities of st
-// (store.UserIndex, store.Sweeper, store.Scanner), since the Manager and
+// (store.UserIndex, store.Sweeper, store.Scanner, store.Counter,
+// store.Batcher, store.NonBlocking and io.Closer), since the Manager and
 // tools discover them by type assertion: a wrapper that claimed a
 // capability st lacks would pass keycard.Config.MaxSessionsPerUser's
-// check and then fail at login. Its Unwrap method returns st.
+// check and then fail at login, and one that hid a capability would cost
+// a renewal a round trip more (store.Batcher), leave
+// keycard.Config.Visitors.Max unenforceable (store.Counter) or bound a
+// memory store's calls with a timer each (store.NonBlocking). Its
+// NeverBlocks reports st's: timing a call waits for nothing. Close,
+// where st has it, closes st and is not timed. Its Unwrap method returns
+// st.
 func (m *Metrics) Store(st store.Store) store.Store {
-	base := &timedStore{st: st, m: m}
+	p := parts{base: &timedStore{st: st, m: m}}
 	ops := []string{metriclabels.OpLoad, metriclabels.OpSave, metriclabels.OpDelete, metriclabels.OpTouch}
-	ix, hasIndex := st.(store.UserIndex)
-	sw, hasSweeper := st.(store.Sweeper)
-	sc, hasScanner := st.(store.Scanner)
-	var (
-		tix *timedIndex
-		tsw *timedSweeper
-		tsc *timedScanner
-	)
-	if hasIndex {
-		tix = &timedIndex{ix: ix, m: m}
+	if v, ok := st.(store.UserIndex); ok {
+		p.index = &timedIndex{ix: v, m: m}
 		ops = append(ops, metriclabels.OpListUser, metriclabels.OpDeleteUser)
 	}
-	if hasSweeper {
-		tsw = &timedSweeper{sw: sw, m: m}
+	if v, ok := st.(store.Sweeper); ok {
+		p.sweeper = &timedSweeper{sw: v, m: m}
 		ops = append(ops, metriclabels.OpSweep)
 	}
-	if hasScanner {
-		tsc = &timedScanner{sc: sc, m: m}
+	if v, ok := st.(store.Scanner); ok {
+		p.scanner = &timedScanner{sc: v, m: m}
 		ops = append(ops, metriclabels.OpScan)
+	}
+	if v, ok := st.(store.Counter); ok {
+		p.counter = &timedCounter{c: v, m: m}
+		ops = append(ops, metriclabels.OpCountAnonymous)
+	}
+	if v, ok := st.(store.Batcher); ok {
+		p.batcher = &timedBatcher{b: v, m: m}
+		ops = append(ops, metriclabels.OpSaveBatch)
+	}
+	if v, ok := st.(io.Closer); ok {
+		p.closer = &closer{c: v}
+	}
+	if v, ok := st.(store.NonBlocking); ok {
+		p.nonBlocking = &nonBlocking{nb: v}
 	}
 	for _, op := range ops {
 		// Start the series alerts watch at zero, so rate() sees the first
@@ -46,52 +62,7 @@ func (m *Metrics) Store(st store.Store) store.Store {
 		m.store.WithLabelValues(op, metriclabels.ResultOK)
 		m.store.WithLabelValues(op, metriclabels.ResultError)
 	}
-	// One type per combination of capabilities: each embeds the parts it
-	// has, so a type assertion finds exactly what st offers.
-	switch {
-	case hasIndex && hasSweeper && hasScanner:
-		return struct {
-			*timedStore
-			*timedIndex
-			*timedSweeper
-			*timedScanner
-		}{base, tix, tsw, tsc}
-	case hasIndex && hasSweeper:
-		return struct {
-			*timedStore
-			*timedIndex
-			*timedSweeper
-		}{base, tix, tsw}
-	case hasIndex && hasScanner:
-		return struct {
-			*timedStore
-			*timedIndex
-			*timedScanner
-		}{base, tix, tsc}
-	case hasSweeper && hasScanner:
-		return struct {
-			*timedStore
-			*timedSweeper
-			*timedScanner
-		}{base, tsw, tsc}
-	case hasIndex:
-		return struct {
-			*timedStore
-			*timedIndex
-		}{base, tix}
-	case hasSweeper:
-		return struct {
-			*timedStore
-			*timedSweeper
-		}{base, tsw}
-	case hasScanner:
-		return struct {
-			*timedStore
-			*timedScanner
-		}{base, tsc}
-	default:
-		return base
-	}
+	return p.combine()
 }
 
 // observe records a call of op that began at start and ended with err.
@@ -193,3 +164,45 @@ func (t *timedScanner) Scan(ctx context.Context, fn func(store.Entry) error) err
 	}
 	return err
 }
+
+// timedCounter times store.Counter.
+type timedCounter struct {
+	c store.Counter
+	m *Metrics
+}
+
+func (t *timedCounter) CountAnonymous(ctx context.Context) (int, error) {
+	start := time.Now()
+	n, err := t.c.CountAnonymous(ctx)
+	t.m.observe(metriclabels.OpCountAnonymous, start, err)
+	return n, err
+}
+
+// timedBatcher times store.Batcher.
+type timedBatcher struct {
+	b store.Batcher
+	m *Metrics
+}
+
+// SaveBatch records a batch the store cannot run in its configuration
+// (store.ErrUnsupported, on Redis Cluster) as unsupported, not error: the
+// Manager then saves the records one at a time, and those saves are
+// timed as such.
+func (t *timedBatcher) SaveBatch(ctx context.Context, entries []store.Entry) error {
+	start := time.Now()
+	err := t.b.SaveBatch(ctx, entries)
+	t.m.observe(metriclabels.OpSaveBatch, start, err)
+	return err
+}
+
+// closer passes Close to a store that has it, untimed: closing is no
+// store call of a request.
+type closer struct{ c io.Closer }
+
+func (c *closer) Close() error { return c.c.Close() }
+
+// nonBlocking reports what the wrapped store does: observing a histogram
+// waits for no I/O, so the wrapper blocks only where the store does.
+type nonBlocking struct{ nb store.NonBlocking }
+
+func (n *nonBlocking) NeverBlocks() bool { return n.nb.NeverBlocks() }

@@ -3,6 +3,11 @@ package keycardprom_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -15,72 +20,35 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// withCaps returns a store over mem that has exactly the capabilities
-// asked for.
-func withCaps(mem *memory.Store, index, sweeper, scanner bool) store.Store {
-	type (
-		I = store.UserIndex
-		W = store.Sweeper
-		C = store.Scanner
-	)
-	var s store.Store = mem
-	switch {
-	case index && sweeper && scanner:
-		return mem
-	case index && sweeper:
-		return struct {
-			store.Store
-			I
-			W
-		}{s, mem, mem}
-	case index && scanner:
-		return struct {
-			store.Store
-			I
-			C
-		}{s, mem, mem}
-	case sweeper && scanner:
-		return struct {
-			store.Store
-			W
-			C
-		}{s, mem, mem}
-	case index:
-		return struct {
-			store.Store
-			I
-		}{s, mem}
-	case sweeper:
-		return struct {
-			store.Store
-			W
-		}{s, mem}
-	case scanner:
-		return struct {
-			store.Store
-			C
-		}{s, mem}
-	}
-	return struct{ store.Store }{s}
-}
+// blockingMemory is a memory store that says its calls may block, as a
+// network store's do.
+type blockingMemory struct{ *memory.Store }
+
+func (blockingMemory) NeverBlocks() bool { return false }
 
 func TestStoreKeepsExactlyTheInnerCapabilities(t *testing.T) {
 	t.Parallel()
-	for mask := range 8 {
-		index, sweeper, scanner := mask&1 != 0, mask&2 != 0, mask&4 != 0
-		name := capName(index, sweeper, scanner)
-		t.Run(name, func(t *testing.T) {
+	for c := caps(0); c <= allCaps; c++ {
+		t.Run(c.String(), func(t *testing.T) {
 			t.Parallel()
 			reg := prometheus.NewRegistry()
 			metrics, _ := keycardprom.New(reg, keycardprom.Config{})
-			inner := withCaps(memory.New(memory.Config{}), index, sweeper, scanner)
+			mem := memory.New(memory.Config{})
+			inner := withCaps(mem, c)
 			st := metrics.Store(inner)
 
 			ix, gotIndex := st.(store.UserIndex)
 			sw, gotSweeper := st.(store.Sweeper)
 			sc, gotScanner := st.(store.Scanner)
-			if gotIndex != index || gotSweeper != sweeper || gotScanner != scanner {
-				t.Fatalf("wrapped store has %s, want %s", capName(gotIndex, gotSweeper, gotScanner), name)
+			co, gotCounter := st.(store.Counter)
+			ba, gotBatcher := st.(store.Batcher)
+			cl, gotCloser := st.(io.Closer)
+			nb, gotNonBlocking := st.(store.NonBlocking)
+			if got := capsOf(gotIndex, gotSweeper, gotScanner, gotCounter, gotBatcher, gotCloser, gotNonBlocking); got != c {
+				t.Fatalf("wrapped store has %v, want %v", got, c)
+			}
+			if gotNonBlocking && !nb.NeverBlocks() {
+				t.Error("NeverBlocks: got false over a memory store, want true")
 			}
 			if u, ok := st.(interface{ Unwrap() store.Store }); !ok || u.Unwrap() != inner {
 				t.Error("Unwrap does not return the inner store")
@@ -102,7 +70,7 @@ func TestStoreKeepsExactlyTheInnerCapabilities(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := map[string]float64{"save": 1, "load": 1, "touch": 1}
-			if index {
+			if c&capUserIndex != 0 {
 				if entries, err := ix.ListUser(ctx, "alice"); err != nil || len(entries) != 1 {
 					t.Errorf("ListUser: got %d entries, %v; want 1", len(entries), err)
 				}
@@ -111,18 +79,35 @@ func TestStoreKeepsExactlyTheInnerCapabilities(t *testing.T) {
 				}
 				want["list_user"], want["delete_user"] = 1, 1
 			}
-			if sweeper {
+			if c&capSweeper != 0 {
 				if _, err := sw.Sweep(ctx); err != nil {
 					t.Error(err)
 				}
 				want["sweep"] = 1
 			}
-			if scanner {
+			if c&capScanner != 0 {
 				n := 0
 				if err := sc.Scan(ctx, func(store.Entry) error { n++; return nil }); err != nil || n != 1 {
 					t.Errorf("Scan: saw %d records, %v; want 1", n, err)
 				}
 				want["scan"] = 1
+			}
+			if c&capBatcher != 0 {
+				anon := &store.Record{Created: now, LastSeen: now, Expires: now.Add(time.Hour), Deadline: now.Add(time.Hour)}
+				if err := ba.SaveBatch(ctx, []store.Entry{{Key: strings.Repeat("b", 64), Record: anon}}); err != nil {
+					t.Error(err)
+				}
+				want["save_batch"] = 1
+			}
+			if c&capCounter != 0 {
+				wantAnon := 0
+				if c&capBatcher != 0 {
+					wantAnon = 1
+				}
+				if n, err := co.CountAnonymous(ctx); err != nil || n != wantAnon {
+					t.Errorf("CountAnonymous: got %d, %v; want %d", n, err, wantAnon)
+				}
+				want["count_anonymous"] = 1
 			}
 			if err := st.Delete(ctx, key); err != nil {
 				t.Fatal(err)
@@ -134,29 +119,201 @@ func TestStoreKeepsExactlyTheInnerCapabilities(t *testing.T) {
 				}
 			}
 			// Operations the store lacks have no series at all.
-			for op, has := range map[string]bool{"list_user": index, "sweep": sweeper, "scan": scanner} {
+			for op, has := range map[string]bool{"list_user": c&capUserIndex != 0, "sweep": c&capSweeper != 0,
+				"scan": c&capScanner != 0, "count_anonymous": c&capCounter != 0, "save_batch": c&capBatcher != 0} {
 				if _, exists := sample(t, reg, "keycard_store_duration_seconds",
 					map[string]string{"op": op, "result": "error"}); exists != has {
 					t.Errorf("%s series exported: got %v, want %v", op, exists, has)
+				}
+			}
+			if c&capCloser != 0 {
+				if err := cl.Close(); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := mem.Load(ctx, key); !errors.Is(err, store.ErrClosed) {
+					t.Errorf("Load after Close: got %v, want store.ErrClosed: Close did not reach the inner store", err)
+				}
+				if got := seriesCount(t, reg, "keycard_store_duration_seconds"); got != 2*len(want) {
+					t.Errorf("Close was timed: %d series, want %d", got, 2*len(want))
 				}
 			}
 		})
 	}
 }
 
-// TestWrappedStoreConformance runs the store contract over the wrapper, for
-// every combination of capabilities: timing changes no behaviour.
+// TestNeverBlocksIsTheInnerStores checks that the wrapper reports what
+// the store it wraps does: a memory store's calls are not bounded with a
+// timer each, a store whose calls can block still is.
+func TestNeverBlocksIsTheInnerStores(t *testing.T) {
+	t.Parallel()
+	metrics, _ := keycardprom.New(prometheus.NewRegistry(), keycardprom.Config{})
+	for _, c := range []struct {
+		name  string
+		inner store.Store
+		want  bool
+	}{
+		{"memory", memory.New(memory.Config{}), true},
+		{"a store that says it can block", blockingMemory{memory.New(memory.Config{})}, false},
+	} {
+		nb, ok := metrics.Store(c.inner).(store.NonBlocking)
+		if !ok || nb.NeverBlocks() != c.want {
+			t.Errorf("%s: NonBlocking %v, NeverBlocks %v; want true, %v", c.name, ok, ok && nb.NeverBlocks(), c.want)
+		}
+	}
+}
+
+// TestPlainStoreGainsNoCapability checks that a store with the four
+// methods alone is wrapped into one with them alone: the Manager must
+// not find a capability and call it.
+func TestPlainStoreGainsNoCapability(t *testing.T) {
+	t.Parallel()
+	metrics, _ := keycardprom.New(prometheus.NewRegistry(), keycardprom.Config{})
+	st := metrics.Store(downStore{})
+	for name, has := range map[string]bool{
+		"UserIndex": is[store.UserIndex](st), "Sweeper": is[store.Sweeper](st), "Scanner": is[store.Scanner](st),
+		"Counter": is[store.Counter](st), "Batcher": is[store.Batcher](st), "Closer": is[io.Closer](st),
+		"NonBlocking": is[store.NonBlocking](st),
+	} {
+		if has {
+			t.Errorf("a plain store's wrapper is a %s", name)
+		}
+	}
+}
+
+func is[T any](v any) bool {
+	_, ok := v.(T)
+	return ok
+}
+
+// TestSaveBatchResults checks that SaveBatch through the wrapper reaches
+// the memory store and is one save_batch observation per call, a stale
+// batch a conflict, and a batch the store cannot run unsupported, not an
+// error that would page someone.
+func TestSaveBatchResults(t *testing.T) {
+	t.Parallel()
+	reg := prometheus.NewRegistry()
+	metrics, _ := keycardprom.New(reg, keycardprom.Config{})
+	mem := memory.New(memory.Config{})
+	st := metrics.Store(mem).(store.Batcher)
+	ctx := context.Background()
+	now := time.Now()
+	rec := &store.Record{UserID: "alice", Created: now, LastSeen: now, Expires: now.Add(time.Hour), Deadline: now.Add(time.Hour)}
+	batch := []store.Entry{{Key: strings.Repeat("c", 64), Record: rec}, {Key: strings.Repeat("d", 64), Record: rec}}
+	if err := st.SaveBatch(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range batch {
+		if _, err := mem.Load(ctx, e.Key); err != nil {
+			t.Errorf("the batch did not reach the store: %v", err)
+		}
+	}
+	if err := st.SaveBatch(ctx, batch); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("a stale batch: got %v, want ErrConflict", err)
+	}
+	unsupported := metrics.Store(noBatchStore{mem}).(store.Batcher)
+	if err := unsupported.SaveBatch(ctx, batch); !errors.Is(err, store.ErrUnsupported) {
+		t.Errorf("a store that cannot batch: got %v, want ErrUnsupported", err)
+	}
+	for _, c := range []struct {
+		result string
+		want   float64
+	}{{"ok", 1}, {"conflict", 1}, {"unsupported", 1}, {"error", 0}} {
+		if got := calls(t, reg, "save_batch", c.result); got != c.want {
+			t.Errorf("save_batch %s: got %v, want %v", c.result, got, c.want)
+		}
+	}
+	if got := calls(t, reg, "save", "ok"); got != 0 {
+		t.Errorf("a batch was timed as %v saves, want none", got)
+	}
+}
+
+// noBatchStore is a store that has SaveBatch but cannot run it here, as
+// a Redis Cluster store.
+type noBatchStore struct{ store.Store }
+
+func (noBatchStore) SaveBatch(context.Context, []store.Entry) error {
+	return fmt.Errorf("redis store: save batch: %w", store.ErrUnsupported)
+}
+
+// TestRenewalThroughAManagerIsOneBatch checks that the wrapper keeps
+// the memory store's store.Batcher for a real Manager: a login that
+// renews a stored session is one save_batch, not two saves.
+func TestRenewalThroughAManagerIsOneBatch(t *testing.T) {
+	t.Parallel()
+	reg := prometheus.NewRegistry()
+	metrics, _ := keycardprom.New(reg, keycardprom.Config{})
+	m, err := keycard.New(keycard.Config{Store: metrics.Store(memory.New(memory.Config{})),
+		Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /cart", func(w http.ResponseWriter, r *http.Request) {
+		keycard.FromContext(r.Context()).Put("cart", 1)
+	})
+	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
+		if err := m.Login(r.Context(), keycard.FromContext(r.Context()), "alice"); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+		}
+	})
+	ts := httptest.NewTLSServer(m.Handler(mux))
+	defer ts.Close()
+	do := browser(t, ts)
+	do("POST", "/cart") // a visitor's session, stored
+	saves := calls(t, reg, "save", "ok")
+	if saves != 1 {
+		t.Fatalf("storing the visitor's session: %v saves, want 1", saves)
+	}
+	if got := do("POST", "/login"); got != "" {
+		t.Fatalf("login: %s", got)
+	}
+	if got := calls(t, reg, "save_batch", "ok"); got != 1 {
+		t.Errorf("login: %v save_batch, want 1", got)
+	}
+	if got := calls(t, reg, "save", "ok") + calls(t, reg, "save", "conflict"); got != saves {
+		t.Errorf("login: %v saves beside the batch, want none", got-saves)
+	}
+}
+
+// TestVisitorsMaxThroughTheWrapper checks that the wrapper keeps the
+// memory store's store.Counter: keycard.New accepts Visitors.Max, and a
+// new anonymous session is counted through it.
+func TestVisitorsMaxThroughTheWrapper(t *testing.T) {
+	t.Parallel()
+	reg := prometheus.NewRegistry()
+	metrics, _ := keycardprom.New(reg, keycardprom.Config{})
+	m, err := keycard.New(keycard.Config{Store: metrics.Store(memory.New(memory.Config{})),
+		Visitors: keycard.Visitors{Max: 10}, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatalf("keycard.New with Visitors.Max over the wrapped memory store: %v", err)
+	}
+	ts := httptest.NewTLSServer(m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		keycard.FromContext(r.Context()).Put("cart", 1)
+	})))
+	defer ts.Close()
+	browser(t, ts)("POST", "/")
+	if got := calls(t, reg, "count_anonymous", "ok"); got != 1 {
+		t.Errorf("count_anonymous: got %v, want 1", got)
+	}
+}
+
+// TestWrappedStoreConformance runs the store contract over the wrapper,
+// for no capability, each one alone, and all of them: timing changes no
+// behaviour.
 func TestWrappedStoreConformance(t *testing.T) {
-	for mask := range 8 {
-		index, sweeper, scanner := mask&1 != 0, mask&2 != 0, mask&4 != 0
-		t.Run(capName(index, sweeper, scanner), func(t *testing.T) {
+	sets := []caps{0, allCaps}
+	for c := caps(1); c < allCaps; c <<= 1 {
+		sets = append(sets, c)
+	}
+	for _, c := range sets {
+		t.Run(c.String(), func(t *testing.T) {
 			storetest.Run(t, storetest.Harness{
 				New: func(tb testing.TB, now func() time.Time) store.Store {
 					metrics, err := keycardprom.New(prometheus.NewRegistry(), keycardprom.Config{})
 					if err != nil {
 						tb.Fatal(err)
 					}
-					return metrics.Store(withCaps(memory.New(memory.Config{Now: now}), index, sweeper, scanner))
+					return metrics.Store(withCaps(memory.New(memory.Config{Now: now}), c))
 				},
 			})
 		})
@@ -176,7 +333,11 @@ func TestSessionLimitNeedsAnIndexThroughTheWrapper(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			metrics, _ := keycardprom.New(prometheus.NewRegistry(), keycardprom.Config{})
-			st := metrics.Store(withCaps(memory.New(memory.Config{}), c.index, true, true))
+			inner := allCaps
+			if !c.index {
+				inner &^= capUserIndex
+			}
+			st := metrics.Store(withCaps(memory.New(memory.Config{}), inner))
 			m, err := keycard.New(keycard.Config{Store: st, MaxSessionsPerUser: 2})
 			if (err != nil) != c.wantErr {
 				t.Fatalf("keycard.New: got %v, want error %v", err, c.wantErr)
@@ -192,7 +353,7 @@ func TestSessionLimitNeedsAnIndexThroughTheWrapper(t *testing.T) {
 	// Without a cap, a store without an index works, and Sessions says
 	// so as it would unwrapped.
 	metrics, _ := keycardprom.New(prometheus.NewRegistry(), keycardprom.Config{})
-	m, err := keycard.New(keycard.Config{Store: metrics.Store(withCaps(memory.New(memory.Config{}), false, false, false))})
+	m, err := keycard.New(keycard.Config{Store: metrics.Store(withCaps(memory.New(memory.Config{}), 0))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,19 +401,26 @@ func TestStoreResults(t *testing.T) {
 	}
 }
 
-func capName(index, sweeper, scanner bool) string {
-	var caps []string
-	if index {
-		caps = append(caps, "UserIndex")
+func (c caps) String() string {
+	var out []string
+	for i, name := range capNames {
+		if c&(1<<i) != 0 {
+			out = append(out, name)
+		}
 	}
-	if sweeper {
-		caps = append(caps, "Sweeper")
-	}
-	if scanner {
-		caps = append(caps, "Scanner")
-	}
-	if len(caps) == 0 {
+	if len(out) == 0 {
 		return "no capabilities"
 	}
-	return strings.Join(caps, "+")
+	return strings.Join(out, "+")
+}
+
+// capsOf returns the set of the capabilities found, in capNames' order.
+func capsOf(found ...bool) caps {
+	var c caps
+	for i, has := range found {
+		if has {
+			c |= 1 << i
+		}
+	}
+	return c
 }
