@@ -23,15 +23,28 @@
 // Each store call made with a context that carries a span, as every call
 // of a traced request does, is a child span named "keycard.store." plus
 // the operation: load, save, delete, touch, and list_user, delete_user,
-// sweep and scan for stores with those capabilities. Its attributes name
-// the store (AttrStoreName), the result (AttrStoreResult: ok, not_found,
-// conflict or error), how many records a list, delete_user, sweep or
-// scan handled (AttrStoreCount), and for a failure its class
+// sweep, scan, count_anonymous and save_batch for stores with those
+// capabilities. Its attributes name the store (AttrStoreName), the result
+// (AttrStoreResult: ok, not_found, conflict, unsupported or error), how
+// many records a list, delete_user, sweep, scan or count_anonymous
+// handled or a save_batch was given (AttrStoreCount), and for a failure
+// its class
 // (AttrErrorType: timeout, canceled, closed, a Go error type), also the
 // span status's description. A call whose context carries no span (a
 // background sweep) makes none: it would be a trace of its own each
 // time. A read request shows one load; a write a load and a save; a
-// request whose session needs no store (no cookie, or a forged one) none.
+// login that moves a stored session to a new ID a load and one save_batch
+// where the store batches (memory, Redis), a load and two saves where it
+// does not; a request whose session needs no store (no cookie, or a
+// forged one) none. A save_batch the store cannot run in its
+// configuration (Redis Cluster) has result unsupported and no error
+// status, and the two saves follow it.
+//
+// The wrapped store keeps exactly the optional capabilities of the store
+// it wraps (store.UserIndex, store.Sweeper, store.Scanner, store.Counter,
+// store.Batcher, io.Closer), so device lists, MaxSessionsPerUser,
+// Visitors.Max and one-round-trip renewals work as unwrapped; Close
+// closes the wrapped store and is not traced.
 //
 // # Span events
 //

@@ -23,184 +23,80 @@ const (
 	AttrStoreName = attribute.Key("keycard.store.name")
 	// AttrStoreResult is the call's result: "ok", "not_found" (an absent
 	// or expired record), "conflict" (a compare-and-set save lost to a
-	// concurrent writer) or "error" (the store failed).
+	// concurrent writer), "unsupported" (a save_batch the store cannot
+	// run in its configuration, such as on Redis Cluster, which wrote
+	// nothing; the Manager then saves one record at a time) or "error"
+	// (the store failed).
 	AttrStoreResult = attribute.Key("keycard.store.result")
 	// AttrStoreCount is how many records a list_user, delete_user,
-	// sweep or scan call returned, deleted or visited.
+	// sweep or scan call returned, deleted or visited, how many a
+	// count_anonymous call counted, and how many a save_batch call was
+	// given to save (all of them or, on a conflict, none are saved).
 	AttrStoreCount = attribute.Key("keycard.store.count")
 	// AttrErrorType classifies a failed call without its message:
-	// "timeout", "canceled", "closed", "full", "corrupt", "unsupported",
-	// the Go type of the first error in its chain that is more than
-	// fmt.Errorf's wrapping or errors.New's message ("*net.OpError"), or
-	// "_OTHER".
+	// "timeout", "canceled", "closed", "full", "corrupt", the Go type of
+	// the first error in its chain that is more than fmt.Errorf's
+	// wrapping or errors.New's message ("*net.OpError"), or "_OTHER".
 	AttrErrorType = attribute.Key("error.type")
 )
+
+//go:generate go run capsgen.go
 
 // Store returns st with every call traced and timed. Set it as
 // keycard.Config.Store.
 //
 // Each call of a request, or of anything else whose context carries a
 // span, is a span named "keycard.store." plus its operation (load, save,
-// delete, touch, and list_user, delete_user, sweep and scan where st has
-// them), a child of that span, with the attributes AttrStoreName,
-// AttrStoreResult, and AttrStoreCount or AttrErrorType where they apply.
-// A call whose context carries no span, such as a background sweep, makes
-// no span of its own: it is only timed. Keys, user IDs, records and error
-// messages are never attributes: a key is the hash of a session ID, which
-// a session's events name by its first 16 hex digits only.
+// delete, touch, and list_user, delete_user, sweep, scan,
+// count_anonymous and save_batch where st has them), a child of that
+// span, with the attributes AttrStoreName, AttrStoreResult, and
+// AttrStoreCount or AttrErrorType where they apply. A call whose context
+// carries no span, such as a background sweep, makes no span of its own:
+// it is only timed. Keys, user IDs, records and error messages are never
+// attributes: a key is the hash of a session ID, which a session's events
+// name by its first 16 hex digits only.
 //
 // Every call, traced or not, is recorded in the keycard.store.duration
 // histogram by operation and result.
 //
 // The returned store has exactly the optional capabilities of st
-// (store.UserIndex, store.Sweeper, store.Scanner, io.Closer), since the
-// Manager and tools discover them by type assertion: a wrapper that
-// claimed a capability st lacks would pass keycard.Config.MaxSessionsPerUser's
-// check and then fail at login. It implements store.NonBlocking, and
-// NeverBlocks reports false whatever st reports: ending a span can wait,
-// for an exporter that a synchronous span processor calls or a batch
-// processor that blocks when its queue is full, so the Manager must bound
-// its calls with keycard.Config.StoreTimeout. Its Unwrap method returns
-// st.
+// (store.UserIndex, store.Sweeper, store.Scanner, store.Counter,
+// store.Batcher, io.Closer), since the Manager and tools discover them by
+// type assertion: a wrapper that claimed a capability st lacks would pass
+// keycard.Config.MaxSessionsPerUser's check and then fail at login, and
+// one that hid a capability would cost a renewal a round trip more
+// (store.Batcher) or leave keycard.Config.Visitors.Max unenforceable
+// (store.Counter). It implements store.NonBlocking, and NeverBlocks
+// reports false whatever st reports: ending a span can wait, for an
+// exporter that a synchronous span processor calls or a batch processor
+// that blocks when its queue is full, so the Manager must bound its
+// calls with keycard.Config.StoreTimeout. Close, where st has it, closes
+// st and is not traced. Its Unwrap method returns st.
 func (t *Telemetry) Store(st store.Store) store.Store {
 	base := &tracedStore{st: st, t: t, start: []trace.SpanStartOption{
 		trace.WithSpanKind(trace.SpanKindInternal),
 		trace.WithAttributes(AttrStoreName.String(storeName(st))),
 	}}
-	const (
-		hasIndex = 1 << iota
-		hasSweeper
-		hasScanner
-		hasCloser
-	)
-	var (
-		caps int
-		ix   *tracedIndex
-		sw   *tracedSweeper
-		sc   *tracedScanner
-		cl   *closer
-	)
+	p := parts{base: base}
 	if v, ok := st.(store.UserIndex); ok {
-		caps |= hasIndex
-		ix = &tracedIndex{base, v}
+		p.index = &tracedIndex{base, v}
 	}
 	if v, ok := st.(store.Sweeper); ok {
-		caps |= hasSweeper
-		sw = &tracedSweeper{base, v}
+		p.sweeper = &tracedSweeper{base, v}
 	}
 	if v, ok := st.(store.Scanner); ok {
-		caps |= hasScanner
-		sc = &tracedScanner{base, v}
+		p.scanner = &tracedScanner{base, v}
+	}
+	if v, ok := st.(store.Counter); ok {
+		p.counter = &tracedCounter{base, v}
+	}
+	if v, ok := st.(store.Batcher); ok {
+		p.batcher = &tracedBatcher{base, v}
 	}
 	if v, ok := st.(io.Closer); ok {
-		caps |= hasCloser
-		cl = &closer{v}
+		p.closer = &closer{v}
 	}
-	// One type per combination of capabilities: each embeds the parts it
-	// has, so a type assertion finds exactly what st offers.
-	type (
-		B = tracedStore
-		I = tracedIndex
-		W = tracedSweeper
-		S = tracedScanner
-		C = closer
-	)
-	switch caps {
-	case hasIndex:
-		return struct {
-			*B
-			*I
-		}{base, ix}
-	case hasSweeper:
-		return struct {
-			*B
-			*W
-		}{base, sw}
-	case hasScanner:
-		return struct {
-			*B
-			*S
-		}{base, sc}
-	case hasCloser:
-		return struct {
-			*B
-			*C
-		}{base, cl}
-	case hasIndex | hasSweeper:
-		return struct {
-			*B
-			*I
-			*W
-		}{base, ix, sw}
-	case hasIndex | hasScanner:
-		return struct {
-			*B
-			*I
-			*S
-		}{base, ix, sc}
-	case hasIndex | hasCloser:
-		return struct {
-			*B
-			*I
-			*C
-		}{base, ix, cl}
-	case hasSweeper | hasScanner:
-		return struct {
-			*B
-			*W
-			*S
-		}{base, sw, sc}
-	case hasSweeper | hasCloser:
-		return struct {
-			*B
-			*W
-			*C
-		}{base, sw, cl}
-	case hasScanner | hasCloser:
-		return struct {
-			*B
-			*S
-			*C
-		}{base, sc, cl}
-	case hasIndex | hasSweeper | hasScanner:
-		return struct {
-			*B
-			*I
-			*W
-			*S
-		}{base, ix, sw, sc}
-	case hasIndex | hasSweeper | hasCloser:
-		return struct {
-			*B
-			*I
-			*W
-			*C
-		}{base, ix, sw, cl}
-	case hasIndex | hasScanner | hasCloser:
-		return struct {
-			*B
-			*I
-			*S
-			*C
-		}{base, ix, sc, cl}
-	case hasSweeper | hasScanner | hasCloser:
-		return struct {
-			*B
-			*W
-			*S
-			*C
-		}{base, sw, sc, cl}
-	case hasIndex | hasSweeper | hasScanner | hasCloser:
-		return struct {
-			*B
-			*I
-			*W
-			*S
-			*C
-		}{base, ix, sw, sc, cl}
-	default:
-		return base
-	}
+	return p.combine()
 }
 
 // storeName returns the last element of the package path of the store
@@ -237,13 +133,14 @@ var (
 	_ store.NonBlocking = (*tracedStore)(nil)
 )
 
-// spanNames are the store calls' span names, by operation.
-var spanNames = map[string]string{
-	metriclabels.OpLoad: "keycard.store.load", metriclabels.OpSave: "keycard.store.save",
-	metriclabels.OpDelete: "keycard.store.delete", metriclabels.OpTouch: "keycard.store.touch",
-	metriclabels.OpListUser: "keycard.store.list_user", metriclabels.OpDeleteUser: "keycard.store.delete_user",
-	metriclabels.OpSweep: "keycard.store.sweep", metriclabels.OpScan: "keycard.store.scan",
-}
+// spanNames are the store calls' span names, by operation, made once.
+var spanNames = func() map[string]string {
+	names := make(map[string]string)
+	for _, op := range metriclabels.Ops() {
+		names[op] = "keycard.store." + op
+	}
+	return names
+}()
 
 // call is one store call in progress: its span, if its context carried
 // one, and when it began.
@@ -302,8 +199,6 @@ func errorType(err error) string {
 		return "full"
 	case errors.Is(err, store.ErrCorrupt):
 		return "corrupt"
-	case errors.Is(err, store.ErrUnsupported):
-		return "unsupported"
 	}
 	for range 32 { // bounds a chain that loops
 		if err == nil {
@@ -413,6 +308,36 @@ func (t *tracedScanner) Scan(ctx context.Context, fn func(store.Entry) error) er
 	} else {
 		t.s.end(c, err, seen)
 	}
+	return err
+}
+
+// tracedCounter traces store.Counter.
+type tracedCounter struct {
+	s *tracedStore
+	c store.Counter
+}
+
+func (t *tracedCounter) CountAnonymous(ctx context.Context) (int, error) {
+	c := t.s.begin(ctx, metriclabels.OpCountAnonymous)
+	n, err := t.c.CountAnonymous(c.ctx)
+	t.s.end(c, err, n)
+	return n, err
+}
+
+// tracedBatcher traces store.Batcher.
+type tracedBatcher struct {
+	s *tracedStore
+	b store.Batcher
+}
+
+// SaveBatch's span counts the records of the batch. A batch the store
+// cannot run (store.ErrUnsupported) has result unsupported and no error
+// status: the Manager then saves the records one at a time, each a save
+// span of its own.
+func (t *tracedBatcher) SaveBatch(ctx context.Context, entries []store.Entry) error {
+	c := t.s.begin(ctx, metriclabels.OpSaveBatch)
+	err := t.b.SaveBatch(c.ctx, entries)
+	t.s.end(c, err, len(entries))
 	return err
 }
 

@@ -3,8 +3,11 @@ package keycardotel_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -17,17 +20,11 @@ import (
 	"go.opentelemetry.io/otel/codes"
 )
 
-// caps is a set of optional store capabilities.
-type caps struct{ index, sweeper, scanner, closer bool }
-
 func (c caps) String() string {
 	var out []string
-	for _, x := range []struct {
-		has  bool
-		name string
-	}{{c.index, "UserIndex"}, {c.sweeper, "Sweeper"}, {c.scanner, "Scanner"}, {c.closer, "Closer"}} {
-		if x.has {
-			out = append(out, x.name)
+	for i, name := range capNames {
+		if c&(1<<i) != 0 {
+			out = append(out, name)
 		}
 	}
 	if len(out) == 0 {
@@ -36,45 +33,20 @@ func (c caps) String() string {
 	return strings.Join(out, "+")
 }
 
-// allCaps returns every combination of capabilities.
-func allCaps() []caps {
-	var out []caps
-	for mask := range 16 {
-		out = append(out, caps{mask&1 != 0, mask&2 != 0, mask&4 != 0, mask&8 != 0})
+// capsOf returns the set of the capabilities found, in capNames' order.
+func capsOf(found ...bool) caps {
+	var c caps
+	for i, has := range found {
+		if has {
+			c |= 1 << i
+		}
 	}
-	return out
-}
-
-// withCaps returns a store over mem that has exactly the capabilities in
-// c: a struct that embeds mem as each interface it should have.
-func withCaps(mem *memory.Store, c caps) store.Store {
-	var s store.Store = mem
-	var (
-		ix store.UserIndex
-		sw store.Sweeper
-		sc store.Scanner
-		cl io.Closer
-	)
-	if c.index {
-		ix = mem
-	}
-	if c.sweeper {
-		sw = mem
-	}
-	if c.scanner {
-		sc = mem
-	}
-	if c.closer {
-		cl = mem
-	}
-	// Build the combination from the four optional parts; nil parts are
-	// left out of the type.
-	return combine(s, ix, sw, sc, cl)
+	return c
 }
 
 func TestStoreKeepsExactlyTheInnerCapabilities(t *testing.T) {
 	t.Parallel()
-	for _, c := range allCaps() {
+	for c := caps(0); c <= allCaps; c++ {
 		t.Run(c.String(), func(t *testing.T) {
 			t.Parallel()
 			s := newSDK(t)
@@ -85,8 +57,10 @@ func TestStoreKeepsExactlyTheInnerCapabilities(t *testing.T) {
 			ix, gotIndex := st.(store.UserIndex)
 			sw, gotSweeper := st.(store.Sweeper)
 			sc, gotScanner := st.(store.Scanner)
+			co, gotCounter := st.(store.Counter)
+			ba, gotBatcher := st.(store.Batcher)
 			cl, gotCloser := st.(io.Closer)
-			if got := (caps{gotIndex, gotSweeper, gotScanner, gotCloser}); got != c {
+			if got := capsOf(gotIndex, gotSweeper, gotScanner, gotCounter, gotBatcher, gotCloser); got != c {
 				t.Fatalf("wrapped store has %v, want %v", got, c)
 			}
 			// A memory store never blocks; its wrapper can (a span
@@ -99,7 +73,7 @@ func TestStoreKeepsExactlyTheInnerCapabilities(t *testing.T) {
 			}
 
 			// Every method reaches the inner store and is a span of its
-			// caller's span.
+			// caller's span, and is measured under its op.
 			key := strings.Repeat("a", 64)
 			now := time.Now()
 			rec := &store.Record{UserID: "alice", Created: now, LastSeen: now,
@@ -115,7 +89,7 @@ func TestStoreKeepsExactlyTheInnerCapabilities(t *testing.T) {
 				if err := st.Touch(ctx, key, now, now.Add(time.Hour)); err != nil {
 					t.Fatal(err)
 				}
-				if c.index {
+				if c&capUserIndex != 0 {
 					if entries, err := ix.ListUser(ctx, "alice"); err != nil || len(entries) != 1 {
 						t.Errorf("ListUser: got %d entries, %v; want 1", len(entries), err)
 					}
@@ -124,18 +98,35 @@ func TestStoreKeepsExactlyTheInnerCapabilities(t *testing.T) {
 					}
 					want = append(want, "keycard.store.list_user=ok", "keycard.store.delete_user=ok")
 				}
-				if c.sweeper {
+				if c&capSweeper != 0 {
 					if _, err := sw.Sweep(ctx); err != nil {
 						t.Error(err)
 					}
 					want = append(want, "keycard.store.sweep=ok")
 				}
-				if c.scanner {
+				if c&capScanner != 0 {
 					n := 0
 					if err := sc.Scan(ctx, func(store.Entry) error { n++; return nil }); err != nil || n != 1 {
 						t.Errorf("Scan: saw %d records, %v; want 1", n, err)
 					}
 					want = append(want, "keycard.store.scan=ok")
+				}
+				if c&capBatcher != 0 {
+					anon := &store.Record{Created: now, LastSeen: now, Expires: now.Add(time.Hour), Deadline: now.Add(time.Hour)}
+					if err := ba.SaveBatch(ctx, []store.Entry{{Key: strings.Repeat("b", 64), Record: anon}}); err != nil {
+						t.Error(err)
+					}
+					want = append(want, "keycard.store.save_batch=ok")
+				}
+				if c&capCounter != 0 {
+					wantAnon := 0
+					if c&capBatcher != 0 {
+						wantAnon = 1
+					}
+					if n, err := co.CountAnonymous(ctx); err != nil || n != wantAnon {
+						t.Errorf("CountAnonymous: got %d, %v; want %d", n, err, wantAnon)
+					}
+					want = append(want, "keycard.store.count_anonymous=ok")
 				}
 				if err := st.Delete(ctx, key); err != nil {
 					t.Fatal(err)
@@ -151,7 +142,14 @@ func TestStoreKeepsExactlyTheInnerCapabilities(t *testing.T) {
 			if strings.Join(got, " ") != strings.Join(want, " ") {
 				t.Errorf("spans: got %v, want %v", got, want)
 			}
-			if c.closer {
+			for _, span := range want {
+				name, result, _ := strings.Cut(span, "=")
+				op := strings.TrimPrefix(name, "keycard.store.")
+				if n := s.calls(t, op, result); n != 1 {
+					t.Errorf("%s %s measured: got %d, want 1", op, result, n)
+				}
+			}
+			if c&capCloser != 0 {
 				if err := cl.Close(); err != nil {
 					t.Fatal(err)
 				}
@@ -163,10 +161,169 @@ func TestStoreKeepsExactlyTheInnerCapabilities(t *testing.T) {
 	}
 }
 
+// TestPlainStoreGainsNoCapability checks that a store with the four
+// methods alone is wrapped into one with them alone (and NeverBlocks
+// false): the Manager must not find a capability and call it.
+func TestPlainStoreGainsNoCapability(t *testing.T) {
+	t.Parallel()
+	st := newSDK(t).tel.Store(failingStore{})
+	for name, has := range map[string]bool{
+		"UserIndex": is[store.UserIndex](st), "Sweeper": is[store.Sweeper](st), "Scanner": is[store.Scanner](st),
+		"Counter": is[store.Counter](st), "Batcher": is[store.Batcher](st), "Closer": is[io.Closer](st),
+	} {
+		if has {
+			t.Errorf("a plain store's wrapper is a %s", name)
+		}
+	}
+	if nb, ok := st.(store.NonBlocking); ok && nb.NeverBlocks() {
+		t.Error("a plain store's wrapper says it never blocks")
+	}
+}
+
+func is[T any](v any) bool {
+	_, ok := v.(T)
+	return ok
+}
+
+// TestSaveBatchSpans checks that SaveBatch through the wrapper reaches
+// the memory store and is one save_batch span and measurement per call,
+// counting the batch's records; a stale batch is a conflict, and a batch
+// the store cannot run unsupported, with no error status.
+func TestSaveBatchSpans(t *testing.T) {
+	t.Parallel()
+	s := newSDK(t)
+	mem := memory.New(memory.Config{})
+	st := s.tel.Store(mem).(store.Batcher)
+	unsupported := s.tel.Store(noBatchStore{mem}).(store.Batcher)
+	now := time.Now()
+	rec := &store.Record{UserID: "alice", Created: now, LastSeen: now, Expires: now.Add(time.Hour), Deadline: now.Add(time.Hour)}
+	batch := []store.Entry{{Key: strings.Repeat("c", 64), Record: rec}, {Key: strings.Repeat("d", 64), Record: rec}}
+	parent := s.traced("batches", func(ctx context.Context) {
+		if err := st.SaveBatch(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.SaveBatch(ctx, batch); !errors.Is(err, store.ErrConflict) {
+			t.Errorf("a stale batch: got %v, want ErrConflict", err)
+		}
+		if err := unsupported.SaveBatch(ctx, batch); !errors.Is(err, store.ErrUnsupported) {
+			t.Errorf("a store that cannot batch: got %v, want ErrUnsupported", err)
+		}
+	})
+	for _, e := range batch {
+		if _, err := mem.Load(context.Background(), e.Key); err != nil {
+			t.Errorf("the batch did not reach the store: %v", err)
+		}
+	}
+	var got []string
+	for _, sp := range s.ended() {
+		if sp.Parent().SpanID() == parent.SpanID() {
+			got = append(got, sp.Name()+"="+value(sp.Attributes(), keycardotel.AttrStoreResult)+
+				" name="+value(sp.Attributes(), keycardotel.AttrStoreName)+
+				" count="+value(sp.Attributes(), keycardotel.AttrStoreCount)+
+				" error.type="+value(sp.Attributes(), keycardotel.AttrErrorType)+
+				" status="+sp.Status().Code.String())
+		}
+	}
+	want := []string{
+		"keycard.store.save_batch=ok name=memory count=2 error.type= status=Unset",
+		"keycard.store.save_batch=conflict name=memory count=2 error.type= status=Unset",
+		"keycard.store.save_batch=unsupported name=memory count=2 error.type= status=Unset",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("spans:\ngot  %v\nwant %v", got, want)
+	}
+	for _, c := range []struct {
+		result string
+		want   uint64
+	}{{"ok", 1}, {"conflict", 1}, {"unsupported", 1}, {"error", 0}} {
+		if got := s.calls(t, "save_batch", c.result); got != c.want {
+			t.Errorf("save_batch %s: got %d, want %d", c.result, got, c.want)
+		}
+	}
+	if got := s.calls(t, "save", "ok"); got != 0 {
+		t.Errorf("a batch was measured as %d saves, want none", got)
+	}
+}
+
+// noBatchStore is a store that has SaveBatch but cannot run it here, as
+// a Redis Cluster store. Its Unwrap names it after the store it wraps.
+type noBatchStore struct{ store.Store }
+
+func (n noBatchStore) Unwrap() store.Store { return n.Store }
+
+func (noBatchStore) SaveBatch(context.Context, []store.Entry) error {
+	return fmt.Errorf("redis store: save batch: %w", store.ErrUnsupported)
+}
+
+// TestRenewalThroughAManagerIsOneBatch checks that the wrapper keeps
+// the memory store's store.Batcher for a real Manager: a login that
+// renews a stored session is a load and one save_batch span, not two
+// saves, and the measurements agree.
+func TestRenewalThroughAManagerIsOneBatch(t *testing.T) {
+	t.Parallel()
+	s := newSDK(t)
+	m, err := keycard.New(keycard.Config{Store: s.tel.Store(memory.New(memory.Config{})),
+		Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /cart", func(w http.ResponseWriter, r *http.Request) {
+		keycard.FromContext(r.Context()).Put("cart", 1)
+	})
+	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
+		if err := m.Login(r.Context(), keycard.FromContext(r.Context()), "alice"); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+		}
+	})
+	ts := httptest.NewTLSServer(s.middleware(m.Handler(mux)))
+	defer ts.Close()
+	b := newBrowser(t, ts)
+	b.do("POST", "/cart") // a visitor's session, stored
+	if got := b.do("POST", "/login"); got != "" {
+		t.Fatalf("login: %s", got)
+	}
+	if got, want := strings.Join(s.children(s.request(t, "POST /login")), " "),
+		"keycard.store.load=ok keycard.store.save_batch=ok"; got != want {
+		t.Errorf("login's store spans: got %s, want %s", got, want)
+	}
+	if got := s.calls(t, "save_batch", "ok"); got != 1 {
+		t.Errorf("save_batch measured: got %d, want 1", got)
+	}
+	if got := s.calls(t, "save", "ok"); got != 1 {
+		t.Errorf("saves measured: got %d, want 1 (the visitor's session's)", got)
+	}
+}
+
+// TestVisitorsMaxThroughTheWrapper checks that the wrapper keeps the
+// memory store's store.Counter: keycard.New accepts Visitors.Max, and a
+// new anonymous session is counted through it.
+func TestVisitorsMaxThroughTheWrapper(t *testing.T) {
+	t.Parallel()
+	s := newSDK(t)
+	m, err := keycard.New(keycard.Config{Store: s.tel.Store(memory.New(memory.Config{})),
+		Visitors: keycard.Visitors{Max: 10}, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatalf("keycard.New with Visitors.Max over the wrapped memory store: %v", err)
+	}
+	ts := httptest.NewTLSServer(s.middleware(m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		keycard.FromContext(r.Context()).Put("cart", 1)
+	}))))
+	defer ts.Close()
+	newBrowser(t, ts).do("POST", "/")
+	if got, want := strings.Join(s.children(s.request(t, "POST /")), " "),
+		"keycard.store.count_anonymous=ok keycard.store.save=ok"; got != want {
+		t.Errorf("store spans: got %s, want %s", got, want)
+	}
+	if got := s.calls(t, "count_anonymous", "ok"); got != 1 {
+		t.Errorf("count_anonymous measured: got %d, want 1", got)
+	}
+}
+
 // TestWrappedStoreConformance runs the store contract over the wrapper:
 // tracing changes no behaviour.
 func TestWrappedStoreConformance(t *testing.T) {
-	for _, c := range []caps{{}, {true, true, true, true}} {
+	for _, c := range []caps{0, allCaps} {
 		t.Run(c.String(), func(t *testing.T) {
 			s := newSDK(t)
 			storetest.Run(t, storetest.Harness{
@@ -189,7 +346,11 @@ func TestSessionLimitNeedsAnIndexThroughTheWrapper(t *testing.T) {
 		{"a store with a user index is accepted", true, false},
 		{"a store without one is refused at New", false, true},
 	} {
-		st := s.tel.Store(withCaps(memory.New(memory.Config{}), caps{index: c.index}))
+		inner := caps(0)
+		if c.index {
+			inner = capUserIndex
+		}
+		st := s.tel.Store(withCaps(memory.New(memory.Config{}), inner))
 		_, err := keycard.New(keycard.Config{Store: st, MaxSessionsPerUser: 2, Logger: slog.New(slog.DiscardHandler)})
 		if (err != nil) != c.wantErr {
 			t.Errorf("%s: keycard.New: got %v, want error %v", c.name, err, c.wantErr)

@@ -87,10 +87,8 @@ func New(cfg Config) (*Telemetry, error) {
 	if err := errors.Join(err1, err2); err != nil {
 		return nil, fmt.Errorf("keycardotel: instruments: %w", err)
 	}
-	for _, op := range []string{metriclabels.OpLoad, metriclabels.OpSave, metriclabels.OpDelete, metriclabels.OpTouch,
-		metriclabels.OpListUser, metriclabels.OpDeleteUser, metriclabels.OpSweep, metriclabels.OpScan} {
-		for _, result := range []string{metriclabels.ResultOK, metriclabels.ResultNotFound,
-			metriclabels.ResultConflict, metriclabels.ResultError} {
+	for _, op := range metriclabels.Ops() {
+		for _, result := range metriclabels.Results() {
 			t.measured[opResult{op, result}] = []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(
 				attribute.String("op", op), attribute.String("result", result)))}
 		}
