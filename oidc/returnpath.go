@@ -40,6 +40,9 @@ func ReturnPath(raw string) (string, bool) {
 	if i := strings.IndexAny(path, "?#"); i >= 0 {
 		path = path[:i]
 	}
+	if l := strings.ToLower(path); strings.Contains(l, "%2f") || strings.Contains(l, "%5c") {
+		return "", false // an escaped slash a later decoding could turn into "//"
+	}
 	for seg := range strings.SplitSeq(path, "/") {
 		switch strings.ToLower(seg) {
 		case ".", "..", "%2e", "%2e%2e", ".%2e", "%2e.":
