@@ -2,6 +2,7 @@ package keycard
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"net/http/httptest"
 	"sync/atomic"
@@ -150,4 +151,52 @@ func TestRenewalFallsBackWhenTheBatchCannot(t *testing.T) {
 			t.Errorf("after the renewal: %q, want 1alice", got)
 		}
 	})
+}
+
+// countingReader counts the IDs drawn from crypto/rand through it.
+type countingReader struct{ reads atomic.Int64 }
+
+func (r *countingReader) Read(p []byte) (int, error) {
+	r.reads.Add(1)
+	return rand.Read(p)
+}
+
+// TestRenewalWithoutBatchDrawsOneID: with a store that cannot batch, the
+// bounded store the Manager wraps it in claims no batching either, so a
+// signed-in renewal goes straight to one save at a time: one ID drawn,
+// two saves, no batch tried.
+func TestRenewalWithoutBatchDrawsOneID(t *testing.T) {
+	ids := &countingReader{}
+	st := newCountingStore()
+	f := newFixture(t, Config{Store: st, IDSource: ids})
+	if _, ok := f.m.sessionStore.(store.Batcher); ok {
+		t.Fatalf("the Manager's store (%T) claims store.Batcher over a store that has none", f.m.sessionStore)
+	}
+	c := f.client()
+	c.get("/login?u=alice")
+	draws, saves := ids.reads.Load(), st.saves.Load()
+	c.get("/login?u=alice")
+	if got := ids.reads.Load() - draws; got != 1 {
+		t.Errorf("a signed-in renewal drew %d IDs, want 1", got)
+	}
+	if got := st.saves.Load() - saves; got != 2 {
+		t.Errorf("a signed-in renewal made %d saves, want 2 (the new record, the old one's marker)", got)
+	}
+	if got := c.get("/user"); got != "alice" {
+		t.Errorf("after the renewal the user is %q", got)
+	}
+}
+
+// TestTimedStoreKeepsBatcher: over a store that can batch, the bounded
+// store keeps store.Batcher, and its batches reach the store.
+func TestTimedStoreKeepsBatcher(t *testing.T) {
+	f, b := batchFixture(t, Config{StoreTimeout: time.Minute})
+	if _, ok := f.m.sessionStore.(store.Batcher); !ok {
+		t.Fatalf("the Manager's store (%T) lost store.Batcher", f.m.sessionStore)
+	}
+	c := f.client()
+	c.get("/login?u=alice")
+	if got, want := b.calls(func() { c.get("/login?u=alice") }), "1 loads, 0 saves, 0 deletes, 1 batches"; got != want {
+		t.Errorf("login: %s, want %s", got, want)
+	}
 }

@@ -85,7 +85,7 @@ func (s *Session) renew(ctx context.Context, reason event.Reason) error {
 	pending := slices.Clone(s.changed) // this request's changes, kept for retire
 	s.isNew = true
 	now := time.Now()
-	if !wasNew && s.rec.UserID != "" {
+	if _, batches := s.st.(store.Batcher); batches && !wasNew && s.rec.UserID != "" {
 		// A signed-in session moves in one store call where the store can
 		// batch; an anonymous one, which new-visitor limits count (see
 		// admitVisitor), takes the path below.

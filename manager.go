@@ -330,9 +330,9 @@ func New(cfg Config) (*Manager, error) {
 	switch t := cfg.StoreTimeout; {
 	case ok && nb.NeverBlocks(): // nothing to bound
 	case t == 0:
-		m.sessionStore = timedStore{m.cfg.Store, defaultStoreTimeout}
+		m.sessionStore = timed(m.cfg.Store, defaultStoreTimeout)
 	case t > 0:
-		m.sessionStore = timedStore{m.cfg.Store, t}
+		m.sessionStore = timed(m.cfg.Store, t)
 	}
 	if cfg.Sealed {
 		m.cfg.MaxSize = min(m.cfg.MaxSize, sealedValueBudget(m.cfg.Cookie.Name))

@@ -47,14 +47,26 @@ func (t timedStore) Touch(ctx context.Context, key string, lastSeen, expires tim
 	return t.Store.Touch(ctx, key, lastSeen, expires)
 }
 
-// SaveBatch bounds a batch like any other call; a store that cannot batch
-// reports store.ErrUnsupported.
-func (t timedStore) SaveBatch(ctx context.Context, entries []store.Entry) error {
-	b, ok := t.Store.(store.Batcher)
-	if !ok {
-		return store.ErrUnsupported
+// timed bounds st's calls with timeout, keeping store.Batcher where st
+// has it and claiming it nowhere else, so that callers can tell by a type
+// assertion whether one call can save several records.
+func timed(st store.Store, timeout time.Duration) store.Store {
+	t := timedStore{st, timeout}
+	if b, ok := st.(store.Batcher); ok {
+		return timedBatcher{t, b}
 	}
+	return t
+}
+
+// timedBatcher is a timedStore over a store.Batcher.
+type timedBatcher struct {
+	timedStore
+	b store.Batcher
+}
+
+// SaveBatch bounds a batch like any other call.
+func (t timedBatcher) SaveBatch(ctx context.Context, entries []store.Entry) error {
 	ctx, cancel := t.bound(ctx)
 	defer cancel()
-	return b.SaveBatch(ctx, entries)
+	return t.b.SaveBatch(ctx, entries)
 }

@@ -28,7 +28,8 @@ type Store interface {
 	// version rec.Version+1. If the versions differ, including when
 	// rec.Version is 0 and a record exists, or rec.Version is not 0 and no
 	// record exists, Save must change nothing and return ErrConflict.
-	// Save must not modify rec or retain rec.Data after it returns.
+	// Save must not modify rec, nor retain rec or rec.Data after it
+	// returns: the caller reuses both.
 	Save(ctx context.Context, key string, rec *Record) error
 
 	// Delete removes the record under key. Deleting an absent record is not

@@ -31,7 +31,8 @@ var faults = map[string][]string{
 	"touch-creates":        {"touch of an absent key reports ErrNotFound and creates nothing"},
 	"touch-bumps-version":  {"touch does not bump the version"},
 	"touch-keeps-expires":  {"touch changes only last seen and expires", "touch before expiry keeps the record alive past the old expiry"},
-	"retain-data":          {"save does not retain the data slice"},
+	"retain-data":          {"save does not retain the record or its data slice"},
+	"retain-record":        {"save does not retain the record or its data slice"},
 	"alias-load":           {"load returns a copy that does not alias the store"},
 	"mutate-argument":      {"save does not modify the record passed in"},
 	"round-down":           {"save with version 0 creates a record that loads with every field and version 1"},
@@ -154,6 +155,9 @@ func (s *refStore) check(key string, version uint64) error {
 // held.
 func (s *refStore) put(key string, rec *store.Record) {
 	c := rec.Clone()
+	if s.fault == "retain-record" {
+		c = rec
+	}
 	if cur := s.recs[key]; s.fault == "last-write-wins" && cur != nil {
 		c.Version = cur.Version
 	}

@@ -75,7 +75,7 @@ var cases = []testCase{
 	{"save with a future version conflicts and changes nothing", basic, testUpdateFuture},
 	{"save with a non-zero version on an absent key conflicts and creates nothing", basic, testUpdateAbsent},
 	{"save does not modify the record passed in", basic, testSaveKeepsArgument},
-	{"save does not retain the data slice", basic, testSaveCopiesData},
+	{"save does not retain the record or its data slice", basic, testSaveCopiesData},
 	{"load returns a copy that does not alias the store", basic, testLoadCopies},
 
 	{"delete makes the record absent", basic, testDelete},

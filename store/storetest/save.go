@@ -133,7 +133,9 @@ func testSaveCopiesData(f *fixture) {
 	for i := range rec.Data {
 		rec.Data[i] = 'X'
 	}
-	f.wantStored("after mutating the created slice", key, want)
+	rec.UserID, rec.IP, rec.Version = "reused", "reused", 42
+	rec.Expires = rec.Expires.Add(time.Hour)
+	f.wantStored("after reusing the created record and its slice", key, want)
 
 	rec = want.Clone()
 	rec.Data = []byte("updated data")
