@@ -40,7 +40,10 @@ const (
 	AttrErrorType = attribute.Key("error.type")
 )
 
-//go:generate go run capsgen.go
+// The wrapper keeps the wrapped store's optional capabilities but
+// store.NonBlocking, which tracedStore answers itself (see Store).
+//
+//go:generate go run github.com/keycard-go/keycard/internal/cmd/capsgen -pkg keycardotel -prefix traced -skip NonBlocking
 
 // Store returns st with every call traced and timed. Set it as
 // keycard.Config.Store.

@@ -10,7 +10,7 @@ import (
 	"github.com/keycard-go/keycard/store"
 )
 
-//go:generate go run capsgen.go
+//go:generate go run github.com/keycard-go/keycard/internal/cmd/capsgen -pkg keycardprom -prefix timed
 
 // Store returns st with every call timed in
 // keycard_store_duration_seconds. Set it as keycard.Config.Store.
