@@ -42,9 +42,12 @@ func get[T any](s *Session, key string) (T, bool) {
 // zero T if absent), and returns the new value. It saves at once with
 // compare-and-set, and on a conflict with a concurrent request, on this
 // instance or another, it reloads the stored value and calls fn again, so
-// N concurrent increments always add exactly N. fn may be called more than
-// once and must not use the session. Other changes the request made are
-// saved along with it.
+// N concurrent increments always add exactly N. Concurrent writers of one
+// session in this instance are saved together, in one compare-and-set,
+// fn being applied to the value the writer before left: fn may be called
+// more than once, possibly on another request's goroutine, and must not
+// use the session. Other changes the request made are saved along with
+// it.
 //
 // Update returns ErrSessionGone if the session was destroyed meanwhile, and
 // ErrResponseStarted for a new session once the response has started.
@@ -54,7 +57,31 @@ func Update[T any](ctx context.Context, s *Session, key string, fn func(T) T) (T
 	var zero T
 	wasChanged := s.changed.has(key)
 	s.ensure() // the lane is the loaded session's; a load error shows below
-	l := s.enterLane()
+	var result T
+	recompute := func(vals map[string][]byte) error {
+		var old T
+		if raw, ok := vals[key]; ok {
+			if err := s.m.cfg.Codec.Unmarshal(raw, &old); err != nil {
+				old = zero // undecodable reads as absent, as in Get
+				s.m.emit(event.Event{Kind: event.Rejected, Reason: event.ReasonUndecodable, Session: s.key, UserID: s.rec.UserID,
+					Err: fmt.Errorf("keycard: value %q: %w", key, err), Request: s.r})
+			}
+		}
+		v := fn(old)
+		raw, err := s.m.cfg.Codec.Marshal(v)
+		if err != nil {
+			return err
+		}
+		vals[key], result = raw, v
+		return nil
+	}
+	l, done, err := s.takeTurn(ctx, time.Now(), recompute)
+	if done {
+		if err != nil {
+			return zero, fmt.Errorf("keycard: update %q: %w", key, err)
+		}
+		return result, nil
+	}
 	defer l.leave()
 	if err := s.catchUp(l, key); err != nil {
 		return zero, fmt.Errorf("keycard: update %q: %w", key, err)

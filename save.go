@@ -95,7 +95,10 @@ func (s *Session) save(ctx context.Context, now time.Time) error {
 	if err := s.admitVisitor(); err != nil {
 		return err
 	}
-	l := s.enterLane()
+	l, done, err := s.takeTurn(ctx, now, nil)
+	if done {
+		return err
+	}
 	defer l.leave()
 	if err := s.catchUp(l, ""); err != nil {
 		return err
@@ -118,14 +121,40 @@ func (s *Session) save(ctx context.Context, now time.Time) error {
 	}
 }
 
-// enterLane takes the lane of a stored session's writes in this instance
-// (see lanes); a new session has none (nil), its ID being drawn by this
-// very save.
-func (s *Session) enterLane() *lane {
+// takeTurn takes s's turn among the writers of its session in this
+// instance (see lanes). It returns done, with the outcome, when s's changes
+// were saved in a batch, by another writer or by s leading it (update, if
+// not nil, recomputes an Update's key there); otherwise s saves alone,
+// holding the returned lane, which it must leave (nil for a new session,
+// whose ID this very save draws). s.mu must be held.
+func (s *Session) takeTurn(ctx context.Context, now time.Time, update func(map[string][]byte) error) (l *lane, done bool, err error) {
 	if s.isNew || s.key == "" || s.loadErr != nil {
-		return nil
+		return nil, false, nil
 	}
-	return s.m.lanes.enter(s.key)
+	queued := s // whose changes a batch may take; nil to wait for a turn alone
+	for {
+		l, t := s.m.lanes.enter(s.key, queued, update)
+		switch {
+		case t.served != nil:
+			l.done()
+			if errors.Is(t.err, errAlone) {
+				queued = nil
+				continue
+			}
+			if t.err == nil {
+				s.adopt(t.served)
+			}
+			return nil, true, t.err
+		case len(t.batch) > 0:
+			err := s.lead(ctx, now, l, t)
+			if errors.Is(err, errAlone) {
+				return l, false, nil
+			}
+			l.leave()
+			return nil, true, err
+		}
+		return l, false, nil
+	}
 }
 
 // catchUp rebases s onto what the previous writer in its lane stored, if
@@ -263,16 +292,23 @@ func (s *Session) rebaseOnto(fresh *store.Record, except string) error {
 			delete(merged, k)
 		}
 	}
-	if !s.metaChanged {
-		s.rec.UserID, s.rec.AuthTime, s.rec.Persistent = fresh.UserID, fresh.AuthTime, fresh.Persistent
-		s.rec.IP, s.rec.UserAgent = fresh.IP, fresh.UserAgent
-	}
-	s.rec.Version, s.rec.Created, s.rec.Deadline = fresh.Version, fresh.Created, fresh.Deadline
+	s.takeRecord(fresh)
 	s.vals, s.data, s.size = merged, fresh.Data, 0
 	for k, raw := range merged {
 		s.size += len(k) + len(raw) + entryOverhead
 	}
 	return nil
+}
+
+// takeRecord takes fresh's version, creation and deadline, and its
+// metadata unless this request changed s's, so that s saves over fresh.
+// s.mu must be held.
+func (s *Session) takeRecord(fresh *store.Record) {
+	if !s.metaChanged {
+		s.rec.UserID, s.rec.AuthTime, s.rec.Persistent = fresh.UserID, fresh.AuthTime, fresh.Persistent
+		s.rec.IP, s.rec.UserAgent = fresh.IP, fresh.UserAgent
+	}
+	s.rec.Version, s.rec.Created, s.rec.Deadline = fresh.Version, fresh.Created, fresh.Deadline
 }
 
 // reload loads the session's current record for a rebase. If the session
