@@ -3,6 +3,7 @@ package keycard
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -127,9 +128,10 @@ func (stallStore) Load(ctx context.Context, key string) (*store.Record, error) {
 }
 
 // It runs in a synctest bubble: the clock moves only when the request is
-// blocked, so the request takes exactly the StoreTimeout on the fake clock,
-// however slow the machine. Without the bound, the request would never end
-// and synctest would report the deadlock.
+// blocked, so the request takes the StoreTimeout on the fake clock, plus
+// at most the sixteenth of it by which calls share deadlines, however slow
+// the machine. Without the bound, the request would never end and
+// synctest would report the deadlock.
 func TestStoreTimeoutBoundsAStalledStore(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
@@ -139,8 +141,8 @@ func TestStoreTimeoutBoundsAStalledStore(t *testing.T) {
 		c.cookie = f.m.ids.sign(&sessionID{1})
 		start := time.Now()
 		w := c.do("GET", "/user")
-		if took := time.Since(start); w.Code != http.StatusServiceUnavailable || took != timeout {
-			t.Errorf("a stalled store: got %d after %v, want 503 after the %v StoreTimeout", w.Code, took, timeout)
+		if took := time.Since(start); w.Code != http.StatusServiceUnavailable || took < timeout || took > timeout+timeout/16 {
+			t.Errorf("a stalled store: got %d after %v, want 503 after the %v StoreTimeout (+ at most a sixteenth)", w.Code, took, timeout)
 		}
 	})
 }
@@ -223,3 +225,61 @@ func testWarningsAreNotAFloodOfLogLines(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// TestStoreCallsShareDeadlines: calls started within a sixteenth of the
+// timeout share one deadline, which is at least the timeout after each;
+// a later call gets a new one; a request context whose own deadline comes
+// first is used as it is; a canceled one makes no call.
+func TestStoreCallsShareDeadlines(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const timeout = 160 * time.Millisecond
+		st := timed(plainStore{newCountingStore()}, timeout).(timedStore)
+		deadline := func(ctx context.Context) time.Time {
+			bound, err := st.bound(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dl, ok := bound.Deadline()
+			if !ok {
+				t.Fatal("a bound call has no deadline")
+			}
+			return dl
+		}
+		first := deadline(context.Background())
+		time.Sleep(timeout/16 - time.Millisecond)
+		if got := deadline(context.Background()); got != first {
+			t.Errorf("a call in the same tick got deadline %v, want the shared %v", got, first)
+		}
+		if late := time.Now().Add(timeout); first.Before(late) {
+			t.Errorf("the shared deadline %v comes before the timeout after the later call (%v)", first, late)
+		}
+		time.Sleep(2 * time.Millisecond)
+		if got := deadline(context.Background()); !got.After(first) {
+			t.Errorf("a call in the next tick got deadline %v, want one after %v", got, first)
+		}
+		short, cancel := context.WithTimeout(context.Background(), timeout/2)
+		defer cancel()
+		if bound, _ := st.bound(short); bound != short {
+			t.Error("a context with an earlier deadline of its own was not used as it is")
+		}
+		canceled, cancelNow := context.WithCancel(context.Background())
+		cancelNow()
+		if err := st.Save(canceled, "k", &store.Record{}); !errors.Is(err, context.Canceled) {
+			t.Errorf("a call with a canceled context: got %v, want context.Canceled", err)
+		}
+		bound, _ := st.bound(context.Background())
+		if bound.Err() != nil {
+			t.Errorf("before its deadline a call's context reports %v", bound.Err())
+		}
+		time.Sleep(timeout + timeout/16 + time.Millisecond)
+		synctest.Wait() // for the timer's function to run
+		select {
+		case <-bound.Done():
+		default:
+			t.Fatal("past its deadline a call's context is not done")
+		}
+		if !errors.Is(bound.Err(), context.DeadlineExceeded) {
+			t.Errorf("past its deadline a call's context reports %v, want context.DeadlineExceeded", bound.Err())
+		}
+	})
+}

@@ -148,10 +148,13 @@ type Config struct {
 	// StoreTimeout bounds each store call a request makes (load, save,
 	// touch, delete): past it the call fails and the request gets the
 	// ErrorHandler's 503, instead of waiting on a stalled store for as long
-	// as the client does. A request context with an earlier deadline wins.
-	// The default is 5 seconds; a negative value sets no bound. A store
-	// that never waits (store.NonBlocking, as the memory store) is not
-	// bounded.
+	// as the client does. Calls that start within a sixteenth of it share
+	// one deadline (and one timer), so a call may run up to that sixteenth
+	// longer. A request context with an earlier deadline wins; a request
+	// canceled before a call makes none, and a call already made runs to
+	// its end or its deadline. The default is 5 seconds; a negative value
+	// sets no bound. A store that never waits (store.NonBlocking, as the
+	// memory store) is not bounded.
 	StoreTimeout time.Duration
 
 	// Codec encodes session values. The default is CBOR (RFC 8949), which

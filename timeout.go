@@ -2,6 +2,7 @@ package keycard
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 
 	"github.com/keycard-go/keycard/store"
@@ -13,49 +14,64 @@ import (
 // usual case in net/http).
 type timedStore struct {
 	store.Store
-	timeout time.Duration
-}
-
-func (t timedStore) bound(ctx context.Context) (context.Context, context.CancelFunc) {
-	if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= t.timeout {
-		return ctx, func() {}
-	}
-	return context.WithTimeout(ctx, t.timeout)
-}
-
-func (t timedStore) Load(ctx context.Context, key string) (*store.Record, error) {
-	ctx, cancel := t.bound(ctx)
-	defer cancel()
-	return t.Store.Load(ctx, key)
-}
-
-func (t timedStore) Save(ctx context.Context, key string, rec *store.Record) error {
-	ctx, cancel := t.bound(ctx)
-	defer cancel()
-	return t.Store.Save(ctx, key, rec)
-}
-
-func (t timedStore) Delete(ctx context.Context, key string) error {
-	ctx, cancel := t.bound(ctx)
-	defer cancel()
-	return t.Store.Delete(ctx, key)
-}
-
-func (t timedStore) Touch(ctx context.Context, key string, lastSeen, expires time.Time) error {
-	ctx, cancel := t.bound(ctx)
-	defer cancel()
-	return t.Store.Touch(ctx, key, lastSeen, expires)
+	clock *deadlines
 }
 
 // timed bounds st's calls with timeout, keeping store.Batcher where st
 // has it and claiming it nowhere else, so that callers can tell by a type
 // assertion whether one call can save several records.
 func timed(st store.Store, timeout time.Duration) store.Store {
-	t := timedStore{st, timeout}
+	t := timedStore{st, &deadlines{timeout: timeout}}
 	if b, ok := st.(store.Batcher); ok {
 		return timedBatcher{t, b}
 	}
 	return t
+}
+
+// bound returns the context of a call made with ctx: ctx itself when its
+// own deadline comes first, else ctx with the deadline of the call's tick.
+// It returns ctx's error, and the call is not made, once ctx is done.
+func (t timedStore) bound(ctx context.Context) (context.Context, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	tk := t.clock.at(time.Now())
+	if dl, ok := ctx.Deadline(); ok && dl.Before(tk.deadline) {
+		return ctx, nil
+	}
+	return &boundCtx{ctx, tk}, nil
+}
+
+func (t timedStore) Load(ctx context.Context, key string) (*store.Record, error) {
+	ctx, err := t.bound(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return t.Store.Load(ctx, key)
+}
+
+func (t timedStore) Save(ctx context.Context, key string, rec *store.Record) error {
+	ctx, err := t.bound(ctx)
+	if err != nil {
+		return err
+	}
+	return t.Store.Save(ctx, key, rec)
+}
+
+func (t timedStore) Delete(ctx context.Context, key string) error {
+	ctx, err := t.bound(ctx)
+	if err != nil {
+		return err
+	}
+	return t.Store.Delete(ctx, key)
+}
+
+func (t timedStore) Touch(ctx context.Context, key string, lastSeen, expires time.Time) error {
+	ctx, err := t.bound(ctx)
+	if err != nil {
+		return err
+	}
+	return t.Store.Touch(ctx, key, lastSeen, expires)
 }
 
 // timedBatcher is a timedStore over a store.Batcher.
@@ -66,7 +82,74 @@ type timedBatcher struct {
 
 // SaveBatch bounds a batch like any other call.
 func (t timedBatcher) SaveBatch(ctx context.Context, entries []store.Entry) error {
-	ctx, cancel := t.bound(ctx)
-	defer cancel()
+	ctx, err := t.bound(ctx)
+	if err != nil {
+		return err
+	}
 	return t.b.SaveBatch(ctx, entries)
+}
+
+// deadlines hands out the deadlines of store calls. The calls that start
+// in one tick, a sixteenth of the timeout, share a deadline, at least the
+// timeout after each of them and at most a tick more, and the one timer
+// that closes their Done channel: a call costs one small allocation, not
+// a timer and a child of the request's context, which is what
+// context.WithTimeout costs and several times the rest of a read.
+type deadlines struct {
+	timeout time.Duration
+	cur     atomic.Pointer[tick]
+}
+
+// A tick is the deadline shared by the calls started in its first
+// sixteenth of a timeout from start.
+type tick struct {
+	start, deadline time.Time
+	done            chan struct{} // closed at deadline
+}
+
+// at returns the tick of a call started at now.
+func (d *deadlines) at(now time.Time) *tick {
+	width := d.timeout / 16
+	for {
+		t := d.cur.Load()
+		if t != nil && !now.Before(t.start) && now.Sub(t.start) < width {
+			return t
+		}
+		next := &tick{start: now, deadline: now.Add(d.timeout + width), done: make(chan struct{})}
+		if d.cur.CompareAndSwap(t, next) {
+			time.AfterFunc(next.deadline.Sub(now), func() { close(next.done) })
+			return next
+		}
+	}
+}
+
+// A boundCtx is a store call's context: its parent's values, and its
+// tick's deadline, which comes before the parent's. Unlike a
+// context.WithTimeout child, it is done only at the deadline, not when
+// its parent is canceled: a request canceled before a call makes none
+// (see timedStore.bound), and a call already made runs until it ends or
+// the deadline passes.
+type boundCtx struct {
+	context.Context
+	t *tick
+}
+
+// Deadline returns the tick's deadline.
+func (c *boundCtx) Deadline() (time.Time, bool) { return c.t.deadline, true }
+
+// Done is closed at the tick's deadline.
+func (c *boundCtx) Done() <-chan struct{} { return c.t.done }
+
+// Err is nil until the deadline, then the parent's error if it has one,
+// else context.DeadlineExceeded.
+func (c *boundCtx) Err() error {
+	select {
+	case <-c.t.done:
+		if err := c.Context.Err(); err != nil {
+			return err
+		}
+		return context.DeadlineExceeded
+	default:
+		return nil
+	}
 }

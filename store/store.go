@@ -86,7 +86,7 @@ type Counter interface {
 // NonBlocking is implemented by stores whose calls never block: they do
 // no I/O and wait only for brief in-process locks, so they return promptly
 // whatever the context. Bounding such a store's calls with a timeout
-// bounds nothing and costs a timer per call, so the Manager need not. A
+// bounds nothing and costs a context per call, so the Manager need not. A
 // store that wraps another reports what the wrapped store does, unless the
 // wrapper itself can wait: then it must report false, which a wrapper that
 // embeds a NonBlocking store does not do by itself.

@@ -116,7 +116,7 @@
 // even over a memory store, which never blocks: ending a span may wait
 // for a synchronous exporter (sdktrace.WithSyncer) or a full batch queue
 // (sdktrace.WithBlocking), so the Manager keeps bounding store calls with
-// keycard.Config.StoreTimeout. The bound costs a timer per call.
+// keycard.Config.StoreTimeout. The bound costs a small context per call.
 //
 // One Telemetry may serve several Managers; their spans stay apart by
 // request, and their counts add up.
