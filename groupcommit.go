@@ -40,6 +40,9 @@ func (s *Session) pending(update func(map[string][]byte) error) *change {
 	if s.metaChanged || !s.loaded || s.loadErr != nil {
 		return nil
 	}
+	if _, own := s.st.(*cookieRecords); own {
+		return nil // sealed: each request saves to its own cookie, not another's
+	}
 	vals := s.values()
 	c := &change{cleared: s.cleared, keys: slices.Clone(s.changed), raws: make([][]byte, len(s.changed)), update: update}
 	for i, k := range c.keys {
@@ -92,6 +95,18 @@ func (s *Session) lead(ctx context.Context, now time.Time, l *lane, t laneTurn) 
 	}
 	errs := make([]error, len(changes))
 	before := s.state()
+	told := false // the served writers have been told the outcome
+	defer func() {
+		if !told {
+			// A function (an Update's, the Codec's, the store's) panicked:
+			// the served writers save alone, and the lane is not left held.
+			s.restoreState(before)
+			for _, w := range t.batch {
+				w.turn <- laneTurn{served: &batchResult{}, err: errAlone}
+			}
+			l.leave()
+		}
+	}()
 	base := &store.Record{}
 	if last, ok := l.ahead(s.key, s.rec.Version); ok {
 		*base = last
@@ -109,6 +124,7 @@ func (s *Session) lead(ctx context.Context, now time.Time, l *lane, t laneTurn) 
 		if err == nil {
 			l.record(s)
 			res := &batchResult{rec: s.rec, data: s.data, size: s.size}
+			told = true
 			for i, w := range t.batch {
 				w.turn <- laneTurn{served: res, err: errs[i+1]}
 			}
@@ -133,8 +149,13 @@ func (s *Session) lead(ctx context.Context, now time.Time, l *lane, t laneTurn) 
 		}
 	}
 	s.restoreState(before)
+	theirs := err
+	if ctx.Err() != nil {
+		theirs = errAlone // s's request went away, not theirs: they save alone
+	}
+	told = true
 	for _, w := range t.batch {
-		w.turn <- laneTurn{served: &batchResult{}, err: err}
+		w.turn <- laneTurn{served: &batchResult{}, err: theirs}
 	}
 	return err
 }
@@ -161,6 +182,11 @@ func (s *Session) combine(base *store.Record, changes []*change, errs []error) e
 	s.size = 0
 	for k, raw := range vals {
 		s.size += len(k) + len(raw) + entryOverhead
+	}
+	if s.size > s.m.cfg.MaxSize {
+		// Past MaxSize: each writer saves alone, so that an Update that
+		// would pass it is refused with ErrTooLarge, as Put checks.
+		return errAlone
 	}
 	return nil
 }
