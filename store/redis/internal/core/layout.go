@@ -55,7 +55,7 @@ type header struct {
 	deadline int64
 	lastSeen int64
 	token    uint64
-	user     string
+	user     []byte
 }
 
 // encodeValue returns the value stored for rec with the given version and
@@ -97,7 +97,7 @@ func decodeHeader(b []byte) (header, []byte, error) {
 	if n > uint64(len(b)-headerLen) {
 		return header{}, nil, fmt.Errorf("%w: truncated user ID", store.ErrCorrupt)
 	}
-	h.user = string(b[headerLen : headerLen+n])
+	h.user = b[headerLen : headerLen+n]
 	return h, b[headerLen+n:], nil
 }
 
@@ -111,7 +111,7 @@ func decodeValue(b []byte) (*store.Record, uint64, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	if rec.UserID != h.user {
+	if rec.UserID != string(h.user) {
 		return nil, 0, fmt.Errorf("%w: user ID in header and record differ", store.ErrCorrupt)
 	}
 	rec.Version = h.version
