@@ -25,6 +25,7 @@ PKGS = ./... ./store/sqlite/... ./store/redis/... ./store/postgres/... ./store/m
 FUZZ_TARGETS = \
 	.:FuzzCookie \
 	.:FuzzValues \
+	.:FuzzCodecFastPaths \
 	.:FuzzKeyFile \
 	.:FuzzLocalPath \
 	./store:FuzzDecodeRecord \

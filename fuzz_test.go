@@ -2,8 +2,12 @@ package keycard
 
 import (
 	"bytes"
+	"math"
 	"net/http"
+	"strings"
 	"testing"
+
+	"github.com/fxamacker/cbor/v2"
 )
 
 // FuzzCookie feeds arbitrary Cookie headers through the cookie scanner and
@@ -82,4 +86,48 @@ func FuzzValues(f *testing.F) {
 			}
 		}
 	})
+}
+
+// FuzzCodecFastPaths: the default codec's own encoding and decoding of
+// strings, ints, int64s and bools agree with the CBOR library's: whatever
+// it decodes, the library decodes to the same value, and what it encodes
+// is byte for byte what the library encodes.
+func FuzzCodecFastPaths(f *testing.F) {
+	for _, v := range []any{"", "hello", strings.Repeat("x", 300), "\xff", 0, 23, 24, -1, -25, 1 << 40, math.MaxInt64, math.MinInt64, true, false} {
+		b, _ := defaultCodec.enc.Marshal(v)
+		f.Add(b)
+	}
+	f.Add([]byte{0x18, 0x05})                      // a non-shortest head
+	f.Add([]byte{0x7f, 0x61, 0x61, 0xff})          // an indefinite-length string
+	f.Add([]byte{0x1b, 0x80, 0, 0, 0, 0, 0, 0, 0}) // past MaxInt64
+	f.Fuzz(func(t *testing.T, data []byte) {
+		lib := defaultCodec.dec
+		checkDecode(t, data, lib, new(string), new(string))
+		checkDecode(t, data, lib, new(int), new(int))
+		checkDecode(t, data, lib, new(int64), new(int64))
+		checkDecode(t, data, lib, new(bool), new(bool))
+
+		var n int64
+		for _, b := range data[:min(8, len(data))] {
+			n = n<<8 | int64(b)
+		}
+		for _, v := range []any{string(data), n, int(n), int(int32(n)), len(data)%2 == 0} {
+			got, ok := encodeCommon(v)
+			want, err := defaultCodec.enc.Marshal(v)
+			if !ok || err != nil || !bytes.Equal(got, want) {
+				t.Errorf("encoding %#v: got %x (%v), the library gives %x (%v)", v, got, ok, want, err)
+			}
+		}
+	})
+}
+
+// checkDecode checks that where decodeCommon decodes data into fast, the
+// library decodes it into lib to an equal value.
+func checkDecode[T comparable](t *testing.T, data []byte, dec cbor.DecMode, fast, lib *T) {
+	if !decodeCommon(data, fast) {
+		return
+	}
+	if err := dec.Unmarshal(data, lib); err != nil || *lib != *fast {
+		t.Errorf("%x as %T: decoded %#v, the library gives %#v (%v)", data, *fast, *fast, *lib, err)
+	}
 }

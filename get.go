@@ -21,14 +21,26 @@ func Get[T any](s *Session, key string) (T, bool) {
 }
 
 func get[T any](s *Session, key string) (T, bool) {
-	var v T
+	var zero T
 	if !s.ensure() {
-		return v, false
+		return zero, false
 	}
 	raw, ok := s.value(key)
 	if !ok {
-		return v, false
+		return zero, false
 	}
+	if s.m.cfg.Codec == Codec(defaultCodec) {
+		var v T // on the stack: decodeCommon keeps no reference to it
+		if decodeCommon(raw, &v) {
+			return v, true
+		}
+	}
+	return decode[T](s, key, raw)
+}
+
+// decode decodes raw, the value under key, with the Manager's Codec.
+func decode[T any](s *Session, key string, raw []byte) (T, bool) {
+	var v T
 	if err := s.m.cfg.Codec.Unmarshal(raw, &v); err != nil {
 		s.m.emit(event.Event{Kind: event.Rejected, Reason: event.ReasonUndecodable, Session: s.key, UserID: s.rec.UserID,
 			Err: fmt.Errorf("keycard: value %q: %w", key, err), Request: s.r})
