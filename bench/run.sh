@@ -21,6 +21,11 @@
 #   read-hot      GET /read, every connection on one logged-in session
 #   write-spread  GET /write (an increment), a session per connection
 #   write-hot     GET /write, every connection on one session: the writes race
+#   write-hot-2   write-hot over two instances of keycard-redis on one Redis
+#                 (two benchserver processes, one key prefix): connections
+#                 alternate between them, so their compare-and-sets conflict
+#                 across processes. keycard-redis only (no row for the other
+#                 servers); both instances on SERVER_CPU, CPU/request summed
 #   login         GET /login with a session (a renewal), a session per connection
 #
 # Each reports requests/s, p50, p99 and the server's CPU time per request
@@ -34,7 +39,7 @@
 # Knobs:
 #
 #   SERVERS="bare keycard-redis …"   the servers (default: all; see servers= below)
-#   WORKLOADS="write-hot …"          the HTTP workloads (default: all five)
+#   WORKLOADS="write-hot …"          the HTTP workloads (default: all six)
 #   ROUNDS=3          rounds over the workloads and servers (medians are reported)
 #   DUR=3s            measured seconds per HTTP run, after WARMUP
 #   WARMUP=500ms      warm-up per HTTP run
@@ -52,6 +57,10 @@
 # The hot-session write alone, Keycard against scs on Redis (about 30 s):
 #
 #   WORKLOADS=write-hot SERVERS="keycard-redis scs-redis" bench/run.sh http
+#
+# Keycard's hot-session write over two instances on one Redis, against one:
+#
+#   WORKLOADS="write-hot write-hot-2" SERVERS=keycard-redis bench/run.sh http
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -63,7 +72,7 @@ ROUNDS=${ROUNDS:-3}
 DUR=${DUR:-3s}
 WARMUP=${WARMUP:-500ms}
 CONNS=${CONNS:-32}
-WORKLOADS=${WORKLOADS:-read-spread read-hot write-spread write-hot login}
+WORKLOADS=${WORKLOADS:-read-spread read-hot write-spread write-hot write-hot-2 login}
 PIN=${PIN:-1}
 SERVER_CPU=${SERVER_CPU:-0}
 LOAD_CPU=${LOAD_CPU:-1}
@@ -86,7 +95,7 @@ for name in "${servers[@]}"; do
   case $name in express-*) node_needed=1 ;; esac
 done
 for w in $WORKLOADS; do
-  case $w in read-spread|read-hot|write-spread|write-hot|login) ;; *) echo "run.sh: unknown workload $w" >&2; exit 2 ;; esac
+  case $w in read-spread|read-hot|write-spread|write-hot|write-hot-2|login) ;; *) echo "run.sh: unknown workload $w" >&2; exit 2 ;; esac
 done
 tools=(go redis-server redis-cli)
 [ "$node_needed" = 1 ] && tools+=(node npm)
@@ -198,19 +207,25 @@ for name in "${servers[@]}"; do
     *)              start "$name" "${srvpin[@]}" "$BIN/peerserver" -impl "$name" -addr "$addr" -redis "$REDIS" -prefix "$P" ;;
   esac
 done
+# write-hot-2's second instance of keycard-redis: same Redis, same prefix.
+instances=("${servers[@]}")
+if [[ " $WORKLOADS " == *" write-hot-2 "* && " ${servers[*]} " == *" keycard-redis "* ]]; then
+  start keycard-redis-2 "${srvpin[@]}" "$BIN/benchserver" -addr "$addr" -store "redis://$REDIS/0?prefix=${P}keycard:"
+  instances+=(keycard-redis-2)
+fi
 if [ "$BENCH_SQL" = 1 ]; then
   table="keycard_bench_$$"
   pg=${KEYCARD_POSTGRES_DSN:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}
   if pg_isready -h 127.0.0.1 -p 5432 >/dev/null 2>&1; then
-    servers+=(keycard-postgres)
+    servers+=(keycard-postgres) instances+=(keycard-postgres)
     start keycard-postgres "${srvpin[@]}" "$BIN/benchserver" -addr "$addr" -store "$pg" -table "$table" -drop
   fi
   if (exec 3<>/dev/tcp/127.0.0.1/3306) 2>/dev/null; then
-    servers+=(keycard-mysql)
+    servers+=(keycard-mysql) instances+=(keycard-mysql)
     start keycard-mysql "${srvpin[@]}" "$BIN/benchserver" -addr "$addr" -store "mysql://root@127.0.0.1:3306/test" -table "$table" -drop
   fi
 fi
-for name in "${servers[@]}"; do
+for name in "${instances[@]}"; do
   for _ in $(seq 100); do
     port[$name]=$(sed -n 's|.* on http://127\.0\.0\.1:\([0-9]*\).*|\1|p' "$TMP/$name.log" | head -n 1)
     [ -n "${port[$name]}" ] && break
@@ -232,6 +247,14 @@ load() {
   local name=$1 label=$2 extra=() rc=0; shift 2
   case $name in bare|bare-redisget) extra=(-cookie "$barecookie") ;; esac
   "${loadpin[@]}" "$BIN/loadgen" -url "http://127.0.0.1:${port[$name]}" -name "$name:$label" -pid "${spid[$name]}" "${extra[@]}" "$@" | sed 's/^/    /' || rc=$?
+  [ "$rc" -le 1 ] || exit "$rc"
+}
+# load2 NAME LABEL loadgen-flags...: a run of loadgen over NAME and its
+# second instance, NAME-2, which share its store.
+load2() {
+  local name=$1 label=$2 rc=0; shift 2
+  "${loadpin[@]}" "$BIN/loadgen" -url "http://127.0.0.1:${port[$name]},http://127.0.0.1:${port[$name-2]}" \
+    -name "$name:$label" -pid "${spid[$name]},${spid[$name-2]}" "$@" | sed 's/^/    /' || rc=$?
   [ "$rc" -le 1 ] || exit "$rc"
 }
 
@@ -271,9 +294,15 @@ for round in $(seq "$ROUNDS"); do
       read-hot)     flags+=(-path /read -session hot) ;;
       write-spread) flags+=(-path /write -lost) ;;
       write-hot)    flags+=(-path /write -session hot -lost) ;;
+      write-hot-2)  flags+=(-path /write -session hot -lost) ;;
       login)        flags+=(-path /login) ;;
     esac
     for name in "${servers[@]}"; do
+      if [ "$w" = write-hot-2 ]; then
+        # Two instances of keycard-redis; the others have no second one.
+        [ -n "${port[$name-2]:-}" ] && load2 "$name" "$w" "${flags[@]}"
+        continue
+      fi
       # bare + GET is the floor of a read; its other routes are bare's.
       [ "$name" = bare-redisget ] && [ "${w%-*}" != read ] && continue
       load "$name" "$w" "${flags[@]}"

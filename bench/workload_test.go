@@ -1,13 +1,17 @@
 package bench
 
 import (
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/keycard-go/keycard/bench/internal/load"
+	"github.com/keycard-go/keycard/store"
+	"github.com/keycard-go/keycard/store/memory"
 )
 
 // TestWorkloads runs the HTTP workloads of run.sh in short form (a few
@@ -82,6 +86,74 @@ func TestWorkloads(t *testing.T) {
 				case *res.Lost < 0:
 					t.Errorf("%s %s: %d survived of %d acknowledged", w.session, w.path, res.Survived, n)
 				}
+			}
+		})
+	}
+}
+
+// TestHotWriteTwoInstances runs the hot write over two Keycard instances
+// (two Managers with the same fixed key, each behind its own loopback
+// server) that share one store, so their compare-and-sets race each other
+// on one record as two processes on one Redis do: no increment may be
+// lost, and both instances must have served writes. It runs on the memory
+// store, and on Redis when one is available.
+func TestHotWriteTwoInstances(t *testing.T) {
+	const n = 400
+	stores := map[string]func(t *testing.T) store.Store{
+		"memory": func(t *testing.T) store.Store { return memory.New(memory.Config{}) },
+		"redis": func(t *testing.T) store.Store {
+			addr, prefix := redisFor(t)
+			st, closeClient, err := KeycardRedisStore(addr, prefix)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(closeClient)
+			return st
+		},
+	}
+	for _, backend := range []string{"memory", "redis"} {
+		t.Run(backend, func(t *testing.T) {
+			st := stores[backend](t)
+			var hosts []string
+			var served [2]atomic.Int64
+			for i := range served {
+				impl, err := NewKeycard("keycard-"+backend, st)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer impl.Close()
+				srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if r.URL.Path == "/write" {
+						served[i].Add(1)
+					}
+					impl.Handler.ServeHTTP(w, r)
+				}))
+				defer srv.Close()
+				hosts = append(hosts, strings.TrimPrefix(srv.URL, "http://"))
+			}
+			res, err := load.Run(load.Config{
+				Hosts: hosts, Path: "/write", Conns: 8, Session: load.Hot,
+				Count: n, Duration: time.Minute, Lost: true, PIDs: []int{os.Getpid()},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Requests != n || res.Errors != 0 {
+				t.Errorf("%d requests, %d errors (%v), want %d and none", res.Requests, res.Errors, res.Status, n)
+			}
+			if res.Instances != 2 {
+				t.Errorf("result over %d instances, want 2", res.Instances)
+			}
+			if res.Lost == nil || res.Acked != n || *res.Lost != 0 {
+				t.Errorf("acknowledged %d, survived %d, lost %v; want %d acknowledged and none lost", res.Acked, res.Survived, res.Lost, n)
+			}
+			a, b := served[0].Load(), served[1].Load()
+			t.Logf("writes served: %d and %d; %d of %d increments lost", a, b, *res.Lost, res.Acked)
+			if a == 0 || b == 0 {
+				t.Errorf("writes served by the instances: %d and %d, want both", a, b)
+			}
+			if a+b != n+1 { // the run's writes and the counter's read
+				t.Errorf("writes served: %d in all, want %d", a+b, n+1)
 			}
 		})
 	}

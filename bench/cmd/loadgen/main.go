@@ -7,6 +7,14 @@
 //	loadgen -url http://127.0.0.1:8080 -path /read -c 32 -d 10s
 //	loadgen -url http://127.0.0.1:8080 -path /write -c 32 -session hot -lost -d 10s
 //	loadgen -url http://127.0.0.1:8080 -path /read -c 1 -n 200 -redis 127.0.0.1:6390
+//	loadgen -url http://127.0.0.1:8080,http://127.0.0.1:8081 -path /write -c 32 -session hot -lost -pid 101,102
+//
+// -url may list several base URLs, comma-separated: instances of one
+// server sharing a store. Connection i then talks to the i-th URL modulo
+// their number; a hot session is logged in on the first and every
+// connection sends its cookie, so the instances' writes race on one
+// record. -pid then takes the instances' process IDs, comma-separated,
+// and the CPU time per request is their sum.
 //
 // -session spread (the default) logs each connection in on its own, so
 // each has a session of its own; -session hot logs in once and every
@@ -35,6 +43,7 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -43,7 +52,7 @@ import (
 
 func main() {
 	var (
-		base     = flag.String("url", "http://127.0.0.1:8080", "the server's base URL, on loopback")
+		base     = flag.String("url", "http://127.0.0.1:8080", "the server's base URL, on loopback; several, comma-separated, spread the connections over instances sharing a store")
 		path     = flag.String("path", "/read", "the path to request")
 		conns    = flag.Int("c", 8, "connections")
 		session  = flag.String("session", load.Spread, "spread: a session per connection; hot: every connection on one session")
@@ -54,33 +63,50 @@ func main() {
 		login    = flag.Bool("login", true, "GET /login on each connection first")
 		cookies  = flag.Bool("cookies", true, "keep the cookies responses set, as a browser does")
 		preset   = flag.String("cookie", "", "a NAME=VALUE cookie every connection starts with (to give a bare server the request bytes a session server gets)")
-		pid      = flag.Int("pid", 0, "the server's process ID: report its CPU time per request (Linux)")
+		pid      = flag.String("pid", "", "the server's process ID, or its instances' IDs comma-separated: report its CPU time per request (Linux)")
 		redis    = flag.String("redis", "", "count the commands sent to this Redis (host:port) during the run")
 		name     = flag.String("name", "", "a label for the run")
 		jsonOut  = flag.String("json", "", "append the result as a JSON line to this file")
 		waitOnly = flag.Bool("wait", false, "only wait (up to 15s) until GET /health answers 200, then exit")
 	)
 	flag.Parse()
-	u, err := url.Parse(*base)
-	if err != nil || u.Scheme != "http" {
-		fatalf("-url %q: want http://127.0.0.1:PORT", *base)
+	var hosts []string
+	for _, b := range strings.Split(*base, ",") {
+		b = strings.TrimSpace(b)
+		u, err := url.Parse(b)
+		if err != nil || u.Scheme != "http" {
+			fatalf("-url %q: want http://127.0.0.1:PORT", b)
+		}
+		if !load.Loopback(u.Hostname()) {
+			fatalf("-url %q: only loopback addresses may be loaded", b)
+		}
+		host := u.Host
+		if u.Port() == "" {
+			host = net.JoinHostPort(u.Hostname(), "80")
+		}
+		hosts = append(hosts, host)
 	}
-	if !load.Loopback(u.Hostname()) {
-		fatalf("-url %q: only loopback addresses may be loaded", *base)
-	}
-	host := u.Host
-	if u.Port() == "" {
-		host = net.JoinHostPort(u.Hostname(), "80")
+	var pids []int
+	if *pid != "" {
+		for _, f := range strings.Split(*pid, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || n <= 0 {
+				fatalf("-pid %q: want process IDs, comma-separated", *pid)
+			}
+			pids = append(pids, n)
+		}
 	}
 	if *waitOnly {
-		if err := load.WaitHealthy(host); err != nil {
-			fatalf("%v", err)
+		for _, host := range hosts {
+			if err := load.WaitHealthy(host); err != nil {
+				fatalf("%v", err)
+			}
 		}
 		return
 	}
 	res, err := load.Run(load.Config{
-		Host: host, Path: *path, Conns: *conns, Duration: *dur, Warmup: *warm, Count: *count,
-		Session: *session, NoLogin: !*login, NoCookies: !*cookies, Cookie: *preset, Lost: *lost, PID: *pid, Redis: *redis,
+		Hosts: hosts, Path: *path, Conns: *conns, Duration: *dur, Warmup: *warm, Count: *count,
+		Session: *session, NoLogin: !*login, NoCookies: !*cookies, Cookie: *preset, Lost: *lost, PIDs: pids, Redis: *redis,
 	})
 	if err != nil {
 		fatalf("%v", err)
@@ -88,6 +114,9 @@ func main() {
 	res.Name = *name
 	fmt.Printf("%-22s %-7s %-6s c=%-2d %8.0f req/s  p50 %7.1f µs  p99 %8.1f µs  %d requests, %d errors",
 		res.Name, res.Path, res.Session, res.Conns, res.RPS, res.P50, res.P99, res.Requests, res.Errors)
+	if res.Instances > 1 {
+		fmt.Printf("  over %d instances", res.Instances)
+	}
 	if res.CPU > 0 {
 		fmt.Printf("  server CPU %.1f µs/request", res.CPU)
 	}

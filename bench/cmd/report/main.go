@@ -442,6 +442,7 @@ var workloads = []struct {
 	{"read-hot", "read, one hot session: `GET /read`, every connection on one logged-in session", false},
 	{"write-spread", "write, a session per connection: `GET /write` (Keycard: atomic `Update`; peers: read-modify-write)", true},
 	{"write-hot", "write, one hot session: `GET /write`, every connection incrementing one session's counter at once", true},
+	{"write-hot-2", "write, one hot session over two instances on one Redis: `GET /write` as in the hot write, the connections alternating between two processes of the server that share its key prefix, so their compare-and-sets conflict across processes (keycard-redis only; CPU/request sums both processes)", true},
 	{"login", "renew: `GET /login` with a logged-in session (new ID, old record deleted), a session per connection", false},
 }
 

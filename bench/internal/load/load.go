@@ -13,6 +13,14 @@
 //     session's cookie, as a browser tab firing parallel requests does.
 //     Its writes race each other on one record.
 //
+// The connections may be spread over several instances of a server that
+// share a store (Config.Hosts): connection i then talks to Hosts[i %
+// len(Hosts)]. Each spread connection logs in on its own host; a hot run
+// logs in once, on the first host, and every connection, whatever its
+// host, sends that session's cookie, so the instances' writes race on one
+// record in the shared store. The lost-update count reads each session's
+// counter through its own connection after the run.
+//
 // It speaks HTTP/1.1 itself over plain TCP, reusing one buffer per
 // connection, so it costs far less CPU than the servers it measures. It
 // refuses any address that is not on loopback, and every run is bounded:
@@ -52,6 +60,10 @@ const (
 type Config struct {
 	// Host is the server's host:port, on loopback.
 	Host string
+	// Hosts, if set, replaces Host: several instances of one server,
+	// sharing a store, each a host:port on loopback. Connection i talks
+	// to Hosts[i % len(Hosts)].
+	Hosts []string
 	// Path is the path every request GETs.
 	Path string
 	// Conns is how many connections send requests at once.
@@ -80,6 +92,10 @@ type Config struct {
 	// PID, if set, is the server's process ID: the run then reports the
 	// CPU time the server used per measured request (Linux only).
 	PID int
+	// PIDs, with several Hosts, are the instances' process IDs: the CPU
+	// time per request is then the sum over these processes (PID, if
+	// also set, is counted with them).
+	PIDs []int
 	// Redis, if set, is the host:port of a Redis whose MONITOR stream
 	// counts the commands sent during the measured requests (Warmup is
 	// then ignored: every request is counted).
@@ -88,20 +104,23 @@ type Config struct {
 
 // Result is one run's outcome, written as a JSON line by cmd/loadgen.
 type Result struct {
-	Name     string             `json:"name"`
-	Path     string             `json:"path"`
-	Session  string             `json:"session"`
-	Conns    int                `json:"conns"`
-	Seconds  float64            `json:"seconds"`
-	Requests int                `json:"requests"`
-	Errors   int                `json:"errors"`
-	Status   map[string]int     `json:"status"`
-	RPS      float64            `json:"rps"`
-	P50      float64            `json:"p50_us"`
-	P90      float64            `json:"p90_us"`
-	P99      float64            `json:"p99_us"`
-	Max      float64            `json:"max_us"`
-	Redis    map[string]float64 `json:"redis,omitempty"` // commands per request, by name
+	Name    string `json:"name"`
+	Path    string `json:"path"`
+	Session string `json:"session"`
+	Conns   int    `json:"conns"`
+	// Instances is how many server instances the connections were
+	// spread over, when more than one (Config.Hosts).
+	Instances int                `json:"instances,omitempty"`
+	Seconds   float64            `json:"seconds"`
+	Requests  int                `json:"requests"`
+	Errors    int                `json:"errors"`
+	Status    map[string]int     `json:"status"`
+	RPS       float64            `json:"rps"`
+	P50       float64            `json:"p50_us"`
+	P90       float64            `json:"p90_us"`
+	P99       float64            `json:"p99_us"`
+	Max       float64            `json:"max_us"`
+	Redis     map[string]float64 `json:"redis,omitempty"` // commands per request, by name
 	// CPU is the server's CPU time per measured request, in µs, with
 	// Config.PID.
 	CPU float64 `json:"cpu_us,omitempty"`
@@ -124,8 +143,26 @@ func Loopback(host string) bool {
 
 // Run runs cfg.
 func Run(cfg Config) (*Result, error) {
-	if h, _, err := net.SplitHostPort(cfg.Host); err != nil || !Loopback(h) {
-		return nil, fmt.Errorf("load: host %q: only loopback addresses may be loaded", cfg.Host)
+	hosts := cfg.Hosts
+	if len(hosts) == 0 {
+		hosts = []string{cfg.Host}
+	}
+	for _, host := range hosts {
+		if h, _, err := net.SplitHostPort(host); err != nil || !Loopback(h) {
+			return nil, fmt.Errorf("load: host %q: only loopback addresses may be loaded", host)
+		}
+	}
+	var pids []int
+	if cfg.PID > 0 {
+		pids = append(pids, cfg.PID)
+	}
+	for _, pid := range cfg.PIDs {
+		if pid <= 0 {
+			return nil, fmt.Errorf("load: process ID %d", pid)
+		}
+		if !slices.Contains(pids, pid) {
+			pids = append(pids, pid)
+		}
 	}
 	if cfg.Duration <= 0 || cfg.Duration > MaxDuration {
 		cfg.Duration = MaxDuration
@@ -154,7 +191,7 @@ func Run(cfg Config) (*Result, error) {
 	}
 	workers := make([]*conn, cfg.Conns)
 	for i := range workers {
-		c, err := dial(cfg.Host)
+		c, err := dial(hosts[i%len(hosts)])
 		if err != nil {
 			return nil, err
 		}
@@ -194,16 +231,16 @@ func Run(cfg Config) (*Result, error) {
 		measure = start.Add(cfg.Warmup)
 		end     = measure.Add(cfg.Duration)
 	)
-	// The server's CPU time is read when the measured window opens and
-	// when the last request ends.
+	// The server's CPU time (summed over its processes) is read when the
+	// measured window opens and when the last request ends.
 	var cpu0, cpu1 time.Duration
 	var cpuErr error
-	if cfg.PID > 0 {
+	if len(pids) > 0 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			time.Sleep(time.Until(measure))
-			cpu0, cpuErr = processCPU(cfg.PID)
+			cpu0, cpuErr = processesCPU(pids)
 		}()
 	}
 	for i, c := range workers {
@@ -239,13 +276,16 @@ func Run(cfg Config) (*Result, error) {
 	}
 	wg.Wait()
 	elapsed := min(time.Since(measure), cfg.Duration)
-	if cfg.PID > 0 && cpuErr == nil {
-		cpu1, cpuErr = processCPU(cfg.PID)
+	if len(pids) > 0 && cpuErr == nil {
+		cpu1, cpuErr = processesCPU(pids)
 	}
 	if cpuErr != nil {
 		return nil, cpuErr
 	}
 	res := &Result{Path: cfg.Path, Session: cfg.Session, Conns: cfg.Conns, Status: make(map[string]int)}
+	if len(hosts) > 1 {
+		res.Instances = len(hosts)
+	}
 	var counts map[string]int64
 	if mon != nil {
 		var err error
@@ -279,7 +319,7 @@ func Run(cfg Config) (*Result, error) {
 	res.RPS = float64(len(all)) / elapsed.Seconds()
 	res.P50, res.P90, res.P99 = pct(0.50), pct(0.90), pct(0.99)
 	res.Max = float64(all[len(all)-1]) / float64(time.Microsecond)
-	if cfg.PID > 0 {
+	if len(pids) > 0 {
 		res.CPU = float64(cpu1-cpu0) / float64(time.Microsecond) / float64(len(all))
 	}
 	if mon != nil {
@@ -300,7 +340,9 @@ func Run(cfg Config) (*Result, error) {
 
 // countLost reads each session's counter with one more request of the
 // write path, once the load has stopped, and compares it with the
-// increments acknowledged on that session.
+// increments acknowledged on that session. A hot session's counter is
+// read on the first connection (the first host); with several hosts its
+// increments were acknowledged by all of them.
 func countLost(res *Result, cfg Config, workers []*conn, acked []int) error {
 	sessions := workers
 	if cfg.Session == Hot {
