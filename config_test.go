@@ -228,58 +228,59 @@ func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 
 // TestStoreCallsShareDeadlines: calls started within a sixteenth of the
 // timeout share one deadline, which is at least the timeout after each;
-// a later call gets a new one; a request context whose own deadline comes
-// first is used as it is; a canceled one makes no call.
+// a later call gets a new one.
 func TestStoreCallsShareDeadlines(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		const timeout = 160 * time.Millisecond
-		st := timed(plainStore{newCountingStore()}, timeout).(timedStore)
-		deadline := func(ctx context.Context) time.Time {
-			bound, err := st.bound(ctx)
+	d := &deadlines{timeout: time.Hour}
+	width := d.timeout / 16
+	t0 := time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC)
+	first, same, next := d.at(t0), d.at(t0.Add(width-1)), d.at(t0.Add(width))
+	for _, tk := range []*tick{first, same, next} {
+		t.Cleanup(tk.stop)
+	}
+	if same != first {
+		t.Error("a call within the tick got a deadline of its own")
+	}
+	if late := t0.Add(width - 1 + d.timeout); first.deadline.Before(late) {
+		t.Errorf("the shared deadline %v comes before the timeout after the tick's last call (%v)", first.deadline, late)
+	}
+	if next == first || !next.deadline.After(first.deadline) {
+		t.Errorf("a call past the tick got deadline %v, want a later one than %v", next.deadline, first.deadline)
+	}
+}
+
+// TestStoreCallDeadlines: in a synctest bubble, a call's context is done
+// at its deadline and says so; a request context whose own deadline
+// comes first is used as it is; a canceled one makes no call. Two bubbles
+// can share a bounded store (each bubble's calls get ticks of their own).
+func TestStoreCallDeadlines(t *testing.T) {
+	const timeout = 160 * time.Millisecond
+	st := timed(plainStore{newCountingStore()}, timeout).(timedStore)
+	for range 2 {
+		synctest.Test(t, func(t *testing.T) {
+			bound, err := st.bound(context.Background())
 			if err != nil {
 				t.Fatal(err)
 			}
-			dl, ok := bound.Deadline()
-			if !ok {
-				t.Fatal("a bound call has no deadline")
+			if dl, ok := bound.Deadline(); !ok || dl.Before(time.Now().Add(timeout)) {
+				t.Errorf("a call's deadline is %v (%v), want at least the timeout from now", dl, ok)
 			}
-			return dl
-		}
-		first := deadline(context.Background())
-		time.Sleep(timeout/16 - time.Millisecond)
-		if got := deadline(context.Background()); got != first {
-			t.Errorf("a call in the same tick got deadline %v, want the shared %v", got, first)
-		}
-		if late := time.Now().Add(timeout); first.Before(late) {
-			t.Errorf("the shared deadline %v comes before the timeout after the later call (%v)", first, late)
-		}
-		time.Sleep(2 * time.Millisecond)
-		if got := deadline(context.Background()); !got.After(first) {
-			t.Errorf("a call in the next tick got deadline %v, want one after %v", got, first)
-		}
-		short, cancel := context.WithTimeout(context.Background(), timeout/2)
-		defer cancel()
-		if bound, _ := st.bound(short); bound != short {
-			t.Error("a context with an earlier deadline of its own was not used as it is")
-		}
-		canceled, cancelNow := context.WithCancel(context.Background())
-		cancelNow()
-		if err := st.Save(canceled, "k", &store.Record{}); !errors.Is(err, context.Canceled) {
-			t.Errorf("a call with a canceled context: got %v, want context.Canceled", err)
-		}
-		bound, _ := st.bound(context.Background())
-		if bound.Err() != nil {
-			t.Errorf("before its deadline a call's context reports %v", bound.Err())
-		}
-		time.Sleep(timeout + timeout/16 + time.Millisecond)
-		synctest.Wait() // for the timer's function to run
-		select {
-		case <-bound.Done():
-		default:
-			t.Fatal("past its deadline a call's context is not done")
-		}
-		if !errors.Is(bound.Err(), context.DeadlineExceeded) {
-			t.Errorf("past its deadline a call's context reports %v, want context.DeadlineExceeded", bound.Err())
-		}
-	})
+			if bound.Err() != nil {
+				t.Errorf("before its deadline a call's context reports %v", bound.Err())
+			}
+			short, cancel := context.WithTimeout(context.Background(), timeout/2)
+			defer cancel()
+			if b, _ := st.bound(short); b != short {
+				t.Error("a context with an earlier deadline of its own was not used as it is")
+			}
+			canceled, cancelNow := context.WithCancel(context.Background())
+			cancelNow()
+			if err := st.Save(canceled, "k", &store.Record{}); !errors.Is(err, context.Canceled) {
+				t.Errorf("a call with a canceled context: got %v, want context.Canceled", err)
+			}
+			<-bound.Done()
+			if !errors.Is(bound.Err(), context.DeadlineExceeded) {
+				t.Errorf("past its deadline a call's context reports %v, want context.DeadlineExceeded", bound.Err())
+			}
+		})
+	}
 }

@@ -105,23 +105,43 @@ type deadlines struct {
 type tick struct {
 	start, deadline time.Time
 	done            chan struct{} // closed at deadline
+	timer           *time.Timer
 }
 
 // at returns the tick of a call started at now.
 func (d *deadlines) at(now time.Time) *tick {
 	width := d.timeout / 16
+	if now.Before(sharedSince) {
+		// A testing/synctest bubble, whose clock starts at 2000-01-01
+		// UTC: a tick made in one bubble must not reach another, where
+		// its channel would panic, so the call gets a tick of its own.
+		return newTick(now, d.timeout)
+	}
 	for {
 		t := d.cur.Load()
 		if t != nil && !now.Before(t.start) && now.Sub(t.start) < width {
 			return t
 		}
-		next := &tick{start: now, deadline: now.Add(d.timeout + width), done: make(chan struct{})}
+		next := newTick(now, d.timeout+width)
 		if d.cur.CompareAndSwap(t, next) {
-			time.AfterFunc(next.deadline.Sub(now), func() { close(next.done) })
 			return next
 		}
+		next.stop()
 	}
 }
+
+// sharedSince is the earliest clock reading at which calls share ticks.
+var sharedSince = time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// newTick returns a tick that starts at now and ends after d.
+func newTick(now time.Time, d time.Duration) *tick {
+	t := &tick{start: now, deadline: now.Add(d), done: make(chan struct{})}
+	t.timer = time.AfterFunc(d, func() { close(t.done) })
+	return t
+}
+
+// stop releases the timer of a tick no call uses.
+func (t *tick) stop() { t.timer.Stop() }
 
 // A boundCtx is a store call's context: its parent's values, and its
 // tick's deadline, which comes before the parent's. Unlike a
