@@ -149,13 +149,7 @@ func TestBatchPanicFreesTheLane(t *testing.T) {
 	if n := panics.get(); n != 1 {
 		t.Errorf("%d requests panicked, want 1: the one whose function panicked", n)
 	}
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
-	if len(counts) != 3 {
-		t.Errorf("%d increments succeeded, want 3", len(counts))
-	}
+	wantIncrements(t, errs, counts, 3)
 	var later sync.WaitGroup
 	later.Go(func() { (&client{f: f, cookie: c.cookie}).get("/inc") })
 	waitAll(t, &later, "a writer after the panic")
@@ -290,13 +284,7 @@ func TestBatchedFailedUpdateLeavesItsSessionConsistent(t *testing.T) {
 	if got := <-bad; got != "true false" {
 		t.Errorf("the failing Update: error, value present = %s, want true false", got)
 	}
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
-	if len(counts) != 3 {
-		t.Errorf("%d increments succeeded, want 3", len(counts))
-	}
+	wantIncrements(t, errs, counts, 3)
 	if got := storedInt(t, f, c.cookie, "n"); got != 3 {
 		t.Errorf("the counter reads %d, want 3", got)
 	}
@@ -419,5 +407,18 @@ func TestSealedWritersAreNotBatched(t *testing.T) {
 	slices.Sort(held)
 	if !slices.Equal(returned, held) {
 		t.Errorf("the Updates returned %v, but their responses' cookies hold %v", returned, held)
+	}
+}
+
+// wantIncrements closes errs, reports each error in it, and checks that n
+// increments succeeded.
+func wantIncrements(t *testing.T, errs chan error, counts chan int, n int) {
+	t.Helper()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if len(counts) != n {
+		t.Errorf("%d increments succeeded, want %d", len(counts), n)
 	}
 }
