@@ -35,7 +35,17 @@ func (t timedStore) bound(ctx context.Context) (context.Context, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	tk := t.clock.at(time.Now())
+	now := time.Now()
+	var tk *tick
+	if now.Before(sharedSince) || now == now.Round(0) {
+		// A testing/synctest bubble: its clock starts at 2000-01-01 UTC
+		// and its readings carry no monotonic clock, even past 2001. A
+		// tick made in one bubble must not reach another, where its
+		// channel is a fatal error, so the call gets a tick of its own.
+		tk = newTick(now, t.clock.timeout)
+	} else {
+		tk = t.clock.at(now)
+	}
 	if dl, ok := ctx.Deadline(); ok && dl.Before(tk.deadline) {
 		return ctx, nil
 	}
@@ -108,15 +118,10 @@ type tick struct {
 	timer           *time.Timer
 }
 
-// at returns the tick of a call started at now.
+// at returns the tick of a call started at now, outside any
+// testing/synctest bubble (see timedStore.bound).
 func (d *deadlines) at(now time.Time) *tick {
 	width := d.timeout / 16
-	if now.Before(sharedSince) {
-		// A testing/synctest bubble, whose clock starts at 2000-01-01
-		// UTC: a tick made in one bubble must not reach another, where
-		// its channel would panic, so the call gets a tick of its own.
-		return newTick(now, d.timeout)
-	}
 	for {
 		t := d.cur.Load()
 		if t != nil && !now.Before(t.start) && now.Sub(t.start) < width {
@@ -160,14 +165,12 @@ func (c *boundCtx) Deadline() (time.Time, bool) { return c.t.deadline, true }
 // Done is closed at the tick's deadline.
 func (c *boundCtx) Done() <-chan struct{} { return c.t.done }
 
-// Err is nil until the deadline, then the parent's error if it has one,
-// else context.DeadlineExceeded.
+// Err is nil until the deadline, then context.DeadlineExceeded: the
+// deadline is what closes Done, and a context's error, once reported,
+// does not change (as the parent's would, canceled later).
 func (c *boundCtx) Err() error {
 	select {
 	case <-c.t.done:
-		if err := c.Context.Err(); err != nil {
-			return err
-		}
 		return context.DeadlineExceeded
 	default:
 		return nil
