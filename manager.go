@@ -150,11 +150,12 @@ type Config struct {
 	// ErrorHandler's 503, instead of waiting on a stalled store for as long
 	// as the client does. Calls that start within a sixteenth of it share
 	// one deadline (and one timer), so a call may run up to that sixteenth
-	// longer. A request context with an earlier deadline wins; a request
-	// canceled before a call makes none, and a call already made runs to
-	// its end or its deadline. The default is 5 seconds; a negative value
-	// sets no bound. A store that never waits (store.NonBlocking, as the
-	// memory store) is not bounded.
+	// longer. A request canceled before a call makes none. A request
+	// context whose own deadline comes first is used as it is, so its
+	// cancellation also ends a call under way; otherwise a call under way
+	// runs to its end or its deadline. The default is 5 seconds; a
+	// negative value sets no bound. A store that never waits
+	// (store.NonBlocking, as the memory store) is not bounded.
 	StoreTimeout time.Duration
 
 	// Codec encodes session values. The default is CBOR (RFC 8949), which

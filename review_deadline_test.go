@@ -3,6 +3,7 @@ package keycard
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -70,4 +71,36 @@ func TestStoreCallsShareTicksOnTheRealClock(t *testing.T) {
 	if ta != tb {
 		t.Error("two calls a moment apart on the real clock got ticks of their own")
 	}
+}
+
+// TestStoreCallAfterFunc: context.AfterFunc on a call's context, as a
+// driver watching it does, runs its function at the call's deadline, and
+// a context derived from the call's is done then too, without a
+// goroutine of its own per call.
+func TestStoreCallAfterFunc(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const timeout = 80 * time.Millisecond
+		st := timed(plainStore{newCountingStore()}, timeout).(timedStore)
+		bound, err := st.bound(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ran atomic.Bool
+		context.AfterFunc(bound, func() { ran.Store(true) })
+		stopped := false
+		stop := context.AfterFunc(bound, func() { stopped = true })
+		derived, cancel := context.WithCancel(bound)
+		defer cancel()
+		if !stop() {
+			t.Error("stopping an AfterFunc before the deadline failed")
+		}
+		<-derived.Done()
+		synctest.Wait()
+		if !ran.Load() || stopped {
+			t.Errorf("at the deadline: AfterFunc ran %t (want true), the stopped one ran %t (want false)", ran.Load(), stopped)
+		}
+		if !errors.Is(derived.Err(), context.DeadlineExceeded) {
+			t.Errorf("a derived context reports %v, want context.DeadlineExceeded", derived.Err())
+		}
+	})
 }

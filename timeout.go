@@ -114,8 +114,8 @@ type deadlines struct {
 // sixteenth of a timeout from start.
 type tick struct {
 	start, deadline time.Time
-	done            chan struct{} // closed at deadline
-	timer           *time.Timer
+	ctx             context.Context // done at deadline
+	cancel          context.CancelFunc
 }
 
 // at returns the tick of a call started at now, outside any
@@ -140,13 +140,12 @@ var sharedSince = time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // newTick returns a tick that starts at now and ends after d.
 func newTick(now time.Time, d time.Duration) *tick {
-	t := &tick{start: now, deadline: now.Add(d), done: make(chan struct{})}
-	t.timer = time.AfterFunc(d, func() { close(t.done) })
-	return t
+	ctx, cancel := context.WithDeadline(context.Background(), now.Add(d))
+	return &tick{start: now, deadline: now.Add(d), ctx: ctx, cancel: cancel}
 }
 
 // stop releases the timer of a tick no call uses.
-func (t *tick) stop() { t.timer.Stop() }
+func (t *tick) stop() { t.cancel() }
 
 // A boundCtx is a store call's context: its parent's values, and its
 // tick's deadline, which comes before the parent's. Unlike a
@@ -163,16 +162,17 @@ type boundCtx struct {
 func (c *boundCtx) Deadline() (time.Time, bool) { return c.t.deadline, true }
 
 // Done is closed at the tick's deadline.
-func (c *boundCtx) Done() <-chan struct{} { return c.t.done }
+func (c *boundCtx) Done() <-chan struct{} { return c.t.ctx.Done() }
 
 // Err is nil until the deadline, then context.DeadlineExceeded: the
 // deadline is what closes Done, and a context's error, once reported,
 // does not change (as the parent's would, canceled later).
-func (c *boundCtx) Err() error {
-	select {
-	case <-c.t.done:
-		return context.DeadlineExceeded
-	default:
-		return nil
-	}
+func (c *boundCtx) Err() error { return c.t.ctx.Err() }
+
+// AfterFunc arranges to call f once the deadline passes, as
+// context.AfterFunc does. context.AfterFunc, and a context derived from
+// the call's (by a driver that watches it, as pgx does), use it instead
+// of a goroutine per call.
+func (c *boundCtx) AfterFunc(f func()) (stop func() bool) {
+	return context.AfterFunc(c.t.ctx, f)
 }
