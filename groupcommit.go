@@ -18,10 +18,10 @@ import (
 // and saves the result in one compare-and-set. Each served writer then
 // takes the stored record as its own. An Update's function runs again on
 // the values it is applied to, so concurrent increments still add up
-// exactly. A writer that changed the session's metadata (a login, say)
-// waits for a turn alone, and a batch that finds the session rotated or
-// renewed by another instance hands each writer back its own changes to
-// save alone.
+// exactly. A writer that changed the session's metadata (a login, say),
+// or whose records are its own (sealed sessions), waits for a turn alone;
+// a batch that cannot be saved as one (see errAlone) hands each writer
+// back its own changes to save alone.
 
 // A change is one writer's unsaved changes to a session's values, kept
 // apart so that another writer can apply them onto a newer record.
@@ -78,8 +78,9 @@ type batchResult struct {
 }
 
 // errAlone tells a writer that its batch could not be saved as one (the
-// session moved to another key meanwhile): it saves its own changes
-// alone.
+// session moved to another key meanwhile, the batch would pass MaxSize,
+// the leading request went away, or a function panicked): it saves its
+// own changes alone.
 var errAlone = errors.New("keycard: save alone")
 
 // lead saves s's changes (t.own) and those of the writers in t.batch,
