@@ -73,11 +73,7 @@ func Update[T any](ctx context.Context, s *Session, key string, fn func(T) T) (T
 	recompute := func(vals map[string][]byte) error {
 		var old T
 		if raw, ok := vals[key]; ok {
-			if err := s.m.cfg.Codec.Unmarshal(raw, &old); err != nil {
-				old = zero // undecodable reads as absent, as in Get
-				s.m.emit(event.Event{Kind: event.Rejected, Reason: event.ReasonUndecodable, Session: s.key, UserID: s.rec.UserID,
-					Err: fmt.Errorf("keycard: value %q: %w", key, err), Request: s.r})
-			}
+			old, _ = decode[T](s, key, raw) // undecodable reads as absent, as in Get
 		}
 		v := fn(old)
 		raw, err := s.m.cfg.Codec.Marshal(v)

@@ -37,11 +37,11 @@ func (t timedStore) bound(ctx context.Context) (context.Context, error) {
 	}
 	now := time.Now()
 	var tk *tick
-	if now.Before(sharedSince) || now == now.Round(0) {
-		// A testing/synctest bubble: its clock starts at 2000-01-01 UTC
-		// and its readings carry no monotonic clock, even past 2001. A
-		// tick made in one bubble must not reach another, where its
-		// channel is a fatal error, so the call gets a tick of its own.
+	if now == now.Round(0) {
+		// A testing/synctest bubble, whose clock readings carry no
+		// monotonic clock: a tick made in one bubble must not reach
+		// another, where its channel is a fatal error, so the call gets
+		// a tick of its own.
 		tk = newTick(now, t.clock.timeout)
 	} else {
 		tk = t.clock.at(now)
@@ -134,9 +134,6 @@ func (d *deadlines) at(now time.Time) *tick {
 		next.stop()
 	}
 }
-
-// sharedSince is the earliest clock reading at which calls share ticks.
-var sharedSince = time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // newTick returns a tick that starts at now and ends after d.
 func newTick(now time.Time, d time.Duration) *tick {
