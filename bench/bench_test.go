@@ -18,11 +18,11 @@ import (
 // compares the libraries on each path and backend, Keycard first.
 //
 // Besides time and allocations each benchmark reports roundtrips/op and
-// writes/op: store calls for the memory stores, counted by a wrapper, and
-// for Redis the commands the clients sent (read from MONITOR, so commands
-// run inside scripts do not count) over 100 more requests after the timed
-// loop, and only on a private redis-server that no other process uses.
-// Per-connection commands (HELLO, CLIENT …) are not counted.
+// writes/op: store calls for the memory and SQLite stores, counted by a
+// wrapper, and for Redis the commands the clients sent (read from MONITOR,
+// so commands run inside scripts do not count) over 100 more requests
+// after the timed loop, and only on a private redis-server that no other
+// process uses. Per-connection commands (HELLO, CLIENT …) are not counted.
 
 // A path is one kind of request.
 type path struct {
@@ -61,7 +61,7 @@ func benchPath(b *testing.B, p path) {
 				}
 			}
 			switch {
-			case bi.backend == "memory":
+			case bi.backend == "memory" || bi.backend == "sqlite":
 				calls, writes := countCalls(b, bi, p)
 				b.ReportMetric(calls, "roundtrips/op")
 				b.ReportMetric(writes, "writes/op")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,6 +18,7 @@ import (
 	"github.com/keycard-go/keycard/bench/internal/redisctl"
 	"github.com/keycard-go/keycard/store"
 	"github.com/keycard-go/keycard/store/memory"
+	"github.com/keycard-go/keycard/store/sqlite"
 	"github.com/keycard-go/keycard/store/storetest"
 )
 
@@ -253,7 +255,7 @@ func (c *client) setCookie(sc string) {
 }
 
 // An implementation under benchmark and how to make it. With counted,
-// make wraps a memory store in a counter and returns it; the benchmarks
+// make wraps a memory or SQLite store in a counter and returns it; the benchmarks
 // time an unwrapped instance and count on a second, wrapped one, because
 // a wrapper can change what the library does (Keycard bounds the calls to
 // any store but its own memory store with StoreTimeout).
@@ -295,6 +297,46 @@ func implementations() []benchImpl {
 			return impl, nil
 		}},
 		{"cookie", "gorilla", func(testing.TB, bool) (*Impl, counter) { return NewGorillaCookie("gorilla-cookie"), nil }},
+		{"sqlite", "keycard", func(tb testing.TB, counted bool) (*Impl, counter) {
+			path := filepath.Join(tb.TempDir(), "keycard.db")
+			if !counted {
+				impl, err := NewKeycardSQLite("keycard-sqlite", path)
+				if err != nil {
+					tb.Fatal(err)
+				}
+				return impl, nil
+			}
+			sst, err := sqlite.Open(path, sqlite.Config{})
+			if err != nil {
+				tb.Fatal(err)
+			}
+			st := &countingStore{Store: sst}
+			impl, err := NewKeycard("keycard-sqlite", st)
+			if err != nil {
+				sst.Close()
+				tb.Fatal(err)
+			}
+			impl.closers = append(impl.closers, func() { sst.Close() })
+			return impl, st
+		}},
+		{"sqlite", "scs", func(tb testing.TB, counted bool) (*Impl, counter) {
+			path := filepath.Join(tb.TempDir(), "scs.db")
+			if !counted {
+				impl, err := NewSCSSQLite("scs-sqlite", path)
+				if err != nil {
+					tb.Fatal(err)
+				}
+				return impl, nil
+			}
+			sst, closeStore, err := SCSSQLiteStore(path)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			st := &countingSCS{Store: sst}
+			impl := NewSCS("scs-sqlite", st)
+			impl.closers = append(impl.closers, closeStore)
+			return impl, st
+		}},
 		{"redis", "bare+get", func(tb testing.TB, _ bool) (*Impl, counter) {
 			addr, prefix := redisFor(tb)
 			impl, err := NewBareRedisGet("bare-redisget", addr, prefix)

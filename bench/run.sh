@@ -58,6 +58,11 @@
 #
 #   WORKLOADS=write-hot SERVERS="keycard-redis scs-redis" bench/run.sh http
 #
+# The same on SQLite, each server on a database file of its own under a
+# temporary directory, opened with the same driver and settings:
+#
+#   WORKLOADS=write-hot SERVERS="keycard-sqlite scs-sqlite" bench/run.sh http
+#
 # Keycard's hot-session write over two instances on one Redis, against one:
 #
 #   WORKLOADS="write-hot write-hot-2" SERVERS=keycard-redis bench/run.sh http
@@ -87,7 +92,7 @@ PNG=${PNG:-$PNG_DEFAULT}
 started=$(date +%s)
 phase() { echo "== $(( $(date +%s) - started ))s: $*"; }
 
-all_servers=(bare keycard-memory scs-memory gorilla-cookie express-memory keycard-sqlite bare-redisget keycard-redis scs-redis gorilla-redis express-redis)
+all_servers=(bare keycard-memory scs-memory gorilla-cookie express-memory keycard-sqlite scs-sqlite bare-redisget keycard-redis scs-redis gorilla-redis express-redis)
 read -r -a servers <<<"${SERVERS:-${all_servers[*]}}"
 node_needed=0
 for name in "${servers[@]}"; do
@@ -201,6 +206,7 @@ for name in "${servers[@]}"; do
   case $name in
     keycard-memory) start "$name" "${srvpin[@]}" "$BIN/benchserver" -addr "$addr" -store memory ;;
     keycard-sqlite) start "$name" "${srvpin[@]}" "$BIN/benchserver" -addr "$addr" -store "sqlite:$TMP/sessions.db" ;;
+    scs-sqlite)     start "$name" "${srvpin[@]}" "$BIN/peerserver" -impl "$name" -addr "$addr" -sqlite "$TMP/scs-sessions.db" ;;
     keycard-redis)  start "$name" "${srvpin[@]}" "$BIN/benchserver" -addr "$addr" -store "redis://$REDIS/0?prefix=${P}keycard:" ;;
     express-memory) start "$name" "${srvpin[@]}" node node/server.js --port 0 --store memory ;;
     express-redis)  start "$name" "${srvpin[@]}" node node/server.js --port 0 --store "redis://$REDIS" --prefix "${P}express:" ;;

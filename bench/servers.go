@@ -19,14 +19,18 @@ package bench
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/alexedwards/scs/goredisstore"
+	"github.com/alexedwards/scs/sqlite3store"
 	"github.com/alexedwards/scs/v2"
 	"github.com/alexedwards/scs/v2/memstore"
 	"github.com/boj/redistore"
@@ -37,6 +41,7 @@ import (
 	"github.com/keycard-go/keycard"
 	"github.com/keycard-go/keycard/store"
 	kredis "github.com/keycard-go/keycard/store/redis"
+	"github.com/keycard-go/keycard/store/sqlite"
 )
 
 // User is the user every login stores.
@@ -249,6 +254,23 @@ func NewKeycardRedis(name, addr, prefix string) (*Impl, error) {
 	return impl, nil
 }
 
+// NewKeycardSQLite returns the routes served by Keycard with its SQLite
+// store on the database file at path, which sqlite.Open creates if need
+// be, with the store's default Config.
+func NewKeycardSQLite(name, path string) (*Impl, error) {
+	st, err := sqlite.Open(path, sqlite.Config{})
+	if err != nil {
+		return nil, err
+	}
+	impl, err := NewKeycard(name, st)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	impl.closers = append(impl.closers, func() { st.Close() })
+	return impl, nil
+}
+
 // scsOps uses scs: RenewToken, then Get/Put. scs has no atomic update, so
 // /write is a read-modify-write that concurrent requests can lose.
 type scsOps struct{ sm *scs.SessionManager }
@@ -308,6 +330,83 @@ func NewSCSRedis(name, addr, prefix string) *Impl {
 	impl := NewSCS(name, goredisstore.NewWithPrefix(c, prefix))
 	impl.closers = append(impl.closers, func() { c.Close() })
 	return impl
+}
+
+// scsSQLiteSchema is the table and index sqlite3store's README says to
+// create; the store creates neither.
+const scsSQLiteSchema = `
+CREATE TABLE IF NOT EXISTS sessions (
+	token TEXT PRIMARY KEY,
+	data BLOB NOT NULL,
+	expiry REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sessions_expiry_idx ON sessions(expiry);`
+
+// SCSSQLiteStore returns scs's SQLite store (sqlite3store.New: expired
+// sessions deleted every 5 minutes) on the database file at path, opened
+// by openSQLite, with the sessions table and index of sqlite3store's
+// README, which it creates if need be, and a function that stops the
+// cleanup and closes the database.
+func SCSSQLiteStore(path string) (*sqlite3store.SQLite3Store, func(), error) {
+	db, err := openSQLite(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := db.Exec(scsSQLiteSchema); err != nil {
+		db.Close()
+		return nil, nil, fmt.Errorf("scs sqlite %s: %w", path, err)
+	}
+	st := sqlite3store.New(db)
+	return st, func() {
+		st.StopCleanup()
+		db.Close()
+	}, nil
+}
+
+// openSQLite opens, or creates, the SQLite database file at path as
+// Keycard's sqlite.Open opens its own, so that a comparison of a peer's
+// SQLite store with keycard-sqlite measures the libraries, not the
+// driver's settings: the "sqlite" driver of modernc.org/sqlite, the DSN of
+// sqlite.DSN with the default Config (write-ahead logging,
+// synchronous=NORMAL and a 5-second busy timeout on every connection),
+// max(4, GOMAXPROCS) open and idle connections, and a check that the
+// journal mode is WAL. sqlite3store's README uses mattn/go-sqlite3, which
+// needs cgo; the store's SQL runs unchanged on either driver.
+func openSQLite(path string) (*sql.DB, error) {
+	db, err := sql.Open("sqlite", sqlite.DSN(path, sqlite.Config{}))
+	if err != nil {
+		return nil, err
+	}
+	conns := max(4, runtime.GOMAXPROCS(0))
+	db.SetMaxOpenConns(conns)
+	db.SetMaxIdleConns(conns)
+	var mode string
+	err = db.QueryRow("PRAGMA journal_mode").Scan(&mode)
+	if err == nil && mode != "wal" {
+		err = fmt.Errorf("journal mode is %q, not wal", mode)
+	}
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// NewSCSSQLite returns the routes served by scs, configured as NewSCS
+// configures it, with its SQLite store (sqlite3store) on the database file
+// at path; see SCSSQLiteStore and openSQLite for how the database is
+// opened. sqlite3store saves with one REPLACE statement and queues nothing
+// itself: concurrent saves wait for SQLite's write lock in its busy
+// handler, which sleeps between tries, where Keycard's store queues the
+// writers of its *sql.DB and admits the next as soon as the lock is free.
+func NewSCSSQLite(name, path string) (*Impl, error) {
+	st, closeStore, err := SCSSQLiteStore(path)
+	if err != nil {
+		return nil, err
+	}
+	impl := NewSCS(name, st)
+	impl.closers = append(impl.closers, closeStore)
+	return impl, nil
 }
 
 // gorillaOps uses gorilla/sessions through any of its stores.
@@ -413,10 +512,12 @@ func NewGorillaRedis(name, addr, prefix string) (*Impl, error) {
 }
 
 // Names lists the implementations New makes, in the order of the tables:
-// the ceiling, then each library with memory (or cookies), then with Redis.
+// the ceiling, then each library with memory (or cookies), then with
+// SQLite, then with Redis.
 var Names = []string{
 	"bare", "bare-redisget",
 	"keycard-memory", "scs-memory", "gorilla-cookie", "keycard-sealed",
+	"keycard-sqlite", "scs-sqlite",
 	"keycard-redis", "scs-redis", "gorilla-redis",
 }
 
@@ -429,9 +530,19 @@ func NeedsRedis(name string) bool {
 	return false
 }
 
+// NeedsSQLite reports whether the implementation name uses an SQLite
+// database file.
+func NeedsSQLite(name string) bool {
+	return name == "keycard-sqlite" || name == "scs-sqlite"
+}
+
 // New makes the implementation called name; Redis-backed ones use the
-// server at redisAddr with keys under prefix.
-func New(name, redisAddr, prefix string) (*Impl, error) {
+// server at redisAddr with keys under prefix, SQLite-backed ones the
+// database file at sqlitePath.
+func New(name, redisAddr, prefix, sqlitePath string) (*Impl, error) {
+	if NeedsSQLite(name) && sqlitePath == "" {
+		return nil, errors.New(name + " needs the path of an SQLite database file")
+	}
 	switch name {
 	case "bare":
 		return NewBare(), nil
@@ -445,6 +556,10 @@ func New(name, redisAddr, prefix string) (*Impl, error) {
 		return NewSCS(name, nil), nil
 	case "gorilla-cookie":
 		return NewGorillaCookie(name), nil
+	case "keycard-sqlite":
+		return NewKeycardSQLite(name, sqlitePath)
+	case "scs-sqlite":
+		return NewSCSSQLite(name, sqlitePath)
 	case "keycard-redis":
 		return NewKeycardRedis(name, redisAddr, prefix+"keycard:")
 	case "scs-redis":

@@ -1,7 +1,11 @@
 package bench
 
 import (
+	"context"
+	"database/sql"
 	"net/http"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -51,5 +55,94 @@ func TestRoutes(t *testing.T) {
 				expect("/read", http.StatusUnauthorized)
 			}
 		})
+	}
+}
+
+// TestSQLiteSettings checks that the peers' SQLite databases are opened
+// with the settings of Keycard's store (sqlite.DSN's pragmas on every
+// connection, sqlite.Open's pool), so that a comparison with
+// keycard-sqlite measures the libraries.
+func TestSQLiteSettings(t *testing.T) {
+	db, err := openSQLite(filepath.Join(t.TempDir(), "peer.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if got, want := db.Stats().MaxOpenConnections, max(4, runtime.GOMAXPROCS(0)); got != want {
+		t.Errorf("MaxOpenConnections %d, want %d", got, want)
+	}
+	// Hold several connections at once, so that the pragmas are read on
+	// more than the first.
+	ctx := context.Background()
+	var conns []*sql.Conn
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for i := range 3 {
+		c, err := db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+		for _, p := range []struct{ pragma, want string }{
+			{"journal_mode", "wal"},
+			{"synchronous", "1"}, // NORMAL
+			{"busy_timeout", "5000"},
+		} {
+			var got string
+			if err := c.QueryRowContext(ctx, "PRAGMA "+p.pragma).Scan(&got); err != nil {
+				t.Fatal(err)
+			}
+			if got != p.want {
+				t.Errorf("connection %d: PRAGMA %s = %s, want %s", i, p.pragma, got, p.want)
+			}
+		}
+	}
+}
+
+// TestSCSSQLiteStores checks that scs-sqlite keeps its sessions in the
+// sessions table of its database file: one row per logged-in session, and
+// none left for a session whose ID a login renewed.
+func TestSCSSQLiteStores(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "scs.db")
+	impl, err := New("scs-sqlite", "", "", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer impl.Close()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows := func() (n int) {
+		t.Helper()
+		if err := db.QueryRow("SELECT count(*) FROM sessions WHERE julianday('now') < expiry").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := rows(); n != 0 {
+		t.Fatalf("%d sessions before any request, want 0", n)
+	}
+	a, b := newClient(impl.Handler), newClient(impl.Handler)
+	for _, c := range []*client{a, b} {
+		if st := c.do("/login", false, true); st != http.StatusOK {
+			t.Fatalf("login: status %d", st)
+		}
+	}
+	if n := rows(); n != 2 {
+		t.Fatalf("%d sessions after two logins, want 2", n)
+	}
+	if st := a.do("/login", true, true); st != http.StatusOK {
+		t.Fatalf("renewal: status %d", st)
+	}
+	if n := rows(); n != 2 {
+		t.Fatalf("%d sessions after a renewal, want 2 (the old ID's row deleted)", n)
+	}
+	if _, err := New("scs-sqlite", "", "", ""); err == nil {
+		t.Error("New(scs-sqlite) without a database path: no error")
 	}
 }

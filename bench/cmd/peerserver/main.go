@@ -3,10 +3,14 @@
 //
 //	peerserver -impl bare -addr 127.0.0.1:8081
 //	peerserver -impl scs-redis -addr 127.0.0.1:8082 -redis 127.0.0.1:6379 -prefix bench:
+//	peerserver -impl scs-sqlite -addr 127.0.0.1:8083 -sqlite /tmp/scs-sessions.db
 //
-// -impl is one of bare, scs-memory, gorilla-cookie, scs-redis and
-// gorilla-redis (and Keycard's own, for convenience; cmd/benchserver is
-// Keycard's server). It stops on SIGINT or SIGTERM.
+// -impl is one of bare, scs-memory, gorilla-cookie, scs-sqlite, scs-redis
+// and gorilla-redis (and Keycard's own, for convenience; cmd/benchserver
+// is Keycard's server). The Redis-backed ones use the server at -redis,
+// with keys under -prefix. The SQLite-backed ones need -sqlite, the path
+// of their database file, which they create (with its table) if need be;
+// give each server a file of its own. It stops on SIGINT or SIGTERM.
 package main
 
 import (
@@ -32,6 +36,7 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:8081", "loopback address to listen on")
 	redis := flag.String("redis", "127.0.0.1:6379", "Redis address, for the Redis-backed implementations")
 	prefix := flag.String("prefix", "peer-bench:", "Redis key prefix")
+	sqlitePath := flag.String("sqlite", "", "SQLite database file, for the SQLite-backed implementations")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	memProfile := flag.String("memprofile", "", "write an allocation profile of the whole run to this file at exit")
 	flag.Parse()
@@ -42,7 +47,7 @@ func main() {
 	if ip := net.ParseIP(host); err != nil || (host != "localhost" && (ip == nil || !ip.IsLoopback())) {
 		log.Fatalf("-addr %q: listen on a loopback address (127.0.0.1:PORT)", *addr)
 	}
-	impl, err := bench.New(*name, *redis, *prefix)
+	impl, err := bench.New(*name, *redis, *prefix, *sqlitePath)
 	if err != nil {
 		log.Fatal(err)
 	}
