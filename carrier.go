@@ -27,10 +27,10 @@ type carrier interface {
 	records(shared store.Store) store.Store
 
 	// open checks a presented token and returns the ID of the session it
-	// names, priming st (from records) where the token holds the session
-	// itself; or the reason (an event.Reason) it is refused. It makes no
-	// store call.
-	open(st store.Store, token string) (sessionID, event.Reason)
+	// names and the ID's store key, priming st (from records) where the
+	// token holds the session itself; or the reason (an event.Reason) it
+	// is refused. It makes no store call.
+	open(st store.Store, token string) (id sessionID, key string, reason event.Reason)
 
 	// write puts into h what the client must hold after this response, as
 	// s.reply says, and resets s.reply. It runs once, just before the

@@ -19,8 +19,8 @@ func (c *cookieCarrier) presented(h http.Header) (string, int) {
 
 func (c *cookieCarrier) records(shared store.Store) store.Store { return shared }
 
-func (c *cookieCarrier) open(_ store.Store, token string) (sessionID, event.Reason) {
-	return c.m.ids.verify(token)
+func (c *cookieCarrier) open(_ store.Store, token string) (sessionID, string, event.Reason) {
+	return c.m.ids.open(token)
 }
 
 func (c *cookieCarrier) write(h http.Header, s *Session, now time.Time) error {

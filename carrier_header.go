@@ -38,8 +38,8 @@ func (c *headerCarrier) presented(h http.Header) (string, int) {
 
 func (c *headerCarrier) records(shared store.Store) store.Store { return shared }
 
-func (c *headerCarrier) open(_ store.Store, token string) (sessionID, event.Reason) {
-	return c.m.ids.verify(token)
+func (c *headerCarrier) open(_ store.Store, token string) (sessionID, string, event.Reason) {
+	return c.m.ids.open(token)
 }
 
 func (c *headerCarrier) write(h http.Header, s *Session, _ time.Time) error {

@@ -46,30 +46,31 @@ func (c *sealedCarrier) records(store.Store) store.Store { return &cookieRecords
 
 // open decodes a sealed cookie value into st. A cookie that does not open
 // is refused like a forged signed cookie.
-func (c *sealedCarrier) open(st store.Store, v string) (sessionID, event.Reason) {
+func (c *sealedCarrier) open(st store.Store, v string) (sessionID, string, event.Reason) {
 	var id sessionID
 	if len(v) > maxCookieSize {
-		return id, event.ReasonMalformed
+		return id, "", event.ReasonMalformed
 	}
 	raw, err := b64.DecodeString(v)
 	if err != nil {
-		return id, event.ReasonMalformed
+		return id, "", event.ReasonMalformed
 	}
 	plain, err := c.box.Open(nil, raw, c.cookie.m.ids.ctx)
 	if err != nil {
-		return id, event.ReasonBadMAC
+		return id, "", event.ReasonBadMAC
 	}
 	if len(plain) < 8+idSize {
-		return id, event.ReasonMalformed
+		return id, "", event.ReasonMalformed
 	}
 	rec, err := store.DecodeRecord(plain[8+idSize:])
 	if err != nil {
-		return id, event.ReasonMalformed
+		return id, "", event.ReasonMalformed
 	}
 	rec.Version = binary.BigEndian.Uint64(plain)
 	copy(id[:], plain[8:])
-	st.(*cookieRecords).recs = map[string]*store.Record{id.hash(): rec}
-	return id, ""
+	key := id.hash()
+	st.(*cookieRecords).recs = map[string]*store.Record{key: rec}
+	return id, key, ""
 }
 
 // write reseals the session into its cookie if its record changed. It

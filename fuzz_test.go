@@ -42,6 +42,19 @@ func FuzzCookie(f *testing.F) {
 		} else if got != (sessionID{}) {
 			t.Fatalf("rejected value %q returned a non-zero ID", v)
 		}
+		// open, through the cache of verified tokens (which holds the good
+		// token once it was opened), answers as verify does, every time.
+		for range 2 {
+			oid, key, oreason := m.ids.open(v)
+			switch {
+			case oid != got || oreason != reason:
+				t.Fatalf("open(%q) = %x, %q; verify gave %x, %q", v, oid, oreason, got, reason)
+			case reason == "" && key != got.hash():
+				t.Fatalf("open(%q) key %q, want %q", v, key, got.hash())
+			case reason != "" && key != "":
+				t.Fatalf("refused value %q returned key %q", v, key)
+			}
+		}
 	})
 }
 

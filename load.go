@@ -39,7 +39,7 @@ func (s *Session) load(ctx context.Context) {
 		s.startNew(now, false)
 		return
 	}
-	id, reason := s.m.carrier.open(s.st, s.cookie)
+	id, key, reason := s.m.carrier.open(s.st, s.cookie)
 	if s.cookies > 1 {
 		reason = event.ReasonDuplicate
 	}
@@ -48,7 +48,7 @@ func (s *Session) load(ctx context.Context) {
 		s.startNew(now, true)
 		return
 	}
-	s.loadKey(ctx, id, id.hash(), now)
+	s.loadKey(ctx, id, key, now)
 }
 
 // loadKey loads the record stored under key, which belongs to id (zero when

@@ -42,9 +42,10 @@ func (id *sessionID) hash() string {
 // rotation moves a session to. Its keys come from Config.Keys, each
 // purpose with its own derived subkeys.
 type idSigner struct {
-	ring    *keyring.Ring // signs IDs for the client
-	rotRing *keyring.Ring // derives rotated IDs
-	ctx     []byte        // MAC context: binds tokens to the carrier's name
+	ring    *keyring.Ring   // signs IDs for the client
+	rotRing *keyring.Ring   // derives rotated IDs
+	ctx     []byte          // MAC context: binds tokens to the carrier's name
+	seen    *verifiedTokens // tokens verified recently, for open
 }
 
 func newIDSigner(secrets [][]byte, carrierName string) (*idSigner, error) {
@@ -56,7 +57,12 @@ func newIDSigner(secrets [][]byte, carrierName string) (*idSigner, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &idSigner{ring: ring, rotRing: rotRing, ctx: []byte("keycard session id v1\x00" + carrierName + "\x00")}, nil
+	return &idSigner{
+		ring:    ring,
+		rotRing: rotRing,
+		ctx:     []byte("keycard session id v1\x00" + carrierName + "\x00"),
+		seen:    newVerifiedTokens(),
+	}, nil
 }
 
 // sign returns the token that carries id.

@@ -1,0 +1,145 @@
+package keycard
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+	"unsafe"
+
+	"github.com/keycard-go/keycard/event"
+)
+
+func TestOpenRemembersVerifiedTokens(t *testing.T) {
+	m, err := New(Config{Keys: []Key{testKey(1)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var id sessionID
+	id[0] = 42
+	token := m.ids.sign(&id)
+	if m.ids.seen.get(token) != nil {
+		t.Fatal("a token never opened is in the cache")
+	}
+	for i := range 2 {
+		got, key, reason := m.ids.open(token)
+		if reason != "" || got != id || key != id.hash() {
+			t.Fatalf("open #%d = %x, %q, %q; want %x, %q", i+1, got, key, reason, id, id.hash())
+		}
+		if m.ids.seen.get(token) == nil {
+			t.Fatalf("after open #%d the verified token is not remembered", i+1)
+		}
+	}
+
+	// A token differing from a remembered one in any single character is
+	// refused, and refused tokens are never remembered.
+	for i := range token {
+		c := byte('A')
+		if token[i] == c {
+			c = 'B'
+		}
+		forged := token[:i] + string(c) + token[i+1:]
+		got, key, reason := m.ids.open(forged)
+		if reason == "" || got != (sessionID{}) || key != "" {
+			t.Fatalf("forged token (char %d changed) opened: %x, %q, %q", i, got, key, reason)
+		}
+		if m.ids.seen.get(forged) != nil {
+			t.Fatalf("forged token (char %d changed) was remembered", i)
+		}
+	}
+
+	// Another Manager's keys do not accept the token, whatever this one
+	// remembers.
+	other, err := New(Config{Keys: []Key{testKey(2)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, reason := other.ids.open(token); reason != event.ReasonBadMAC {
+		t.Fatalf("another key's Manager opened the token: reason %q", reason)
+	}
+}
+
+func TestVerifiedTokensAreBounded(t *testing.T) {
+	c := newVerifiedTokens()
+	const n = 3 * verifiedShards * verifiedPerShard
+	for i := range n {
+		var id sessionID
+		id[0], id[1] = byte(i), byte(i>>8)
+		c.put(fmt.Sprintf("token-%06d", i), id, "key")
+	}
+	total := 0
+	for i := range c.shards {
+		sh := &c.shards[i]
+		if len(sh.m) > verifiedPerShard {
+			t.Errorf("shard %d holds %d tokens, bound %d", i, len(sh.m), verifiedPerShard)
+		}
+		total += len(sh.m)
+	}
+	if total == 0 || total > verifiedShards*verifiedPerShard {
+		t.Errorf("cache holds %d tokens, want 1..%d", total, verifiedShards*verifiedPerShard)
+	}
+	// The newest token is always there: a full shard starts over before
+	// it takes one.
+	i := n - 1
+	if e := c.get(fmt.Sprintf("token-%06d", i)); e == nil || e.id[0] != byte(i) || e.id[1] != byte(i>>8) {
+		t.Fatalf("newest token not found after filling the cache: %+v", e)
+	}
+}
+
+func TestVerifiedTokenKeepsNoRequestMemory(t *testing.T) {
+	c := newVerifiedTokens()
+	header := "__Host-keycard=abcdef; other=" + string(make([]byte, 4096))
+	token := header[len("__Host-keycard=") : len("__Host-keycard=")+6]
+	c.put(token, sessionID{}, "k")
+	e := c.get(token)
+	if e == nil {
+		t.Fatal("token not remembered")
+	}
+	if unsafe.StringData(e.token) == unsafe.StringData(token) {
+		t.Fatal("the entry shares the request's header string, keeping all of it alive")
+	}
+}
+
+func TestVerifiedTokensConcurrent(t *testing.T) {
+	m, err := New(Config{Keys: []Key{testKey(1)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens := make([]string, 64)
+	ids := make([]sessionID, len(tokens))
+	for i := range tokens {
+		ids[i][0], ids[i][1] = byte(i), 1
+		tokens[i] = m.ids.sign(&ids[i])
+	}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for r := range 200 {
+				i := (g*31 + r) % len(tokens)
+				id, key, reason := m.ids.open(tokens[i])
+				if reason != "" || id != ids[i] || key != ids[i].hash() {
+					t.Errorf("open(token %d) = %x, %q, %q", i, id, key, reason)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+func TestSameToken(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		want bool
+	}{
+		{"", "", true},
+		{"abc", "abc", true},
+		{"abc", "abd", false},
+		{"abc", "xbc", false},
+		{"abc", "ab", false},
+		{"ab", "abc", false},
+	} {
+		if got := sameToken(c.a, c.b); got != c.want {
+			t.Errorf("sameToken(%q, %q) = %v, want %v", c.a, c.b, got, c.want)
+		}
+	}
+}
