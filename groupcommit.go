@@ -72,8 +72,7 @@ func (c *change) apply(vals map[string][]byte) (map[string][]byte, error) {
 
 // A batchResult is what a turn stored for the writers it served.
 type batchResult struct {
-	rec  store.Record // as stored, without Data
-	data []byte       // the stored values, encoded
+	rec  store.Record // as stored, values included
 	size int
 }
 
@@ -113,7 +112,6 @@ func (s *Session) lead(ctx context.Context, now time.Time, l *lane, t laneTurn) 
 		*base = last
 	} else {
 		*base = s.rec
-		base.Data = s.data
 	}
 	var err error
 	for attempt := 0; ; attempt++ {
@@ -124,7 +122,7 @@ func (s *Session) lead(ctx context.Context, now time.Time, l *lane, t laneTurn) 
 		s.storeFull(err)
 		if err == nil {
 			l.record(s)
-			res := &batchResult{rec: s.rec, data: s.data, size: s.size}
+			res := &batchResult{rec: s.rec, size: s.size}
 			told = true
 			for i, w := range t.batch {
 				w.turn <- laneTurn{served: res, err: errs[i+1]}
@@ -179,7 +177,7 @@ func (s *Session) combine(base *store.Record, changes []*change, errs []error) e
 		}
 	}
 	s.takeRecord(base)
-	s.vals, s.data, s.changed, s.cleared = vals, base.Data, keys, false
+	s.vals, s.changed, s.cleared = vals, keys, false
 	s.size = 0
 	for k, raw := range vals {
 		s.size += len(k) + len(raw) + entryOverhead
@@ -212,7 +210,7 @@ func (s *Session) fresh(ctx context.Context) (*store.Record, error) {
 // s's own. s.mu must be held.
 func (s *Session) adopt(res *batchResult) {
 	s.rec = res.rec
-	s.data, s.vals, s.size = res.data, nil, res.size
+	s.vals, s.size = nil, res.size
 	s.changed, s.cleared = s.changed[:0], false
 }
 
@@ -220,7 +218,6 @@ func (s *Session) adopt(res *batchResult) {
 // put back when the batch fails.
 type sessionState struct {
 	rec     store.Record
-	data    []byte
 	vals    map[string][]byte
 	size    int
 	changed keySet
@@ -228,9 +225,9 @@ type sessionState struct {
 }
 
 func (s *Session) state() sessionState {
-	return sessionState{s.rec, s.data, maps.Clone(s.vals), s.size, slices.Clone(s.changed), s.cleared}
+	return sessionState{s.rec, maps.Clone(s.vals), s.size, slices.Clone(s.changed), s.cleared}
 }
 
 func (s *Session) restoreState(st sessionState) {
-	s.rec, s.data, s.vals, s.size, s.changed, s.cleared = st.rec, st.data, st.vals, st.size, st.changed, st.cleared
+	s.rec, s.vals, s.size, s.changed, s.cleared = st.rec, st.vals, st.size, st.changed, st.cleared
 }

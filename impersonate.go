@@ -80,10 +80,10 @@ func (m *Manager) Impersonate(ctx context.Context, s *Session, userID string, ma
 	}
 	// The actor's session, restored if the impersonation fails, so that
 	// the commit does not store a half-made one.
-	id, key, rec, data, vals, size := s.id, s.key, s.rec, s.data, s.vals, s.size
+	id, key, rec, vals, size := s.id, s.key, s.rec, s.vals, s.size
 	changed, cleared, metaChanged, isNew, reply := slices.Clone(s.changed), s.cleared, s.metaChanged, s.isNew, s.reply
 	fail := func(err error) error {
-		s.id, s.key, s.rec, s.data, s.vals, s.size = id, key, rec, data, vals, size
+		s.id, s.key, s.rec, s.vals, s.size = id, key, rec, vals, size
 		s.changed, s.cleared, s.metaChanged, s.isNew, s.reply = changed, cleared, metaChanged, isNew, reply
 		return fmt.Errorf("keycard: impersonate: %w", err)
 	}

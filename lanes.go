@@ -190,12 +190,11 @@ func (l *lane) ahead(key string, version uint64) (store.Record, bool) {
 
 // record keeps what s just stored, for the session's next stale writer.
 func (l *lane) record(s *Session) {
-	if l == nil || s.key != l.key || len(s.data) > maxRecentData {
+	if l == nil || s.key != l.key || len(s.rec.Data) > maxRecentData {
 		return
 	}
 	w := l.slot()
 	w.mu.Lock()
 	w.key, w.rec = l.key, s.rec
-	w.rec.Data = s.data
 	w.mu.Unlock()
 }

@@ -77,8 +77,8 @@ func TestLaneIsAheadOnlyForItsOwnKey(t *testing.T) {
 	var ls lanes
 	l, _ := ls.enter("old", nil, nil)
 	defer l.leave()
-	s := &Session{key: "old", data: []byte{1}}
-	s.rec.Version = 7
+	s := &Session{key: "old"}
+	s.rec.Version, s.rec.Data = 7, []byte{1}
 	l.record(s)
 	if _, ok := l.ahead("old", 3); !ok {
 		t.Fatal("the lane's own key at an older version is not behind its recent write")

@@ -15,7 +15,8 @@ import (
 // cookie is verified, and the session loaded, on first use.
 func (m *Manager) newSession(r *http.Request) *Session {
 	s := m.session(r.Context(), r)
-	s.cookie, s.cookies = m.carrier.presented(r.Header)
+	token, n := m.carrier.presented(r.Header)
+	s.cookie, s.cookies = token, int32(min(n, 2))
 	return s
 }
 
@@ -96,9 +97,8 @@ func (s *Session) loadKey(ctx context.Context, id sessionID, key string, now tim
 	if !s.checkBinding(ctx, key, rec, now) || !s.checkActor(ctx, key, rec, r.actor, now) {
 		return
 	}
-	s.id, s.key, s.data, s.size = id, key, rec.Data, size
+	s.id, s.key, s.size = id, key, size
 	s.rec = *rec
-	s.rec.Data = nil
 }
 
 func expiryReason(rec *store.Record, now time.Time) event.Reason {
@@ -134,7 +134,7 @@ func (s *Session) startNew(now time.Time, clear bool) {
 		IP:        addrString(s.m.ClientIP(s.r)),
 		UserAgent: userAgent(s.r),
 	}
-	s.data, s.vals, s.changed, s.retiredNext, s.superseded = nil, nil, nil, "", false
+	s.vals, s.changed, s.retiredNext, s.superseded = nil, nil, "", false
 	s.size, s.cleared, s.metaChanged = 0, false, false
 	s.isNew = true
 	s.reply.clear = s.reply.clear || clear

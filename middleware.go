@@ -37,7 +37,7 @@ func (m *Manager) Handler(next http.Handler) http.Handler {
 		s.rctx = requestContext{r.Context(), s}
 		r = r.WithContext(&s.rctx)
 		s.r, s.ctx = r, r.Context()
-		s.w = responseWriter{ResponseWriter: w, s: s, r: r}
+		s.w = responseWriter{ResponseWriter: w, s: s}
 		next.ServeHTTP(&s.w, r)
 		if s.w.start() {
 			s.finish()
@@ -87,7 +87,6 @@ var errSessionFailed = errors.New("keycard: session unavailable; response replac
 type responseWriter struct {
 	http.ResponseWriter
 	s       *Session
-	r       *http.Request
 	started bool
 	failed  bool
 }
@@ -101,7 +100,7 @@ func (w *responseWriter) start() bool {
 	w.started = true
 	if err := w.s.commit(w.ResponseWriter.Header()); err != nil {
 		w.failed = true
-		w.s.m.cfg.ErrorHandler(w.ResponseWriter, w.r, err)
+		w.s.m.cfg.ErrorHandler(w.ResponseWriter, w.s.r, err)
 	}
 	return !w.failed
 }

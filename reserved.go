@@ -30,7 +30,7 @@ const reservedPrefix = "keycard."
 // change of ID requires. s.mu must be held and the session loaded.
 func (s *Session) dropScoped() {
 	var doomed []string
-	env, _ := openEnvelope(s.data)
+	env, _ := openEnvelope(s.rec.Data)
 	if s.vals != nil {
 		for k := range s.vals {
 			if strings.HasPrefix(k, LoginScoped) || strings.HasPrefix(k, IDScoped) {
@@ -64,7 +64,7 @@ func (s *Session) holdsIDScoped() bool {
 		}
 		return false
 	}
-	env, _ := openEnvelope(s.data)
+	env, _ := openEnvelope(s.rec.Data)
 	for {
 		k, _, ok := env.next()
 		if !ok {

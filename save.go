@@ -197,12 +197,12 @@ func (s *Session) saveOnce(ctx context.Context, now time.Time) error {
 		}
 		s.rec.Version = 0
 	}
-	data := s.prepare(now)
-	// s.rec itself goes to the store (a copy would escape to the heap);
-	// its Data is nil again once Save returns, since s.data holds it.
+	data, old := s.prepare(now), s.rec.Data
+	// s.rec itself goes to the store (a copy would escape to the heap),
+	// with the values to save; it keeps them only once they are stored.
 	s.rec.Data = data
 	err := s.st.Save(ctx, s.key, &s.rec)
-	s.rec.Data = nil
+	s.rec.Data = old
 	if err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			return err
@@ -221,14 +221,14 @@ func (s *Session) prepare(now time.Time) []byte {
 	if s.vals != nil {
 		return encodeValues(s.vals)
 	}
-	return s.data
+	return s.rec.Data
 }
 
 // saved takes note that s.rec, with data as its values, is stored. s.mu
 // must be held.
 func (s *Session) saved(data []byte) {
 	s.rec.Version++
-	s.data = data
+	s.rec.Data = data
 	if s.isNew {
 		s.isNew, s.reply.token, s.reply.clear = false, true, false
 		s.m.emit(event.Event{Kind: event.Created, Session: s.key, UserID: s.rec.UserID, Request: s.r})
@@ -293,15 +293,16 @@ func (s *Session) rebaseOnto(fresh *store.Record, except string) error {
 		}
 	}
 	s.takeRecord(fresh)
-	s.vals, s.data, s.size = merged, fresh.Data, 0
+	s.vals, s.size = merged, 0
 	for k, raw := range merged {
 		s.size += len(k) + len(raw) + entryOverhead
 	}
 	return nil
 }
 
-// takeRecord takes fresh's version, creation and deadline, and its
-// metadata unless this request changed s's, so that s saves over fresh.
+// takeRecord takes fresh's version, creation, deadline and stored values,
+// and its metadata unless this request changed s's, so that s saves over
+// fresh.
 // s.mu must be held.
 func (s *Session) takeRecord(fresh *store.Record) {
 	if !s.metaChanged {
@@ -309,6 +310,7 @@ func (s *Session) takeRecord(fresh *store.Record) {
 		s.rec.IP, s.rec.UserAgent = fresh.IP, fresh.UserAgent
 	}
 	s.rec.Version, s.rec.Created, s.rec.Deadline = fresh.Version, fresh.Created, fresh.Deadline
+	s.rec.Data = fresh.Data
 }
 
 // reload loads the session's current record for a rebase. If the session

@@ -33,23 +33,22 @@ type Session struct {
 
 	// What the request presented: the session cookie's value and how many
 	// cookies carried its name. It is verified when the session loads.
-	cookie  string
-	cookies int
-	byHash  string // set by OpenByHash: the session is named by its hash
-	hops    int    // rotation tombstones followed while loading
+	cookie     string
+	cookies    int32 // at most 2: two or more are refused alike
+	hops       int16 // rotation tombstones followed while loading
+	loaded     bool
+	superseded bool // this request raced a renewal (to retiredNext): no writes, no cookie
 
-	retiredNext string // the presented ID was just renewed to this record
-	superseded  bool   // so this request raced the renewal: no writes, no cookie
+	retiredNext string // the record the presented ID was just renewed to
+	byHash      string // set by OpenByHash: the session is named by its hash
 
-	loaded   bool
 	loadedAt time.Time // when it loaded: the time of a commit with nothing to write
 	loadErr  error
 
 	id          sessionID
-	key         string // store key; "" until the session is stored
-	rec         store.Record
-	data        []byte            // the stored values envelope, as loaded
-	vals        map[string][]byte // the values, once changed; nil means data
+	key         string            // store key; "" until the session is stored
+	rec         store.Record      // as stored; its Data is the values envelope
+	vals        map[string][]byte // the values, once changed; nil means rec.Data
 	size        int               // accounted size of the values
 	changed     keySet
 	cleared     bool
@@ -146,14 +145,14 @@ func (s *Session) value(key string) ([]byte, bool) {
 		raw, ok := s.vals[key]
 		return raw, ok
 	}
-	return lookupValue(s.data, key)
+	return lookupValue(s.rec.Data, key)
 }
 
 // values returns the values as a map that may be changed. s.mu must be
 // held.
 func (s *Session) values() map[string][]byte {
 	if s.vals == nil {
-		s.vals = decodeValues(s.data)
+		s.vals = decodeValues(s.rec.Data)
 	}
 	return s.vals
 }
