@@ -10,7 +10,6 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
-	"unsafe"
 
 	"github.com/keycard-go/keycard/event"
 )
@@ -31,15 +30,10 @@ func TestReviewCollisionNeverAnswersForAnotherToken(t *testing.T) {
 	a[0], b[0] = 1, 2
 	ta, tb := m.ids.sign(&a), m.ids.sign(&b)
 	c := m.ids.seen
+	// plant puts e in under's slot, claiming under's hash.
 	plant := func(under string, e *verifiedToken) {
-		h := maphash.String(c.seed, under)
-		sh := &c.shards[h%verifiedShards]
-		sh.mu.Lock()
-		if sh.m == nil {
-			sh.m = map[uint64]*verifiedToken{}
-		}
-		sh.m[h] = e
-		sh.mu.Unlock()
+		e.hash = maphash.String(c.seed, under)
+		c.slots[e.hash%verifiedSlots].Store(e)
 	}
 
 	// A's entry under B's hash: B (valid) must open as B, not as A.
@@ -290,7 +284,7 @@ func TestReviewChurnUnderRace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const n = 2 * verifiedShards * verifiedPerShard
+	const n = 2 * verifiedSlots
 	toks := make([]string, n)
 	ids := make([]sessionID, n)
 	for i := range toks {
@@ -313,21 +307,6 @@ func TestReviewChurnUnderRace(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	for i := range m.ids.seen.shards {
-		if l := len(m.ids.seen.shards[i].m); l > verifiedPerShard {
-			t.Errorf("shard %d holds %d", i, l)
-		}
-	}
-}
-
-// TestReviewShardsFillCacheLines: verifiedShard's padding claims to keep
-// each shard's lock on a cache line of its own; that needs a stride of a
-// whole number of 64-byte lines.
-func TestReviewShardsFillCacheLines(t *testing.T) {
-	if s := unsafe.Sizeof(verifiedShard{}); s%64 != 0 {
-		var c verifiedTokens
-		t.Errorf("verifiedShard is %d bytes and the shards start at offset %d: neighbouring shards' locks share cache lines", s, unsafe.Offsetof(c.shards))
-	}
 }
 
 // BenchmarkReviewOpen compares open with verify plus the hash, for a

@@ -14,8 +14,9 @@ import (
 //
 //	base64url(version | key ID | ID | HMAC-SHA256 tag)
 //
-// where the tag covers the carrier's name (cookie or header) and the ID
-// under the newest key of the key ring. Stores only see its hash.
+// where the tag covers Config.Cookie.Name (whichever carrier hands the
+// token out) and the ID under the newest key of the key ring. Stores only
+// see its hash.
 const (
 	idSize         = 32
 	tokenVersion   = 1
@@ -44,11 +45,11 @@ func (id *sessionID) hash() string {
 type idSigner struct {
 	ring    *keyring.Ring   // signs IDs for the client
 	rotRing *keyring.Ring   // derives rotated IDs
-	ctx     []byte          // MAC context: binds tokens to the carrier's name
+	ctx     []byte          // MAC context: binds tokens to Config.Cookie.Name
 	seen    *verifiedTokens // tokens verified recently, for open
 }
 
-func newIDSigner(secrets [][]byte, carrierName string) (*idSigner, error) {
+func newIDSigner(secrets [][]byte, name string) (*idSigner, error) {
 	ring, err := keyring.New("session cookie v1", secrets)
 	if err != nil {
 		return nil, err
@@ -60,7 +61,7 @@ func newIDSigner(secrets [][]byte, carrierName string) (*idSigner, error) {
 	return &idSigner{
 		ring:    ring,
 		rotRing: rotRing,
-		ctx:     []byte("keycard session id v1\x00" + carrierName + "\x00"),
+		ctx:     []byte("keycard session id v1\x00" + name + "\x00"),
 		seen:    newVerifiedTokens(),
 	}, nil
 }

@@ -3,7 +3,7 @@ package keycard
 import (
 	"hash/maphash"
 	"strings"
-	"sync"
+	"sync/atomic"
 
 	"github.com/keycard-go/keycard/event"
 )
@@ -15,28 +15,24 @@ import (
 //
 // Only tokens whose MAC verified are remembered, and a Manager's keys
 // never change, so an entry stays true for as long as it is kept: what a
-// token names is still looked up in the store on every request. An entry
-// is found by a keyed hash of the token and confirmed by comparing the
-// whole token in constant time, so a lookup's timing tells a prober
-// nothing about the tokens held. The cache is bounded: a shard that fills
-// up starts over.
+// token names is still looked up in the store on every request. A token
+// has one slot, picked by a keyed hash of it, and an entry answers only
+// for the token it holds, compared in full in constant time: a lookup's
+// timing tells a prober nothing about tokens it does not hold. Slots hold
+// immutable entries, read and replaced atomically with no lock; a new
+// token takes its slot from whatever held it, so the table never grows
+// and never rebuilds. With more clients than slots, some lookups miss and
+// cost the MAC check and hash they would have cost anyway.
 type verifiedTokens struct {
-	seed   maphash.Seed
-	shards [verifiedShards]verifiedShard
+	seed  maphash.Seed
+	slots [verifiedSlots]atomic.Pointer[verifiedToken]
 }
 
-const (
-	verifiedShards   = 16
-	verifiedPerShard = 256 // so at most 4096 tokens, about 1 MB
-)
-
-type verifiedShard struct {
-	mu sync.Mutex
-	m  map[uint64]*verifiedToken
-	_  [40]byte // keeps each shard's lock on a cache line of its own
-}
+// verifiedSlots bounds the cache: 4096 tokens, about 1 MB when full.
+const verifiedSlots = 4096
 
 type verifiedToken struct {
+	hash  uint64
 	token string
 	id    sessionID
 	key   string
@@ -49,11 +45,8 @@ func newVerifiedTokens() *verifiedTokens {
 // get returns the entry for token, or nil.
 func (c *verifiedTokens) get(token string) *verifiedToken {
 	h := maphash.String(c.seed, token)
-	sh := &c.shards[h%verifiedShards]
-	sh.mu.Lock()
-	e := sh.m[h]
-	sh.mu.Unlock()
-	if e == nil || !sameToken(e.token, token) {
+	e := c.slots[h%verifiedSlots].Load()
+	if e == nil || e.hash != h || !sameToken(e.token, token) {
 		return nil
 	}
 	return e
@@ -61,16 +54,9 @@ func (c *verifiedTokens) get(token string) *verifiedToken {
 
 // put remembers that token verified and carries id, stored under key.
 func (c *verifiedTokens) put(token string, id sessionID, key string) {
-	// A copy, so the entry does not keep the request's Cookie header alive.
-	e := &verifiedToken{token: strings.Clone(token), id: id, key: key}
 	h := maphash.String(c.seed, token)
-	sh := &c.shards[h%verifiedShards]
-	sh.mu.Lock()
-	if sh.m == nil || len(sh.m) >= verifiedPerShard {
-		sh.m = make(map[uint64]*verifiedToken, verifiedPerShard)
-	}
-	sh.m[h] = e
-	sh.mu.Unlock()
+	// A copy, so the entry does not keep the request's Cookie header alive.
+	c.slots[h%verifiedSlots].Store(&verifiedToken{hash: h, token: strings.Clone(token), id: id, key: key})
 }
 
 // sameToken compares a and b in time that depends only on their lengths.

@@ -1,7 +1,6 @@
 package keycard
 
 import (
-	"fmt"
 	"sync"
 	"testing"
 	"unsafe"
@@ -58,30 +57,39 @@ func TestOpenRemembersVerifiedTokens(t *testing.T) {
 	}
 }
 
-func TestVerifiedTokensAreBounded(t *testing.T) {
-	c := newVerifiedTokens()
-	const n = 3 * verifiedShards * verifiedPerShard
+func TestVerifiedTokensTakeSlotsFromEachOther(t *testing.T) {
+	m, err := New(Config{Keys: []Key{testKey(1)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Three times as many tokens as slots: each new token takes its slot,
+	// so the newest is always remembered, and every token still opens as
+	// itself, remembered or not.
+	const n = 3 * verifiedSlots
+	tokens := make([]string, n)
+	ids := make([]sessionID, n)
 	for i := range n {
-		var id sessionID
-		id[0], id[1] = byte(i), byte(i>>8)
-		c.put(fmt.Sprintf("token-%06d", i), id, "key")
-	}
-	total := 0
-	for i := range c.shards {
-		sh := &c.shards[i]
-		if len(sh.m) > verifiedPerShard {
-			t.Errorf("shard %d holds %d tokens, bound %d", i, len(sh.m), verifiedPerShard)
+		ids[i][0], ids[i][1] = byte(i), byte(i>>8)
+		tokens[i] = m.ids.sign(&ids[i])
+		if _, _, reason := m.ids.open(tokens[i]); reason != "" {
+			t.Fatalf("token %d refused: %q", i, reason)
 		}
-		total += len(sh.m)
+		if e := m.ids.seen.get(tokens[i]); e == nil || e.id != ids[i] {
+			t.Fatalf("token %d not remembered right after it was opened", i)
+		}
 	}
-	if total == 0 || total > verifiedShards*verifiedPerShard {
-		t.Errorf("cache holds %d tokens, want 1..%d", total, verifiedShards*verifiedPerShard)
+	remembered := 0
+	for i := range n {
+		if m.ids.seen.get(tokens[i]) != nil {
+			remembered++
+		}
+		id, key, reason := m.ids.open(tokens[i])
+		if reason != "" || id != ids[i] || key != ids[i].hash() {
+			t.Fatalf("token %d opened as %x, %q, %q", i, id, key, reason)
+		}
 	}
-	// The newest token is always there: a full shard starts over before
-	// it takes one.
-	i := n - 1
-	if e := c.get(fmt.Sprintf("token-%06d", i)); e == nil || e.id[0] != byte(i) || e.id[1] != byte(i>>8) {
-		t.Fatalf("newest token not found after filling the cache: %+v", e)
+	if remembered == 0 || remembered > verifiedSlots {
+		t.Errorf("%d of %d tokens remembered, want 1..%d", remembered, n, verifiedSlots)
 	}
 }
 
