@@ -267,6 +267,7 @@ type benchImpl struct {
 func implementations() []benchImpl {
 	return []benchImpl{
 		{"none", "bare", func(testing.TB, bool) (*Impl, counter) { return NewBare(), nil }},
+		{"none", "bare-headers", func(testing.TB, bool) (*Impl, counter) { return NewBareHeaders("bare-headers"), nil }},
 		{"memory", "keycard", func(tb testing.TB, counted bool) (*Impl, counter) {
 			if !counted {
 				impl, err := NewKeycard("keycard-memory", nil) // the default memory store

@@ -4,7 +4,7 @@
 #   bench/results/results.md   the tables (in process, HTTP, round trips, scale, targets)
 #   docs/bench.png             the chart of the main comparisons
 #
-#   bench/run.sh          everything (about 20 minutes on 2 CPUs)
+#   bench/run.sh          everything (about 23 minutes on 2 CPUs)
 #   bench/run.sh http     only the HTTP workloads (and the report and chart)
 #
 # Phases: in-process `go test -bench` (with benchstat), store round trips per
@@ -92,7 +92,12 @@ PNG=${PNG:-$PNG_DEFAULT}
 started=$(date +%s)
 phase() { echo "== $(( $(date +%s) - started ))s: $*"; }
 
-all_servers=(bare keycard-memory scs-memory gorilla-cookie express-memory keycard-sqlite scs-sqlite bare-redisget keycard-redis scs-redis gorilla-redis express-redis)
+# bare answers the routes with no session library (the ceiling);
+# bare-headers is bare whose /read and /write answers carry Vary: Cookie and
+# Cache-Control: no-store, as a session library's personal responses must
+# (the ceiling for such a library); bare-redisget is bare plus one Redis GET
+# per /read (the floor of a Redis read).
+all_servers=(bare bare-headers keycard-memory scs-memory gorilla-cookie express-memory keycard-sqlite scs-sqlite bare-redisget keycard-redis scs-redis gorilla-redis express-redis)
 read -r -a servers <<<"${SERVERS:-${all_servers[*]}}"
 node_needed=0
 for name in "${servers[@]}"; do
@@ -242,16 +247,16 @@ for name in "${instances[@]}"; do
   fi
 done
 
-# The bare servers set no cookie; they get one of the size of Keycard's, so
-# every server parses the same request bytes and the ratios measure the
-# session libraries alone.
+# The bare servers (bare, bare-headers, bare-redisget) set no cookie; they
+# get one of the size of Keycard's, so every server parses the same request
+# bytes and the ratios measure the session libraries alone.
 barecookie="__Host-keycard=$(printf 'A%.0s' $(seq 92))"
 # load NAME LABEL loadgen-flags...: a run of loadgen. A run whose requests
 # got other statuses than 200 is kept (its errors are in the results); a
 # run that failed outright stops the script.
 load() {
   local name=$1 label=$2 extra=() rc=0; shift 2
-  case $name in bare|bare-redisget) extra=(-cookie "$barecookie") ;; esac
+  case $name in bare|bare-headers|bare-redisget) extra=(-cookie "$barecookie") ;; esac
   "${loadpin[@]}" "$BIN/loadgen" -url "http://127.0.0.1:${port[$name]}" -name "$name:$label" -pid "${spid[$name]}" "${extra[@]}" "$@" | sed 's/^/    /' || rc=$?
   [ "$rc" -le 1 ] || exit "$rc"
 }

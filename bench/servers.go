@@ -135,6 +135,50 @@ func NewBare() *Impl {
 	return &Impl{Name: "bare", Handler: routes(bare{})}
 }
 
+// bareHeaders is the bare handler whose /read and /write responses carry
+// the two headers every session library must put on a personal response:
+// Vary: Cookie, so that no cache serves one user's page to another, and
+// Cache-Control: no-store, so that none keeps it (Keycard sets both
+// whenever a handler used a signed-in session). Over HTTP they are not
+// free: once a handler has touched the header map, net/http clones it and
+// writes the headers sorted. bareHeaders is the floor for a session
+// library whose personal responses carry them (the least such a request
+// can cost, the most requests/s it can reach); the distance from bare to
+// it is the part of a library's gap to bare that is the headers.
+type bareHeaders struct{ bare }
+
+// varyCookie and noStore are the two header values, shared by every
+// response, with a capacity equal to their length so that an append by
+// anyone copies them: the least a middleware can spend on setting them.
+var (
+	varyCookie = []string{"Cookie"}
+	noStore    = []string{"no-store"}
+)
+
+// personal sets the two headers as a session middleware does: in the
+// response's header map, before the body.
+func personal(w http.ResponseWriter) {
+	h := w.Header()
+	h["Vary"] = varyCookie
+	h["Cache-Control"] = noStore
+}
+
+func (b bareHeaders) user(w http.ResponseWriter, r *http.Request) (string, bool, error) {
+	personal(w)
+	return b.bare.user(w, r)
+}
+
+func (b bareHeaders) increment(w http.ResponseWriter, r *http.Request) (int, bool, error) {
+	personal(w)
+	return b.bare.increment(w, r)
+}
+
+// NewBareHeaders returns the bare routes whose /read and /write responses
+// also carry Vary: Cookie and Cache-Control: no-store.
+func NewBareHeaders(name string) *Impl {
+	return &Impl{Name: name, Handler: routes(bareHeaders{})}
+}
+
 // bareGet is the bare handler plus one Redis GET per /read, through the
 // rueidis client Keycard's Redis store uses: the floor for a Redis-backed
 // read.
@@ -512,10 +556,11 @@ func NewGorillaRedis(name, addr, prefix string) (*Impl, error) {
 }
 
 // Names lists the implementations New makes, in the order of the tables:
-// the ceiling, then each library with memory (or cookies), then with
+// the ceilings (bare, and bare with the cache headers) and the floor of a
+// Redis read, then each library with memory (or cookies), then with
 // SQLite, then with Redis.
 var Names = []string{
-	"bare", "bare-redisget",
+	"bare", "bare-headers", "bare-redisget",
 	"keycard-memory", "scs-memory", "gorilla-cookie", "keycard-sealed",
 	"keycard-sqlite", "scs-sqlite",
 	"keycard-redis", "scs-redis", "gorilla-redis",
@@ -546,6 +591,8 @@ func New(name, redisAddr, prefix, sqlitePath string) (*Impl, error) {
 	switch name {
 	case "bare":
 		return NewBare(), nil
+	case "bare-headers":
+		return NewBareHeaders(name), nil
 	case "bare-redisget":
 		return NewBareRedisGet(name, redisAddr, prefix+"bare:")
 	case "keycard-memory":

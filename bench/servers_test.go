@@ -3,9 +3,12 @@ package bench
 import (
 	"context"
 	"database/sql"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -53,6 +56,55 @@ func TestRoutes(t *testing.T) {
 				// The old ID must be dead once the login renewed it.
 				c.setCookie(old[0])
 				expect("/read", http.StatusUnauthorized)
+			}
+		})
+	}
+}
+
+// TestBareHeaders checks, over HTTP, that bare-headers is bare plus the
+// two cache headers of a personal response: its /read and /write answers
+// carry Vary: Cookie and Cache-Control: no-store with bare's bodies, its
+// other routes carry neither, and bare's answers carry neither.
+func TestBareHeaders(t *testing.T) {
+	for _, name := range []string{"bare", "bare-headers"} {
+		t.Run(name, func(t *testing.T) {
+			impl, err := New(name, "", "", "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer impl.Close()
+			srv := httptest.NewServer(impl.Handler)
+			defer srv.Close()
+			for _, p := range []struct {
+				path, body string
+				personal   bool // a session library marks it personal
+			}{
+				{"/read", User, true},
+				{"/write", "1", true},
+				{"/health", "ok", false},
+				{"/login", "ok", false},
+			} {
+				res, err := srv.Client().Get(srv.URL + p.path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				body, err := io.ReadAll(res.Body)
+				res.Body.Close()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if res.StatusCode != http.StatusOK || string(body) != p.body {
+					t.Errorf("GET %s: %d %q, want 200 %q", p.path, res.StatusCode, body, p.body)
+				}
+				want := map[string][]string{"Vary": nil, "Cache-Control": nil}
+				if name == "bare-headers" && p.personal {
+					want = map[string][]string{"Vary": {"Cookie"}, "Cache-Control": {"no-store"}}
+				}
+				for k, v := range want {
+					if got := res.Header.Values(k); !slices.Equal(got, v) {
+						t.Errorf("GET %s: %s %q, want %q", p.path, k, got, v)
+					}
+				}
 			}
 		})
 	}

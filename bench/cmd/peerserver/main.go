@@ -2,15 +2,18 @@
 // a peer library, or with none, on a loopback address:
 //
 //	peerserver -impl bare -addr 127.0.0.1:8081
+//	peerserver -impl bare-headers -addr 127.0.0.1:8084
 //	peerserver -impl scs-redis -addr 127.0.0.1:8082 -redis 127.0.0.1:6379 -prefix bench:
 //	peerserver -impl scs-sqlite -addr 127.0.0.1:8083 -sqlite /tmp/scs-sessions.db
 //
-// -impl is one of bare, scs-memory, gorilla-cookie, scs-sqlite, scs-redis
-// and gorilla-redis (and Keycard's own, for convenience; cmd/benchserver
-// is Keycard's server). The Redis-backed ones use the server at -redis,
-// with keys under -prefix. The SQLite-backed ones need -sqlite, the path
-// of their database file, which they create (with its table) if need be;
-// give each server a file of its own. It stops on SIGINT or SIGTERM.
+// -impl is one of bare, bare-headers (bare whose /read and /write
+// responses carry Vary: Cookie and Cache-Control: no-store), scs-memory,
+// gorilla-cookie, scs-sqlite, scs-redis and gorilla-redis (and Keycard's
+// own, for convenience; cmd/benchserver is Keycard's server). The
+// Redis-backed ones use the server at -redis, with keys under -prefix. The
+// SQLite-backed ones need -sqlite, the path of their database file, which
+// they create (with its table) if need be; give each server a file of its
+// own. It stops on SIGINT or SIGTERM.
 package main
 
 import (

@@ -205,7 +205,7 @@ func (r *report) chart(name string) error {
 			y += rowH[i/2]
 		}
 	}
-	c.text(24, h-16, "Blue: Keycard.  Grey: Go peers (scs, gorilla/sessions).  Orange: express-session (Node).  Green: bare net/http and the bare handler plus one Redis GET.", c.tiny, faint)
+	c.text(24, h-16, "Blue: Keycard.  Grey: Go peers (scs, gorilla/sessions).  Orange: express-session (Node).  Green: bare net/http, alone, with the cache headers, and plus one Redis GET.", c.tiny, faint)
 	f, err := os.Create(name)
 	if err != nil {
 		return err
