@@ -37,7 +37,7 @@ func TestReviewCollisionNeverAnswersForAnotherToken(t *testing.T) {
 	}
 
 	// A's entry under B's hash: B (valid) must open as B, not as A.
-	plant(tb, &verifiedToken{token: ta, id: a, key: a.hash()})
+	plant(tb, entryOf(ta, a))
 	if e := c.get(tb); e != nil {
 		t.Fatalf("get(B) answered with the entry of another token: %+v", e)
 	}
@@ -57,7 +57,7 @@ func TestReviewCollisionNeverAnswersForAnotherToken(t *testing.T) {
 	// changed; and a token of another length): refused, never A.
 	forged := tb[:len(tb)-1] + string("AB"[btoi(tb[len(tb)-1] == 'A')])
 	for _, v := range []string{forged, ta + "A", ta[:len(ta)-1], "", "x"} {
-		plant(v, &verifiedToken{token: ta, id: a, key: a.hash()})
+		plant(v, entryOf(ta, a))
 		id, key, reason := m.ids.open(v)
 		if reason == "" || id != (sessionID{}) || key != "" {
 			t.Errorf("open(%q) under a planted entry = %x, %q, %q; want refused", v, id, key, reason)
@@ -66,6 +66,13 @@ func TestReviewCollisionNeverAnswersForAnotherToken(t *testing.T) {
 			t.Errorf("open(%q) gave %q, verify %q", v, reason, vreason)
 		}
 	}
+}
+
+// entryOf is a cache entry holding token, for id.
+func entryOf(token string, id sessionID) *verifiedToken {
+	e := &verifiedToken{id: id, key: id.hash()}
+	copy(e.token[:], token)
+	return e
 }
 
 func raceBuild() bool {

@@ -2,7 +2,6 @@ package keycard
 
 import (
 	"hash/maphash"
-	"strings"
 	"sync/atomic"
 
 	"github.com/keycard-go/keycard/event"
@@ -33,7 +32,7 @@ const verifiedSlots = 4096
 
 type verifiedToken struct {
 	hash  uint64
-	token string
+	token [tokenEncodedSz]byte // a copy: the request's Cookie header is not kept alive
 	id    sessionID
 	key   string
 }
@@ -46,26 +45,31 @@ func newVerifiedTokens() *verifiedTokens {
 func (c *verifiedTokens) get(token string) *verifiedToken {
 	h := maphash.String(c.seed, token)
 	e := c.slots[h%verifiedSlots].Load()
-	if e == nil || e.hash != h || !sameToken(e.token, token) {
+	if e == nil || e.hash != h || !sameToken(&e.token, token) {
 		return nil
 	}
 	return e
 }
 
-// put remembers that token verified and carries id, stored under key.
+// put remembers that token, a verified one, carries id, stored under key.
 func (c *verifiedTokens) put(token string, id sessionID, key string) {
+	if len(token) != tokenEncodedSz {
+		return // verify refuses every other length
+	}
 	h := maphash.String(c.seed, token)
-	// A copy, so the entry does not keep the request's Cookie header alive.
-	c.slots[h%verifiedSlots].Store(&verifiedToken{hash: h, token: strings.Clone(token), id: id, key: key})
+	e := &verifiedToken{hash: h, id: id, key: key}
+	copy(e.token[:], token)
+	c.slots[h%verifiedSlots].Store(e)
 }
 
-// sameToken compares a and b in time that depends only on their lengths.
-func sameToken(a, b string) bool {
-	if len(a) != len(b) {
+// sameToken reports whether b is the token a holds, in time that depends
+// only on b's length.
+func sameToken(a *[tokenEncodedSz]byte, b string) bool {
+	if len(b) != len(a) {
 		return false
 	}
 	var v byte
-	for i := 0; i < len(a); i++ {
+	for i := range a {
 		v |= a[i] ^ b[i]
 	}
 	return v == 0
