@@ -31,7 +31,6 @@ type verifiedTokens struct {
 const verifiedSlots = 4096
 
 type verifiedToken struct {
-	hash  uint64
 	token [tokenEncodedSz]byte // a copy: the request's Cookie header is not kept alive
 	id    sessionID
 	key   string
@@ -45,7 +44,7 @@ func newVerifiedTokens() *verifiedTokens {
 func (c *verifiedTokens) get(token string) *verifiedToken {
 	h := maphash.String(c.seed, token)
 	e := c.slots[h%verifiedSlots].Load()
-	if e == nil || e.hash != h || !sameToken(&e.token, token) {
+	if e == nil || !sameToken(&e.token, token) {
 		return nil
 	}
 	return e
@@ -57,7 +56,7 @@ func (c *verifiedTokens) put(token string, id sessionID, key string) {
 		return // verify refuses every other length
 	}
 	h := maphash.String(c.seed, token)
-	e := &verifiedToken{hash: h, id: id, key: key}
+	e := &verifiedToken{id: id, key: key}
 	copy(e.token[:], token)
 	c.slots[h%verifiedSlots].Store(e)
 }
