@@ -41,9 +41,8 @@ func EncodeRecord(rec *Record) []byte {
 }
 
 // DecodeRecord decodes bytes produced by EncodeRecord. The returned record
-// has Version 0. Its Data is a slice of b, which saves copying it: b must
-// not be modified afterwards (its text fields are copies). Malformed input
-// gives an error wrapping ErrCorrupt.
+// has Version 0 and does not alias b. Malformed input gives an error
+// wrapping ErrCorrupt.
 func DecodeRecord(b []byte) (*Record, error) {
 	d := decoder{b: b}
 	if d.byte() != recordFormat {
@@ -64,9 +63,7 @@ func DecodeRecord(b []byte) (*Record, error) {
 		rec.IP = substring(all, text, ip)
 		rec.UserAgent = substring(all, text, ua)
 	}
-	if data := d.bytes(); len(data) > 0 {
-		rec.Data = data[:len(data):len(data)]
-	}
+	rec.Data = append([]byte(nil), d.bytes()...)
 	if d.err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrCorrupt, d.err)
 	}
