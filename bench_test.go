@@ -42,7 +42,7 @@ func (d *discardWriter) Header() http.Header         { return d.h }
 func (d *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (d *discardWriter) WriteHeader(int)             {}
 
-func benchSession(b *testing.B) (*Manager, string) {
+func benchSession(b testing.TB) (*Manager, string) {
 	m, err := New(Config{Keys: []Key{testKey(1)}, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		b.Fatal(err)
