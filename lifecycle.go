@@ -45,6 +45,10 @@ func (m *Manager) Login(ctx context.Context, s *Session, userID string) error {
 	if s.started {
 		return ErrResponseStarted
 	}
+	// A login whose renewal fails before the session moves must leave the
+	// session as it found it: the binding saved under the ID the client
+	// presented would hand a planted ID the user's sign-in (fixation).
+	before, key, id, meta, superseded := s.state(), s.key, s.id, s.metaChanged, s.superseded
 	if s.rec.UserID != "" && s.rec.UserID != userID {
 		s.clear()
 	}
@@ -57,6 +61,10 @@ func (m *Manager) Login(ctx context.Context, s *Session, userID string) error {
 	s.rec.UserAgent = userAgent(s.r)
 	s.metaChanged = true
 	if err := s.renew(ctx, event.ReasonLogin); err != nil {
+		if s.key == key && s.id == id {
+			s.restoreState(before)
+			s.metaChanged, s.superseded = meta, superseded
+		}
 		return err
 	}
 	return m.enforceLimit(ctx, userID, s.key)
