@@ -32,7 +32,11 @@ func (m *Manager) Renew(ctx context.Context, s *Session) error {
 // the client's address and user agent, and renews the session ID (the
 // defence against session fixation). Data is kept, so an anonymous
 // visitor's cart survives logging in, unless the session was bound to a
-// different user, in which case its data is cleared first.
+// different user, in which case its data is cleared first. If the renewal
+// fails before the session moves (the store is down), Login returns the
+// error and the session fails as one whose store failed: Session.Err
+// reports it, nothing is saved, and the middleware answers with
+// Config.ErrorHandler.
 func (m *Manager) Login(ctx context.Context, s *Session, userID string) error {
 	if userID == "" {
 		return errors.New("keycard: login: empty user ID")
@@ -45,9 +49,9 @@ func (m *Manager) Login(ctx context.Context, s *Session, userID string) error {
 	if s.started {
 		return ErrResponseStarted
 	}
-	// A login whose renewal fails before the session moves must leave the
-	// session as it found it: the binding saved under the ID the client
-	// presented would hand a planted ID the user's sign-in (fixation).
+	// A login whose renewal fails before the session moves must not let
+	// the commit save the binding under the ID the client presented: that
+	// would hand a planted ID the user's sign-in (fixation).
 	before, key, id, meta, superseded := s.state(), s.key, s.id, s.metaChanged, s.superseded
 	if s.rec.UserID != "" && s.rec.UserID != userID {
 		s.clear()
@@ -62,8 +66,13 @@ func (m *Manager) Login(ctx context.Context, s *Session, userID string) error {
 	s.metaChanged = true
 	if err := s.renew(ctx, event.ReasonLogin); err != nil {
 		if s.key == key && s.id == id {
+			// Nothing moved: the session goes back as it was, and fails
+			// like one whose store failed, so the middleware answers with
+			// Config.ErrorHandler and saves nothing, whatever the handler
+			// does with the error.
 			s.restoreState(before)
 			s.metaChanged, s.superseded = meta, superseded
+			s.loadErr = fmt.Errorf("keycard: login: %w", err)
 		}
 		return err
 	}
