@@ -566,18 +566,9 @@ var Names = []string{
 	"keycard-redis", "scs-redis", "gorilla-redis",
 }
 
-// NeedsRedis reports whether the implementation name uses Redis.
-func NeedsRedis(name string) bool {
-	switch name {
-	case "bare-redisget", "keycard-redis", "scs-redis", "gorilla-redis":
-		return true
-	}
-	return false
-}
-
-// NeedsSQLite reports whether the implementation name uses an SQLite
+// needsSQLite reports whether the implementation name uses an SQLite
 // database file.
-func NeedsSQLite(name string) bool {
+func needsSQLite(name string) bool {
 	return name == "keycard-sqlite" || name == "scs-sqlite"
 }
 
@@ -585,7 +576,7 @@ func NeedsSQLite(name string) bool {
 // server at redisAddr with keys under prefix, SQLite-backed ones the
 // database file at sqlitePath.
 func New(name, redisAddr, prefix, sqlitePath string) (*Impl, error) {
-	if NeedsSQLite(name) && sqlitePath == "" {
+	if needsSQLite(name) && sqlitePath == "" {
 		return nil, errors.New(name + " needs the path of an SQLite database file")
 	}
 	switch name {
