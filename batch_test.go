@@ -124,12 +124,13 @@ func TestRenewalFallsBackWhenTheBatchCannot(t *testing.T) {
 		f, b := batchFixture(t, Config{})
 		c := f.client()
 		c.get("/put?k=a&v=1")
-		other := &client{f: f, cookie: c.cookie}
+		instance := newFixture(t, Config{Store: b}) // another instance on the same store
+		other := &client{f: instance, cookie: c.cookie}
 		b.before = func() {
-			// Another request (another instance's) writes meanwhile.
+			// A request to the other instance writes meanwhile.
 			r := httptest.NewRequest("GET", "/put?k=b&v=2", nil)
 			r.Header.Set("Cookie", f.m.cfg.Cookie.Name+"="+other.cookie)
-			f.h.ServeHTTP(httptest.NewRecorder(), r)
+			instance.h.ServeHTTP(httptest.NewRecorder(), r)
 		}
 		c.get("/login?u=alice")
 		if got := c.get("/get?k=b"); got != "2" {

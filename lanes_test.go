@@ -301,10 +301,11 @@ func TestBatchOfARenewedSessionSavesAlone(t *testing.T) {
 	t.Parallel()
 	f, gs, c, counts, errs := incFixture(t)
 	key := f.hashOf(c.cookie)
-	gs.hookAt, gs.hook = 2, func() { // the batch's save: another request renews first
-		s, err := f.m.Open(context.Background(), c.cookie)
+	instance := newFixture(t, Config{Store: gs}) // another instance on the same store
+	gs.hookAt, gs.hook = 2, func() { // the batch's save: another instance renews first
+		s, err := instance.m.Open(context.Background(), c.cookie)
 		if err == nil {
-			err = f.m.Renew(context.Background(), s)
+			err = instance.m.Renew(context.Background(), s)
 		}
 		if err != nil {
 			t.Error(err)

@@ -92,6 +92,11 @@ func (s *Session) renew(ctx context.Context, reason event.Reason) error {
 	}
 	s.dropScoped()       // nothing issued before a privilege change works after it
 	s.superseded = false // an explicit renewal (a login) may start afresh
+	l := s.moveTurn()    // as rotate does
+	defer l.leave()
+	if err := s.catchUp(l, ""); err != nil {
+		return err
+	}
 	oldKey, oldID, oldVersion, wasNew := s.key, s.id, s.rec.Version, s.isNew
 	if s.m.cfg.RotateEvery > 0 {
 		if raw, err := s.m.cfg.Codec.Marshal(time.Now().UnixNano()); err == nil {
@@ -134,6 +139,9 @@ func (s *Session) renew(ctx context.Context, reason event.Reason) error {
 				// A racing logout or renewal won. Leave the client's cookie
 				// alone: it may already hold the winner's new one.
 				s.startNew(now, false)
+			} else {
+				// The move was undone: the session is where it was.
+				s.key, s.id, s.rec.Version, s.isNew, s.changed = oldKey, oldID, oldVersion, wasNew, pending
 			}
 			return fmt.Errorf("keycard: renew: %w", err)
 		}

@@ -54,13 +54,24 @@ func (s *Session) rotateDue(now time.Time) bool {
 }
 
 // rotate moves the session to its derived next ID and leaves a tombstone
-// under the old key for the grace period. s.mu must be held.
+// under the old key for the grace period. It holds the old key's turn
+// among this instance's writers (see lanes) throughout, so that none of
+// them moves the old record while it is replaced; they queue, then follow
+// the tombstone. Until the tombstone is stored, no other request writes
+// the new key: one that finds it taken goes on under the old key, and the
+// rotation that took it absorbs its write when it retires the old record.
+// s.mu must be held.
 func (s *Session) rotate(ctx context.Context, now time.Time) error {
+	l := s.moveTurn()
+	defer l.leave()
 	if raw, err := s.m.cfg.Codec.Marshal(now.UnixNano()); err == nil {
 		s.values()[renewedKey] = raw
 		s.markChanged(renewedKey)
 	}
-	oldKey, oldVersion := s.key, s.rec.Version
+	if err := s.catchUp(l, ""); err != nil {
+		return err
+	}
+	oldKey, oldID, oldVersion := s.key, s.id, s.rec.Version
 	pending := slices.Clone(s.changed) // this request's changes, kept for absorb
 	next := s.m.ids.next(&s.id)
 	s.id, s.key = next, next.hash()
@@ -71,22 +82,30 @@ func (s *Session) rotate(ctx context.Context, now time.Time) error {
 		s.m.emit(event.Event{Kind: event.Renewed, Reason: event.ReasonRotate, Session: s.key, UserID: s.rec.UserID, Request: s.r})
 		return nil
 	case !errors.Is(err, store.ErrConflict) && !errors.Is(err, store.ErrUnsupported):
+		s.id, s.key, s.rec.Version = oldID, oldKey, oldVersion
 		return err
 	}
 	s.rec.Version = 0
 	err = s.saveOnce(ctx, now)
 	if errors.Is(err, store.ErrConflict) {
-		// A parallel request rotated first, to the same ID: join it.
-		if err := s.rebase(ctx, ""); err != nil {
-			return err
-		}
-		s.reply.token = true
-		return nil
+		// A parallel request rotated first, to the same ID. Follow it from
+		// the old key: to the new one if its move is done, otherwise this
+		// request saves under the old key and that rotation absorbs it.
+		return s.stay(ctx, oldID, pending)
 	}
 	if err != nil {
+		s.id, s.key, s.rec.Version = oldID, oldKey, oldVersion
 		return err
 	}
-	if err := s.retire(ctx, oldKey, oldVersion, movedKey, false, pending, now); err != nil {
+	switch err := s.retire(ctx, oldKey, oldVersion, movedKey, false, pending, now); {
+	case errors.Is(err, errStillLive):
+		// The old record kept changing: the session stays where it is,
+		// with this request's changes, and rotates on a later request.
+		return s.stay(ctx, oldID, pending)
+	case errors.Is(err, ErrSessionGone):
+		return err
+	case err != nil:
+		s.id, s.key, s.rec.Version = oldID, oldKey, oldVersion
 		return err
 	}
 	s.reply.token = true
@@ -94,21 +113,55 @@ func (s *Session) rotate(ctx context.Context, now time.Time) error {
 	return nil
 }
 
+// stay puts s back under the ID it had before a rotation that did not
+// move it, oldID, with this request's changes (pending) on the stored
+// record, following that record if another rotation moved it meanwhile.
+// The rotation's own stamp (renewedKey) is dropped from the changes, so
+// that a rotation still counts as due until one moves the session. s.mu
+// must be held.
+func (s *Session) stay(ctx context.Context, oldID sessionID, pending keySet) error {
+	s.id, s.key, s.changed = oldID, oldID.hash(), pending
+	s.changed.remove(renewedKey)
+	return s.rebase(ctx, "")
+}
+
+// moveTurn takes the turn of s's stored key among this instance's writers
+// of the session, alone, for a move to another key (a rotation or a
+// renewal). The caller leaves the returned lane when the move is done; a
+// new session has none (nil). s.mu must be held.
+func (s *Session) moveTurn() *lane {
+	if s.isNew || s.key == "" || s.loadErr != nil {
+		return nil
+	}
+	l, _ := s.m.lanes.enter(s.key, nil, nil)
+	return l
+}
+
+// errStillLive is retire's report that the old record took a write on
+// every attempt: the move was undone, and the session lives under its old
+// key alone.
+var errStillLive = errors.New("keycard: the old record kept changing")
+
 // retire replaces the record under oldKey, which this request loaded at
 // oldVersion, with a short-lived marker: movedKey for a rotation (the
 // record forwards to the derived next ID), deadKey for a renewal (the old
 // ID simply stops working). The replacement is a compare-and-set: if the
-// old record took a write since it was loaded, that write is merged into
-// the new record first, so nothing is lost. If the old record is gone or
-// was retired by a racing request (a logout, another renewal), retire
-// deletes the new record, so the race cannot fork or resurrect the
-// session, and returns ErrSessionGone, unless keep says the new record
-// stands on its own (a login). s.mu must be held.
+// old record took a write since it was loaded (another instance's, since
+// the caller holds this instance's turn), that write is merged into the
+// new record first, and the next attempt waits as a conflicting save does
+// (see backoff). If the old record is gone or was retired by a racing
+// request (a logout, another renewal), retire deletes the new record, so
+// the race cannot fork or resurrect the session, and returns
+// ErrSessionGone, unless keep says the new record stands on its own (a
+// login). If retire fails otherwise (errStillLive when every attempt
+// conflicted), it has deleted the new record, which no other request can
+// have written before the marker named it: the session stays under the
+// old key alone, never in two live records. s.mu must be held.
 func (s *Session) retire(ctx context.Context, oldKey string, oldVersion uint64, marker string, keep bool, pending keySet, now time.Time) error {
 	for attempt := 0; ; attempt++ {
 		tomb, err := s.markerRecord(oldVersion, marker, now)
 		if err != nil {
-			return err
+			return s.undoMove(ctx, err)
 		}
 		err = s.st.Save(ctx, oldKey, &tomb)
 		if err == nil {
@@ -116,17 +169,20 @@ func (s *Session) retire(ctx context.Context, oldKey string, oldVersion uint64, 
 			return nil
 		}
 		if !errors.Is(err, store.ErrConflict) {
-			return wrapRotate(err)
+			return s.undoMove(ctx, err)
 		}
 		if attempt == maxRetries {
-			return wrapRotate(err)
+			return s.undoMove(ctx, errStillLive)
+		}
+		if err := backoff(ctx, attempt); err != nil {
+			return s.undoMove(ctx, err)
 		}
 		fresh, err := s.st.Load(ctx, oldKey)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			return s.abandon(ctx, keep)
 		case err != nil:
-			return wrapRotate(err)
+			return s.undoMove(ctx, err)
 		}
 		_, dead, moved := markers(fresh.Data)
 		if moved && marker == movedKey {
@@ -136,10 +192,21 @@ func (s *Session) retire(ctx context.Context, oldKey string, oldVersion uint64, 
 			return s.abandon(ctx, keep)
 		}
 		if err := s.absorb(ctx, fresh, pending, now); err != nil {
-			return err
+			return s.undoMove(ctx, err)
 		}
 		oldVersion = fresh.Version
 	}
+}
+
+// undoMove deletes the record a move created under s.key, after the move
+// failed with err, which it returns wrapped. The delete runs even if ctx
+// is done, so that a request that went away leaves no second record. s.mu
+// must be held.
+func (s *Session) undoMove(ctx context.Context, err error) error {
+	if derr := s.st.Delete(context.WithoutCancel(ctx), s.key); derr != nil {
+		err = errors.Join(err, derr)
+	}
+	return wrapRotate(err)
 }
 
 // markerRecord returns the marker (movedKey or deadKey) that replaces

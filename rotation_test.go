@@ -1,6 +1,7 @@
 package keycard
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"sync"
@@ -9,6 +10,8 @@ import (
 	"time"
 
 	"github.com/keycard-go/keycard/event"
+	"github.com/keycard-go/keycard/store"
+	"github.com/keycard-go/keycard/store/memory"
 )
 
 func rotatingFixture(t *testing.T) *fixture {
@@ -143,6 +146,126 @@ func TestRevokeByAHashRotatedAway(t *testing.T) {
 		}
 		if got := c.get("/user"); got != "" {
 			t.Errorf("after a revoke by the rotated-away hash the session still serves %q", got)
+		}
+	})
+}
+
+// markerStore runs onMarker before each save of a rotation's or renewal's
+// marker, while it is set, and then fails that save with failMarker if
+// that is set.
+type markerStore struct {
+	*countingStore
+	onMarker   func()
+	failMarker error
+}
+
+func (m *markerStore) Save(ctx context.Context, key string, rec *store.Record) error {
+	if IsTombstone(rec) {
+		if f := m.onMarker; f != nil {
+			f()
+		}
+		if m.failMarker != nil {
+			return m.failMarker
+		}
+	}
+	return m.countingStore.Save(ctx, key, rec)
+}
+
+// markerFixture is a rotating fixture over a markerStore, with a second
+// instance (another Manager) on the same store, and a signed-in client
+// whose every request is due to rotate.
+func markerFixture(t *testing.T) (f, instance *fixture, ms *markerStore, c *client) {
+	ms = &markerStore{countingStore: newCountingStore()}
+	cfg := Config{
+		Store:       ms,
+		Timeouts:    Timeouts{Idle: time.Hour, Absolute: 8 * time.Hour},
+		RotateEvery: 15 * time.Minute, RotationGrace: 30 * time.Second,
+	}
+	f, instance = newFixture(t, cfg), newFixture(t, cfg)
+	f.st, instance.st = ms.countingStore, ms.countingStore
+	c = f.client()
+	c.get("/login?u=alice")
+	time.Sleep(16 * time.Minute)
+	return f, instance, ms, c
+}
+
+// records counts the records the fixture's store holds.
+func (f *fixture) records() int {
+	return f.st.Store.(*memory.Store).Len()
+}
+
+// TestRotationAgainstAnotherInstancesWritesNeverForks: another instance
+// writes the session before each of a rotation's attempts to retire the
+// old record, so every attempt conflicts. The rotation gives up and
+// undoes its move: the session stays under its old ID, with the
+// rotating request's write and every one of the other instance's (whose
+// own rotations found the new ID taken and saved under the old one), in
+// one record, and it rotates on a later request.
+func TestRotationAgainstAnotherInstancesWritesNeverForks(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f, instance, ms, c := markerFixture(t)
+		start := c.cookie
+		n := 0
+		ms.onMarker = func() {
+			(&client{f: instance, cookie: start}).get(fmt.Sprintf("/put?k=other%03d&v=x", n))
+			n++
+		}
+		if res := c.do("GET", "/put?k=mine&v=1"); res.Code != http.StatusOK {
+			t.Fatalf("the rotating request answered %d", res.Code)
+		}
+		ms.onMarker = nil
+		if c.cookie != start {
+			t.Error("a rotation that could not retire the old record still moved the client")
+		}
+		if got := f.records(); got != 1 {
+			t.Errorf("the store holds %d records, want the session's alone", got)
+		}
+		if n != maxRetries+1 {
+			t.Errorf("the other instance wrote %d times, want one per attempt (%d)", n, maxRetries+1)
+		}
+		time.Sleep(time.Minute)
+		f.mux.HandleFunc("/count", func(w http.ResponseWriter, r *http.Request) {
+			s := FromContext(r.Context())
+			mine, _ := Get[string](s, "mine")
+			fmt.Fprint(w, len(s.Keys()), " ", mine)
+		})
+		if got, want := c.get("/count"), fmt.Sprint(n+1, " 1"); got != want {
+			t.Errorf("keys, mine: %q, want %q", got, want)
+		}
+		if c.cookie == start {
+			t.Error("the session did not rotate on the next request")
+		}
+		if got := c.get("/count"); got != fmt.Sprint(n+1, " 1") || f.records() != 2 {
+			t.Errorf("after the rotation: %q in %d records, want %d keys in the session and its marker", got, f.records(), n+1)
+		}
+	})
+}
+
+// TestRotationThatFailsToRetireUndoesItsMove: a store failure while the
+// old record is retired fails the request, and leaves the session under
+// its old ID alone, with no second record for anyone to find later.
+func TestRotationThatFailsToRetireUndoesItsMove(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f, _, ms, c := markerFixture(t)
+		c.get("/put?k=a&v=1") // rotates
+		time.Sleep(16 * time.Minute)
+		start := c.cookie
+		ms.failMarker = errDown
+		if res := c.do("GET", "/put?k=b&v=2"); res.Code != http.StatusServiceUnavailable {
+			t.Errorf("the request whose rotation failed answered %d, want 503", res.Code)
+		}
+		ms.failMarker = nil
+		if got := f.records(); got != 2 { // the session, and the first rotation's marker
+			t.Errorf("the store holds %d records, want 2: the session and the earlier marker", got)
+		}
+		if c.cookie != start {
+			t.Error("the failed rotation moved the client")
+		}
+		if got := c.get("/get?k=a") + c.get("/get?k=b") + c.get("/user"); got != "1alice" {
+			t.Errorf("after the failed rotation: %q, want 1alice (b was never saved)", got)
+		}
+		if c.cookie == start {
+			t.Error("the session did not rotate on the next request")
 		}
 	})
 }
