@@ -269,3 +269,39 @@ func TestRotationThatFailsToRetireUndoesItsMove(t *testing.T) {
 		}
 	})
 }
+
+// TestRotationOnTwoInstancesLosesNothing: as
+// TestRotationUnderConcurrentWritesLosesNothing, with the requests spread
+// over two instances (two Managers on one store), whose rotations and
+// writes conflict in the store itself.
+func TestRotationOnTwoInstancesLosesNothing(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f, instance, _, c := markerFixture(t)
+		count := func(w http.ResponseWriter, r *http.Request) {
+			if _, err := Update(r.Context(), FromContext(r.Context()), "n", func(n int) int { return n + 1 }); err != nil {
+				t.Error(err)
+			}
+		}
+		f.mux.HandleFunc("/count", count)
+		instance.mux.HandleFunc("/count", count)
+		start := c.cookie
+		var wg sync.WaitGroup
+		for i := range 40 {
+			on := []*fixture{f, instance}[i%2]
+			wg.Go(func() { (&client{f: on, cookie: start}).get(fmt.Sprintf("/put?k=k%02d&v=x", i)) })
+			wg.Go(func() { (&client{f: on, cookie: start}).get("/count") })
+		}
+		wg.Wait()
+		f.mux.HandleFunc("/summary", func(w http.ResponseWriter, r *http.Request) {
+			s := FromContext(r.Context())
+			n, _ := Get[int](s, "n")
+			fmt.Fprint(w, len(s.Keys())-1, " ", n)
+		})
+		if got := (&client{f: f, cookie: start}).get("/summary"); got != "40 40" {
+			t.Errorf("got %q (keys, counter), want 40 40", got)
+		}
+		if got := f.records(); got != 2 {
+			t.Errorf("the store holds %d records, want the session and one marker", got)
+		}
+	})
+}
