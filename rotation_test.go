@@ -305,3 +305,31 @@ func TestRotationOnTwoInstancesLosesNothing(t *testing.T) {
 		}
 	})
 }
+
+// TestLoginThatFailsToRetireUndoesItsMove: a login whose renewal saved
+// the new record but failed to retire the old one deletes the new record
+// and fails as a login whose store failed: 503, nobody signed in under
+// any ID, the anonymous session as it was.
+func TestLoginThatFailsToRetireUndoesItsMove(t *testing.T) {
+	ms := &markerStore{countingStore: newCountingStore()}
+	f := newFixture(t, Config{Store: ms})
+	f.st = ms.countingStore
+	c := f.client()
+	c.get("/put?k=cart&v=1")
+	start := c.cookie
+	ms.failMarker = errDown
+	if res := c.do("GET", "/login?u=alice"); res.Code != http.StatusServiceUnavailable {
+		t.Errorf("the failed login answered %d, want 503", res.Code)
+	}
+	ms.failMarker = nil
+	if got := f.records(); got != 1 {
+		t.Errorf("the store holds %d records, want the anonymous session alone", got)
+	}
+	if got := c.get("/user") + c.get("/get?k=cart"); got != "1" || c.cookie != start {
+		t.Errorf("after the failed login: %q under a changed ID %v, want an anonymous session holding cart 1", got, c.cookie != start)
+	}
+	c.get("/login?u=alice")
+	if got := c.get("/user") + c.get("/get?k=cart"); got != "alice1" || c.cookie == start {
+		t.Errorf("the next login: %q, ID renewed %v; want alice1 under a new ID", got, c.cookie != start)
+	}
+}
