@@ -207,45 +207,64 @@ for name in "${servers[@]}"; do
 done
 # Servers listen on port 0 and print the address the kernel gave them.
 addr=127.0.0.1:0
-for name in "${servers[@]}"; do
-  case $name in
-    keycard-memory) start "$name" "${srvpin[@]}" "$BIN/benchserver" -addr "$addr" -store memory ;;
-    keycard-sqlite) start "$name" "${srvpin[@]}" "$BIN/benchserver" -addr "$addr" -store "sqlite:$TMP/sessions.db" ;;
-    scs-sqlite)     start "$name" "${srvpin[@]}" "$BIN/peerserver" -impl "$name" -addr "$addr" -sqlite "$TMP/scs-sessions.db" ;;
-    keycard-redis)  start "$name" "${srvpin[@]}" "$BIN/benchserver" -addr "$addr" -store "redis://$REDIS/0?prefix=${P}keycard:" ;;
-    express-memory) start "$name" "${srvpin[@]}" node node/server.js --port 0 --store memory ;;
-    express-redis)  start "$name" "${srvpin[@]}" node node/server.js --port 0 --store "redis://$REDIS" --prefix "${P}express:" ;;
-    *)              start "$name" "${srvpin[@]}" "$BIN/peerserver" -impl "$name" -addr "$addr" -redis "$REDIS" -prefix "$P" ;;
-  esac
-done
-# write-hot-2's second instance of keycard-redis: same Redis, same prefix.
 instances=("${servers[@]}")
+# write-hot-2's second instance of keycard-redis: same Redis, same prefix.
 if [[ " $WORKLOADS " == *" write-hot-2 "* && " ${servers[*]} " == *" keycard-redis "* ]]; then
-  start keycard-redis-2 "${srvpin[@]}" "$BIN/benchserver" -addr "$addr" -store "redis://$REDIS/0?prefix=${P}keycard:"
   instances+=(keycard-redis-2)
 fi
+pg=${KEYCARD_POSTGRES_DSN:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}
 if [ "$BENCH_SQL" = 1 ]; then
   table="keycard_bench_$$"
-  pg=${KEYCARD_POSTGRES_DSN:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}
   if pg_isready -h 127.0.0.1 -p 5432 >/dev/null 2>&1; then
     servers+=(keycard-postgres) instances+=(keycard-postgres)
-    start keycard-postgres "${srvpin[@]}" "$BIN/benchserver" -addr "$addr" -store "$pg" -table "$table" -drop
   fi
   if (exec 3<>/dev/tcp/127.0.0.1/3306) 2>/dev/null; then
     servers+=(keycard-mysql) instances+=(keycard-mysql)
-    start keycard-mysql "${srvpin[@]}" "$BIN/benchserver" -addr "$addr" -store "mysql://root@127.0.0.1:3306/test" -table "$table" -drop
   fi
 fi
-for name in "${instances[@]}"; do
-  for _ in $(seq 100); do
-    port[$name]=$(sed -n 's|.* on http://127\.0\.0\.1:\([0-9]*\).*|\1|p' "$TMP/$name.log" | head -n 1)
-    [ -n "${port[$name]}" ] && break
-    sleep 0.1
+# launch starts every server instance and waits until each answers.
+launch() {
+  local name
+  for name in "${instances[@]}"; do
+    rm -f "$TMP/$name.log"
+    case $name in
+      keycard-memory) start "$name" "${srvpin[@]}" "$BIN/benchserver" -addr "$addr" -store memory ;;
+      keycard-sqlite) start "$name" "${srvpin[@]}" "$BIN/benchserver" -addr "$addr" -store "sqlite:$TMP/sessions.db" ;;
+      scs-sqlite)     start "$name" "${srvpin[@]}" "$BIN/peerserver" -impl "$name" -addr "$addr" -sqlite "$TMP/scs-sessions.db" ;;
+      keycard-redis|keycard-redis-2)
+                      start "$name" "${srvpin[@]}" "$BIN/benchserver" -addr "$addr" -store "redis://$REDIS/0?prefix=${P}keycard:" ;;
+      keycard-postgres) start "$name" "${srvpin[@]}" "$BIN/benchserver" -addr "$addr" -store "$pg" -table "$table" -drop ;;
+      keycard-mysql)  start "$name" "${srvpin[@]}" "$BIN/benchserver" -addr "$addr" -store "mysql://root@127.0.0.1:3306/test" -table "$table" -drop ;;
+      express-memory) start "$name" "${srvpin[@]}" node node/server.js --port 0 --store memory ;;
+      express-redis)  start "$name" "${srvpin[@]}" node node/server.js --port 0 --store "redis://$REDIS" --prefix "${P}express:" ;;
+      *)              start "$name" "${srvpin[@]}" "$BIN/peerserver" -impl "$name" -addr "$addr" -redis "$REDIS" -prefix "$P" ;;
+    esac
   done
-  if [ -z "${port[$name]}" ] || ! "$BIN/loadgen" -wait -url "http://127.0.0.1:${port[$name]}"; then
-    echo "$name did not start:"; cat "$TMP/$name.log"; exit 1
-  fi
-done
+  for name in "${instances[@]}"; do
+    port[$name]=
+    for _ in $(seq 100); do
+      port[$name]=$(sed -n 's|.* on http://127\.0\.0\.1:\([0-9]*\).*|\1|p' "$TMP/$name.log" | head -n 1)
+      [ -n "${port[$name]}" ] && break
+      sleep 0.1
+    done
+    if [ -z "${port[$name]}" ] || ! "$BIN/loadgen" -wait -url "http://127.0.0.1:${port[$name]}"; then
+      echo "$name did not start:"; cat "$TMP/$name.log"; exit 1
+    fi
+  done
+}
+# relaunch stops every server instance (not Redis) and starts them again,
+# so that each round of the HTTP workloads starts from the same state: a
+# fresh process, whatever sessions the round before left in its heap.
+relaunch() {
+  local name
+  for name in "${instances[@]}"; do
+    kill "${spid[$name]}" 2>/dev/null || true
+    wait "${spid[$name]}" 2>/dev/null || true
+  done
+  rm -f "$TMP"/sessions.db* "$TMP"/scs-sessions.db*
+  launch
+}
+launch
 
 # The bare servers (bare, bare-headers, bare-redisget) set no cookie; they
 # get one of the size of Keycard's, so every server parses the same request
@@ -296,8 +315,12 @@ fi
 
 phase "HTTP workloads: $ROUNDS rounds of $WORKLOADS ($CONNS connections, $WARMUP + $DUR each)"
 # Every round visits every workload and, within it, every server in turn,
-# so a slow phase of the machine hits all the servers of a workload.
+# so a slow phase of the machine hits all the servers of a workload. Each
+# round starts the servers afresh, so the rounds repeat one measurement:
+# without it, the sessions a round's login workload created would sit in
+# the memory stores' heaps through the next rounds' reads.
 for round in $(seq "$ROUNDS"); do
+  relaunch
   for w in $WORKLOADS; do
     flags=(-c "$CONNS" -d "$DUR" -warmup "$WARMUP" -json "$OUT/http.jsonl")
     case $w in
