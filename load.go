@@ -55,7 +55,7 @@ func (s *Session) load(ctx context.Context) {
 // loadKey loads the record stored under key, which belongs to id (zero when
 // the session was opened by hash).
 func (s *Session) loadKey(ctx context.Context, id sessionID, key string, now time.Time) {
-	rec, err := s.st.Load(ctx, key)
+	rec, err := s.loadRecord(ctx, key)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		s.refuse(event.ReasonUnknown, key)
@@ -99,6 +99,20 @@ func (s *Session) loadKey(ctx context.Context, id sessionID, key string, now tim
 	}
 	s.id, s.key, s.size = id, key, size
 	s.rec = *rec
+}
+
+// loadRecord loads the record stored under key: into s.rec itself where
+// the store can (store.RecordLoader), sparing a Record per request, and
+// returns it. Until the caller has checked it, s.rec is not the session's.
+func (s *Session) loadRecord(ctx context.Context, key string) (*store.Record, error) {
+	l, ok := s.st.(store.RecordLoader)
+	if !ok {
+		return s.st.Load(ctx, key)
+	}
+	if err := l.LoadRecord(ctx, key, &s.rec); err != nil {
+		return nil, err
+	}
+	return &s.rec, nil
 }
 
 func expiryReason(rec *store.Record, now time.Time) event.Reason {

@@ -60,6 +60,24 @@ func (t timedStore) Load(ctx context.Context, key string) (*store.Record, error)
 	return t.Store.Load(ctx, key)
 }
 
+// LoadRecord loads into rec where the bounded store can
+// (store.RecordLoader), and otherwise copies what its Load returns.
+func (t timedStore) LoadRecord(ctx context.Context, key string, rec *store.Record) error {
+	ctx, err := t.bound(ctx)
+	if err != nil {
+		return err
+	}
+	if l, ok := t.Store.(store.RecordLoader); ok {
+		return l.LoadRecord(ctx, key, rec)
+	}
+	r, err := t.Store.Load(ctx, key)
+	if err != nil {
+		return err
+	}
+	*rec = *r
+	return nil
+}
+
 func (t timedStore) Save(ctx context.Context, key string, rec *store.Record) error {
 	ctx, err := t.bound(ctx)
 	if err != nil {

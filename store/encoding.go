@@ -44,13 +44,24 @@ func EncodeRecord(rec *Record) []byte {
 // has Version 0 and does not alias b. Malformed input gives an error
 // wrapping ErrCorrupt.
 func DecodeRecord(b []byte) (*Record, error) {
+	rec := new(Record)
+	if err := DecodeRecordInto(b, rec); err != nil {
+		return nil, err
+	}
+	return rec, nil
+}
+
+// DecodeRecordInto is DecodeRecord decoding into *rec, for a store's
+// LoadRecord (see RecordLoader): it sets every field but Version, which
+// it leaves alone, and on an error it leaves *rec as it was.
+func DecodeRecordInto(b []byte, rec *Record) error {
 	d := decoder{b: b}
 	if d.byte() != recordFormat {
-		return nil, fmt.Errorf("%w: unknown format", ErrCorrupt)
+		return fmt.Errorf("%w: unknown format", ErrCorrupt)
 	}
 	flags := d.byte()
-	rec := &Record{Persistent: flags&1 != 0}
-	for _, t := range [...]*time.Time{&rec.Created, &rec.LastSeen, &rec.AuthTime, &rec.Expires, &rec.Deadline} {
+	out := Record{Version: rec.Version, Persistent: flags&1 != 0}
+	for _, t := range [...]*time.Time{&out.Created, &out.LastSeen, &out.AuthTime, &out.Expires, &out.Deadline} {
 		*t = storekit.FromNanos(d.varint())
 	}
 	// The three text fields sit next to each other: one string holds them
@@ -59,18 +70,20 @@ func DecodeRecord(b []byte) (*Record, error) {
 	user, ip, ua := d.bytes(), d.bytes(), d.bytes()
 	if d.err == nil {
 		all := string(text[:len(text)-len(d.b)])
-		rec.UserID = substring(all, text, user)
-		rec.IP = substring(all, text, ip)
-		rec.UserAgent = substring(all, text, ua)
+		out.UserID = substring(all, text, user)
+		out.IP = substring(all, text, ip)
+		out.UserAgent = substring(all, text, ua)
 	}
-	rec.Data = append([]byte(nil), d.bytes()...)
+	data := d.bytes()
 	if d.err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrCorrupt, d.err)
+		return fmt.Errorf("%w: %v", ErrCorrupt, d.err)
 	}
 	if flags&^1 != 0 || len(d.b) != 0 {
-		return nil, fmt.Errorf("%w: trailing or unknown fields", ErrCorrupt)
+		return fmt.Errorf("%w: trailing or unknown fields", ErrCorrupt)
 	}
-	return rec, nil
+	out.Data = append([]byte(nil), data...)
+	*rec = out
+	return nil
 }
 
 // decoder reads an encoded record, remembering the first error.

@@ -57,11 +57,29 @@ func FuzzDecodeRecord(f *testing.F) {
 	f.Add([]byte{1, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		rec, err := DecodeRecord(b)
+		// DecodeRecordInto agrees, into a record holding other fields,
+		// whose Version it keeps, and which it leaves alone on an error.
+		into := sampleRecord()
+		before := *into
+		errInto := DecodeRecordInto(b, into)
+		if (err == nil) != (errInto == nil) {
+			t.Fatalf("DecodeRecord: %v; DecodeRecordInto: %v", err, errInto)
+		}
 		if err != nil {
-			if !errors.Is(err, ErrCorrupt) {
-				t.Fatalf("error %v does not wrap ErrCorrupt", err)
+			if !errors.Is(err, ErrCorrupt) || !errors.Is(errInto, ErrCorrupt) {
+				t.Fatalf("errors %v, %v do not wrap ErrCorrupt", err, errInto)
+			}
+			if !reflect.DeepEqual(*into, before) {
+				t.Fatal("DecodeRecordInto changed the record on an error")
 			}
 			return
+		}
+		if into.Version != before.Version {
+			t.Fatalf("DecodeRecordInto set Version %d, want it kept at %d", into.Version, before.Version)
+		}
+		into.Version = 0
+		if !reflect.DeepEqual(into, rec) {
+			t.Fatalf("DecodeRecordInto gave %+v, DecodeRecord %+v", into, rec)
 		}
 		again, err := DecodeRecord(EncodeRecord(rec))
 		if err != nil || !reflect.DeepEqual(again, rec) {

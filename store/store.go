@@ -114,6 +114,18 @@ type Batcher interface {
 	SaveBatch(ctx context.Context, entries []Entry) error
 }
 
+// RecordLoader is implemented by stores that can load a record into a
+// Record the caller provides. The Manager loads each request's session
+// into memory the session already holds, saving the allocation (and the
+// copy) of a Record per request.
+type RecordLoader interface {
+	// LoadRecord sets *rec to what Load would return for key, with Load's
+	// errors: ErrNotFound for an absent or expired record. rec.Data is
+	// then the caller's own, as after Load. On an error, *rec is left as
+	// it was.
+	LoadRecord(ctx context.Context, key string, rec *Record) error
+}
+
 // Entry is a record together with the key it is stored under.
 type Entry struct {
 	Key    string

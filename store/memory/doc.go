@@ -5,8 +5,9 @@
 //	defer st.Close()
 //
 // A [Store] implements [store.Store], [store.UserIndex] (device lists, "log
-// out everywhere"), [store.Sweeper] and [store.Batcher] (a renewal's two
-// records saved at once). The zero [Config] suits production.
+// out everywhere"), [store.Sweeper], [store.RecordLoader] (a load into the
+// caller's record) and [store.Batcher] (a renewal's two records saved at
+// once). The zero [Config] suits production.
 //
 // # When to pick it
 //

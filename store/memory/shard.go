@@ -61,6 +61,13 @@ func (it *item) set(rec *store.Record, version uint64) {
 	it.rec.Data = append(buf[:0], rec.Data...)
 }
 
+// copyTo sets *rec to a copy of the item's record, Data included.
+func (it *item) copyTo(rec *store.Record) {
+	data := append([]byte(nil), it.rec.Data...)
+	*rec = it.rec
+	rec.Data = data
+}
+
 // queue is a min-heap of items ordered by due time; it implements
 // heap.Interface and keeps every item's index current.
 type queue []*item

@@ -27,10 +27,10 @@ var (
 )
 
 // Store is a bounded in-memory session store. It implements [store.Store],
-// [store.UserIndex], [store.Sweeper], [store.Scanner], [store.Counter] and
-// [store.Batcher]. Its methods are safe for concurrent use. It starts no
-// goroutine; Close only releases its records. Create a Store with New; the
-// zero Store is not usable.
+// [store.UserIndex], [store.Sweeper], [store.Scanner], [store.Counter],
+// [store.Batcher] and [store.RecordLoader]. Its methods are safe for
+// concurrent use. It starts no goroutine; Close only releases its records.
+// Create a Store with New; the zero Store is not usable.
 type Store struct {
 	now     func() time.Time
 	max     int64
@@ -49,11 +49,12 @@ type Store struct {
 }
 
 var (
-	_ store.Store       = (*Store)(nil)
-	_ store.UserIndex   = (*Store)(nil)
-	_ store.Sweeper     = (*Store)(nil)
-	_ store.NonBlocking = (*Store)(nil)
-	_ io.Closer         = (*Store)(nil)
+	_ store.Store        = (*Store)(nil)
+	_ store.UserIndex    = (*Store)(nil)
+	_ store.Sweeper      = (*Store)(nil)
+	_ store.RecordLoader = (*Store)(nil)
+	_ store.NonBlocking  = (*Store)(nil)
+	_ io.Closer          = (*Store)(nil)
 )
 
 // New returns an empty store configured by cfg. It panics if a field of cfg
@@ -94,29 +95,39 @@ func (s *Store) enter(ctx context.Context) error {
 // Load returns a copy of the record stored under key, or
 // [store.ErrNotFound] if there is none or it has expired.
 func (s *Store) Load(ctx context.Context, key string) (*store.Record, error) {
+	rec := new(store.Record)
+	if err := s.LoadRecord(ctx, key, rec); err != nil {
+		return nil, err
+	}
+	return rec, nil
+}
+
+// LoadRecord sets *rec to a copy of the record stored under key, as Load
+// returns it, without allocating a Record: only the values are copied.
+func (s *Store) LoadRecord(ctx context.Context, key string, rec *store.Record) error {
 	if err := s.enter(ctx); err != nil {
-		return nil, fmt.Errorf("memory store: load: %w", err)
+		return fmt.Errorf("memory store: load: %w", err)
 	}
 	now := s.now()
 	sh := s.shardFor(key)
 	sh.mu.RLock()
 	it := sh.items[key]
 	if it != nil && it.live(now) {
-		rec := it.rec.Clone()
+		it.copyTo(rec)
 		sh.mu.RUnlock()
-		return rec, nil
+		return nil
 	}
 	sh.mu.RUnlock()
 	if it == nil {
-		return nil, store.ErrNotFound
+		return store.ErrNotFound
 	}
-	// Expired: take it out, unless a save replaced it meanwhile.
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	if it = s.liveLocked(sh, key, now); it == nil {
-		return nil, store.ErrNotFound
+		return store.ErrNotFound
 	}
-	return it.rec.Clone(), nil
+	it.copyTo(rec)
+	return nil
 }
 
 // Save stores a copy of rec under key if the stored version is rec.Version

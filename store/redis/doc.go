@@ -18,9 +18,11 @@
 // Sentinel or Redis Cluster. The store never closes the client and starts
 // no goroutine. A [Store] implements [store.Store], [store.UserIndex]
 // (device lists, "log out everywhere"), [store.Scanner] (listing every
-// session, for keycard sessions ls and keycard stats) and [store.Batcher]
-// (several records saved in one atomic script, on one server); records
-// expire in Redis itself, so it needs no [store.Sweeper].
+// session, for keycard sessions ls and keycard stats), [store.RecordLoader]
+// (a load into the caller's record, without allocating one) and
+// [store.Batcher] (several records saved in one atomic script, on one
+// server); records expire in Redis itself, so it needs no
+// [store.Sweeper].
 //
 // # When to pick it
 //

@@ -11,9 +11,9 @@ import (
 )
 
 // Store is a session store in Redis, through a rueidis client. It
-// implements [store.Store], [store.UserIndex], [store.Scanner] and
-// [store.Batcher] (on one server; on Redis Cluster SaveBatch reports
-// [store.ErrUnsupported]); records expire in Redis itself, so it needs no
+// implements [store.Store], [store.UserIndex], [store.Scanner],
+// [store.RecordLoader] and [store.Batcher] (on one server; on Redis
+// Cluster SaveBatch reports [store.ErrUnsupported]); records expire in Redis itself, so it needs no
 // Sweeper. Its methods are safe for concurrent use. Create a Store with
 // New; the zero Store is not usable.
 type Store struct {
@@ -21,10 +21,11 @@ type Store struct {
 }
 
 var (
-	_ store.Store     = (*Store)(nil)
-	_ store.UserIndex = (*Store)(nil)
-	_ store.Scanner   = (*Store)(nil)
-	_ store.Batcher   = (*Store)(nil)
+	_ store.Store        = (*Store)(nil)
+	_ store.UserIndex    = (*Store)(nil)
+	_ store.Scanner      = (*Store)(nil)
+	_ store.Batcher      = (*Store)(nil)
+	_ store.RecordLoader = (*Store)(nil)
 )
 
 // New returns a store that keeps sessions in Redis through client, which
@@ -39,6 +40,13 @@ func New(client rueidis.Client, cfg Config) *Store {
 // one GET.
 func (s *Store) Load(ctx context.Context, key string) (*store.Record, error) {
 	return s.s.Load(ctx, key)
+}
+
+// LoadRecord sets *rec to the live record under key, as Load returns it,
+// without allocating a Record, or reports [store.ErrNotFound]. It costs
+// one GET.
+func (s *Store) LoadRecord(ctx context.Context, key string, rec *store.Record) error {
+	return s.s.LoadRecord(ctx, key, rec)
 }
 
 // Save writes rec under key with compare-and-set on its version, and

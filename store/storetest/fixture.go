@@ -46,6 +46,8 @@ func (f *fixture) has(c capability) bool {
 		_, ok = f.s.(store.Counter)
 	case batcher:
 		_, ok = f.s.(store.Batcher)
+	case recordLoader:
+		_, ok = f.s.(store.RecordLoader)
 	default:
 		ok = true
 	}

@@ -36,6 +36,7 @@ const (
 	scanner
 	counter
 	batcher
+	recordLoader
 )
 
 // String names the interface a capability stands for.
@@ -51,6 +52,8 @@ func (c capability) String() string {
 		return "store.Counter"
 	case batcher:
 		return "store.Batcher"
+	case recordLoader:
+		return "store.RecordLoader"
 	}
 	return "store.Store"
 }
@@ -120,14 +123,19 @@ var cases = []testCase{
 	{"save batch with one stale version conflicts and changes nothing", batcher, testBatchStale},
 	{"save batch does not modify or retain the records passed in", batcher, testBatchKeepsArguments},
 	{"save batch that renews a session moves it in its user's list", batcher, testBatchRenewal},
+
+	{"load record replaces every field of the record it loads into, as Load returns it", recordLoader, testLoadRecordMatchesLoad},
+	{"load record of an absent or expired record reports ErrNotFound and leaves the record as it was", recordLoader, testLoadRecordAbsent},
+	{"load record's Data is the caller's own", recordLoader, testLoadRecordDataIsOwn},
 }
 
 // Run runs the conformance suite against stores made by h, one parallel
 // subtest per behaviour of the [store.Store] contract, each with a new store
 // and its own [Clock]. Cases for [store.UserIndex], [store.Sweeper],
-// [store.Scanner], [store.Counter] and [store.Batcher] run when the store
-// implements them; otherwise they are left out, not skipped, and one log
-// line says which capabilities the store lacks, so that a skip in a
+// [store.Scanner], [store.Counter], [store.Batcher] and
+// [store.RecordLoader] run when the store implements them; otherwise they
+// are left out, not skipped, and one log line says which capabilities the
+// store lacks, so that a skip in a
 // store's run always means something. A [store.Batcher] case whose
 // SaveBatch reports [store.ErrUnsupported] (a Redis Cluster) checks that
 // the batch wrote nothing, then skips.

@@ -15,8 +15,8 @@ import (
 // the same keys and values as [redis.Store], with the same scripts, so the
 // two can share a Redis (and an application can move from one client
 // library to the other without losing sessions). It implements
-// [store.Store], [store.UserIndex], [store.Scanner] and [store.Batcher]
-// (with a client of one server; with a ClusterClient or a Ring SaveBatch
+// [store.Store], [store.UserIndex], [store.Scanner], [store.RecordLoader]
+// and [store.Batcher] (with a client of one server; with a ClusterClient or a Ring SaveBatch
 // reports [store.ErrUnsupported]). Its methods are safe for concurrent
 // use. Create a Store with New; the zero Store is not usable.
 type Store struct {
@@ -24,10 +24,11 @@ type Store struct {
 }
 
 var (
-	_ store.Store     = (*Store)(nil)
-	_ store.UserIndex = (*Store)(nil)
-	_ store.Scanner   = (*Store)(nil)
-	_ store.Batcher   = (*Store)(nil)
+	_ store.Store        = (*Store)(nil)
+	_ store.UserIndex    = (*Store)(nil)
+	_ store.Scanner      = (*Store)(nil)
+	_ store.Batcher      = (*Store)(nil)
+	_ store.RecordLoader = (*Store)(nil)
 )
 
 // New returns a store that keeps sessions in Redis through client: a
@@ -43,6 +44,13 @@ func New(client goredis.UniversalClient, cfg redis.Config) *Store {
 // one GET.
 func (s *Store) Load(ctx context.Context, key string) (*store.Record, error) {
 	return s.s.Load(ctx, key)
+}
+
+// LoadRecord sets *rec to the live record under key, as Load returns it,
+// without allocating a Record, or reports [store.ErrNotFound]. It costs
+// one GET.
+func (s *Store) LoadRecord(ctx context.Context, key string, rec *store.Record) error {
+	return s.s.LoadRecord(ctx, key, rec)
 }
 
 // Save writes rec under key with compare-and-set on its version, and

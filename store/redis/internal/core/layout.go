@@ -103,22 +103,34 @@ func decodeHeader(b []byte) (header, []byte, error) {
 
 // decodeValue decodes a whole value into a record and its index token.
 func decodeValue(b []byte) (*store.Record, uint64, error) {
+	rec := new(store.Record)
+	token, err := decodeValueInto(b, rec)
+	if err != nil {
+		return nil, 0, err
+	}
+	return rec, token, nil
+}
+
+// decodeValueInto decodes a whole value into *rec, which it leaves as it
+// was on an error, and returns the value's index token.
+func decodeValueInto(b []byte, rec *store.Record) (uint64, error) {
 	h, blob, err := decodeHeader(b)
 	if err != nil {
-		return nil, 0, err
+		return 0, err
 	}
-	rec, err := store.DecodeRecord(blob)
-	if err != nil {
-		return nil, 0, err
+	var out store.Record
+	if err := store.DecodeRecordInto(blob, &out); err != nil {
+		return 0, err
 	}
-	if rec.UserID != string(h.user) {
-		return nil, 0, fmt.Errorf("%w: user ID in header and record differ", store.ErrCorrupt)
+	if out.UserID != string(h.user) {
+		return 0, fmt.Errorf("%w: user ID in header and record differ", store.ErrCorrupt)
 	}
-	rec.Version = h.version
-	rec.Expires = storekit.FromNanos(h.expires)
-	rec.Deadline = storekit.FromNanos(h.deadline)
-	rec.LastSeen = storekit.FromNanos(h.lastSeen)
-	return rec, h.token, nil
+	out.Version = h.version
+	out.Expires = storekit.FromNanos(h.expires)
+	out.Deadline = storekit.FromNanos(h.deadline)
+	out.LastSeen = storekit.FromNanos(h.lastSeen)
+	*rec = out
+	return h.token, nil
 }
 
 // nanoBytes returns t's nanoseconds as the 8 big-endian bytes the scripts

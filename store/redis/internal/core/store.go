@@ -63,24 +63,35 @@ var errReply = errors.New("unexpected script reply")
 // Load returns the live record under key, or store.ErrNotFound. It costs
 // one GET.
 func (s *Store) Load(ctx context.Context, key string) (*store.Record, error) {
+	rec := new(store.Record)
+	if err := s.LoadRecord(ctx, key, rec); err != nil {
+		return nil, err
+	}
+	return rec, nil
+}
+
+// LoadRecord sets *rec to the live record under key, or reports
+// store.ErrNotFound, leaving *rec as it was. It costs one GET.
+func (s *Store) LoadRecord(ctx context.Context, key string, rec *store.Record) error {
 	if err := ctx.Err(); err != nil {
-		return nil, fail("load", err)
+		return fail("load", err)
 	}
 	b, err := s.b.Get(ctx, s.recordKey(key))
 	if err != nil {
-		return nil, fail("load", err)
+		return fail("load", err)
 	}
 	if b == nil {
-		return nil, store.ErrNotFound
+		return store.ErrNotFound
 	}
-	rec, _, err := decodeValue(b)
-	if err != nil {
-		return nil, fail("load", err)
+	var out store.Record
+	if _, err := decodeValueInto(b, &out); err != nil {
+		return fail("load", err)
 	}
-	if !rec.Live(s.now()) {
-		return nil, store.ErrNotFound
+	if !out.Live(s.now()) {
+		return store.ErrNotFound
 	}
-	return rec, nil
+	*rec = out
+	return nil
 }
 
 // Delete deletes the record under key, then its entry in its user's index.
