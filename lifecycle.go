@@ -140,7 +140,8 @@ func (s *Session) renew(ctx context.Context, reason event.Reason) error {
 				// alone: it may already hold the winner's new one.
 				s.startNew(now, false)
 			} else {
-				// The move was undone: the session is where it was.
+				// The move was undone, or could not be confirmed (the
+				// store failed twice): the session stays where it was.
 				s.key, s.id, s.rec.Version, s.isNew, s.changed = oldKey, oldID, oldVersion, wasNew, pending
 			}
 			return fmt.Errorf("keycard: renew: %w", err)

@@ -169,6 +169,17 @@ func (s *Session) retire(ctx context.Context, oldKey string, oldVersion uint64, 
 			return nil
 		}
 		if !errors.Is(err, store.ErrConflict) {
+			// The marker may have been written all the same (a timeout):
+			// look before undoing a move that may have happened.
+			switch landed, lerr := s.marked(ctx, oldKey); {
+			case landed:
+				s.m.watches.moved(oldKey, s.key, s.rec.UserID)
+				return nil
+			case lerr != nil:
+				// Cannot tell: keep the new record, which nothing names
+				// unless the marker landed, rather than risk losing it.
+				return wrapRotate(errors.Join(err, lerr))
+			}
 			return s.undoMove(ctx, err)
 		}
 		if attempt == maxRetries {
@@ -196,6 +207,21 @@ func (s *Session) retire(ctx context.Context, oldKey string, oldVersion uint64, 
 		}
 		oldVersion = fresh.Version
 	}
+}
+
+// marked reports whether the record under oldKey is the marker that
+// names s.key, the new record of a move, as retire writes it. It looks
+// even if ctx is done. s.mu must be held.
+func (s *Session) marked(ctx context.Context, oldKey string) (bool, error) {
+	rec, err := s.st.Load(context.WithoutCancel(ctx), oldKey)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	next, dead, moved := markers(rec.Data)
+	return (dead || moved) && s.m.nextKey(next) == s.key, nil
 }
 
 // undoMove deletes the record a move created under s.key, after the move

@@ -157,6 +157,7 @@ type markerStore struct {
 	*countingStore
 	onMarker   func()
 	failMarker error
+	landMarker bool // write the marker before failing its save
 }
 
 func (m *markerStore) Save(ctx context.Context, key string, rec *store.Record) error {
@@ -165,6 +166,11 @@ func (m *markerStore) Save(ctx context.Context, key string, rec *store.Record) e
 			f()
 		}
 		if m.failMarker != nil {
+			if m.landMarker {
+				if err := m.countingStore.Save(ctx, key, rec); err != nil {
+					return err
+				}
+			}
 			return m.failMarker
 		}
 	}
@@ -332,4 +338,32 @@ func TestLoginThatFailsToRetireUndoesItsMove(t *testing.T) {
 	if got := c.get("/user") + c.get("/get?k=cart"); got != "alice1" || c.cookie == start {
 		t.Errorf("the next login: %q, ID renewed %v; want alice1 under a new ID", got, c.cookie != start)
 	}
+}
+
+// TestRotationWhoseMarkerSaveFailsAfterWritingCompletes: a marker save
+// that reports an error although the marker was written (a timeout after
+// the write) is found by a look at the old key: the rotation stands, and
+// neither record is deleted.
+func TestRotationWhoseMarkerSaveFailsAfterWritingCompletes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f, _, ms, c := markerFixture(t)
+		start := c.cookie
+		ms.failMarker, ms.landMarker = errDown, true
+		if res := c.do("GET", "/put?k=b&v=2"); res.Code != http.StatusOK {
+			t.Errorf("the rotating request answered %d, want 200", res.Code)
+		}
+		ms.failMarker = nil
+		if c.cookie == start {
+			t.Error("the client was not moved to the rotated ID")
+		}
+		if got := f.records(); got != 2 {
+			t.Errorf("the store holds %d records, want the session and its marker", got)
+		}
+		if got := c.get("/get?k=b") + c.get("/user"); got != "2alice" {
+			t.Errorf("after the rotation: %q, want 2alice", got)
+		}
+		if got := (&client{f: f, cookie: start}).get("/user"); got != "alice" {
+			t.Errorf("the old ID within the grace period: user %q, want alice (through the marker)", got)
+		}
+	})
 }
