@@ -302,7 +302,8 @@ func TestBatchOfARenewedSessionSavesAlone(t *testing.T) {
 	f, gs, c, counts, errs := incFixture(t)
 	key := f.hashOf(c.cookie)
 	instance := newFixture(t, Config{Store: gs}) // another instance on the same store
-	gs.hookAt, gs.hook = 2, func() { // the batch's save: another instance renews first
+	// The batch's save: another instance renews first.
+	gs.hookAt, gs.hook = 2, func() {
 		s, err := instance.m.Open(context.Background(), c.cookie)
 		if err == nil {
 			err = instance.m.Renew(context.Background(), s)
