@@ -14,6 +14,7 @@ type parts struct {
 	counter *tracedCounter // store.Counter
 	batcher *tracedBatcher // store.Batcher
 	closer  *closer        // io.Closer
+	loader  *tracedLoader  // store.RecordLoader
 }
 
 // combine returns a store with the methods of p.base and of each part
@@ -38,6 +39,9 @@ func (p *parts) combine() store.Store {
 	}
 	if p.closer != nil {
 		mask |= 32
+	}
+	if p.loader != nil {
+		mask |= 64
 	}
 	switch mask {
 	case 1: // UserIndex
@@ -484,6 +488,518 @@ func (p *parts) combine() store.Store {
 			*tracedBatcher
 			*closer
 		}{p.base, p.index, p.sweeper, p.scanner, p.counter, p.batcher, p.closer}
+	case 64: // RecordLoader
+		return struct {
+			*tracedStore
+			*tracedLoader
+		}{p.base, p.loader}
+	case 65: // UserIndex+RecordLoader
+		return struct {
+			*tracedStore
+			*tracedIndex
+			*tracedLoader
+		}{p.base, p.index, p.loader}
+	case 66: // Sweeper+RecordLoader
+		return struct {
+			*tracedStore
+			*tracedSweeper
+			*tracedLoader
+		}{p.base, p.sweeper, p.loader}
+	case 67: // UserIndex+Sweeper+RecordLoader
+		return struct {
+			*tracedStore
+			*tracedIndex
+			*tracedSweeper
+			*tracedLoader
+		}{p.base, p.index, p.sweeper, p.loader}
+	case 68: // Scanner+RecordLoader
+		return struct {
+			*tracedStore
+			*tracedScanner
+			*tracedLoader
+		}{p.base, p.scanner, p.loader}
+	case 69: // UserIndex+Scanner+RecordLoader
+		return struct {
+			*tracedStore
+			*tracedIndex
+			*tracedScanner
+			*tracedLoader
+		}{p.base, p.index, p.scanner, p.loader}
+	case 70: // Sweeper+Scanner+RecordLoader
+		return struct {
+			*tracedStore
+			*tracedSweeper
+			*tracedScanner
+			*tracedLoader
+		}{p.base, p.sweeper, p.scanner, p.loader}
+	case 71: // UserIndex+Sweeper+Scanner+RecordLoader
+		return struct {
+			*tracedStore
+			*tracedIndex
+			*tracedSweeper
+			*tracedScanner
+			*tracedLoader
+		}{p.base, p.index, p.sweeper, p.scanner, p.loader}
+	case 72: // Counter+RecordLoader
+		return struct {
+			*tracedStore
+			*tracedCounter
+			*tracedLoader
+		}{p.base, p.counter, p.loader}
+	case 73: // UserIndex+Counter+RecordLoader
+		return struct {
+			*tracedStore
+			*tracedIndex
+			*tracedCounter
+			*tracedLoader
+		}{p.base, p.index, p.counter, p.loader}
+	case 74: // Sweeper+Counter+RecordLoader
+		return struct {
+			*tracedStore
+			*tracedSweeper
+			*tracedCounter
+			*tracedLoader
+		}{p.base, p.sweeper, p.counter, p.loader}
+	case 75: // UserIndex+Sweeper+Counter+RecordLoader
+		return struct {
+			*tracedStore
+			*tracedIndex
+			*tracedSweeper
+			*tracedCounter
+			*tracedLoader
+		}{p.base, p.index, p.sweeper, p.counter, p.loader}
+	case 76: // Scanner+Counter+RecordLoader
+		return struct {
+			*tracedStore
+			*tracedScanner
+			*tracedCounter
+			*tracedLoader
+		}{p.base, p.scanner, p.counter, p.loader}
+	case 77: // UserIndex+Scanner+Counter+RecordLoader
+		return struct {
+			*tracedStore
+			*tracedIndex
+			*tracedScanner
+			*tracedCounter
+			*tracedLoader
+		}{p.base, p.index, p.scanner, p.counter, p.loader}
+	case 78: // Sweeper+Scanner+Counter+RecordLoader
+		return struct {
+			*tracedStore
+			*tracedSweeper
+			*tracedScanner
+			*tracedCounter
+			*tracedLoader
+		}{p.base, p.sweeper, p.scanner, p.counter, p.loader}
+	case 79: // UserIndex+Sweeper+Scanner+Counter+RecordLoader
+		return struct {
+			*tracedStore
+			*tracedIndex
+			*tracedSweeper
+			*tracedScanner
+			*tracedCounter
+			*tracedLoader
+		}{p.base, p.index, p.sweeper, p.scanner, p.counter, p.loader}
+	case 80: // Batcher+RecordLoader
+		return struct {
+			*tracedStore
+			*tracedBatcher
+			*tracedLoader
+		}{p.base, p.batcher, p.loader}
+	case 81: // UserIndex+Batcher+RecordLoader
+		return struct {
+			*tracedStore
+			*tracedIndex
+			*tracedBatcher
+			*tracedLoader
+		}{p.base, p.index, p.batcher, p.loader}
+	case 82: // Sweeper+Batcher+RecordLoader
+		return struct {
+			*tracedStore
+			*tracedSweeper
+			*tracedBatcher
+			*tracedLoader
+		}{p.base, p.sweeper, p.batcher, p.loader}
+	case 83: // UserIndex+Sweeper+Batcher+RecordLoader
+		return struct {
+			*tracedStore
+			*tracedIndex
+			*tracedSweeper
+			*tracedBatcher
+			*tracedLoader
+		}{p.base, p.index, p.sweeper, p.batcher, p.loader}
+	case 84: // Scanner+Batcher+RecordLoader
+		return struct {
+			*tracedStore
+			*tracedScanner
+			*tracedBatcher
+			*tracedLoader
+		}{p.base, p.scanner, p.batcher, p.loader}
+	case 85: // UserIndex+Scanner+Batcher+RecordLoader
+		return struct {
+			*tracedStore
+			*tracedIndex
+			*tracedScanner
+			*tracedBatcher
+			*tracedLoader
+		}{p.base, p.index, p.scanner, p.batcher, p.loader}
+	case 86: // Sweeper+Scanner+Batcher+RecordLoader
+		return struct {
+			*tracedStore
+			*tracedSweeper
+			*tracedScanner
+			*tracedBatcher
+			*tracedLoader
+		}{p.base, p.sweeper, p.scanner, p.batcher, p.loader}
+	case 87: // UserIndex+Sweeper+Scanner+Batcher+RecordLoader
+		return struct {
+			*tracedStore
+			*tracedIndex
+			*tracedSweeper
+			*tracedScanner
+			*tracedBatcher
+			*tracedLoader
+		}{p.base, p.index, p.sweeper, p.scanner, p.batcher, p.loader}
+	case 88: // Counter+Batcher+RecordLoader
+		return struct {
+			*tracedStore
+			*tracedCounter
+			*tracedBatcher
+			*tracedLoader
+		}{p.base, p.counter, p.batcher, p.loader}
+	case 89: // UserIndex+Counter+Batcher+RecordLoader
+		return struct {
+			*tracedStore
+			*tracedIndex
+			*tracedCounter
+			*tracedBatcher
+			*tracedLoader
+		}{p.base, p.index, p.counter, p.batcher, p.loader}
+	case 90: // Sweeper+Counter+Batcher+RecordLoader
+		return struct {
+			*tracedStore
+			*tracedSweeper
+			*tracedCounter
+			*tracedBatcher
+			*tracedLoader
+		}{p.base, p.sweeper, p.counter, p.batcher, p.loader}
+	case 91: // UserIndex+Sweeper+Counter+Batcher+RecordLoader
+		return struct {
+			*tracedStore
+			*tracedIndex
+			*tracedSweeper
+			*tracedCounter
+			*tracedBatcher
+			*tracedLoader
+		}{p.base, p.index, p.sweeper, p.counter, p.batcher, p.loader}
+	case 92: // Scanner+Counter+Batcher+RecordLoader
+		return struct {
+			*tracedStore
+			*tracedScanner
+			*tracedCounter
+			*tracedBatcher
+			*tracedLoader
+		}{p.base, p.scanner, p.counter, p.batcher, p.loader}
+	case 93: // UserIndex+Scanner+Counter+Batcher+RecordLoader
+		return struct {
+			*tracedStore
+			*tracedIndex
+			*tracedScanner
+			*tracedCounter
+			*tracedBatcher
+			*tracedLoader
+		}{p.base, p.index, p.scanner, p.counter, p.batcher, p.loader}
+	case 94: // Sweeper+Scanner+Counter+Batcher+RecordLoader
+		return struct {
+			*tracedStore
+			*tracedSweeper
+			*tracedScanner
+			*tracedCounter
+			*tracedBatcher
+			*tracedLoader
+		}{p.base, p.sweeper, p.scanner, p.counter, p.batcher, p.loader}
+	case 95: // UserIndex+Sweeper+Scanner+Counter+Batcher+RecordLoader
+		return struct {
+			*tracedStore
+			*tracedIndex
+			*tracedSweeper
+			*tracedScanner
+			*tracedCounter
+			*tracedBatcher
+			*tracedLoader
+		}{p.base, p.index, p.sweeper, p.scanner, p.counter, p.batcher, p.loader}
+	case 96: // Closer+RecordLoader
+		return struct {
+			*tracedStore
+			*closer
+			*tracedLoader
+		}{p.base, p.closer, p.loader}
+	case 97: // UserIndex+Closer+RecordLoader
+		return struct {
+			*tracedStore
+			*tracedIndex
+			*closer
+			*tracedLoader
+		}{p.base, p.index, p.closer, p.loader}
+	case 98: // Sweeper+Closer+RecordLoader
+		return struct {
+			*tracedStore
+			*tracedSweeper
+			*closer
+			*tracedLoader
+		}{p.base, p.sweeper, p.closer, p.loader}
+	case 99: // UserIndex+Sweeper+Closer+RecordLoader
+		return struct {
+			*tracedStore
+			*tracedIndex
+			*tracedSweeper
+			*closer
+			*tracedLoader
+		}{p.base, p.index, p.sweeper, p.closer, p.loader}
+	case 100: // Scanner+Closer+RecordLoader
+		return struct {
+			*tracedStore
+			*tracedScanner
+			*closer
+			*tracedLoader
+		}{p.base, p.scanner, p.closer, p.loader}
+	case 101: // UserIndex+Scanner+Closer+RecordLoader
+		return struct {
+			*tracedStore
+			*tracedIndex
+			*tracedScanner
+			*closer
+			*tracedLoader
+		}{p.base, p.index, p.scanner, p.closer, p.loader}
+	case 102: // Sweeper+Scanner+Closer+RecordLoader
+		return struct {
+			*tracedStore
+			*tracedSweeper
+			*tracedScanner
+			*closer
+			*tracedLoader
+		}{p.base, p.sweeper, p.scanner, p.closer, p.loader}
+	case 103: // UserIndex+Sweeper+Scanner+Closer+RecordLoader
+		return struct {
+			*tracedStore
+			*tracedIndex
+			*tracedSweeper
+			*tracedScanner
+			*closer
+			*tracedLoader
+		}{p.base, p.index, p.sweeper, p.scanner, p.closer, p.loader}
+	case 104: // Counter+Closer+RecordLoader
+		return struct {
+			*tracedStore
+			*tracedCounter
+			*closer
+			*tracedLoader
+		}{p.base, p.counter, p.closer, p.loader}
+	case 105: // UserIndex+Counter+Closer+RecordLoader
+		return struct {
+			*tracedStore
+			*tracedIndex
+			*tracedCounter
+			*closer
+			*tracedLoader
+		}{p.base, p.index, p.counter, p.closer, p.loader}
+	case 106: // Sweeper+Counter+Closer+RecordLoader
+		return struct {
+			*tracedStore
+			*tracedSweeper
+			*tracedCounter
+			*closer
+			*tracedLoader
+		}{p.base, p.sweeper, p.counter, p.closer, p.loader}
+	case 107: // UserIndex+Sweeper+Counter+Closer+RecordLoader
+		return struct {
+			*tracedStore
+			*tracedIndex
+			*tracedSweeper
+			*tracedCounter
+			*closer
+			*tracedLoader
+		}{p.base, p.index, p.sweeper, p.counter, p.closer, p.loader}
+	case 108: // Scanner+Counter+Closer+RecordLoader
+		return struct {
+			*tracedStore
+			*tracedScanner
+			*tracedCounter
+			*closer
+			*tracedLoader
+		}{p.base, p.scanner, p.counter, p.closer, p.loader}
+	case 109: // UserIndex+Scanner+Counter+Closer+RecordLoader
+		return struct {
+			*tracedStore
+			*tracedIndex
+			*tracedScanner
+			*tracedCounter
+			*closer
+			*tracedLoader
+		}{p.base, p.index, p.scanner, p.counter, p.closer, p.loader}
+	case 110: // Sweeper+Scanner+Counter+Closer+RecordLoader
+		return struct {
+			*tracedStore
+			*tracedSweeper
+			*tracedScanner
+			*tracedCounter
+			*closer
+			*tracedLoader
+		}{p.base, p.sweeper, p.scanner, p.counter, p.closer, p.loader}
+	case 111: // UserIndex+Sweeper+Scanner+Counter+Closer+RecordLoader
+		return struct {
+			*tracedStore
+			*tracedIndex
+			*tracedSweeper
+			*tracedScanner
+			*tracedCounter
+			*closer
+			*tracedLoader
+		}{p.base, p.index, p.sweeper, p.scanner, p.counter, p.closer, p.loader}
+	case 112: // Batcher+Closer+RecordLoader
+		return struct {
+			*tracedStore
+			*tracedBatcher
+			*closer
+			*tracedLoader
+		}{p.base, p.batcher, p.closer, p.loader}
+	case 113: // UserIndex+Batcher+Closer+RecordLoader
+		return struct {
+			*tracedStore
+			*tracedIndex
+			*tracedBatcher
+			*closer
+			*tracedLoader
+		}{p.base, p.index, p.batcher, p.closer, p.loader}
+	case 114: // Sweeper+Batcher+Closer+RecordLoader
+		return struct {
+			*tracedStore
+			*tracedSweeper
+			*tracedBatcher
+			*closer
+			*tracedLoader
+		}{p.base, p.sweeper, p.batcher, p.closer, p.loader}
+	case 115: // UserIndex+Sweeper+Batcher+Closer+RecordLoader
+		return struct {
+			*tracedStore
+			*tracedIndex
+			*tracedSweeper
+			*tracedBatcher
+			*closer
+			*tracedLoader
+		}{p.base, p.index, p.sweeper, p.batcher, p.closer, p.loader}
+	case 116: // Scanner+Batcher+Closer+RecordLoader
+		return struct {
+			*tracedStore
+			*tracedScanner
+			*tracedBatcher
+			*closer
+			*tracedLoader
+		}{p.base, p.scanner, p.batcher, p.closer, p.loader}
+	case 117: // UserIndex+Scanner+Batcher+Closer+RecordLoader
+		return struct {
+			*tracedStore
+			*tracedIndex
+			*tracedScanner
+			*tracedBatcher
+			*closer
+			*tracedLoader
+		}{p.base, p.index, p.scanner, p.batcher, p.closer, p.loader}
+	case 118: // Sweeper+Scanner+Batcher+Closer+RecordLoader
+		return struct {
+			*tracedStore
+			*tracedSweeper
+			*tracedScanner
+			*tracedBatcher
+			*closer
+			*tracedLoader
+		}{p.base, p.sweeper, p.scanner, p.batcher, p.closer, p.loader}
+	case 119: // UserIndex+Sweeper+Scanner+Batcher+Closer+RecordLoader
+		return struct {
+			*tracedStore
+			*tracedIndex
+			*tracedSweeper
+			*tracedScanner
+			*tracedBatcher
+			*closer
+			*tracedLoader
+		}{p.base, p.index, p.sweeper, p.scanner, p.batcher, p.closer, p.loader}
+	case 120: // Counter+Batcher+Closer+RecordLoader
+		return struct {
+			*tracedStore
+			*tracedCounter
+			*tracedBatcher
+			*closer
+			*tracedLoader
+		}{p.base, p.counter, p.batcher, p.closer, p.loader}
+	case 121: // UserIndex+Counter+Batcher+Closer+RecordLoader
+		return struct {
+			*tracedStore
+			*tracedIndex
+			*tracedCounter
+			*tracedBatcher
+			*closer
+			*tracedLoader
+		}{p.base, p.index, p.counter, p.batcher, p.closer, p.loader}
+	case 122: // Sweeper+Counter+Batcher+Closer+RecordLoader
+		return struct {
+			*tracedStore
+			*tracedSweeper
+			*tracedCounter
+			*tracedBatcher
+			*closer
+			*tracedLoader
+		}{p.base, p.sweeper, p.counter, p.batcher, p.closer, p.loader}
+	case 123: // UserIndex+Sweeper+Counter+Batcher+Closer+RecordLoader
+		return struct {
+			*tracedStore
+			*tracedIndex
+			*tracedSweeper
+			*tracedCounter
+			*tracedBatcher
+			*closer
+			*tracedLoader
+		}{p.base, p.index, p.sweeper, p.counter, p.batcher, p.closer, p.loader}
+	case 124: // Scanner+Counter+Batcher+Closer+RecordLoader
+		return struct {
+			*tracedStore
+			*tracedScanner
+			*tracedCounter
+			*tracedBatcher
+			*closer
+			*tracedLoader
+		}{p.base, p.scanner, p.counter, p.batcher, p.closer, p.loader}
+	case 125: // UserIndex+Scanner+Counter+Batcher+Closer+RecordLoader
+		return struct {
+			*tracedStore
+			*tracedIndex
+			*tracedScanner
+			*tracedCounter
+			*tracedBatcher
+			*closer
+			*tracedLoader
+		}{p.base, p.index, p.scanner, p.counter, p.batcher, p.closer, p.loader}
+	case 126: // Sweeper+Scanner+Counter+Batcher+Closer+RecordLoader
+		return struct {
+			*tracedStore
+			*tracedSweeper
+			*tracedScanner
+			*tracedCounter
+			*tracedBatcher
+			*closer
+			*tracedLoader
+		}{p.base, p.sweeper, p.scanner, p.counter, p.batcher, p.closer, p.loader}
+	case 127: // UserIndex+Sweeper+Scanner+Counter+Batcher+Closer+RecordLoader
+		return struct {
+			*tracedStore
+			*tracedIndex
+			*tracedSweeper
+			*tracedScanner
+			*tracedCounter
+			*tracedBatcher
+			*closer
+			*tracedLoader
+		}{p.base, p.index, p.sweeper, p.scanner, p.counter, p.batcher, p.closer, p.loader}
 	}
 	return p.base
 }

@@ -13,18 +13,19 @@ type caps int
 
 // The capabilities, and allCaps, every one of them.
 const (
-	capUserIndex caps = 1 << iota // store.UserIndex
-	capSweeper                    // store.Sweeper
-	capScanner                    // store.Scanner
-	capCounter                    // store.Counter
-	capBatcher                    // store.Batcher
-	capCloser                     // io.Closer
+	capUserIndex    caps = 1 << iota // store.UserIndex
+	capSweeper                       // store.Sweeper
+	capScanner                       // store.Scanner
+	capCounter                       // store.Counter
+	capBatcher                       // store.Batcher
+	capCloser                        // io.Closer
+	capRecordLoader                  // store.RecordLoader
 
-	allCaps caps = 1<<6 - 1
+	allCaps caps = 1<<7 - 1
 )
 
 // capNames name the bits of caps, lowest first.
-var capNames = [...]string{"UserIndex", "Sweeper", "Scanner", "Counter", "Batcher", "Closer"}
+var capNames = [...]string{"UserIndex", "Sweeper", "Scanner", "Counter", "Batcher", "Closer", "RecordLoader"}
 
 // fullStore has every capability.
 type fullStore interface {
@@ -35,6 +36,7 @@ type fullStore interface {
 	store.Counter
 	store.Batcher
 	io.Closer
+	store.RecordLoader
 }
 
 // withCaps returns a store with full's methods of store.Store and of
@@ -485,6 +487,518 @@ func withCaps(full fullStore, c caps) store.Store {
 			store.Batcher
 			io.Closer
 		}{full, full, full, full, full, full, full}
+	case 64: // RecordLoader
+		return struct {
+			store.Store
+			store.RecordLoader
+		}{full, full}
+	case 65: // UserIndex+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.RecordLoader
+		}{full, full, full}
+	case 66: // Sweeper+RecordLoader
+		return struct {
+			store.Store
+			store.Sweeper
+			store.RecordLoader
+		}{full, full, full}
+	case 67: // UserIndex+Sweeper+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Sweeper
+			store.RecordLoader
+		}{full, full, full, full}
+	case 68: // Scanner+RecordLoader
+		return struct {
+			store.Store
+			store.Scanner
+			store.RecordLoader
+		}{full, full, full}
+	case 69: // UserIndex+Scanner+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Scanner
+			store.RecordLoader
+		}{full, full, full, full}
+	case 70: // Sweeper+Scanner+RecordLoader
+		return struct {
+			store.Store
+			store.Sweeper
+			store.Scanner
+			store.RecordLoader
+		}{full, full, full, full}
+	case 71: // UserIndex+Sweeper+Scanner+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Sweeper
+			store.Scanner
+			store.RecordLoader
+		}{full, full, full, full, full}
+	case 72: // Counter+RecordLoader
+		return struct {
+			store.Store
+			store.Counter
+			store.RecordLoader
+		}{full, full, full}
+	case 73: // UserIndex+Counter+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Counter
+			store.RecordLoader
+		}{full, full, full, full}
+	case 74: // Sweeper+Counter+RecordLoader
+		return struct {
+			store.Store
+			store.Sweeper
+			store.Counter
+			store.RecordLoader
+		}{full, full, full, full}
+	case 75: // UserIndex+Sweeper+Counter+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Sweeper
+			store.Counter
+			store.RecordLoader
+		}{full, full, full, full, full}
+	case 76: // Scanner+Counter+RecordLoader
+		return struct {
+			store.Store
+			store.Scanner
+			store.Counter
+			store.RecordLoader
+		}{full, full, full, full}
+	case 77: // UserIndex+Scanner+Counter+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Scanner
+			store.Counter
+			store.RecordLoader
+		}{full, full, full, full, full}
+	case 78: // Sweeper+Scanner+Counter+RecordLoader
+		return struct {
+			store.Store
+			store.Sweeper
+			store.Scanner
+			store.Counter
+			store.RecordLoader
+		}{full, full, full, full, full}
+	case 79: // UserIndex+Sweeper+Scanner+Counter+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Sweeper
+			store.Scanner
+			store.Counter
+			store.RecordLoader
+		}{full, full, full, full, full, full}
+	case 80: // Batcher+RecordLoader
+		return struct {
+			store.Store
+			store.Batcher
+			store.RecordLoader
+		}{full, full, full}
+	case 81: // UserIndex+Batcher+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Batcher
+			store.RecordLoader
+		}{full, full, full, full}
+	case 82: // Sweeper+Batcher+RecordLoader
+		return struct {
+			store.Store
+			store.Sweeper
+			store.Batcher
+			store.RecordLoader
+		}{full, full, full, full}
+	case 83: // UserIndex+Sweeper+Batcher+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Sweeper
+			store.Batcher
+			store.RecordLoader
+		}{full, full, full, full, full}
+	case 84: // Scanner+Batcher+RecordLoader
+		return struct {
+			store.Store
+			store.Scanner
+			store.Batcher
+			store.RecordLoader
+		}{full, full, full, full}
+	case 85: // UserIndex+Scanner+Batcher+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Scanner
+			store.Batcher
+			store.RecordLoader
+		}{full, full, full, full, full}
+	case 86: // Sweeper+Scanner+Batcher+RecordLoader
+		return struct {
+			store.Store
+			store.Sweeper
+			store.Scanner
+			store.Batcher
+			store.RecordLoader
+		}{full, full, full, full, full}
+	case 87: // UserIndex+Sweeper+Scanner+Batcher+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Sweeper
+			store.Scanner
+			store.Batcher
+			store.RecordLoader
+		}{full, full, full, full, full, full}
+	case 88: // Counter+Batcher+RecordLoader
+		return struct {
+			store.Store
+			store.Counter
+			store.Batcher
+			store.RecordLoader
+		}{full, full, full, full}
+	case 89: // UserIndex+Counter+Batcher+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Counter
+			store.Batcher
+			store.RecordLoader
+		}{full, full, full, full, full}
+	case 90: // Sweeper+Counter+Batcher+RecordLoader
+		return struct {
+			store.Store
+			store.Sweeper
+			store.Counter
+			store.Batcher
+			store.RecordLoader
+		}{full, full, full, full, full}
+	case 91: // UserIndex+Sweeper+Counter+Batcher+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Sweeper
+			store.Counter
+			store.Batcher
+			store.RecordLoader
+		}{full, full, full, full, full, full}
+	case 92: // Scanner+Counter+Batcher+RecordLoader
+		return struct {
+			store.Store
+			store.Scanner
+			store.Counter
+			store.Batcher
+			store.RecordLoader
+		}{full, full, full, full, full}
+	case 93: // UserIndex+Scanner+Counter+Batcher+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Scanner
+			store.Counter
+			store.Batcher
+			store.RecordLoader
+		}{full, full, full, full, full, full}
+	case 94: // Sweeper+Scanner+Counter+Batcher+RecordLoader
+		return struct {
+			store.Store
+			store.Sweeper
+			store.Scanner
+			store.Counter
+			store.Batcher
+			store.RecordLoader
+		}{full, full, full, full, full, full}
+	case 95: // UserIndex+Sweeper+Scanner+Counter+Batcher+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Sweeper
+			store.Scanner
+			store.Counter
+			store.Batcher
+			store.RecordLoader
+		}{full, full, full, full, full, full, full}
+	case 96: // Closer+RecordLoader
+		return struct {
+			store.Store
+			io.Closer
+			store.RecordLoader
+		}{full, full, full}
+	case 97: // UserIndex+Closer+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			io.Closer
+			store.RecordLoader
+		}{full, full, full, full}
+	case 98: // Sweeper+Closer+RecordLoader
+		return struct {
+			store.Store
+			store.Sweeper
+			io.Closer
+			store.RecordLoader
+		}{full, full, full, full}
+	case 99: // UserIndex+Sweeper+Closer+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Sweeper
+			io.Closer
+			store.RecordLoader
+		}{full, full, full, full, full}
+	case 100: // Scanner+Closer+RecordLoader
+		return struct {
+			store.Store
+			store.Scanner
+			io.Closer
+			store.RecordLoader
+		}{full, full, full, full}
+	case 101: // UserIndex+Scanner+Closer+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Scanner
+			io.Closer
+			store.RecordLoader
+		}{full, full, full, full, full}
+	case 102: // Sweeper+Scanner+Closer+RecordLoader
+		return struct {
+			store.Store
+			store.Sweeper
+			store.Scanner
+			io.Closer
+			store.RecordLoader
+		}{full, full, full, full, full}
+	case 103: // UserIndex+Sweeper+Scanner+Closer+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Sweeper
+			store.Scanner
+			io.Closer
+			store.RecordLoader
+		}{full, full, full, full, full, full}
+	case 104: // Counter+Closer+RecordLoader
+		return struct {
+			store.Store
+			store.Counter
+			io.Closer
+			store.RecordLoader
+		}{full, full, full, full}
+	case 105: // UserIndex+Counter+Closer+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Counter
+			io.Closer
+			store.RecordLoader
+		}{full, full, full, full, full}
+	case 106: // Sweeper+Counter+Closer+RecordLoader
+		return struct {
+			store.Store
+			store.Sweeper
+			store.Counter
+			io.Closer
+			store.RecordLoader
+		}{full, full, full, full, full}
+	case 107: // UserIndex+Sweeper+Counter+Closer+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Sweeper
+			store.Counter
+			io.Closer
+			store.RecordLoader
+		}{full, full, full, full, full, full}
+	case 108: // Scanner+Counter+Closer+RecordLoader
+		return struct {
+			store.Store
+			store.Scanner
+			store.Counter
+			io.Closer
+			store.RecordLoader
+		}{full, full, full, full, full}
+	case 109: // UserIndex+Scanner+Counter+Closer+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Scanner
+			store.Counter
+			io.Closer
+			store.RecordLoader
+		}{full, full, full, full, full, full}
+	case 110: // Sweeper+Scanner+Counter+Closer+RecordLoader
+		return struct {
+			store.Store
+			store.Sweeper
+			store.Scanner
+			store.Counter
+			io.Closer
+			store.RecordLoader
+		}{full, full, full, full, full, full}
+	case 111: // UserIndex+Sweeper+Scanner+Counter+Closer+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Sweeper
+			store.Scanner
+			store.Counter
+			io.Closer
+			store.RecordLoader
+		}{full, full, full, full, full, full, full}
+	case 112: // Batcher+Closer+RecordLoader
+		return struct {
+			store.Store
+			store.Batcher
+			io.Closer
+			store.RecordLoader
+		}{full, full, full, full}
+	case 113: // UserIndex+Batcher+Closer+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Batcher
+			io.Closer
+			store.RecordLoader
+		}{full, full, full, full, full}
+	case 114: // Sweeper+Batcher+Closer+RecordLoader
+		return struct {
+			store.Store
+			store.Sweeper
+			store.Batcher
+			io.Closer
+			store.RecordLoader
+		}{full, full, full, full, full}
+	case 115: // UserIndex+Sweeper+Batcher+Closer+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Sweeper
+			store.Batcher
+			io.Closer
+			store.RecordLoader
+		}{full, full, full, full, full, full}
+	case 116: // Scanner+Batcher+Closer+RecordLoader
+		return struct {
+			store.Store
+			store.Scanner
+			store.Batcher
+			io.Closer
+			store.RecordLoader
+		}{full, full, full, full, full}
+	case 117: // UserIndex+Scanner+Batcher+Closer+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Scanner
+			store.Batcher
+			io.Closer
+			store.RecordLoader
+		}{full, full, full, full, full, full}
+	case 118: // Sweeper+Scanner+Batcher+Closer+RecordLoader
+		return struct {
+			store.Store
+			store.Sweeper
+			store.Scanner
+			store.Batcher
+			io.Closer
+			store.RecordLoader
+		}{full, full, full, full, full, full}
+	case 119: // UserIndex+Sweeper+Scanner+Batcher+Closer+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Sweeper
+			store.Scanner
+			store.Batcher
+			io.Closer
+			store.RecordLoader
+		}{full, full, full, full, full, full, full}
+	case 120: // Counter+Batcher+Closer+RecordLoader
+		return struct {
+			store.Store
+			store.Counter
+			store.Batcher
+			io.Closer
+			store.RecordLoader
+		}{full, full, full, full, full}
+	case 121: // UserIndex+Counter+Batcher+Closer+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Counter
+			store.Batcher
+			io.Closer
+			store.RecordLoader
+		}{full, full, full, full, full, full}
+	case 122: // Sweeper+Counter+Batcher+Closer+RecordLoader
+		return struct {
+			store.Store
+			store.Sweeper
+			store.Counter
+			store.Batcher
+			io.Closer
+			store.RecordLoader
+		}{full, full, full, full, full, full}
+	case 123: // UserIndex+Sweeper+Counter+Batcher+Closer+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Sweeper
+			store.Counter
+			store.Batcher
+			io.Closer
+			store.RecordLoader
+		}{full, full, full, full, full, full, full}
+	case 124: // Scanner+Counter+Batcher+Closer+RecordLoader
+		return struct {
+			store.Store
+			store.Scanner
+			store.Counter
+			store.Batcher
+			io.Closer
+			store.RecordLoader
+		}{full, full, full, full, full, full}
+	case 125: // UserIndex+Scanner+Counter+Batcher+Closer+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Scanner
+			store.Counter
+			store.Batcher
+			io.Closer
+			store.RecordLoader
+		}{full, full, full, full, full, full, full}
+	case 126: // Sweeper+Scanner+Counter+Batcher+Closer+RecordLoader
+		return struct {
+			store.Store
+			store.Sweeper
+			store.Scanner
+			store.Counter
+			store.Batcher
+			io.Closer
+			store.RecordLoader
+		}{full, full, full, full, full, full, full}
+	case 127: // UserIndex+Sweeper+Scanner+Counter+Batcher+Closer+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Sweeper
+			store.Scanner
+			store.Counter
+			store.Batcher
+			io.Closer
+			store.RecordLoader
+		}{full, full, full, full, full, full, full, full}
 	}
 	return struct{ store.Store }{full}
 }

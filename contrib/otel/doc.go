@@ -42,9 +42,10 @@
 //
 // The wrapped store keeps exactly the optional capabilities of the store
 // it wraps (store.UserIndex, store.Sweeper, store.Scanner, store.Counter,
-// store.Batcher, io.Closer), so device lists, MaxSessionsPerUser,
-// Visitors.Max and one-round-trip renewals work as unwrapped; Close
-// closes the wrapped store and is not traced.
+// store.Batcher, store.RecordLoader, io.Closer), so device lists,
+// MaxSessionsPerUser, Visitors.Max, one-round-trip renewals and loads
+// into the session's own record work as unwrapped (LoadRecord is a load
+// span, as Load is); Close closes the wrapped store and is not traced.
 //
 // # Span events
 //

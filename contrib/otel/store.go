@@ -51,11 +51,12 @@ const (
 // Each call of a request, or of anything else whose context carries a
 // span, is a span named "keycard.store." plus its operation (load, save,
 // delete, touch, and list_user, delete_user, sweep, scan,
-// count_anonymous and save_batch where st has them), a child of that
-// span, with the attributes AttrStoreName, AttrStoreResult, and
-// AttrStoreCount or AttrErrorType where they apply. A call whose context
-// carries no span, such as a background sweep, makes no span of its own:
-// it is only timed. Keys, user IDs, records and error messages are never
+// count_anonymous and save_batch where st has them; LoadRecord, where st
+// has it, is a load as Load is), a child of that span, with the
+// attributes AttrStoreName, AttrStoreResult, and AttrStoreCount or
+// AttrErrorType where they apply. A call whose context carries no span,
+// such as a background sweep, makes no span of its own: it is only
+// timed. Keys, user IDs, records and error messages are never
 // attributes: a key is the hash of a session ID, which a session's events
 // name by its first 16 hex digits only.
 //
@@ -64,16 +65,18 @@ const (
 //
 // The returned store has exactly the optional capabilities of st
 // (store.UserIndex, store.Sweeper, store.Scanner, store.Counter,
-// store.Batcher, io.Closer), since the Manager and tools discover them by
-// type assertion: a wrapper that claimed a capability st lacks would pass
-// keycard.Config.MaxSessionsPerUser's check and then fail at login, and
-// one that hid a capability would cost a renewal a round trip more
-// (store.Batcher) or leave keycard.Config.Visitors.Max unenforceable
-// (store.Counter). It implements store.NonBlocking, and NeverBlocks
-// reports false whatever st reports: ending a span can wait, for an
-// exporter that a synchronous span processor calls or a batch processor
-// that blocks when its queue is full, so the Manager must bound its
-// calls with keycard.Config.StoreTimeout. Close, where st has it, closes
+// store.Batcher, store.RecordLoader, io.Closer), since the Manager and
+// tools discover them by type assertion: a wrapper that claimed a
+// capability st lacks would pass keycard.Config.MaxSessionsPerUser's
+// check and then fail at login, and one that hid a capability would cost
+// a renewal a round trip more (store.Batcher), leave
+// keycard.Config.Visitors.Max unenforceable (store.Counter) or cost each
+// request a Record allocated (store.RecordLoader). It implements
+// store.NonBlocking, and NeverBlocks reports false whatever st reports:
+// ending a span can wait, for an exporter that a synchronous span
+// processor calls or a batch processor that blocks when its queue is
+// full, so the Manager must bound its calls with
+// keycard.Config.StoreTimeout. Close, where st has it, closes
 // st and is not traced. Its Unwrap method returns st.
 func (t *Telemetry) Store(st store.Store) store.Store {
 	base := &tracedStore{st: st, t: t, start: []trace.SpanStartOption{
@@ -98,6 +101,9 @@ func (t *Telemetry) Store(st store.Store) store.Store {
 	}
 	if v, ok := st.(io.Closer); ok {
 		p.closer = &closer{v}
+	}
+	if v, ok := st.(store.RecordLoader); ok {
+		p.loader = &tracedLoader{base, v}
 	}
 	return p.combine()
 }
@@ -341,6 +347,21 @@ func (t *tracedBatcher) SaveBatch(ctx context.Context, entries []store.Entry) er
 	c := t.s.begin(ctx, metriclabels.OpSaveBatch)
 	err := t.b.SaveBatch(c.ctx, entries)
 	t.s.end(c, err, len(entries))
+	return err
+}
+
+// tracedLoader traces store.RecordLoader, as a load: LoadRecord is Load
+// into the caller's record, so its span, attributes and measurement are
+// Load's.
+type tracedLoader struct {
+	s *tracedStore
+	l store.RecordLoader
+}
+
+func (t *tracedLoader) LoadRecord(ctx context.Context, key string, rec *store.Record) error {
+	c := t.s.begin(ctx, metriclabels.OpLoad)
+	err := t.l.LoadRecord(c.ctx, key, rec)
+	t.s.end(c, err, -1)
 	return err
 }
 

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/keycard-go/keycard/store/memory"
 	"github.com/keycard-go/keycard/store/storetest"
 	"go.opentelemetry.io/otel/codes"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 )
 
 func (c caps) String() string {
@@ -60,7 +62,8 @@ func TestStoreKeepsExactlyTheInnerCapabilities(t *testing.T) {
 			co, gotCounter := st.(store.Counter)
 			ba, gotBatcher := st.(store.Batcher)
 			cl, gotCloser := st.(io.Closer)
-			if got := capsOf(gotIndex, gotSweeper, gotScanner, gotCounter, gotBatcher, gotCloser); got != c {
+			lr, gotRecordLoader := st.(store.RecordLoader)
+			if got := capsOf(gotIndex, gotSweeper, gotScanner, gotCounter, gotBatcher, gotCloser, gotRecordLoader); got != c {
 				t.Fatalf("wrapped store has %v, want %v", got, c)
 			}
 			// A memory store never blocks; its wrapper can (a span
@@ -85,6 +88,14 @@ func TestStoreKeepsExactlyTheInnerCapabilities(t *testing.T) {
 				}
 				if _, err := st.Load(ctx, key); err != nil {
 					t.Fatal(err)
+				}
+				if c&capRecordLoader != 0 {
+					var got store.Record
+					if err := lr.LoadRecord(ctx, key, &got); err != nil || got.UserID != "alice" {
+						t.Errorf("LoadRecord: got user %q, %v; want alice", got.UserID, err)
+					}
+					// A load, as Load is: after it, before the touch.
+					want = slices.Insert(want, 2, "keycard.store.load=ok")
 				}
 				if err := st.Touch(ctx, key, now, now.Add(time.Hour)); err != nil {
 					t.Fatal(err)
@@ -142,11 +153,15 @@ func TestStoreKeepsExactlyTheInnerCapabilities(t *testing.T) {
 			if strings.Join(got, " ") != strings.Join(want, " ") {
 				t.Errorf("spans: got %v, want %v", got, want)
 			}
+			measured := map[string]uint64{}
 			for _, span := range want {
+				measured[span]++
+			}
+			for span, wantN := range measured {
 				name, result, _ := strings.Cut(span, "=")
 				op := strings.TrimPrefix(name, "keycard.store.")
-				if n := s.calls(t, op, result); n != 1 {
-					t.Errorf("%s %s measured: got %d, want 1", op, result, n)
+				if n := s.calls(t, op, result); n != wantN {
+					t.Errorf("%s %s measured: got %d, want %d", op, result, n, wantN)
 				}
 			}
 			if c&capCloser != 0 {
@@ -170,6 +185,7 @@ func TestPlainStoreGainsNoCapability(t *testing.T) {
 	for name, has := range map[string]bool{
 		"UserIndex": is[store.UserIndex](st), "Sweeper": is[store.Sweeper](st), "Scanner": is[store.Scanner](st),
 		"Counter": is[store.Counter](st), "Batcher": is[store.Batcher](st), "Closer": is[io.Closer](st),
+		"RecordLoader": is[store.RecordLoader](st),
 	} {
 		if has {
 			t.Errorf("a plain store's wrapper is a %s", name)
@@ -320,10 +336,81 @@ func TestVisitorsMaxThroughTheWrapper(t *testing.T) {
 	}
 }
 
+// TestLoadRecordIsALoad checks that the wrapper keeps the memory store's
+// store.RecordLoader: LoadRecord through it fills the caller's record and
+// is traced and measured as Load is, a keycard.store.load span with
+// Load's attributes (not_found for an absent record, which leaves the
+// record as it was); and that a store without LoadRecord gives a wrapper
+// without it.
+func TestLoadRecordIsALoad(t *testing.T) {
+	t.Parallel()
+	s := newSDK(t)
+	st := s.tel.Store(memory.New(memory.Config{}))
+	l, ok := st.(store.RecordLoader)
+	if !ok {
+		t.Fatal("the wrapped memory store is no store.RecordLoader")
+	}
+	key, absent := strings.Repeat("e", 64), strings.Repeat("f", 64)
+	now := time.Now()
+	saved := &store.Record{UserID: "alice", Data: []byte("cart"), Created: now, LastSeen: now,
+		Expires: now.Add(time.Hour), Deadline: now.Add(time.Hour)}
+	if err := st.Save(context.Background(), key, saved); err != nil {
+		t.Fatal(err)
+	}
+	var rec, old store.Record
+	spanOf := func(sp sdktrace.ReadOnlySpan) string {
+		return sp.Name() + " kind=" + sp.SpanKind().String() + " name=" + value(sp.Attributes(), keycardotel.AttrStoreName) +
+			" result=" + value(sp.Attributes(), keycardotel.AttrStoreResult) +
+			" count=" + value(sp.Attributes(), keycardotel.AttrStoreCount) + " status=" + sp.Status().Code.String()
+	}
+	var byLoad, byLoadRecord []string
+	for _, c := range []struct {
+		into *[]string
+		load func(ctx context.Context, key string) error
+	}{
+		{&byLoad, func(ctx context.Context, key string) error { _, err := st.Load(ctx, key); return err }},
+		{&byLoadRecord, func(ctx context.Context, key string) error { return l.LoadRecord(ctx, key, &rec) }},
+	} {
+		parent := s.traced("loads", func(ctx context.Context) {
+			if err := c.load(ctx, key); err != nil {
+				t.Fatal(err)
+			}
+			old = rec
+			if err := c.load(ctx, absent); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("load of an absent key: got %v, want ErrNotFound", err)
+			}
+		})
+		for _, sp := range s.ended() {
+			if sp.Parent().SpanID() == parent.SpanID() {
+				*c.into = append(*c.into, spanOf(sp))
+			}
+		}
+	}
+	if rec.UserID != "alice" || string(rec.Data) != "cart" || rec.Version == 0 {
+		t.Errorf("LoadRecord: got user %q, data %q, version %d; want alice, cart and the stored version",
+			rec.UserID, rec.Data, rec.Version)
+	}
+	if rec.UserID != old.UserID || rec.Version != old.Version || string(rec.Data) != string(old.Data) {
+		t.Error("LoadRecord of an absent key changed the record")
+	}
+	if len(byLoad) != 2 || strings.Join(byLoadRecord, "\n") != strings.Join(byLoad, "\n") {
+		t.Errorf("spans:\nLoadRecord %q\nLoad       %q", byLoadRecord, byLoad)
+	}
+	for _, result := range []string{"ok", "not_found"} {
+		if got := s.calls(t, "load", result); got != 2 {
+			t.Errorf("load %s measured: got %d, want 2 (one by Load, one by LoadRecord)", result, got)
+		}
+	}
+
+	if is[store.RecordLoader](s.tel.Store(withCaps(memory.New(memory.Config{}), allCaps&^capRecordLoader))) {
+		t.Error("a store without LoadRecord gives a wrapper with it")
+	}
+}
+
 // TestWrappedStoreConformance runs the store contract over the wrapper:
 // tracing changes no behaviour.
 func TestWrappedStoreConformance(t *testing.T) {
-	for _, c := range []caps{0, allCaps} {
+	for _, c := range []caps{0, capRecordLoader, allCaps} {
 		t.Run(c.String(), func(t *testing.T) {
 			s := newSDK(t)
 			storetest.Run(t, storetest.Harness{

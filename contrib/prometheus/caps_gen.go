@@ -15,6 +15,7 @@ type parts struct {
 	batcher     *timedBatcher // store.Batcher
 	closer      *closer       // io.Closer
 	nonBlocking *nonBlocking  // store.NonBlocking
+	loader      *timedLoader  // store.RecordLoader
 }
 
 // combine returns a store with the methods of p.base and of each part
@@ -42,6 +43,9 @@ func (p *parts) combine() store.Store {
 	}
 	if p.nonBlocking != nil {
 		mask |= 64
+	}
+	if p.loader != nil {
+		mask |= 128
 	}
 	switch mask {
 	case 1: // UserIndex
@@ -1000,6 +1004,1094 @@ func (p *parts) combine() store.Store {
 			*closer
 			*nonBlocking
 		}{p.base, p.index, p.sweeper, p.scanner, p.counter, p.batcher, p.closer, p.nonBlocking}
+	case 128: // RecordLoader
+		return struct {
+			*timedStore
+			*timedLoader
+		}{p.base, p.loader}
+	case 129: // UserIndex+RecordLoader
+		return struct {
+			*timedStore
+			*timedIndex
+			*timedLoader
+		}{p.base, p.index, p.loader}
+	case 130: // Sweeper+RecordLoader
+		return struct {
+			*timedStore
+			*timedSweeper
+			*timedLoader
+		}{p.base, p.sweeper, p.loader}
+	case 131: // UserIndex+Sweeper+RecordLoader
+		return struct {
+			*timedStore
+			*timedIndex
+			*timedSweeper
+			*timedLoader
+		}{p.base, p.index, p.sweeper, p.loader}
+	case 132: // Scanner+RecordLoader
+		return struct {
+			*timedStore
+			*timedScanner
+			*timedLoader
+		}{p.base, p.scanner, p.loader}
+	case 133: // UserIndex+Scanner+RecordLoader
+		return struct {
+			*timedStore
+			*timedIndex
+			*timedScanner
+			*timedLoader
+		}{p.base, p.index, p.scanner, p.loader}
+	case 134: // Sweeper+Scanner+RecordLoader
+		return struct {
+			*timedStore
+			*timedSweeper
+			*timedScanner
+			*timedLoader
+		}{p.base, p.sweeper, p.scanner, p.loader}
+	case 135: // UserIndex+Sweeper+Scanner+RecordLoader
+		return struct {
+			*timedStore
+			*timedIndex
+			*timedSweeper
+			*timedScanner
+			*timedLoader
+		}{p.base, p.index, p.sweeper, p.scanner, p.loader}
+	case 136: // Counter+RecordLoader
+		return struct {
+			*timedStore
+			*timedCounter
+			*timedLoader
+		}{p.base, p.counter, p.loader}
+	case 137: // UserIndex+Counter+RecordLoader
+		return struct {
+			*timedStore
+			*timedIndex
+			*timedCounter
+			*timedLoader
+		}{p.base, p.index, p.counter, p.loader}
+	case 138: // Sweeper+Counter+RecordLoader
+		return struct {
+			*timedStore
+			*timedSweeper
+			*timedCounter
+			*timedLoader
+		}{p.base, p.sweeper, p.counter, p.loader}
+	case 139: // UserIndex+Sweeper+Counter+RecordLoader
+		return struct {
+			*timedStore
+			*timedIndex
+			*timedSweeper
+			*timedCounter
+			*timedLoader
+		}{p.base, p.index, p.sweeper, p.counter, p.loader}
+	case 140: // Scanner+Counter+RecordLoader
+		return struct {
+			*timedStore
+			*timedScanner
+			*timedCounter
+			*timedLoader
+		}{p.base, p.scanner, p.counter, p.loader}
+	case 141: // UserIndex+Scanner+Counter+RecordLoader
+		return struct {
+			*timedStore
+			*timedIndex
+			*timedScanner
+			*timedCounter
+			*timedLoader
+		}{p.base, p.index, p.scanner, p.counter, p.loader}
+	case 142: // Sweeper+Scanner+Counter+RecordLoader
+		return struct {
+			*timedStore
+			*timedSweeper
+			*timedScanner
+			*timedCounter
+			*timedLoader
+		}{p.base, p.sweeper, p.scanner, p.counter, p.loader}
+	case 143: // UserIndex+Sweeper+Scanner+Counter+RecordLoader
+		return struct {
+			*timedStore
+			*timedIndex
+			*timedSweeper
+			*timedScanner
+			*timedCounter
+			*timedLoader
+		}{p.base, p.index, p.sweeper, p.scanner, p.counter, p.loader}
+	case 144: // Batcher+RecordLoader
+		return struct {
+			*timedStore
+			*timedBatcher
+			*timedLoader
+		}{p.base, p.batcher, p.loader}
+	case 145: // UserIndex+Batcher+RecordLoader
+		return struct {
+			*timedStore
+			*timedIndex
+			*timedBatcher
+			*timedLoader
+		}{p.base, p.index, p.batcher, p.loader}
+	case 146: // Sweeper+Batcher+RecordLoader
+		return struct {
+			*timedStore
+			*timedSweeper
+			*timedBatcher
+			*timedLoader
+		}{p.base, p.sweeper, p.batcher, p.loader}
+	case 147: // UserIndex+Sweeper+Batcher+RecordLoader
+		return struct {
+			*timedStore
+			*timedIndex
+			*timedSweeper
+			*timedBatcher
+			*timedLoader
+		}{p.base, p.index, p.sweeper, p.batcher, p.loader}
+	case 148: // Scanner+Batcher+RecordLoader
+		return struct {
+			*timedStore
+			*timedScanner
+			*timedBatcher
+			*timedLoader
+		}{p.base, p.scanner, p.batcher, p.loader}
+	case 149: // UserIndex+Scanner+Batcher+RecordLoader
+		return struct {
+			*timedStore
+			*timedIndex
+			*timedScanner
+			*timedBatcher
+			*timedLoader
+		}{p.base, p.index, p.scanner, p.batcher, p.loader}
+	case 150: // Sweeper+Scanner+Batcher+RecordLoader
+		return struct {
+			*timedStore
+			*timedSweeper
+			*timedScanner
+			*timedBatcher
+			*timedLoader
+		}{p.base, p.sweeper, p.scanner, p.batcher, p.loader}
+	case 151: // UserIndex+Sweeper+Scanner+Batcher+RecordLoader
+		return struct {
+			*timedStore
+			*timedIndex
+			*timedSweeper
+			*timedScanner
+			*timedBatcher
+			*timedLoader
+		}{p.base, p.index, p.sweeper, p.scanner, p.batcher, p.loader}
+	case 152: // Counter+Batcher+RecordLoader
+		return struct {
+			*timedStore
+			*timedCounter
+			*timedBatcher
+			*timedLoader
+		}{p.base, p.counter, p.batcher, p.loader}
+	case 153: // UserIndex+Counter+Batcher+RecordLoader
+		return struct {
+			*timedStore
+			*timedIndex
+			*timedCounter
+			*timedBatcher
+			*timedLoader
+		}{p.base, p.index, p.counter, p.batcher, p.loader}
+	case 154: // Sweeper+Counter+Batcher+RecordLoader
+		return struct {
+			*timedStore
+			*timedSweeper
+			*timedCounter
+			*timedBatcher
+			*timedLoader
+		}{p.base, p.sweeper, p.counter, p.batcher, p.loader}
+	case 155: // UserIndex+Sweeper+Counter+Batcher+RecordLoader
+		return struct {
+			*timedStore
+			*timedIndex
+			*timedSweeper
+			*timedCounter
+			*timedBatcher
+			*timedLoader
+		}{p.base, p.index, p.sweeper, p.counter, p.batcher, p.loader}
+	case 156: // Scanner+Counter+Batcher+RecordLoader
+		return struct {
+			*timedStore
+			*timedScanner
+			*timedCounter
+			*timedBatcher
+			*timedLoader
+		}{p.base, p.scanner, p.counter, p.batcher, p.loader}
+	case 157: // UserIndex+Scanner+Counter+Batcher+RecordLoader
+		return struct {
+			*timedStore
+			*timedIndex
+			*timedScanner
+			*timedCounter
+			*timedBatcher
+			*timedLoader
+		}{p.base, p.index, p.scanner, p.counter, p.batcher, p.loader}
+	case 158: // Sweeper+Scanner+Counter+Batcher+RecordLoader
+		return struct {
+			*timedStore
+			*timedSweeper
+			*timedScanner
+			*timedCounter
+			*timedBatcher
+			*timedLoader
+		}{p.base, p.sweeper, p.scanner, p.counter, p.batcher, p.loader}
+	case 159: // UserIndex+Sweeper+Scanner+Counter+Batcher+RecordLoader
+		return struct {
+			*timedStore
+			*timedIndex
+			*timedSweeper
+			*timedScanner
+			*timedCounter
+			*timedBatcher
+			*timedLoader
+		}{p.base, p.index, p.sweeper, p.scanner, p.counter, p.batcher, p.loader}
+	case 160: // Closer+RecordLoader
+		return struct {
+			*timedStore
+			*closer
+			*timedLoader
+		}{p.base, p.closer, p.loader}
+	case 161: // UserIndex+Closer+RecordLoader
+		return struct {
+			*timedStore
+			*timedIndex
+			*closer
+			*timedLoader
+		}{p.base, p.index, p.closer, p.loader}
+	case 162: // Sweeper+Closer+RecordLoader
+		return struct {
+			*timedStore
+			*timedSweeper
+			*closer
+			*timedLoader
+		}{p.base, p.sweeper, p.closer, p.loader}
+	case 163: // UserIndex+Sweeper+Closer+RecordLoader
+		return struct {
+			*timedStore
+			*timedIndex
+			*timedSweeper
+			*closer
+			*timedLoader
+		}{p.base, p.index, p.sweeper, p.closer, p.loader}
+	case 164: // Scanner+Closer+RecordLoader
+		return struct {
+			*timedStore
+			*timedScanner
+			*closer
+			*timedLoader
+		}{p.base, p.scanner, p.closer, p.loader}
+	case 165: // UserIndex+Scanner+Closer+RecordLoader
+		return struct {
+			*timedStore
+			*timedIndex
+			*timedScanner
+			*closer
+			*timedLoader
+		}{p.base, p.index, p.scanner, p.closer, p.loader}
+	case 166: // Sweeper+Scanner+Closer+RecordLoader
+		return struct {
+			*timedStore
+			*timedSweeper
+			*timedScanner
+			*closer
+			*timedLoader
+		}{p.base, p.sweeper, p.scanner, p.closer, p.loader}
+	case 167: // UserIndex+Sweeper+Scanner+Closer+RecordLoader
+		return struct {
+			*timedStore
+			*timedIndex
+			*timedSweeper
+			*timedScanner
+			*closer
+			*timedLoader
+		}{p.base, p.index, p.sweeper, p.scanner, p.closer, p.loader}
+	case 168: // Counter+Closer+RecordLoader
+		return struct {
+			*timedStore
+			*timedCounter
+			*closer
+			*timedLoader
+		}{p.base, p.counter, p.closer, p.loader}
+	case 169: // UserIndex+Counter+Closer+RecordLoader
+		return struct {
+			*timedStore
+			*timedIndex
+			*timedCounter
+			*closer
+			*timedLoader
+		}{p.base, p.index, p.counter, p.closer, p.loader}
+	case 170: // Sweeper+Counter+Closer+RecordLoader
+		return struct {
+			*timedStore
+			*timedSweeper
+			*timedCounter
+			*closer
+			*timedLoader
+		}{p.base, p.sweeper, p.counter, p.closer, p.loader}
+	case 171: // UserIndex+Sweeper+Counter+Closer+RecordLoader
+		return struct {
+			*timedStore
+			*timedIndex
+			*timedSweeper
+			*timedCounter
+			*closer
+			*timedLoader
+		}{p.base, p.index, p.sweeper, p.counter, p.closer, p.loader}
+	case 172: // Scanner+Counter+Closer+RecordLoader
+		return struct {
+			*timedStore
+			*timedScanner
+			*timedCounter
+			*closer
+			*timedLoader
+		}{p.base, p.scanner, p.counter, p.closer, p.loader}
+	case 173: // UserIndex+Scanner+Counter+Closer+RecordLoader
+		return struct {
+			*timedStore
+			*timedIndex
+			*timedScanner
+			*timedCounter
+			*closer
+			*timedLoader
+		}{p.base, p.index, p.scanner, p.counter, p.closer, p.loader}
+	case 174: // Sweeper+Scanner+Counter+Closer+RecordLoader
+		return struct {
+			*timedStore
+			*timedSweeper
+			*timedScanner
+			*timedCounter
+			*closer
+			*timedLoader
+		}{p.base, p.sweeper, p.scanner, p.counter, p.closer, p.loader}
+	case 175: // UserIndex+Sweeper+Scanner+Counter+Closer+RecordLoader
+		return struct {
+			*timedStore
+			*timedIndex
+			*timedSweeper
+			*timedScanner
+			*timedCounter
+			*closer
+			*timedLoader
+		}{p.base, p.index, p.sweeper, p.scanner, p.counter, p.closer, p.loader}
+	case 176: // Batcher+Closer+RecordLoader
+		return struct {
+			*timedStore
+			*timedBatcher
+			*closer
+			*timedLoader
+		}{p.base, p.batcher, p.closer, p.loader}
+	case 177: // UserIndex+Batcher+Closer+RecordLoader
+		return struct {
+			*timedStore
+			*timedIndex
+			*timedBatcher
+			*closer
+			*timedLoader
+		}{p.base, p.index, p.batcher, p.closer, p.loader}
+	case 178: // Sweeper+Batcher+Closer+RecordLoader
+		return struct {
+			*timedStore
+			*timedSweeper
+			*timedBatcher
+			*closer
+			*timedLoader
+		}{p.base, p.sweeper, p.batcher, p.closer, p.loader}
+	case 179: // UserIndex+Sweeper+Batcher+Closer+RecordLoader
+		return struct {
+			*timedStore
+			*timedIndex
+			*timedSweeper
+			*timedBatcher
+			*closer
+			*timedLoader
+		}{p.base, p.index, p.sweeper, p.batcher, p.closer, p.loader}
+	case 180: // Scanner+Batcher+Closer+RecordLoader
+		return struct {
+			*timedStore
+			*timedScanner
+			*timedBatcher
+			*closer
+			*timedLoader
+		}{p.base, p.scanner, p.batcher, p.closer, p.loader}
+	case 181: // UserIndex+Scanner+Batcher+Closer+RecordLoader
+		return struct {
+			*timedStore
+			*timedIndex
+			*timedScanner
+			*timedBatcher
+			*closer
+			*timedLoader
+		}{p.base, p.index, p.scanner, p.batcher, p.closer, p.loader}
+	case 182: // Sweeper+Scanner+Batcher+Closer+RecordLoader
+		return struct {
+			*timedStore
+			*timedSweeper
+			*timedScanner
+			*timedBatcher
+			*closer
+			*timedLoader
+		}{p.base, p.sweeper, p.scanner, p.batcher, p.closer, p.loader}
+	case 183: // UserIndex+Sweeper+Scanner+Batcher+Closer+RecordLoader
+		return struct {
+			*timedStore
+			*timedIndex
+			*timedSweeper
+			*timedScanner
+			*timedBatcher
+			*closer
+			*timedLoader
+		}{p.base, p.index, p.sweeper, p.scanner, p.batcher, p.closer, p.loader}
+	case 184: // Counter+Batcher+Closer+RecordLoader
+		return struct {
+			*timedStore
+			*timedCounter
+			*timedBatcher
+			*closer
+			*timedLoader
+		}{p.base, p.counter, p.batcher, p.closer, p.loader}
+	case 185: // UserIndex+Counter+Batcher+Closer+RecordLoader
+		return struct {
+			*timedStore
+			*timedIndex
+			*timedCounter
+			*timedBatcher
+			*closer
+			*timedLoader
+		}{p.base, p.index, p.counter, p.batcher, p.closer, p.loader}
+	case 186: // Sweeper+Counter+Batcher+Closer+RecordLoader
+		return struct {
+			*timedStore
+			*timedSweeper
+			*timedCounter
+			*timedBatcher
+			*closer
+			*timedLoader
+		}{p.base, p.sweeper, p.counter, p.batcher, p.closer, p.loader}
+	case 187: // UserIndex+Sweeper+Counter+Batcher+Closer+RecordLoader
+		return struct {
+			*timedStore
+			*timedIndex
+			*timedSweeper
+			*timedCounter
+			*timedBatcher
+			*closer
+			*timedLoader
+		}{p.base, p.index, p.sweeper, p.counter, p.batcher, p.closer, p.loader}
+	case 188: // Scanner+Counter+Batcher+Closer+RecordLoader
+		return struct {
+			*timedStore
+			*timedScanner
+			*timedCounter
+			*timedBatcher
+			*closer
+			*timedLoader
+		}{p.base, p.scanner, p.counter, p.batcher, p.closer, p.loader}
+	case 189: // UserIndex+Scanner+Counter+Batcher+Closer+RecordLoader
+		return struct {
+			*timedStore
+			*timedIndex
+			*timedScanner
+			*timedCounter
+			*timedBatcher
+			*closer
+			*timedLoader
+		}{p.base, p.index, p.scanner, p.counter, p.batcher, p.closer, p.loader}
+	case 190: // Sweeper+Scanner+Counter+Batcher+Closer+RecordLoader
+		return struct {
+			*timedStore
+			*timedSweeper
+			*timedScanner
+			*timedCounter
+			*timedBatcher
+			*closer
+			*timedLoader
+		}{p.base, p.sweeper, p.scanner, p.counter, p.batcher, p.closer, p.loader}
+	case 191: // UserIndex+Sweeper+Scanner+Counter+Batcher+Closer+RecordLoader
+		return struct {
+			*timedStore
+			*timedIndex
+			*timedSweeper
+			*timedScanner
+			*timedCounter
+			*timedBatcher
+			*closer
+			*timedLoader
+		}{p.base, p.index, p.sweeper, p.scanner, p.counter, p.batcher, p.closer, p.loader}
+	case 192: // NonBlocking+RecordLoader
+		return struct {
+			*timedStore
+			*nonBlocking
+			*timedLoader
+		}{p.base, p.nonBlocking, p.loader}
+	case 193: // UserIndex+NonBlocking+RecordLoader
+		return struct {
+			*timedStore
+			*timedIndex
+			*nonBlocking
+			*timedLoader
+		}{p.base, p.index, p.nonBlocking, p.loader}
+	case 194: // Sweeper+NonBlocking+RecordLoader
+		return struct {
+			*timedStore
+			*timedSweeper
+			*nonBlocking
+			*timedLoader
+		}{p.base, p.sweeper, p.nonBlocking, p.loader}
+	case 195: // UserIndex+Sweeper+NonBlocking+RecordLoader
+		return struct {
+			*timedStore
+			*timedIndex
+			*timedSweeper
+			*nonBlocking
+			*timedLoader
+		}{p.base, p.index, p.sweeper, p.nonBlocking, p.loader}
+	case 196: // Scanner+NonBlocking+RecordLoader
+		return struct {
+			*timedStore
+			*timedScanner
+			*nonBlocking
+			*timedLoader
+		}{p.base, p.scanner, p.nonBlocking, p.loader}
+	case 197: // UserIndex+Scanner+NonBlocking+RecordLoader
+		return struct {
+			*timedStore
+			*timedIndex
+			*timedScanner
+			*nonBlocking
+			*timedLoader
+		}{p.base, p.index, p.scanner, p.nonBlocking, p.loader}
+	case 198: // Sweeper+Scanner+NonBlocking+RecordLoader
+		return struct {
+			*timedStore
+			*timedSweeper
+			*timedScanner
+			*nonBlocking
+			*timedLoader
+		}{p.base, p.sweeper, p.scanner, p.nonBlocking, p.loader}
+	case 199: // UserIndex+Sweeper+Scanner+NonBlocking+RecordLoader
+		return struct {
+			*timedStore
+			*timedIndex
+			*timedSweeper
+			*timedScanner
+			*nonBlocking
+			*timedLoader
+		}{p.base, p.index, p.sweeper, p.scanner, p.nonBlocking, p.loader}
+	case 200: // Counter+NonBlocking+RecordLoader
+		return struct {
+			*timedStore
+			*timedCounter
+			*nonBlocking
+			*timedLoader
+		}{p.base, p.counter, p.nonBlocking, p.loader}
+	case 201: // UserIndex+Counter+NonBlocking+RecordLoader
+		return struct {
+			*timedStore
+			*timedIndex
+			*timedCounter
+			*nonBlocking
+			*timedLoader
+		}{p.base, p.index, p.counter, p.nonBlocking, p.loader}
+	case 202: // Sweeper+Counter+NonBlocking+RecordLoader
+		return struct {
+			*timedStore
+			*timedSweeper
+			*timedCounter
+			*nonBlocking
+			*timedLoader
+		}{p.base, p.sweeper, p.counter, p.nonBlocking, p.loader}
+	case 203: // UserIndex+Sweeper+Counter+NonBlocking+RecordLoader
+		return struct {
+			*timedStore
+			*timedIndex
+			*timedSweeper
+			*timedCounter
+			*nonBlocking
+			*timedLoader
+		}{p.base, p.index, p.sweeper, p.counter, p.nonBlocking, p.loader}
+	case 204: // Scanner+Counter+NonBlocking+RecordLoader
+		return struct {
+			*timedStore
+			*timedScanner
+			*timedCounter
+			*nonBlocking
+			*timedLoader
+		}{p.base, p.scanner, p.counter, p.nonBlocking, p.loader}
+	case 205: // UserIndex+Scanner+Counter+NonBlocking+RecordLoader
+		return struct {
+			*timedStore
+			*timedIndex
+			*timedScanner
+			*timedCounter
+			*nonBlocking
+			*timedLoader
+		}{p.base, p.index, p.scanner, p.counter, p.nonBlocking, p.loader}
+	case 206: // Sweeper+Scanner+Counter+NonBlocking+RecordLoader
+		return struct {
+			*timedStore
+			*timedSweeper
+			*timedScanner
+			*timedCounter
+			*nonBlocking
+			*timedLoader
+		}{p.base, p.sweeper, p.scanner, p.counter, p.nonBlocking, p.loader}
+	case 207: // UserIndex+Sweeper+Scanner+Counter+NonBlocking+RecordLoader
+		return struct {
+			*timedStore
+			*timedIndex
+			*timedSweeper
+			*timedScanner
+			*timedCounter
+			*nonBlocking
+			*timedLoader
+		}{p.base, p.index, p.sweeper, p.scanner, p.counter, p.nonBlocking, p.loader}
+	case 208: // Batcher+NonBlocking+RecordLoader
+		return struct {
+			*timedStore
+			*timedBatcher
+			*nonBlocking
+			*timedLoader
+		}{p.base, p.batcher, p.nonBlocking, p.loader}
+	case 209: // UserIndex+Batcher+NonBlocking+RecordLoader
+		return struct {
+			*timedStore
+			*timedIndex
+			*timedBatcher
+			*nonBlocking
+			*timedLoader
+		}{p.base, p.index, p.batcher, p.nonBlocking, p.loader}
+	case 210: // Sweeper+Batcher+NonBlocking+RecordLoader
+		return struct {
+			*timedStore
+			*timedSweeper
+			*timedBatcher
+			*nonBlocking
+			*timedLoader
+		}{p.base, p.sweeper, p.batcher, p.nonBlocking, p.loader}
+	case 211: // UserIndex+Sweeper+Batcher+NonBlocking+RecordLoader
+		return struct {
+			*timedStore
+			*timedIndex
+			*timedSweeper
+			*timedBatcher
+			*nonBlocking
+			*timedLoader
+		}{p.base, p.index, p.sweeper, p.batcher, p.nonBlocking, p.loader}
+	case 212: // Scanner+Batcher+NonBlocking+RecordLoader
+		return struct {
+			*timedStore
+			*timedScanner
+			*timedBatcher
+			*nonBlocking
+			*timedLoader
+		}{p.base, p.scanner, p.batcher, p.nonBlocking, p.loader}
+	case 213: // UserIndex+Scanner+Batcher+NonBlocking+RecordLoader
+		return struct {
+			*timedStore
+			*timedIndex
+			*timedScanner
+			*timedBatcher
+			*nonBlocking
+			*timedLoader
+		}{p.base, p.index, p.scanner, p.batcher, p.nonBlocking, p.loader}
+	case 214: // Sweeper+Scanner+Batcher+NonBlocking+RecordLoader
+		return struct {
+			*timedStore
+			*timedSweeper
+			*timedScanner
+			*timedBatcher
+			*nonBlocking
+			*timedLoader
+		}{p.base, p.sweeper, p.scanner, p.batcher, p.nonBlocking, p.loader}
+	case 215: // UserIndex+Sweeper+Scanner+Batcher+NonBlocking+RecordLoader
+		return struct {
+			*timedStore
+			*timedIndex
+			*timedSweeper
+			*timedScanner
+			*timedBatcher
+			*nonBlocking
+			*timedLoader
+		}{p.base, p.index, p.sweeper, p.scanner, p.batcher, p.nonBlocking, p.loader}
+	case 216: // Counter+Batcher+NonBlocking+RecordLoader
+		return struct {
+			*timedStore
+			*timedCounter
+			*timedBatcher
+			*nonBlocking
+			*timedLoader
+		}{p.base, p.counter, p.batcher, p.nonBlocking, p.loader}
+	case 217: // UserIndex+Counter+Batcher+NonBlocking+RecordLoader
+		return struct {
+			*timedStore
+			*timedIndex
+			*timedCounter
+			*timedBatcher
+			*nonBlocking
+			*timedLoader
+		}{p.base, p.index, p.counter, p.batcher, p.nonBlocking, p.loader}
+	case 218: // Sweeper+Counter+Batcher+NonBlocking+RecordLoader
+		return struct {
+			*timedStore
+			*timedSweeper
+			*timedCounter
+			*timedBatcher
+			*nonBlocking
+			*timedLoader
+		}{p.base, p.sweeper, p.counter, p.batcher, p.nonBlocking, p.loader}
+	case 219: // UserIndex+Sweeper+Counter+Batcher+NonBlocking+RecordLoader
+		return struct {
+			*timedStore
+			*timedIndex
+			*timedSweeper
+			*timedCounter
+			*timedBatcher
+			*nonBlocking
+			*timedLoader
+		}{p.base, p.index, p.sweeper, p.counter, p.batcher, p.nonBlocking, p.loader}
+	case 220: // Scanner+Counter+Batcher+NonBlocking+RecordLoader
+		return struct {
+			*timedStore
+			*timedScanner
+			*timedCounter
+			*timedBatcher
+			*nonBlocking
+			*timedLoader
+		}{p.base, p.scanner, p.counter, p.batcher, p.nonBlocking, p.loader}
+	case 221: // UserIndex+Scanner+Counter+Batcher+NonBlocking+RecordLoader
+		return struct {
+			*timedStore
+			*timedIndex
+			*timedScanner
+			*timedCounter
+			*timedBatcher
+			*nonBlocking
+			*timedLoader
+		}{p.base, p.index, p.scanner, p.counter, p.batcher, p.nonBlocking, p.loader}
+	case 222: // Sweeper+Scanner+Counter+Batcher+NonBlocking+RecordLoader
+		return struct {
+			*timedStore
+			*timedSweeper
+			*timedScanner
+			*timedCounter
+			*timedBatcher
+			*nonBlocking
+			*timedLoader
+		}{p.base, p.sweeper, p.scanner, p.counter, p.batcher, p.nonBlocking, p.loader}
+	case 223: // UserIndex+Sweeper+Scanner+Counter+Batcher+NonBlocking+RecordLoader
+		return struct {
+			*timedStore
+			*timedIndex
+			*timedSweeper
+			*timedScanner
+			*timedCounter
+			*timedBatcher
+			*nonBlocking
+			*timedLoader
+		}{p.base, p.index, p.sweeper, p.scanner, p.counter, p.batcher, p.nonBlocking, p.loader}
+	case 224: // Closer+NonBlocking+RecordLoader
+		return struct {
+			*timedStore
+			*closer
+			*nonBlocking
+			*timedLoader
+		}{p.base, p.closer, p.nonBlocking, p.loader}
+	case 225: // UserIndex+Closer+NonBlocking+RecordLoader
+		return struct {
+			*timedStore
+			*timedIndex
+			*closer
+			*nonBlocking
+			*timedLoader
+		}{p.base, p.index, p.closer, p.nonBlocking, p.loader}
+	case 226: // Sweeper+Closer+NonBlocking+RecordLoader
+		return struct {
+			*timedStore
+			*timedSweeper
+			*closer
+			*nonBlocking
+			*timedLoader
+		}{p.base, p.sweeper, p.closer, p.nonBlocking, p.loader}
+	case 227: // UserIndex+Sweeper+Closer+NonBlocking+RecordLoader
+		return struct {
+			*timedStore
+			*timedIndex
+			*timedSweeper
+			*closer
+			*nonBlocking
+			*timedLoader
+		}{p.base, p.index, p.sweeper, p.closer, p.nonBlocking, p.loader}
+	case 228: // Scanner+Closer+NonBlocking+RecordLoader
+		return struct {
+			*timedStore
+			*timedScanner
+			*closer
+			*nonBlocking
+			*timedLoader
+		}{p.base, p.scanner, p.closer, p.nonBlocking, p.loader}
+	case 229: // UserIndex+Scanner+Closer+NonBlocking+RecordLoader
+		return struct {
+			*timedStore
+			*timedIndex
+			*timedScanner
+			*closer
+			*nonBlocking
+			*timedLoader
+		}{p.base, p.index, p.scanner, p.closer, p.nonBlocking, p.loader}
+	case 230: // Sweeper+Scanner+Closer+NonBlocking+RecordLoader
+		return struct {
+			*timedStore
+			*timedSweeper
+			*timedScanner
+			*closer
+			*nonBlocking
+			*timedLoader
+		}{p.base, p.sweeper, p.scanner, p.closer, p.nonBlocking, p.loader}
+	case 231: // UserIndex+Sweeper+Scanner+Closer+NonBlocking+RecordLoader
+		return struct {
+			*timedStore
+			*timedIndex
+			*timedSweeper
+			*timedScanner
+			*closer
+			*nonBlocking
+			*timedLoader
+		}{p.base, p.index, p.sweeper, p.scanner, p.closer, p.nonBlocking, p.loader}
+	case 232: // Counter+Closer+NonBlocking+RecordLoader
+		return struct {
+			*timedStore
+			*timedCounter
+			*closer
+			*nonBlocking
+			*timedLoader
+		}{p.base, p.counter, p.closer, p.nonBlocking, p.loader}
+	case 233: // UserIndex+Counter+Closer+NonBlocking+RecordLoader
+		return struct {
+			*timedStore
+			*timedIndex
+			*timedCounter
+			*closer
+			*nonBlocking
+			*timedLoader
+		}{p.base, p.index, p.counter, p.closer, p.nonBlocking, p.loader}
+	case 234: // Sweeper+Counter+Closer+NonBlocking+RecordLoader
+		return struct {
+			*timedStore
+			*timedSweeper
+			*timedCounter
+			*closer
+			*nonBlocking
+			*timedLoader
+		}{p.base, p.sweeper, p.counter, p.closer, p.nonBlocking, p.loader}
+	case 235: // UserIndex+Sweeper+Counter+Closer+NonBlocking+RecordLoader
+		return struct {
+			*timedStore
+			*timedIndex
+			*timedSweeper
+			*timedCounter
+			*closer
+			*nonBlocking
+			*timedLoader
+		}{p.base, p.index, p.sweeper, p.counter, p.closer, p.nonBlocking, p.loader}
+	case 236: // Scanner+Counter+Closer+NonBlocking+RecordLoader
+		return struct {
+			*timedStore
+			*timedScanner
+			*timedCounter
+			*closer
+			*nonBlocking
+			*timedLoader
+		}{p.base, p.scanner, p.counter, p.closer, p.nonBlocking, p.loader}
+	case 237: // UserIndex+Scanner+Counter+Closer+NonBlocking+RecordLoader
+		return struct {
+			*timedStore
+			*timedIndex
+			*timedScanner
+			*timedCounter
+			*closer
+			*nonBlocking
+			*timedLoader
+		}{p.base, p.index, p.scanner, p.counter, p.closer, p.nonBlocking, p.loader}
+	case 238: // Sweeper+Scanner+Counter+Closer+NonBlocking+RecordLoader
+		return struct {
+			*timedStore
+			*timedSweeper
+			*timedScanner
+			*timedCounter
+			*closer
+			*nonBlocking
+			*timedLoader
+		}{p.base, p.sweeper, p.scanner, p.counter, p.closer, p.nonBlocking, p.loader}
+	case 239: // UserIndex+Sweeper+Scanner+Counter+Closer+NonBlocking+RecordLoader
+		return struct {
+			*timedStore
+			*timedIndex
+			*timedSweeper
+			*timedScanner
+			*timedCounter
+			*closer
+			*nonBlocking
+			*timedLoader
+		}{p.base, p.index, p.sweeper, p.scanner, p.counter, p.closer, p.nonBlocking, p.loader}
+	case 240: // Batcher+Closer+NonBlocking+RecordLoader
+		return struct {
+			*timedStore
+			*timedBatcher
+			*closer
+			*nonBlocking
+			*timedLoader
+		}{p.base, p.batcher, p.closer, p.nonBlocking, p.loader}
+	case 241: // UserIndex+Batcher+Closer+NonBlocking+RecordLoader
+		return struct {
+			*timedStore
+			*timedIndex
+			*timedBatcher
+			*closer
+			*nonBlocking
+			*timedLoader
+		}{p.base, p.index, p.batcher, p.closer, p.nonBlocking, p.loader}
+	case 242: // Sweeper+Batcher+Closer+NonBlocking+RecordLoader
+		return struct {
+			*timedStore
+			*timedSweeper
+			*timedBatcher
+			*closer
+			*nonBlocking
+			*timedLoader
+		}{p.base, p.sweeper, p.batcher, p.closer, p.nonBlocking, p.loader}
+	case 243: // UserIndex+Sweeper+Batcher+Closer+NonBlocking+RecordLoader
+		return struct {
+			*timedStore
+			*timedIndex
+			*timedSweeper
+			*timedBatcher
+			*closer
+			*nonBlocking
+			*timedLoader
+		}{p.base, p.index, p.sweeper, p.batcher, p.closer, p.nonBlocking, p.loader}
+	case 244: // Scanner+Batcher+Closer+NonBlocking+RecordLoader
+		return struct {
+			*timedStore
+			*timedScanner
+			*timedBatcher
+			*closer
+			*nonBlocking
+			*timedLoader
+		}{p.base, p.scanner, p.batcher, p.closer, p.nonBlocking, p.loader}
+	case 245: // UserIndex+Scanner+Batcher+Closer+NonBlocking+RecordLoader
+		return struct {
+			*timedStore
+			*timedIndex
+			*timedScanner
+			*timedBatcher
+			*closer
+			*nonBlocking
+			*timedLoader
+		}{p.base, p.index, p.scanner, p.batcher, p.closer, p.nonBlocking, p.loader}
+	case 246: // Sweeper+Scanner+Batcher+Closer+NonBlocking+RecordLoader
+		return struct {
+			*timedStore
+			*timedSweeper
+			*timedScanner
+			*timedBatcher
+			*closer
+			*nonBlocking
+			*timedLoader
+		}{p.base, p.sweeper, p.scanner, p.batcher, p.closer, p.nonBlocking, p.loader}
+	case 247: // UserIndex+Sweeper+Scanner+Batcher+Closer+NonBlocking+RecordLoader
+		return struct {
+			*timedStore
+			*timedIndex
+			*timedSweeper
+			*timedScanner
+			*timedBatcher
+			*closer
+			*nonBlocking
+			*timedLoader
+		}{p.base, p.index, p.sweeper, p.scanner, p.batcher, p.closer, p.nonBlocking, p.loader}
+	case 248: // Counter+Batcher+Closer+NonBlocking+RecordLoader
+		return struct {
+			*timedStore
+			*timedCounter
+			*timedBatcher
+			*closer
+			*nonBlocking
+			*timedLoader
+		}{p.base, p.counter, p.batcher, p.closer, p.nonBlocking, p.loader}
+	case 249: // UserIndex+Counter+Batcher+Closer+NonBlocking+RecordLoader
+		return struct {
+			*timedStore
+			*timedIndex
+			*timedCounter
+			*timedBatcher
+			*closer
+			*nonBlocking
+			*timedLoader
+		}{p.base, p.index, p.counter, p.batcher, p.closer, p.nonBlocking, p.loader}
+	case 250: // Sweeper+Counter+Batcher+Closer+NonBlocking+RecordLoader
+		return struct {
+			*timedStore
+			*timedSweeper
+			*timedCounter
+			*timedBatcher
+			*closer
+			*nonBlocking
+			*timedLoader
+		}{p.base, p.sweeper, p.counter, p.batcher, p.closer, p.nonBlocking, p.loader}
+	case 251: // UserIndex+Sweeper+Counter+Batcher+Closer+NonBlocking+RecordLoader
+		return struct {
+			*timedStore
+			*timedIndex
+			*timedSweeper
+			*timedCounter
+			*timedBatcher
+			*closer
+			*nonBlocking
+			*timedLoader
+		}{p.base, p.index, p.sweeper, p.counter, p.batcher, p.closer, p.nonBlocking, p.loader}
+	case 252: // Scanner+Counter+Batcher+Closer+NonBlocking+RecordLoader
+		return struct {
+			*timedStore
+			*timedScanner
+			*timedCounter
+			*timedBatcher
+			*closer
+			*nonBlocking
+			*timedLoader
+		}{p.base, p.scanner, p.counter, p.batcher, p.closer, p.nonBlocking, p.loader}
+	case 253: // UserIndex+Scanner+Counter+Batcher+Closer+NonBlocking+RecordLoader
+		return struct {
+			*timedStore
+			*timedIndex
+			*timedScanner
+			*timedCounter
+			*timedBatcher
+			*closer
+			*nonBlocking
+			*timedLoader
+		}{p.base, p.index, p.scanner, p.counter, p.batcher, p.closer, p.nonBlocking, p.loader}
+	case 254: // Sweeper+Scanner+Counter+Batcher+Closer+NonBlocking+RecordLoader
+		return struct {
+			*timedStore
+			*timedSweeper
+			*timedScanner
+			*timedCounter
+			*timedBatcher
+			*closer
+			*nonBlocking
+			*timedLoader
+		}{p.base, p.sweeper, p.scanner, p.counter, p.batcher, p.closer, p.nonBlocking, p.loader}
+	case 255: // UserIndex+Sweeper+Scanner+Counter+Batcher+Closer+NonBlocking+RecordLoader
+		return struct {
+			*timedStore
+			*timedIndex
+			*timedSweeper
+			*timedScanner
+			*timedCounter
+			*timedBatcher
+			*closer
+			*nonBlocking
+			*timedLoader
+		}{p.base, p.index, p.sweeper, p.scanner, p.counter, p.batcher, p.closer, p.nonBlocking, p.loader}
 	}
 	return p.base
 }

@@ -13,19 +13,20 @@ type caps int
 
 // The capabilities, and allCaps, every one of them.
 const (
-	capUserIndex   caps = 1 << iota // store.UserIndex
-	capSweeper                      // store.Sweeper
-	capScanner                      // store.Scanner
-	capCounter                      // store.Counter
-	capBatcher                      // store.Batcher
-	capCloser                       // io.Closer
-	capNonBlocking                  // store.NonBlocking
+	capUserIndex    caps = 1 << iota // store.UserIndex
+	capSweeper                       // store.Sweeper
+	capScanner                       // store.Scanner
+	capCounter                       // store.Counter
+	capBatcher                       // store.Batcher
+	capCloser                        // io.Closer
+	capNonBlocking                   // store.NonBlocking
+	capRecordLoader                  // store.RecordLoader
 
-	allCaps caps = 1<<7 - 1
+	allCaps caps = 1<<8 - 1
 )
 
 // capNames name the bits of caps, lowest first.
-var capNames = [...]string{"UserIndex", "Sweeper", "Scanner", "Counter", "Batcher", "Closer", "NonBlocking"}
+var capNames = [...]string{"UserIndex", "Sweeper", "Scanner", "Counter", "Batcher", "Closer", "NonBlocking", "RecordLoader"}
 
 // fullStore has every capability.
 type fullStore interface {
@@ -37,6 +38,7 @@ type fullStore interface {
 	store.Batcher
 	io.Closer
 	store.NonBlocking
+	store.RecordLoader
 }
 
 // withCaps returns a store with full's methods of store.Store and of
@@ -999,6 +1001,1094 @@ func withCaps(full fullStore, c caps) store.Store {
 			io.Closer
 			store.NonBlocking
 		}{full, full, full, full, full, full, full, full}
+	case 128: // RecordLoader
+		return struct {
+			store.Store
+			store.RecordLoader
+		}{full, full}
+	case 129: // UserIndex+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.RecordLoader
+		}{full, full, full}
+	case 130: // Sweeper+RecordLoader
+		return struct {
+			store.Store
+			store.Sweeper
+			store.RecordLoader
+		}{full, full, full}
+	case 131: // UserIndex+Sweeper+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Sweeper
+			store.RecordLoader
+		}{full, full, full, full}
+	case 132: // Scanner+RecordLoader
+		return struct {
+			store.Store
+			store.Scanner
+			store.RecordLoader
+		}{full, full, full}
+	case 133: // UserIndex+Scanner+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Scanner
+			store.RecordLoader
+		}{full, full, full, full}
+	case 134: // Sweeper+Scanner+RecordLoader
+		return struct {
+			store.Store
+			store.Sweeper
+			store.Scanner
+			store.RecordLoader
+		}{full, full, full, full}
+	case 135: // UserIndex+Sweeper+Scanner+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Sweeper
+			store.Scanner
+			store.RecordLoader
+		}{full, full, full, full, full}
+	case 136: // Counter+RecordLoader
+		return struct {
+			store.Store
+			store.Counter
+			store.RecordLoader
+		}{full, full, full}
+	case 137: // UserIndex+Counter+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Counter
+			store.RecordLoader
+		}{full, full, full, full}
+	case 138: // Sweeper+Counter+RecordLoader
+		return struct {
+			store.Store
+			store.Sweeper
+			store.Counter
+			store.RecordLoader
+		}{full, full, full, full}
+	case 139: // UserIndex+Sweeper+Counter+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Sweeper
+			store.Counter
+			store.RecordLoader
+		}{full, full, full, full, full}
+	case 140: // Scanner+Counter+RecordLoader
+		return struct {
+			store.Store
+			store.Scanner
+			store.Counter
+			store.RecordLoader
+		}{full, full, full, full}
+	case 141: // UserIndex+Scanner+Counter+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Scanner
+			store.Counter
+			store.RecordLoader
+		}{full, full, full, full, full}
+	case 142: // Sweeper+Scanner+Counter+RecordLoader
+		return struct {
+			store.Store
+			store.Sweeper
+			store.Scanner
+			store.Counter
+			store.RecordLoader
+		}{full, full, full, full, full}
+	case 143: // UserIndex+Sweeper+Scanner+Counter+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Sweeper
+			store.Scanner
+			store.Counter
+			store.RecordLoader
+		}{full, full, full, full, full, full}
+	case 144: // Batcher+RecordLoader
+		return struct {
+			store.Store
+			store.Batcher
+			store.RecordLoader
+		}{full, full, full}
+	case 145: // UserIndex+Batcher+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Batcher
+			store.RecordLoader
+		}{full, full, full, full}
+	case 146: // Sweeper+Batcher+RecordLoader
+		return struct {
+			store.Store
+			store.Sweeper
+			store.Batcher
+			store.RecordLoader
+		}{full, full, full, full}
+	case 147: // UserIndex+Sweeper+Batcher+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Sweeper
+			store.Batcher
+			store.RecordLoader
+		}{full, full, full, full, full}
+	case 148: // Scanner+Batcher+RecordLoader
+		return struct {
+			store.Store
+			store.Scanner
+			store.Batcher
+			store.RecordLoader
+		}{full, full, full, full}
+	case 149: // UserIndex+Scanner+Batcher+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Scanner
+			store.Batcher
+			store.RecordLoader
+		}{full, full, full, full, full}
+	case 150: // Sweeper+Scanner+Batcher+RecordLoader
+		return struct {
+			store.Store
+			store.Sweeper
+			store.Scanner
+			store.Batcher
+			store.RecordLoader
+		}{full, full, full, full, full}
+	case 151: // UserIndex+Sweeper+Scanner+Batcher+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Sweeper
+			store.Scanner
+			store.Batcher
+			store.RecordLoader
+		}{full, full, full, full, full, full}
+	case 152: // Counter+Batcher+RecordLoader
+		return struct {
+			store.Store
+			store.Counter
+			store.Batcher
+			store.RecordLoader
+		}{full, full, full, full}
+	case 153: // UserIndex+Counter+Batcher+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Counter
+			store.Batcher
+			store.RecordLoader
+		}{full, full, full, full, full}
+	case 154: // Sweeper+Counter+Batcher+RecordLoader
+		return struct {
+			store.Store
+			store.Sweeper
+			store.Counter
+			store.Batcher
+			store.RecordLoader
+		}{full, full, full, full, full}
+	case 155: // UserIndex+Sweeper+Counter+Batcher+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Sweeper
+			store.Counter
+			store.Batcher
+			store.RecordLoader
+		}{full, full, full, full, full, full}
+	case 156: // Scanner+Counter+Batcher+RecordLoader
+		return struct {
+			store.Store
+			store.Scanner
+			store.Counter
+			store.Batcher
+			store.RecordLoader
+		}{full, full, full, full, full}
+	case 157: // UserIndex+Scanner+Counter+Batcher+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Scanner
+			store.Counter
+			store.Batcher
+			store.RecordLoader
+		}{full, full, full, full, full, full}
+	case 158: // Sweeper+Scanner+Counter+Batcher+RecordLoader
+		return struct {
+			store.Store
+			store.Sweeper
+			store.Scanner
+			store.Counter
+			store.Batcher
+			store.RecordLoader
+		}{full, full, full, full, full, full}
+	case 159: // UserIndex+Sweeper+Scanner+Counter+Batcher+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Sweeper
+			store.Scanner
+			store.Counter
+			store.Batcher
+			store.RecordLoader
+		}{full, full, full, full, full, full, full}
+	case 160: // Closer+RecordLoader
+		return struct {
+			store.Store
+			io.Closer
+			store.RecordLoader
+		}{full, full, full}
+	case 161: // UserIndex+Closer+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			io.Closer
+			store.RecordLoader
+		}{full, full, full, full}
+	case 162: // Sweeper+Closer+RecordLoader
+		return struct {
+			store.Store
+			store.Sweeper
+			io.Closer
+			store.RecordLoader
+		}{full, full, full, full}
+	case 163: // UserIndex+Sweeper+Closer+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Sweeper
+			io.Closer
+			store.RecordLoader
+		}{full, full, full, full, full}
+	case 164: // Scanner+Closer+RecordLoader
+		return struct {
+			store.Store
+			store.Scanner
+			io.Closer
+			store.RecordLoader
+		}{full, full, full, full}
+	case 165: // UserIndex+Scanner+Closer+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Scanner
+			io.Closer
+			store.RecordLoader
+		}{full, full, full, full, full}
+	case 166: // Sweeper+Scanner+Closer+RecordLoader
+		return struct {
+			store.Store
+			store.Sweeper
+			store.Scanner
+			io.Closer
+			store.RecordLoader
+		}{full, full, full, full, full}
+	case 167: // UserIndex+Sweeper+Scanner+Closer+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Sweeper
+			store.Scanner
+			io.Closer
+			store.RecordLoader
+		}{full, full, full, full, full, full}
+	case 168: // Counter+Closer+RecordLoader
+		return struct {
+			store.Store
+			store.Counter
+			io.Closer
+			store.RecordLoader
+		}{full, full, full, full}
+	case 169: // UserIndex+Counter+Closer+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Counter
+			io.Closer
+			store.RecordLoader
+		}{full, full, full, full, full}
+	case 170: // Sweeper+Counter+Closer+RecordLoader
+		return struct {
+			store.Store
+			store.Sweeper
+			store.Counter
+			io.Closer
+			store.RecordLoader
+		}{full, full, full, full, full}
+	case 171: // UserIndex+Sweeper+Counter+Closer+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Sweeper
+			store.Counter
+			io.Closer
+			store.RecordLoader
+		}{full, full, full, full, full, full}
+	case 172: // Scanner+Counter+Closer+RecordLoader
+		return struct {
+			store.Store
+			store.Scanner
+			store.Counter
+			io.Closer
+			store.RecordLoader
+		}{full, full, full, full, full}
+	case 173: // UserIndex+Scanner+Counter+Closer+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Scanner
+			store.Counter
+			io.Closer
+			store.RecordLoader
+		}{full, full, full, full, full, full}
+	case 174: // Sweeper+Scanner+Counter+Closer+RecordLoader
+		return struct {
+			store.Store
+			store.Sweeper
+			store.Scanner
+			store.Counter
+			io.Closer
+			store.RecordLoader
+		}{full, full, full, full, full, full}
+	case 175: // UserIndex+Sweeper+Scanner+Counter+Closer+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Sweeper
+			store.Scanner
+			store.Counter
+			io.Closer
+			store.RecordLoader
+		}{full, full, full, full, full, full, full}
+	case 176: // Batcher+Closer+RecordLoader
+		return struct {
+			store.Store
+			store.Batcher
+			io.Closer
+			store.RecordLoader
+		}{full, full, full, full}
+	case 177: // UserIndex+Batcher+Closer+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Batcher
+			io.Closer
+			store.RecordLoader
+		}{full, full, full, full, full}
+	case 178: // Sweeper+Batcher+Closer+RecordLoader
+		return struct {
+			store.Store
+			store.Sweeper
+			store.Batcher
+			io.Closer
+			store.RecordLoader
+		}{full, full, full, full, full}
+	case 179: // UserIndex+Sweeper+Batcher+Closer+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Sweeper
+			store.Batcher
+			io.Closer
+			store.RecordLoader
+		}{full, full, full, full, full, full}
+	case 180: // Scanner+Batcher+Closer+RecordLoader
+		return struct {
+			store.Store
+			store.Scanner
+			store.Batcher
+			io.Closer
+			store.RecordLoader
+		}{full, full, full, full, full}
+	case 181: // UserIndex+Scanner+Batcher+Closer+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Scanner
+			store.Batcher
+			io.Closer
+			store.RecordLoader
+		}{full, full, full, full, full, full}
+	case 182: // Sweeper+Scanner+Batcher+Closer+RecordLoader
+		return struct {
+			store.Store
+			store.Sweeper
+			store.Scanner
+			store.Batcher
+			io.Closer
+			store.RecordLoader
+		}{full, full, full, full, full, full}
+	case 183: // UserIndex+Sweeper+Scanner+Batcher+Closer+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Sweeper
+			store.Scanner
+			store.Batcher
+			io.Closer
+			store.RecordLoader
+		}{full, full, full, full, full, full, full}
+	case 184: // Counter+Batcher+Closer+RecordLoader
+		return struct {
+			store.Store
+			store.Counter
+			store.Batcher
+			io.Closer
+			store.RecordLoader
+		}{full, full, full, full, full}
+	case 185: // UserIndex+Counter+Batcher+Closer+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Counter
+			store.Batcher
+			io.Closer
+			store.RecordLoader
+		}{full, full, full, full, full, full}
+	case 186: // Sweeper+Counter+Batcher+Closer+RecordLoader
+		return struct {
+			store.Store
+			store.Sweeper
+			store.Counter
+			store.Batcher
+			io.Closer
+			store.RecordLoader
+		}{full, full, full, full, full, full}
+	case 187: // UserIndex+Sweeper+Counter+Batcher+Closer+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Sweeper
+			store.Counter
+			store.Batcher
+			io.Closer
+			store.RecordLoader
+		}{full, full, full, full, full, full, full}
+	case 188: // Scanner+Counter+Batcher+Closer+RecordLoader
+		return struct {
+			store.Store
+			store.Scanner
+			store.Counter
+			store.Batcher
+			io.Closer
+			store.RecordLoader
+		}{full, full, full, full, full, full}
+	case 189: // UserIndex+Scanner+Counter+Batcher+Closer+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Scanner
+			store.Counter
+			store.Batcher
+			io.Closer
+			store.RecordLoader
+		}{full, full, full, full, full, full, full}
+	case 190: // Sweeper+Scanner+Counter+Batcher+Closer+RecordLoader
+		return struct {
+			store.Store
+			store.Sweeper
+			store.Scanner
+			store.Counter
+			store.Batcher
+			io.Closer
+			store.RecordLoader
+		}{full, full, full, full, full, full, full}
+	case 191: // UserIndex+Sweeper+Scanner+Counter+Batcher+Closer+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Sweeper
+			store.Scanner
+			store.Counter
+			store.Batcher
+			io.Closer
+			store.RecordLoader
+		}{full, full, full, full, full, full, full, full}
+	case 192: // NonBlocking+RecordLoader
+		return struct {
+			store.Store
+			store.NonBlocking
+			store.RecordLoader
+		}{full, full, full}
+	case 193: // UserIndex+NonBlocking+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.NonBlocking
+			store.RecordLoader
+		}{full, full, full, full}
+	case 194: // Sweeper+NonBlocking+RecordLoader
+		return struct {
+			store.Store
+			store.Sweeper
+			store.NonBlocking
+			store.RecordLoader
+		}{full, full, full, full}
+	case 195: // UserIndex+Sweeper+NonBlocking+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Sweeper
+			store.NonBlocking
+			store.RecordLoader
+		}{full, full, full, full, full}
+	case 196: // Scanner+NonBlocking+RecordLoader
+		return struct {
+			store.Store
+			store.Scanner
+			store.NonBlocking
+			store.RecordLoader
+		}{full, full, full, full}
+	case 197: // UserIndex+Scanner+NonBlocking+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Scanner
+			store.NonBlocking
+			store.RecordLoader
+		}{full, full, full, full, full}
+	case 198: // Sweeper+Scanner+NonBlocking+RecordLoader
+		return struct {
+			store.Store
+			store.Sweeper
+			store.Scanner
+			store.NonBlocking
+			store.RecordLoader
+		}{full, full, full, full, full}
+	case 199: // UserIndex+Sweeper+Scanner+NonBlocking+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Sweeper
+			store.Scanner
+			store.NonBlocking
+			store.RecordLoader
+		}{full, full, full, full, full, full}
+	case 200: // Counter+NonBlocking+RecordLoader
+		return struct {
+			store.Store
+			store.Counter
+			store.NonBlocking
+			store.RecordLoader
+		}{full, full, full, full}
+	case 201: // UserIndex+Counter+NonBlocking+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Counter
+			store.NonBlocking
+			store.RecordLoader
+		}{full, full, full, full, full}
+	case 202: // Sweeper+Counter+NonBlocking+RecordLoader
+		return struct {
+			store.Store
+			store.Sweeper
+			store.Counter
+			store.NonBlocking
+			store.RecordLoader
+		}{full, full, full, full, full}
+	case 203: // UserIndex+Sweeper+Counter+NonBlocking+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Sweeper
+			store.Counter
+			store.NonBlocking
+			store.RecordLoader
+		}{full, full, full, full, full, full}
+	case 204: // Scanner+Counter+NonBlocking+RecordLoader
+		return struct {
+			store.Store
+			store.Scanner
+			store.Counter
+			store.NonBlocking
+			store.RecordLoader
+		}{full, full, full, full, full}
+	case 205: // UserIndex+Scanner+Counter+NonBlocking+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Scanner
+			store.Counter
+			store.NonBlocking
+			store.RecordLoader
+		}{full, full, full, full, full, full}
+	case 206: // Sweeper+Scanner+Counter+NonBlocking+RecordLoader
+		return struct {
+			store.Store
+			store.Sweeper
+			store.Scanner
+			store.Counter
+			store.NonBlocking
+			store.RecordLoader
+		}{full, full, full, full, full, full}
+	case 207: // UserIndex+Sweeper+Scanner+Counter+NonBlocking+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Sweeper
+			store.Scanner
+			store.Counter
+			store.NonBlocking
+			store.RecordLoader
+		}{full, full, full, full, full, full, full}
+	case 208: // Batcher+NonBlocking+RecordLoader
+		return struct {
+			store.Store
+			store.Batcher
+			store.NonBlocking
+			store.RecordLoader
+		}{full, full, full, full}
+	case 209: // UserIndex+Batcher+NonBlocking+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Batcher
+			store.NonBlocking
+			store.RecordLoader
+		}{full, full, full, full, full}
+	case 210: // Sweeper+Batcher+NonBlocking+RecordLoader
+		return struct {
+			store.Store
+			store.Sweeper
+			store.Batcher
+			store.NonBlocking
+			store.RecordLoader
+		}{full, full, full, full, full}
+	case 211: // UserIndex+Sweeper+Batcher+NonBlocking+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Sweeper
+			store.Batcher
+			store.NonBlocking
+			store.RecordLoader
+		}{full, full, full, full, full, full}
+	case 212: // Scanner+Batcher+NonBlocking+RecordLoader
+		return struct {
+			store.Store
+			store.Scanner
+			store.Batcher
+			store.NonBlocking
+			store.RecordLoader
+		}{full, full, full, full, full}
+	case 213: // UserIndex+Scanner+Batcher+NonBlocking+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Scanner
+			store.Batcher
+			store.NonBlocking
+			store.RecordLoader
+		}{full, full, full, full, full, full}
+	case 214: // Sweeper+Scanner+Batcher+NonBlocking+RecordLoader
+		return struct {
+			store.Store
+			store.Sweeper
+			store.Scanner
+			store.Batcher
+			store.NonBlocking
+			store.RecordLoader
+		}{full, full, full, full, full, full}
+	case 215: // UserIndex+Sweeper+Scanner+Batcher+NonBlocking+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Sweeper
+			store.Scanner
+			store.Batcher
+			store.NonBlocking
+			store.RecordLoader
+		}{full, full, full, full, full, full, full}
+	case 216: // Counter+Batcher+NonBlocking+RecordLoader
+		return struct {
+			store.Store
+			store.Counter
+			store.Batcher
+			store.NonBlocking
+			store.RecordLoader
+		}{full, full, full, full, full}
+	case 217: // UserIndex+Counter+Batcher+NonBlocking+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Counter
+			store.Batcher
+			store.NonBlocking
+			store.RecordLoader
+		}{full, full, full, full, full, full}
+	case 218: // Sweeper+Counter+Batcher+NonBlocking+RecordLoader
+		return struct {
+			store.Store
+			store.Sweeper
+			store.Counter
+			store.Batcher
+			store.NonBlocking
+			store.RecordLoader
+		}{full, full, full, full, full, full}
+	case 219: // UserIndex+Sweeper+Counter+Batcher+NonBlocking+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Sweeper
+			store.Counter
+			store.Batcher
+			store.NonBlocking
+			store.RecordLoader
+		}{full, full, full, full, full, full, full}
+	case 220: // Scanner+Counter+Batcher+NonBlocking+RecordLoader
+		return struct {
+			store.Store
+			store.Scanner
+			store.Counter
+			store.Batcher
+			store.NonBlocking
+			store.RecordLoader
+		}{full, full, full, full, full, full}
+	case 221: // UserIndex+Scanner+Counter+Batcher+NonBlocking+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Scanner
+			store.Counter
+			store.Batcher
+			store.NonBlocking
+			store.RecordLoader
+		}{full, full, full, full, full, full, full}
+	case 222: // Sweeper+Scanner+Counter+Batcher+NonBlocking+RecordLoader
+		return struct {
+			store.Store
+			store.Sweeper
+			store.Scanner
+			store.Counter
+			store.Batcher
+			store.NonBlocking
+			store.RecordLoader
+		}{full, full, full, full, full, full, full}
+	case 223: // UserIndex+Sweeper+Scanner+Counter+Batcher+NonBlocking+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Sweeper
+			store.Scanner
+			store.Counter
+			store.Batcher
+			store.NonBlocking
+			store.RecordLoader
+		}{full, full, full, full, full, full, full, full}
+	case 224: // Closer+NonBlocking+RecordLoader
+		return struct {
+			store.Store
+			io.Closer
+			store.NonBlocking
+			store.RecordLoader
+		}{full, full, full, full}
+	case 225: // UserIndex+Closer+NonBlocking+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			io.Closer
+			store.NonBlocking
+			store.RecordLoader
+		}{full, full, full, full, full}
+	case 226: // Sweeper+Closer+NonBlocking+RecordLoader
+		return struct {
+			store.Store
+			store.Sweeper
+			io.Closer
+			store.NonBlocking
+			store.RecordLoader
+		}{full, full, full, full, full}
+	case 227: // UserIndex+Sweeper+Closer+NonBlocking+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Sweeper
+			io.Closer
+			store.NonBlocking
+			store.RecordLoader
+		}{full, full, full, full, full, full}
+	case 228: // Scanner+Closer+NonBlocking+RecordLoader
+		return struct {
+			store.Store
+			store.Scanner
+			io.Closer
+			store.NonBlocking
+			store.RecordLoader
+		}{full, full, full, full, full}
+	case 229: // UserIndex+Scanner+Closer+NonBlocking+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Scanner
+			io.Closer
+			store.NonBlocking
+			store.RecordLoader
+		}{full, full, full, full, full, full}
+	case 230: // Sweeper+Scanner+Closer+NonBlocking+RecordLoader
+		return struct {
+			store.Store
+			store.Sweeper
+			store.Scanner
+			io.Closer
+			store.NonBlocking
+			store.RecordLoader
+		}{full, full, full, full, full, full}
+	case 231: // UserIndex+Sweeper+Scanner+Closer+NonBlocking+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Sweeper
+			store.Scanner
+			io.Closer
+			store.NonBlocking
+			store.RecordLoader
+		}{full, full, full, full, full, full, full}
+	case 232: // Counter+Closer+NonBlocking+RecordLoader
+		return struct {
+			store.Store
+			store.Counter
+			io.Closer
+			store.NonBlocking
+			store.RecordLoader
+		}{full, full, full, full, full}
+	case 233: // UserIndex+Counter+Closer+NonBlocking+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Counter
+			io.Closer
+			store.NonBlocking
+			store.RecordLoader
+		}{full, full, full, full, full, full}
+	case 234: // Sweeper+Counter+Closer+NonBlocking+RecordLoader
+		return struct {
+			store.Store
+			store.Sweeper
+			store.Counter
+			io.Closer
+			store.NonBlocking
+			store.RecordLoader
+		}{full, full, full, full, full, full}
+	case 235: // UserIndex+Sweeper+Counter+Closer+NonBlocking+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Sweeper
+			store.Counter
+			io.Closer
+			store.NonBlocking
+			store.RecordLoader
+		}{full, full, full, full, full, full, full}
+	case 236: // Scanner+Counter+Closer+NonBlocking+RecordLoader
+		return struct {
+			store.Store
+			store.Scanner
+			store.Counter
+			io.Closer
+			store.NonBlocking
+			store.RecordLoader
+		}{full, full, full, full, full, full}
+	case 237: // UserIndex+Scanner+Counter+Closer+NonBlocking+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Scanner
+			store.Counter
+			io.Closer
+			store.NonBlocking
+			store.RecordLoader
+		}{full, full, full, full, full, full, full}
+	case 238: // Sweeper+Scanner+Counter+Closer+NonBlocking+RecordLoader
+		return struct {
+			store.Store
+			store.Sweeper
+			store.Scanner
+			store.Counter
+			io.Closer
+			store.NonBlocking
+			store.RecordLoader
+		}{full, full, full, full, full, full, full}
+	case 239: // UserIndex+Sweeper+Scanner+Counter+Closer+NonBlocking+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Sweeper
+			store.Scanner
+			store.Counter
+			io.Closer
+			store.NonBlocking
+			store.RecordLoader
+		}{full, full, full, full, full, full, full, full}
+	case 240: // Batcher+Closer+NonBlocking+RecordLoader
+		return struct {
+			store.Store
+			store.Batcher
+			io.Closer
+			store.NonBlocking
+			store.RecordLoader
+		}{full, full, full, full, full}
+	case 241: // UserIndex+Batcher+Closer+NonBlocking+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Batcher
+			io.Closer
+			store.NonBlocking
+			store.RecordLoader
+		}{full, full, full, full, full, full}
+	case 242: // Sweeper+Batcher+Closer+NonBlocking+RecordLoader
+		return struct {
+			store.Store
+			store.Sweeper
+			store.Batcher
+			io.Closer
+			store.NonBlocking
+			store.RecordLoader
+		}{full, full, full, full, full, full}
+	case 243: // UserIndex+Sweeper+Batcher+Closer+NonBlocking+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Sweeper
+			store.Batcher
+			io.Closer
+			store.NonBlocking
+			store.RecordLoader
+		}{full, full, full, full, full, full, full}
+	case 244: // Scanner+Batcher+Closer+NonBlocking+RecordLoader
+		return struct {
+			store.Store
+			store.Scanner
+			store.Batcher
+			io.Closer
+			store.NonBlocking
+			store.RecordLoader
+		}{full, full, full, full, full, full}
+	case 245: // UserIndex+Scanner+Batcher+Closer+NonBlocking+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Scanner
+			store.Batcher
+			io.Closer
+			store.NonBlocking
+			store.RecordLoader
+		}{full, full, full, full, full, full, full}
+	case 246: // Sweeper+Scanner+Batcher+Closer+NonBlocking+RecordLoader
+		return struct {
+			store.Store
+			store.Sweeper
+			store.Scanner
+			store.Batcher
+			io.Closer
+			store.NonBlocking
+			store.RecordLoader
+		}{full, full, full, full, full, full, full}
+	case 247: // UserIndex+Sweeper+Scanner+Batcher+Closer+NonBlocking+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Sweeper
+			store.Scanner
+			store.Batcher
+			io.Closer
+			store.NonBlocking
+			store.RecordLoader
+		}{full, full, full, full, full, full, full, full}
+	case 248: // Counter+Batcher+Closer+NonBlocking+RecordLoader
+		return struct {
+			store.Store
+			store.Counter
+			store.Batcher
+			io.Closer
+			store.NonBlocking
+			store.RecordLoader
+		}{full, full, full, full, full, full}
+	case 249: // UserIndex+Counter+Batcher+Closer+NonBlocking+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Counter
+			store.Batcher
+			io.Closer
+			store.NonBlocking
+			store.RecordLoader
+		}{full, full, full, full, full, full, full}
+	case 250: // Sweeper+Counter+Batcher+Closer+NonBlocking+RecordLoader
+		return struct {
+			store.Store
+			store.Sweeper
+			store.Counter
+			store.Batcher
+			io.Closer
+			store.NonBlocking
+			store.RecordLoader
+		}{full, full, full, full, full, full, full}
+	case 251: // UserIndex+Sweeper+Counter+Batcher+Closer+NonBlocking+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Sweeper
+			store.Counter
+			store.Batcher
+			io.Closer
+			store.NonBlocking
+			store.RecordLoader
+		}{full, full, full, full, full, full, full, full}
+	case 252: // Scanner+Counter+Batcher+Closer+NonBlocking+RecordLoader
+		return struct {
+			store.Store
+			store.Scanner
+			store.Counter
+			store.Batcher
+			io.Closer
+			store.NonBlocking
+			store.RecordLoader
+		}{full, full, full, full, full, full, full}
+	case 253: // UserIndex+Scanner+Counter+Batcher+Closer+NonBlocking+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Scanner
+			store.Counter
+			store.Batcher
+			io.Closer
+			store.NonBlocking
+			store.RecordLoader
+		}{full, full, full, full, full, full, full, full}
+	case 254: // Sweeper+Scanner+Counter+Batcher+Closer+NonBlocking+RecordLoader
+		return struct {
+			store.Store
+			store.Sweeper
+			store.Scanner
+			store.Counter
+			store.Batcher
+			io.Closer
+			store.NonBlocking
+			store.RecordLoader
+		}{full, full, full, full, full, full, full, full}
+	case 255: // UserIndex+Sweeper+Scanner+Counter+Batcher+Closer+NonBlocking+RecordLoader
+		return struct {
+			store.Store
+			store.UserIndex
+			store.Sweeper
+			store.Scanner
+			store.Counter
+			store.Batcher
+			io.Closer
+			store.NonBlocking
+			store.RecordLoader
+		}{full, full, full, full, full, full, full, full, full}
 	}
 	return struct{ store.Store }{full}
 }

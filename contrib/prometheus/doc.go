@@ -42,12 +42,14 @@
 //
 // Store's result has exactly the optional capabilities of the store it
 // wraps (store.UserIndex, store.Sweeper, store.Scanner, store.Counter,
-// store.Batcher, store.NonBlocking, io.Closer), so a wrapped store works
-// as it would unwrapped: device lists and MaxSessionsPerUser need the
-// index, Visitors.Max the counter, a one-round-trip renewal the batcher.
-// NeverBlocks reports the wrapped store's answer, so a memory store's
-// calls are still not bounded with a timer each. Close closes the wrapped
-// store and is not timed.
+// store.Batcher, store.RecordLoader, store.NonBlocking, io.Closer), so a
+// wrapped store works as it would unwrapped: device lists and
+// MaxSessionsPerUser need the index, Visitors.Max the counter, a
+// one-round-trip renewal the batcher, a load into the session's own
+// record the record loader (timed as a load). NeverBlocks reports the
+// wrapped store's answer, so a memory store's calls are still not
+// bounded with a timer each. Close closes the wrapped store and is not
+// timed.
 //
 // # Logs
 //

@@ -17,13 +17,15 @@ import (
 //
 // The returned store has exactly the optional capabilities of st
 // (store.UserIndex, store.Sweeper, store.Scanner, store.Counter,
-// store.Batcher, store.NonBlocking and io.Closer), since the Manager and
-// tools discover them by type assertion: a wrapper that claimed a
-// capability st lacks would pass keycard.Config.MaxSessionsPerUser's
-// check and then fail at login, and one that hid a capability would cost
-// a renewal a round trip more (store.Batcher), leave
-// keycard.Config.Visitors.Max unenforceable (store.Counter) or bound a
-// memory store's calls with a timer each (store.NonBlocking). Its
+// store.Batcher, store.RecordLoader, store.NonBlocking and io.Closer),
+// since the Manager and tools discover them by type assertion: a wrapper
+// that claimed a capability st lacks would pass
+// keycard.Config.MaxSessionsPerUser's check and then fail at login, and
+// one that hid a capability would cost a renewal a round trip more
+// (store.Batcher), leave keycard.Config.Visitors.Max unenforceable
+// (store.Counter), cost each request a Record allocated
+// (store.RecordLoader) or bound a memory store's calls with a timer each
+// (store.NonBlocking). LoadRecord is timed as a load, as Load is. Its
 // NeverBlocks reports st's: timing a call waits for nothing. Close,
 // where st has it, closes st and is not timed. Its Unwrap method returns
 // st.
@@ -55,6 +57,9 @@ func (m *Metrics) Store(st store.Store) store.Store {
 	}
 	if v, ok := st.(store.NonBlocking); ok {
 		p.nonBlocking = &nonBlocking{nb: v}
+	}
+	if v, ok := st.(store.RecordLoader); ok {
+		p.loader = &timedLoader{l: v, m: m} // timed as load, whose series are made above
 	}
 	for _, op := range ops {
 		// Start the series alerts watch at zero, so rate() sees the first
@@ -192,6 +197,20 @@ func (t *timedBatcher) SaveBatch(ctx context.Context, entries []store.Entry) err
 	start := time.Now()
 	err := t.b.SaveBatch(ctx, entries)
 	t.m.observe(metriclabels.OpSaveBatch, start, err)
+	return err
+}
+
+// timedLoader times store.RecordLoader, as a load: LoadRecord is Load
+// into the caller's record, and its results are Load's.
+type timedLoader struct {
+	l store.RecordLoader
+	m *Metrics
+}
+
+func (t *timedLoader) LoadRecord(ctx context.Context, key string, rec *store.Record) error {
+	start := time.Now()
+	err := t.l.LoadRecord(ctx, key, rec)
+	t.m.observe(metriclabels.OpLoad, start, err)
 	return err
 }
 

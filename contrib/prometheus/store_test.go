@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -44,7 +45,8 @@ func TestStoreKeepsExactlyTheInnerCapabilities(t *testing.T) {
 			ba, gotBatcher := st.(store.Batcher)
 			cl, gotCloser := st.(io.Closer)
 			nb, gotNonBlocking := st.(store.NonBlocking)
-			if got := capsOf(gotIndex, gotSweeper, gotScanner, gotCounter, gotBatcher, gotCloser, gotNonBlocking); got != c {
+			lr, gotRecordLoader := st.(store.RecordLoader)
+			if got := capsOf(gotIndex, gotSweeper, gotScanner, gotCounter, gotBatcher, gotCloser, gotNonBlocking, gotRecordLoader); got != c {
 				t.Fatalf("wrapped store has %v, want %v", got, c)
 			}
 			if gotNonBlocking && !nb.NeverBlocks() {
@@ -70,6 +72,13 @@ func TestStoreKeepsExactlyTheInnerCapabilities(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := map[string]float64{"save": 1, "load": 1, "touch": 1}
+			if c&capRecordLoader != 0 {
+				var got store.Record
+				if err := lr.LoadRecord(ctx, key, &got); err != nil || got.UserID != "alice" {
+					t.Errorf("LoadRecord: got user %q, %v; want alice", got.UserID, err)
+				}
+				want["load"] = 2 // timed as a load
+			}
 			if c&capUserIndex != 0 {
 				if entries, err := ix.ListUser(ctx, "alice"); err != nil || len(entries) != 1 {
 					t.Errorf("ListUser: got %d entries, %v; want 1", len(entries), err)
@@ -172,7 +181,7 @@ func TestPlainStoreGainsNoCapability(t *testing.T) {
 	for name, has := range map[string]bool{
 		"UserIndex": is[store.UserIndex](st), "Sweeper": is[store.Sweeper](st), "Scanner": is[store.Scanner](st),
 		"Counter": is[store.Counter](st), "Batcher": is[store.Batcher](st), "Closer": is[io.Closer](st),
-		"NonBlocking": is[store.NonBlocking](st),
+		"NonBlocking": is[store.NonBlocking](st), "RecordLoader": is[store.RecordLoader](st),
 	} {
 		if has {
 			t.Errorf("a plain store's wrapper is a %s", name)
@@ -225,6 +234,101 @@ func TestSaveBatchResults(t *testing.T) {
 	if got := calls(t, reg, "save", "ok"); got != 0 {
 		t.Errorf("a batch was timed as %v saves, want none", got)
 	}
+}
+
+// TestLoadRecordIsALoad checks that the wrapper keeps the memory store's
+// store.RecordLoader: LoadRecord through it fills the caller's record and
+// is timed as Load is, one load observation per call with Load's result
+// (not_found for an absent record, which leaves the record as it was);
+// and that a store without LoadRecord gives a wrapper without it.
+func TestLoadRecordIsALoad(t *testing.T) {
+	t.Parallel()
+	reg := prometheus.NewRegistry()
+	metrics, _ := keycardprom.New(reg, keycardprom.Config{})
+	st := metrics.Store(memory.New(memory.Config{}))
+	l, ok := st.(store.RecordLoader)
+	if !ok {
+		t.Fatal("the wrapped memory store is no store.RecordLoader")
+	}
+	ctx := context.Background()
+	key := strings.Repeat("e", 64)
+	now := time.Now()
+	saved := &store.Record{UserID: "alice", Data: []byte("cart"), Created: now, LastSeen: now,
+		Expires: now.Add(time.Hour), Deadline: now.Add(time.Hour)}
+	if err := st.Save(ctx, key, saved); err != nil {
+		t.Fatal(err)
+	}
+	series := seriesCount(t, reg, "keycard_store_duration_seconds")
+	var rec store.Record
+	if err := l.LoadRecord(ctx, key, &rec); err != nil {
+		t.Fatal(err)
+	}
+	if rec.UserID != "alice" || string(rec.Data) != "cart" || rec.Version == 0 {
+		t.Errorf("LoadRecord: got user %q, data %q, version %d; want alice, cart and the stored version",
+			rec.UserID, rec.Data, rec.Version)
+	}
+	old := rec
+	if err := l.LoadRecord(ctx, strings.Repeat("f", 64), &rec); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("LoadRecord of an absent key: got %v, want ErrNotFound", err)
+	}
+	if rec.UserID != old.UserID || rec.Version != old.Version {
+		t.Error("LoadRecord of an absent key changed the record")
+	}
+	for _, c := range []struct {
+		result string
+		want   float64
+	}{{"ok", 1}, {"not_found", 1}, {"error", 0}} {
+		if got := calls(t, reg, "load", c.result); got != c.want {
+			t.Errorf("load %s: got %v, want %v", c.result, got, c.want)
+		}
+	}
+	// LoadRecord has no operation of its own: the one series it added
+	// is load's not_found.
+	if got := seriesCount(t, reg, "keycard_store_duration_seconds"); got != series+1 {
+		t.Errorf("LoadRecord made %d series, want 1 (load not_found)", got-series)
+	}
+
+	if is[store.RecordLoader](metrics.Store(withCaps(memory.New(memory.Config{}), allCaps&^capRecordLoader))) {
+		t.Error("a store without LoadRecord gives a wrapper with it")
+	}
+}
+
+// TestManagerLoadsThroughLoadRecord checks that a Manager over the
+// wrapped memory store reads its sessions through LoadRecord, each read
+// timed as one load.
+func TestManagerLoadsThroughLoadRecord(t *testing.T) {
+	t.Parallel()
+	reg := prometheus.NewRegistry()
+	metrics, _ := keycardprom.New(reg, keycardprom.Config{})
+	inner := &countingLoader{Store: memory.New(memory.Config{})}
+	m, err := keycard.New(keycard.Config{Store: metrics.Store(inner), Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewTLSServer(m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		keycard.FromContext(r.Context()).Put("cart", 1)
+	})))
+	defer ts.Close()
+	do := browser(t, ts)
+	do("POST", "/") // stores the session
+	do("POST", "/") // loads it
+	if got := inner.n.Load(); got != 1 {
+		t.Errorf("LoadRecord reached the store %d times, want 1", got)
+	}
+	if got := calls(t, reg, "load", "ok"); got != 1 {
+		t.Errorf("load ok: got %v, want 1", got)
+	}
+}
+
+// countingLoader is a memory store that counts its LoadRecord calls.
+type countingLoader struct {
+	*memory.Store
+	n atomic.Int64
+}
+
+func (c *countingLoader) LoadRecord(ctx context.Context, key string, rec *store.Record) error {
+	c.n.Add(1)
+	return c.Store.LoadRecord(ctx, key, rec)
 }
 
 // noBatchStore is a store that has SaveBatch but cannot run it here, as

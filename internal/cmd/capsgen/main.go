@@ -9,8 +9,9 @@
 //	//go:generate go run github.com/keycard-go/keycard/internal/cmd/capsgen -pkg keycardprom -prefix timed
 //
 // The wrapper defines the part types the flags name: -prefix's
-// Store, Index, Sweeper, Scanner, Counter and Batcher (timedStore,
-// timedIndex, ...), and closer and nonBlocking where it keeps those.
+// Store, Index, Sweeper, Scanner, Counter, Batcher and Loader
+// (timedStore, timedIndex, ...), and closer and nonBlocking where it
+// keeps those.
 package main
 
 import (
@@ -36,7 +37,8 @@ type capability struct {
 }
 
 // all are the capabilities a wrapper may keep, in the order of their bits
-// in a mask (1 << index, among those kept).
+// in a mask (1 << index, among those kept). A new one goes last, so that
+// the masks of the others keep their numbers.
 var all = []capability{
 	{"UserIndex", "store.UserIndex", "index", "-Index"},
 	{"Sweeper", "store.Sweeper", "sweeper", "-Sweeper"},
@@ -45,6 +47,7 @@ var all = []capability{
 	{"Batcher", "store.Batcher", "batcher", "-Batcher"},
 	{"Closer", "io.Closer", "closer", "closer"},
 	{"NonBlocking", "store.NonBlocking", "nonBlocking", "nonBlocking"},
+	{"RecordLoader", "store.RecordLoader", "loader", "-Loader"},
 }
 
 const usage = "usage: capsgen -pkg name -prefix prefix [-skip capability,...]"
