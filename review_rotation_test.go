@@ -1,6 +1,7 @@
 package keycard
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/keycard-go/keycard/store"
 	"github.com/keycard-go/keycard/store/memory"
 )
 
@@ -260,6 +262,169 @@ func TestReviewSealedLoginFromAStaleCookie(t *testing.T) {
 			if got := logins[i].get("/user") + logins[i].get("/get?k=other"); got != "bob2" {
 				t.Errorf("parallel sealed login %d: %q, want bob2", i, got)
 			}
+		}
+	})
+}
+
+// The tests below each found a problem, since fixed.
+
+// moveFaultStore fails, while told to, the saves of rotation and renewal
+// markers and every delete.
+type moveFaultStore struct {
+	*countingStore
+	failMarker, failDelete bool
+}
+
+func (m *moveFaultStore) Save(ctx context.Context, key string, rec *store.Record) error {
+	if IsTombstone(rec) && m.failMarker {
+		return errDown
+	}
+	return m.countingStore.Save(ctx, key, rec)
+}
+
+func (m *moveFaultStore) Delete(ctx context.Context, key string) error {
+	if m.failDelete {
+		return errDown
+	}
+	return m.countingStore.Delete(ctx, key)
+}
+
+// faultFixture is a rotating fixture over a moveFaultStore with a
+// signed-in client whose next request is due to rotate.
+func faultFixture(t *testing.T) (*fixture, *moveFaultStore, *client) {
+	fs := &moveFaultStore{countingStore: newCountingStore()}
+	f := newFixture(t, Config{
+		Store:       fs,
+		Timeouts:    Timeouts{Idle: time.Hour, Absolute: 8 * time.Hour},
+		RotateEvery: 15 * time.Minute, RotationGrace: 30 * time.Second,
+	})
+	f.st = fs.countingStore
+	c := f.client()
+	c.get("/login?u=alice")
+	c.get("/put?k=a&v=1")
+	time.Sleep(16 * time.Minute)
+	return f, fs, c
+}
+
+// A rotation that saved its new record but could not remove it again (its
+// retire failed and so did undoMove's delete; equally an instance that
+// dies between the two writes, on a store that does not batch) leaves an
+// orphan under the derived ID, and every later rotation finds that ID
+// taken and stays, until the orphan expires (at most Idle later). The
+// session must still be touched meanwhile: a failed create's prepare set
+// s.rec.LastSeen to now, and the rebase that follows now takes the stored
+// activity times back, so a session used every 10 minutes (Idle is an
+// hour) lives on, and rotates once the orphan has expired.
+func TestReviewOrphanedMoveBlocksRotation(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f, fs, c := faultFixture(t)
+		start := c.cookie
+		fs.failMarker, fs.failDelete = true, true
+		if res := c.do("GET", "/put?k=b&v=2"); res.Code != http.StatusServiceUnavailable {
+			t.Fatalf("the failing rotation answered %d", res.Code)
+		}
+		fs.failMarker, fs.failDelete = false, false
+		if got := f.records(); got != 2 {
+			t.Fatalf("records after the failed undo: %d, want the session and the orphan", got)
+		}
+		for i := range 6 {
+			time.Sleep(10 * time.Minute)
+			kept := c.cookie == start
+			if got := c.get("/user"); got != "alice" {
+				t.Fatalf("request %d, %d minutes after the failure, used every 10: user %q (old ID kept until then: %v)", i, 10*(i+1), got, kept)
+			}
+		}
+		if c.cookie == start {
+			t.Errorf("an hour after the failed rotation the session still has its old ID")
+		}
+	})
+}
+
+// The same through a store outage: retire keeps the new record when the
+// store fails both the marker save and the look that follows (6cfaea7),
+// so a moment's outage during a retire leaves the orphan; the session
+// lives on and rotates once the orphan has expired.
+func TestReviewOutageDuringRetireStrandsSession(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f, _, ms, c := markerFixture(t)
+		start := c.cookie
+		ms.onMarker = func() { ms.countingStore.fail.Store(true) } // the store goes down
+		c.do("GET", "/put?k=b&v=2")
+		ms.onMarker = nil
+		ms.countingStore.fail.Store(false) // and is back
+		if got := f.records(); got != 2 {
+			t.Fatalf("records after the outage: %d, want the session and the kept new record", got)
+		}
+		for i := range 6 {
+			time.Sleep(10 * time.Minute)
+			kept := c.cookie == start
+			if got := c.get("/user"); got != "alice" {
+				t.Fatalf("request %d, %d minutes after the outage, used every 10: user %q (old ID kept until then: %v)", i, 10*(i+1), got, kept)
+			}
+		}
+		if c.cookie == start {
+			t.Errorf("an hour after the outage the session still has its old ID")
+		}
+	})
+}
+
+// A Login on one instance whose old record another instance rotated
+// meanwhile follows the rotation's marker and retires the rotated copy
+// too (loadOld): otherwise alice had two live records, and the pre-login
+// ID still reached one of them (through the rotation's marker, and for
+// good under the rotated ID).
+func TestReviewLoginRacingRotationOnAnotherInstanceForks(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f, instance, _, c := markerFixture(t)
+		start := c.cookie
+		other := &client{f: instance, cookie: start}
+		f.mux.HandleFunc("/relogin", func(w http.ResponseWriter, r *http.Request) {
+			s := FromContext(r.Context())
+			_ = s.UserID()     // loaded before the rotation
+			other.get("/user") // another instance rotates the session
+			if err := f.m.Login(r.Context(), s, "alice"); err != nil {
+				http.Error(w, err.Error(), 500)
+			}
+		})
+		if res := c.do("GET", "/relogin"); res.Code != http.StatusOK {
+			t.Fatalf("relogin answered %d", res.Code)
+		}
+		if other.cookie == start {
+			t.Fatal("the other instance did not rotate")
+		}
+		time.Sleep(time.Minute) // past the grace period
+		if got := other.get("/user"); got != "" {
+			t.Errorf("after a re-login, the rotated copy of the pre-login session still serves %q (%d records)", got, f.records())
+		}
+	})
+}
+
+// A session opened by hash (OpenByHash) whose save races a rotation
+// follows the key the rotation's marker names (reload), as load and bury
+// do, instead of reporting ErrSessionGone and losing its write.
+func TestReviewOpenByHashSaveAfterRotation(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := rotatingFixture(t)
+		c := f.client()
+		c.get("/login?u=alice")
+		time.Sleep(16 * time.Minute)
+		s, err := f.m.OpenByHash(t.Context(), f.hashOf(c.cookie))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Put("x", "1"); err != nil {
+			t.Fatal(err)
+		}
+		start := c.cookie
+		c.get("/user") // rotates
+		if c.cookie == start {
+			t.Fatal("no rotation")
+		}
+		if err := f.m.Save(t.Context(), s); err != nil {
+			t.Errorf("Save of a session opened by hash, rotated meanwhile: %v", err)
+		}
+		if got := c.get("/get?k=x"); got != "1" {
+			t.Errorf("the write through OpenByHash was lost: %q", got)
 		}
 	})
 }

@@ -188,7 +188,7 @@ func (s *Session) retire(ctx context.Context, oldKey string, oldVersion uint64, 
 		if err := backoff(ctx, attempt); err != nil {
 			return s.undoMove(ctx, err)
 		}
-		fresh, err := s.st.Load(ctx, oldKey)
+		fresh, err := s.loadOld(ctx, &oldKey, marker)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			return s.abandon(ctx, keep)
@@ -206,6 +206,27 @@ func (s *Session) retire(ctx context.Context, oldKey string, oldVersion uint64, 
 			return s.undoMove(ctx, err)
 		}
 		oldVersion = fresh.Version
+	}
+}
+
+// loadOld loads the record under *oldKey for retire's next attempt. A
+// renewal (marker deadKey) that finds there the marker of a rotation made
+// meanwhile (by another instance) follows it, and sets *oldKey to the
+// record the session was rotated to, which it then retires instead:
+// otherwise the rotated copy would outlive the renewal, and the old ID
+// would still lead to it. s.mu must be held.
+func (s *Session) loadOld(ctx context.Context, oldKey *string, marker string) (*store.Record, error) {
+	for hop := 0; ; hop++ {
+		fresh, err := s.st.Load(ctx, *oldKey)
+		if err != nil {
+			return nil, err
+		}
+		next, _, moved := markers(fresh.Data)
+		succ := s.m.nextKey(next)
+		if !moved || marker != deadKey || hop == maxHops || succ == "" || succ == s.key {
+			return fresh, nil
+		}
+		*oldKey = succ
 	}
 }
 
@@ -274,8 +295,9 @@ func (s *Session) moveAtOnce(ctx context.Context, oldKey string, oldVersion uint
 		return store.ErrUnsupported
 	}
 	s.rec.Version = 0
+	data := s.prepare(now) // before the copy: it sets the activity times
 	rec := s.rec
-	rec.Data = s.prepare(now)
+	rec.Data = data
 	tomb, err := s.markerRecord(oldVersion, marker, now)
 	if err != nil {
 		return err

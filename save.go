@@ -300,16 +300,18 @@ func (s *Session) rebaseOnto(fresh *store.Record, except string) error {
 	return nil
 }
 
-// takeRecord takes fresh's version, creation, deadline and stored values,
-// and its metadata unless this request changed s's, so that s saves over
-// fresh.
-// s.mu must be held.
+// takeRecord takes fresh's version, creation, activity, deadlines and
+// stored values, and its metadata unless this request changed s's, so
+// that s saves over fresh, and a request that then saves nothing touches
+// the record if fresh's activity is stale (a failed save's prepare may
+// have set s's to now). s.mu must be held.
 func (s *Session) takeRecord(fresh *store.Record) {
 	if !s.metaChanged {
 		s.rec.UserID, s.rec.AuthTime, s.rec.Persistent = fresh.UserID, fresh.AuthTime, fresh.Persistent
 		s.rec.IP, s.rec.UserAgent = fresh.IP, fresh.UserAgent
 	}
 	s.rec.Version, s.rec.Created, s.rec.Deadline = fresh.Version, fresh.Created, fresh.Deadline
+	s.rec.LastSeen, s.rec.Expires = fresh.LastSeen, fresh.Expires
 	s.rec.Data = fresh.Data
 }
 
@@ -325,15 +327,23 @@ func (s *Session) reload(ctx context.Context) (*store.Record, error) {
 		if err != nil {
 			return nil, fmt.Errorf("keycard: reload session: %w", err)
 		}
-		_, dead, moved := markers(fresh.Data)
+		next, dead, moved := markers(fresh.Data)
 		if dead {
 			return nil, ErrSessionGone
 		}
 		if !moved {
 			return fresh, nil
 		}
-		if s.id == (sessionID{}) || hop == maxHops {
+		if hop == maxHops {
 			return nil, ErrSessionGone
+		}
+		if s.id == (sessionID{}) {
+			// Opened by hash: no ID to derive from, so follow the key
+			// the marker names, as load does.
+			if s.key = s.m.nextKey(next); s.key == "" {
+				return nil, ErrSessionGone
+			}
+			continue
 		}
 		s.id = s.m.ids.next(&s.id)
 		s.key, s.reply.token = s.id.hash(), true
