@@ -7,10 +7,11 @@
 //	st := memcached.New(client, memcached.Config{})
 //	m, err := keycard.New(keycard.Config{Store: st, Keys: keys})
 //
-// A [Store] implements [store.Store] and nothing more: no per-user index
-// (see below) and no sweeper, since memcached expires items itself. The
-// client is the caller's, with its pooling, timeout and TLS; the store
-// never closes it and starts no goroutine. The zero [Config] works.
+// A [Store] implements [store.Store] and [store.RecordLoader] (a load into
+// the caller's record), nothing more: no per-user index (see below) and no
+// sweeper, since memcached expires items itself. The client is the caller's,
+// with its pooling, timeout and TLS; the store never closes it and starts no
+// goroutine. The zero [Config] works.
 //
 // # When to pick it, and when not
 //

@@ -70,41 +70,50 @@ func (e *entry) encode() []byte {
 // decodeEntry decodes an item value made by encode. Malformed input gives
 // an error wrapping store.ErrCorrupt.
 func decodeEntry(b []byte) (*entry, error) {
-	if len(b) < headerLen {
-		return nil, fmt.Errorf("%w: item of %d bytes has no header", store.ErrCorrupt, len(b))
+	e, err := decodeEntryInto(b, new(store.Record))
+	if err != nil {
+		return nil, err
 	}
-	e := &entry{version: binary.BigEndian.Uint64(b)}
+	return &e, nil
+}
+
+// decodeEntryInto is decodeEntry decoding the record into *rec, which the
+// entry's rec points to; on an error, *rec may have changed.
+func decodeEntryInto(b []byte, rec *store.Record) (entry, error) {
+	if len(b) < headerLen {
+		return entry{}, fmt.Errorf("%w: item of %d bytes has no header", store.ErrCorrupt, len(b))
+	}
+	e := entry{version: binary.BigEndian.Uint64(b)}
 	if e.version == 0 {
-		return nil, fmt.Errorf("%w: version 0 stored", store.ErrCorrupt)
+		return entry{}, fmt.Errorf("%w: version 0 stored", store.ErrCorrupt)
 	}
 	layout, body := b[8], b[headerLen:]
 	switch layout {
 	case layoutInline:
 	case layoutChunked:
 		if len(body) < 8 {
-			return nil, fmt.Errorf("%w: truncated chunk reference", store.ErrCorrupt)
+			return entry{}, fmt.Errorf("%w: truncated chunk reference", store.ErrCorrupt)
 		}
 		e.chunks.nonce, body = binary.BigEndian.Uint64(body), body[8:]
 		count, n := binary.Uvarint(body)
 		if n <= 0 || count == 0 || count > maxChunks {
-			return nil, fmt.Errorf("%w: bad chunk count", store.ErrCorrupt)
+			return entry{}, fmt.Errorf("%w: bad chunk count", store.ErrCorrupt)
 		}
 		body = body[n:]
 		size, n := binary.Uvarint(body)
 		if n <= 0 || size < count || size > uint64(count)*(1<<24) {
-			return nil, fmt.Errorf("%w: bad chunked data size", store.ErrCorrupt)
+			return entry{}, fmt.Errorf("%w: bad chunked data size", store.ErrCorrupt)
 		}
 		body = body[n:]
 		e.chunks.count, e.chunks.size = int(count), int(size)
 	default:
-		return nil, fmt.Errorf("%w: unknown item layout %#x", store.ErrCorrupt, layout)
+		return entry{}, fmt.Errorf("%w: unknown item layout %#x", store.ErrCorrupt, layout)
 	}
-	rec, err := store.DecodeRecord(body)
-	if err != nil {
-		return nil, err
+	if err := store.DecodeRecordInto(body, rec); err != nil {
+		return entry{}, err
 	}
 	if layout == layoutChunked && len(rec.Data) > 0 {
-		return nil, fmt.Errorf("%w: chunked record with inline data", store.ErrCorrupt)
+		return entry{}, fmt.Errorf("%w: chunked record with inline data", store.ErrCorrupt)
 	}
 	rec.Version = e.version
 	e.rec = rec

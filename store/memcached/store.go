@@ -18,8 +18,9 @@ import (
 // were replaced while it read them.
 const casAttempts = 32
 
-// Store is a session store over memcached. It implements [store.Store],
-// and deliberately not [store.UserIndex]: see the package documentation.
+// Store is a session store over memcached. It implements [store.Store]
+// and [store.RecordLoader], and deliberately not [store.UserIndex]: see the
+// package documentation.
 // Its methods are safe for concurrent use. It starts no goroutine and owns
 // nothing: the client stays the caller's, to configure and to close.
 // Create a Store with New; the zero Store is not usable.
@@ -30,7 +31,10 @@ type Store struct {
 	chunkSize int
 }
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store        = (*Store)(nil)
+	_ store.RecordLoader = (*Store)(nil)
+)
 
 // New returns a store that keeps sessions in the memcached server or
 // servers of client, configured by cfg. The client is the caller's: set
@@ -55,40 +59,57 @@ func New(client *memcache.Client, cfg Config) *Store {
 // there is none or it has expired. It makes one round trip (a get), two
 // for a record whose data is in chunks.
 func (s *Store) Load(ctx context.Context, key string) (*store.Record, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("memcached store: load: %w", err)
+	rec := new(store.Record)
+	if err := s.LoadRecord(ctx, key, rec); err != nil {
+		return nil, err
 	}
-	rec, err := s.load(ctx, s.itemKey(key), s.now())
-	if err != nil && err != store.ErrNotFound {
-		return nil, fmt.Errorf("memcached store: load: %w", err)
-	}
-	return rec, err
+	return rec, nil
 }
 
-// load reads the record whose item key is main.
-func (s *Store) load(ctx context.Context, main string, now time.Time) (*store.Record, error) {
+// LoadRecord sets *rec to the live record under key, as Load returns it,
+// without allocating a Record, or reports [store.ErrNotFound]. It makes
+// one round trip (a get), two for a record whose data is in chunks.
+func (s *Store) LoadRecord(ctx context.Context, key string, rec *store.Record) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("memcached store: load: %w", err)
+	}
+	var out store.Record
+	err := s.load(ctx, s.itemKey(key), s.now(), &out)
+	if err == store.ErrNotFound {
+		return err
+	}
+	if err != nil {
+		return fmt.Errorf("memcached store: load: %w", err)
+	}
+	*rec = out
+	return nil
+}
+
+// load reads the record whose item key is main into *rec, which it may
+// have changed when it reports an error.
+func (s *Store) load(ctx context.Context, main string, now time.Time, rec *store.Record) error {
 	var lastCAS uint64
 	for attempt := 0; ; attempt++ {
-		it, e, err := s.get(main)
+		it, e, err := s.getInto(main, rec)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if !e.rec.Live(now) {
-			return nil, store.ErrNotFound
+		if !rec.Live(now) {
+			return store.ErrNotFound
 		}
 		if e.chunks.count == 0 {
-			return e.rec, nil
+			return nil
 		}
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return err
 		}
 		data, err := s.readChunks(main, e.chunks)
 		switch {
 		case err == nil:
-			e.rec.Data = data
-			return e.rec, nil
+			rec.Data = data
+			return nil
 		case err != errChunkMissing:
-			return nil, err
+			return err
 		case attempt > 0 && it.CasID == lastCAS:
 			// The same item twice, with a chunk missing both times: the
 			// chunk was evicted, and the session with it. Expire the item,
@@ -96,15 +117,15 @@ func (s *Store) load(ctx context.Context, main string, now time.Time) (*store.Re
 			// agrees it is gone.
 			it.Expiration = expireNow
 			s.c.CompareAndSwap(it)
-			return nil, store.ErrNotFound
+			return store.ErrNotFound
 		case attempt == casAttempts:
-			return nil, errors.New("record replaced too often while its chunks were read")
+			return errors.New("record replaced too often while its chunks were read")
 		}
 		// A writer may have replaced the record and deleted its old
 		// chunks: read it again.
 		lastCAS = it.CasID
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return err
 		}
 	}
 }
@@ -112,16 +133,26 @@ func (s *Store) load(ctx context.Context, main string, now time.Time) (*store.Re
 // get fetches and decodes the item of the record whose item key is main,
 // or returns store.ErrNotFound if there is none.
 func (s *Store) get(main string) (*memcache.Item, *entry, error) {
+	it, e, err := s.getInto(main, new(store.Record))
+	if err != nil {
+		return nil, nil, err
+	}
+	return it, &e, nil
+}
+
+// getInto is get decoding the record into *rec, which it may have
+// changed when it reports an error; the entry's rec is rec.
+func (s *Store) getInto(main string, rec *store.Record) (*memcache.Item, entry, error) {
 	it, err := s.c.Get(main)
 	if err == memcache.ErrCacheMiss {
-		return nil, nil, store.ErrNotFound
+		return nil, entry{}, store.ErrNotFound
 	}
 	if err != nil {
-		return nil, nil, err
+		return nil, entry{}, err
 	}
-	e, err := decodeEntry(it.Value)
+	e, err := decodeEntryInto(it.Value, rec)
 	if err != nil {
-		return nil, nil, err
+		return nil, entry{}, err
 	}
 	return it, e, nil
 }

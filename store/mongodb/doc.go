@@ -9,8 +9,9 @@
 //	m, err := keycard.New(keycard.Config{Store: st, Keys: keys})
 //
 // A [Store] implements [store.Store], [store.UserIndex] (device lists, "log
-// out everywhere"), [store.Scanner] (keycard sessions ls, keycard stats)
-// and [store.Sweeper]. The zero [Config] suits production. The store owns
+// out everywhere"), [store.Scanner] (keycard sessions ls, keycard stats),
+// [store.Sweeper] and [store.RecordLoader] (a load into the caller's
+// record). The zero [Config] suits production. The store owns
 // nothing: pooling, TLS, credentials and timeouts are the client's, and
 // the application disconnects it.
 //

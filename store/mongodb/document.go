@@ -46,11 +46,17 @@ func newDocument(key string, rec *store.Record, version uint64) *document {
 
 // record returns the record d holds.
 func (d *document) record() *store.Record {
+	rec := d.value()
+	return &rec
+}
+
+// value returns the record d holds, as a value.
+func (d *document) value() store.Record {
 	data := d.Data
 	if data == nil {
 		data = []byte{}
 	}
-	return &store.Record{
+	return store.Record{
 		Version: uint64(d.Version), UserID: d.UserID,
 		Created: storekit.FromNanos(d.Created), LastSeen: storekit.FromNanos(d.LastSeen), AuthTime: storekit.FromNanos(d.AuthTime),
 		Expires: storekit.FromNanos(d.Expires), Deadline: storekit.FromNanos(d.Deadline),

@@ -16,12 +16,12 @@ import (
 )
 
 // Store is a session store in one MongoDB collection. It implements
-// [store.Store], [store.UserIndex], [store.Scanner] and [store.Sweeper].
-// Its methods are safe for concurrent use; on MongoDB each is one command,
-// one round trip (on FerretDB 1.x, Save and Touch take four: see the
-// package documentation). It starts no goroutine and owns nothing: the client is the
-// caller's to disconnect. Create a Store with New; the zero Store is not
-// usable.
+// [store.Store], [store.UserIndex], [store.Scanner], [store.Sweeper] and
+// [store.RecordLoader]. Its methods are safe for concurrent use; on MongoDB
+// each is one command, one round trip (on FerretDB 1.x, Save and Touch take
+// four: see the package documentation). It starts no goroutine and owns
+// nothing: the client is the caller's to disconnect. Create a Store with
+// New; the zero Store is not usable.
 type Store struct {
 	coll  *mongo.Collection
 	locks *mongo.Collection // FerretDB 1.x only; see serialize.go
@@ -33,10 +33,11 @@ type Store struct {
 }
 
 var (
-	_ store.Store     = (*Store)(nil)
-	_ store.UserIndex = (*Store)(nil)
-	_ store.Scanner   = (*Store)(nil)
-	_ store.Sweeper   = (*Store)(nil)
+	_ store.Store        = (*Store)(nil)
+	_ store.UserIndex    = (*Store)(nil)
+	_ store.Scanner      = (*Store)(nil)
+	_ store.Sweeper      = (*Store)(nil)
+	_ store.RecordLoader = (*Store)(nil)
 )
 
 // New returns a store that keeps its sessions in the collection of db
@@ -64,19 +65,31 @@ func (s *Store) Collection() *mongo.Collection {
 // is none or it has expired by Config.Now, even if the document is still
 // there. It is one find by _id.
 func (s *Store) Load(ctx context.Context, key string) (*store.Record, error) {
+	rec := new(store.Record)
+	if err := s.LoadRecord(ctx, key, rec); err != nil {
+		return nil, err
+	}
+	return rec, nil
+}
+
+// LoadRecord sets *rec to the live record under key, as Load returns it,
+// without allocating a Record, or reports [store.ErrNotFound]. It is one
+// find by _id.
+func (s *Store) LoadRecord(ctx context.Context, key string, rec *store.Record) error {
 	var d document
 	err := s.coll.FindOne(ctx, bson.D{{Key: "_id", Value: key}}).Decode(&d)
 	if errors.Is(err, mongo.ErrNoDocuments) {
-		return nil, store.ErrNotFound
+		return store.ErrNotFound
 	}
 	if err != nil {
-		return nil, wrap(ctx, "load", err)
+		return wrap(ctx, "load", err)
 	}
-	rec := d.record()
-	if !rec.Live(s.now()) {
-		return nil, store.ErrNotFound
+	out := d.value()
+	if !out.Live(s.now()) {
+		return store.ErrNotFound
 	}
-	return rec, nil
+	*rec = out
+	return nil
 }
 
 // Save stores rec under key if the stored version is rec.Version (0 for no

@@ -10,7 +10,8 @@
 //	m, err := keycard.New(keycard.Config{Store: st, Keys: keys})
 //
 // A [Store] implements [store.Store], [store.UserIndex] (device lists, "log
-// out everywhere") and [store.Sweeper]. It works through database/sql with
+// out everywhere"), [store.Sweeper] and [store.RecordLoader] (a load into
+// the caller's record). It works through database/sql with
 // [github.com/go-sql-driver/mysql] on MySQL 8.0 and later and MariaDB 10.6
 // and later, with SQL that both accept (see Portability). Its tests have
 // run against MariaDB 10.11; on MySQL it relies only on behaviour that

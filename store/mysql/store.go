@@ -13,11 +13,12 @@ import (
 )
 
 // Store is a session store in one MySQL or MariaDB table. It implements
-// [store.Store], [store.UserIndex] and [store.Sweeper]. Its methods are safe
-// for concurrent use and each makes one round trip to the server, except
-// DeleteUser (two) and Sweep (one per batch). It owns nothing: the pool is
-// the caller's to close, and it starts no goroutine. Create a Store with
-// New; the zero Store is not usable.
+// [store.Store], [store.UserIndex], [store.Sweeper] and
+// [store.RecordLoader]. Its methods are safe for concurrent use and each
+// makes one round trip to the server, except DeleteUser (two) and Sweep (one
+// per batch). It owns nothing: the pool is the caller's to close, and it
+// starts no goroutine. Create a Store with New; the zero Store is not
+// usable.
 type Store struct {
 	db         *sql.DB
 	table      string // unquoted, as validated by tableRule
@@ -27,9 +28,10 @@ type Store struct {
 }
 
 var (
-	_ store.Store     = (*Store)(nil)
-	_ store.UserIndex = (*Store)(nil)
-	_ store.Sweeper   = (*Store)(nil)
+	_ store.Store        = (*Store)(nil)
+	_ store.UserIndex    = (*Store)(nil)
+	_ store.Sweeper      = (*Store)(nil)
+	_ store.RecordLoader = (*Store)(nil)
 )
 
 // New returns a store that keeps its records in the table named by cfg, in
@@ -69,18 +71,31 @@ const selectColumns = "version, user_id, created, last_seen, auth_time, expires,
 // Load returns the record stored under key, or [store.ErrNotFound] if there
 // is none or it has expired. It is one SELECT by primary key.
 func (s *Store) Load(ctx context.Context, key string) (*store.Record, error) {
+	rec := new(store.Record)
+	if err := s.LoadRecord(ctx, key, rec); err != nil {
+		return nil, err
+	}
+	return rec, nil
+}
+
+// LoadRecord sets *rec to the live record under key, as Load returns it,
+// without allocating a Record, or reports [store.ErrNotFound]. It is one
+// SELECT by primary key.
+func (s *Store) LoadRecord(ctx context.Context, key string, rec *store.Record) error {
 	q := make(query, 0, 256).
 		sql("SELECT " + selectColumns + " FROM ").sql(s.quoted).
 		sql(" WHERE session_key = ").str(key).
 		sql(" AND live_until > ").int(storekit.Nanos(s.now()))
-	rec, err := sqlrec.Scan(s.db.QueryRowContext(ctx, string(q)).Scan)
+	var out store.Record
+	err := sqlrec.ScanInto(&out, s.db.QueryRowContext(ctx, string(q)).Scan)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, store.ErrNotFound
+		return store.ErrNotFound
 	}
 	if err != nil {
-		return nil, fmt.Errorf("mysql store: load: %w", err)
+		return fmt.Errorf("mysql store: load: %w", err)
 	}
-	return rec, nil
+	*rec = out
+	return nil
 }
 
 // Save writes rec under key if the stored version is rec.Version (0 for

@@ -9,7 +9,8 @@
 //	m, err := keycard.New(keycard.Config{Store: st, Keys: keys})
 //
 // A [Store] implements [store.Store], [store.UserIndex] (device lists, "log
-// out everywhere") and [store.Sweeper]. The zero [Config] suits production.
+// out everywhere"), [store.Sweeper] and [store.RecordLoader] (a load into
+// the caller's record). The zero [Config] suits production.
 // The store owns nothing: pooling, TLS and timeouts are the pool's, and the
 // application closes the pool.
 //

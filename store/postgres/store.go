@@ -15,10 +15,11 @@ import (
 )
 
 // Store is a session store in one PostgreSQL table. It implements
-// [store.Store], [store.UserIndex] and [store.Sweeper]. Its methods are safe
-// for concurrent use; each is one SQL statement, one round trip. It starts
-// no goroutine and owns nothing: the pool is the caller's to close. Create
-// a Store with New; the zero Store is not usable.
+// [store.Store], [store.UserIndex], [store.Sweeper] and
+// [store.RecordLoader]. Its methods are safe for concurrent use; each is one
+// SQL statement, one round trip. It starts no goroutine and owns nothing:
+// the pool is the caller's to close. Create a Store with New; the zero Store
+// is not usable.
 type Store struct {
 	pool  *pgxpool.Pool
 	now   func() time.Time
@@ -28,9 +29,10 @@ type Store struct {
 }
 
 var (
-	_ store.Store     = (*Store)(nil)
-	_ store.UserIndex = (*Store)(nil)
-	_ store.Sweeper   = (*Store)(nil)
+	_ store.Store        = (*Store)(nil)
+	_ store.UserIndex    = (*Store)(nil)
+	_ store.Sweeper      = (*Store)(nil)
+	_ store.RecordLoader = (*Store)(nil)
 )
 
 // New returns a store that keeps its sessions in the table named by cfg,
@@ -56,15 +58,27 @@ func (s *Store) Table() string {
 // Load returns the record stored under key, or [store.ErrNotFound] if there
 // is none or it has expired.
 func (s *Store) Load(ctx context.Context, key string) (*store.Record, error) {
-	row := s.pool.QueryRow(ctx, s.sql.load, key, storekit.Nanos(s.now()))
-	rec, err := sqlrec.Scan(row.Scan)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, store.ErrNotFound
-	}
-	if err != nil {
-		return nil, wrap(ctx, "load", err)
+	rec := new(store.Record)
+	if err := s.LoadRecord(ctx, key, rec); err != nil {
+		return nil, err
 	}
 	return rec, nil
+}
+
+// LoadRecord sets *rec to the live record under key, as Load returns it,
+// without allocating a Record, or reports [store.ErrNotFound].
+func (s *Store) LoadRecord(ctx context.Context, key string, rec *store.Record) error {
+	row := s.pool.QueryRow(ctx, s.sql.load, key, storekit.Nanos(s.now()))
+	var out store.Record
+	err := sqlrec.ScanInto(&out, row.Scan)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.ErrNotFound
+	}
+	if err != nil {
+		return wrap(ctx, "load", err)
+	}
+	*rec = out
+	return nil
 }
 
 // Save stores rec under key if the stored version is rec.Version (0 for no

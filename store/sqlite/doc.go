@@ -11,7 +11,8 @@
 //	m, err := keycard.New(keycard.Config{Store: st, Keys: keys})
 //
 // A [Store] implements [store.Store], [store.UserIndex] (device lists, "log
-// out everywhere") and [store.Sweeper]. The zero [Config] suits production.
+// out everywhere"), [store.Sweeper] and [store.RecordLoader] (a load into
+// the caller's record). The zero [Config] suits production.
 //
 // # When to pick it
 //

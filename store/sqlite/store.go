@@ -17,11 +17,11 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" driver that Open uses
 )
 
-// Store is a session store in one table of an SQLite database. It
-// implements [store.Store], [store.UserIndex] and [store.Sweeper]. Its
-// methods are safe for concurrent use; each runs at most one SQL statement
-// (Sweep one per batch). It starts no goroutine of its own. Create a Store
-// with Open or New; the zero Store is not usable.
+// Store is a session store in one table of an SQLite database. It implements
+// [store.Store], [store.UserIndex], [store.Sweeper] and
+// [store.RecordLoader]. Its methods are safe for concurrent use; each runs
+// at most one SQL statement (Sweep one per batch). It starts no goroutine of
+// its own. Create a Store with Open or New; the zero Store is not usable.
 type Store struct {
 	db    *sql.DB
 	owned bool // Open opened db, so Close closes it
@@ -35,10 +35,11 @@ type Store struct {
 }
 
 var (
-	_ store.Store     = (*Store)(nil)
-	_ store.UserIndex = (*Store)(nil)
-	_ store.Sweeper   = (*Store)(nil)
-	_ io.Closer       = (*Store)(nil)
+	_ store.Store        = (*Store)(nil)
+	_ store.UserIndex    = (*Store)(nil)
+	_ store.Sweeper      = (*Store)(nil)
+	_ store.RecordLoader = (*Store)(nil)
+	_ io.Closer          = (*Store)(nil)
 )
 
 // Open opens, or creates, the SQLite database file at path, with the
@@ -158,21 +159,33 @@ func (s *Store) query(ctx context.Context, p *prepared, args ...any) (*sql.Rows,
 // Load returns the record stored under key, or [store.ErrNotFound] if there
 // is none or it has expired.
 func (s *Store) Load(ctx context.Context, key string) (*store.Record, error) {
+	rec := new(store.Record)
+	if err := s.LoadRecord(ctx, key, rec); err != nil {
+		return nil, err
+	}
+	return rec, nil
+}
+
+// LoadRecord sets *rec to the live record under key, as Load returns it,
+// without allocating a Record, or reports [store.ErrNotFound].
+func (s *Store) LoadRecord(ctx context.Context, key string, rec *store.Record) error {
 	st, err := s.sql.get(ctx, s.db, s.sql.load)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite store: load: %w", err)
+		return fmt.Errorf("sqlite store: load: %w", err)
 	}
 	seq := s.doomed.tick()
-	rec, err := sqlrec.Scan(st.QueryRowContext(ctx, key, storekit.Nanos(s.now())).Scan)
+	var out store.Record
+	err = sqlrec.ScanInto(&out, st.QueryRowContext(ctx, key, storekit.Nanos(s.now())).Scan)
 	if errors.Is(err, sql.ErrNoRows) {
 		s.doomed.observe(seq, key, 0)
-		return nil, store.ErrNotFound
+		return store.ErrNotFound
 	}
 	if err != nil {
-		return nil, fmt.Errorf("sqlite store: load: %w", err)
+		return fmt.Errorf("sqlite store: load: %w", err)
 	}
-	s.doomed.observe(seq, key, rec.Version)
-	return rec, nil
+	s.doomed.observe(seq, key, out.Version)
+	*rec = out
+	return nil
 }
 
 // Save stores rec under key if the stored version is rec.Version (0 for no
