@@ -207,4 +207,3 @@ func TestReview2OpenByHashFollowsTwoRotations(t *testing.T) {
 		}
 	})
 }
-
