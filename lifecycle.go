@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/keycard-go/keycard/event"
@@ -104,7 +103,7 @@ func (s *Session) renew(ctx context.Context, reason event.Reason) error {
 			s.markChanged(renewedKey)
 		}
 	}
-	pending := slices.Clone(s.changed) // this request's changes, kept for retire
+	pending := s.ownChanges() // kept for retire
 	s.isNew = true
 	now := time.Now()
 	if _, batches := s.st.(store.Batcher); batches && !wasNew && s.rec.UserID != "" {
@@ -142,7 +141,8 @@ func (s *Session) renew(ctx context.Context, reason event.Reason) error {
 			} else {
 				// The move was undone, or could not be confirmed (the
 				// store failed twice): the session stays where it was.
-				s.key, s.id, s.rec.Version, s.isNew, s.changed = oldKey, oldID, oldVersion, wasNew, pending
+				s.key, s.id, s.rec.Version, s.isNew = oldKey, oldID, oldVersion, wasNew
+				s.changed, s.cleared = pending.keys, pending.cleared
 			}
 			return fmt.Errorf("keycard: renew: %w", err)
 		}
@@ -257,7 +257,11 @@ func (s *Session) successor(rec *store.Record) (string, bool) {
 	nextRaw, dead, moved := markers(rec.Data)
 	switch {
 	case moved && s.id != (sessionID{}):
-		s.id = s.m.ids.next(&s.id)
+		id, ok := s.m.ids.rotated(&s.id, s.m.nextKey(nextRaw))
+		if !ok {
+			return "", true
+		}
+		s.id = id
 		return s.id.hash(), true
 	case dead || moved:
 		return s.m.nextKey(nextRaw), true

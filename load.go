@@ -167,8 +167,13 @@ func (s *Session) follow(ctx context.Context, id sessionID, key, named string, n
 		s.hops++
 		s.loadKey(ctx, id, named, now)
 	default:
+		next, ok := s.m.ids.rotated(&id, named)
+		if !ok {
+			s.refuse(event.ReasonUnknown, key)
+			s.startNew(now, true)
+			return
+		}
 		s.hops++
-		next := s.m.ids.next(&id)
 		s.reply.token = true
 		s.loadKey(ctx, next, next.hash(), now)
 	}

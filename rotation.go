@@ -72,7 +72,7 @@ func (s *Session) rotate(ctx context.Context, now time.Time) error {
 		return err
 	}
 	oldKey, oldID, oldVersion := s.key, s.id, s.rec.Version
-	pending := slices.Clone(s.changed) // this request's changes, kept for absorb
+	pending := s.ownChanges() // kept for absorb
 	next := s.m.ids.next(&s.id)
 	s.id, s.key = next, next.hash()
 	err := s.moveAtOnce(ctx, oldKey, oldVersion, movedKey, now)
@@ -103,7 +103,10 @@ func (s *Session) rotate(ctx context.Context, now time.Time) error {
 		// with this request's changes, and rotates on a later request.
 		return s.stay(ctx, oldID, pending)
 	case errors.Is(err, ErrSessionGone):
-		return err
+		// Another request moved the session meanwhile (an instance whose
+		// newest key is another rotated it elsewhere) or ended it: follow
+		// it from the old key, to the record it was moved to if any.
+		return s.stay(ctx, oldID, pending)
 	case err != nil:
 		s.id, s.key, s.rec.Version = oldID, oldKey, oldVersion
 		return err
@@ -119,10 +122,24 @@ func (s *Session) rotate(ctx context.Context, now time.Time) error {
 // The rotation's own stamp (renewedKey) is dropped from the changes, so
 // that a rotation still counts as due until one moves the session. s.mu
 // must be held.
-func (s *Session) stay(ctx context.Context, oldID sessionID, pending keySet) error {
-	s.id, s.key, s.changed = oldID, oldID.hash(), pending
+func (s *Session) stay(ctx context.Context, oldID sessionID, pending ownChanges) error {
+	s.id, s.key = oldID, oldID.hash()
+	s.changed, s.cleared = pending.keys, pending.cleared
 	s.changed.remove(renewedKey)
 	return s.rebase(ctx, "")
+}
+
+// ownChanges is what a move keeps of this request's changes, to apply
+// them onto a newer copy of the old record (see absorb) or to save them
+// under the old key again (see stay): a save in between forgets them.
+type ownChanges struct {
+	keys    keySet // the keys changed
+	cleared bool   // the values were cleared first
+}
+
+// ownChanges returns a copy of this request's changes. s.mu must be held.
+func (s *Session) ownChanges() ownChanges {
+	return ownChanges{keys: slices.Clone(s.changed), cleared: s.cleared}
 }
 
 // moveTurn takes the turn of s's stored key among this instance's writers
@@ -157,7 +174,7 @@ var errStillLive = errors.New("keycard: the old record kept changing")
 // conflicted), it has deleted the new record, which no other request can
 // have written before the marker named it: the session stays under the
 // old key alone, never in two live records. s.mu must be held.
-func (s *Session) retire(ctx context.Context, oldKey string, oldVersion uint64, marker string, keep bool, pending keySet, now time.Time) error {
+func (s *Session) retire(ctx context.Context, oldKey string, oldVersion uint64, marker string, keep bool, pending ownChanges, now time.Time) error {
 	for attempt := 0; ; attempt++ {
 		tomb, err := s.markerRecord(oldVersion, marker, now)
 		if err != nil {
@@ -195,11 +212,12 @@ func (s *Session) retire(ctx context.Context, oldKey string, oldVersion uint64, 
 		case err != nil:
 			return s.undoMove(ctx, err)
 		}
-		_, dead, moved := markers(fresh.Data)
-		if moved && marker == movedKey {
-			return nil // a parallel rotation to the same next ID
-		}
-		if dead || moved {
+		// A marker here means another request moved the session since:
+		// a rotation to this same ID would have failed this request's
+		// create, so the record it made is gone (a logout, a revoke) or
+		// the rotation went elsewhere (instances with other keys). Either
+		// way this record must not live on.
+		if _, dead, moved := markers(fresh.Data); dead || moved {
 			return s.abandon(ctx, keep)
 		}
 		if err := s.absorb(ctx, fresh, pending, now); err != nil {
@@ -375,15 +393,19 @@ func (s *Session) abandon(ctx context.Context, keep bool) error {
 }
 
 // absorb merges the values of a newer copy of the old record into the new
-// record (this request's own changes, pending, win), and saves the new
-// record.
-func (s *Session) absorb(ctx context.Context, fresh *store.Record, pending keySet, now time.Time) error {
+// record, and saves the new record: this request's own changes (pending)
+// win, and if it cleared the values (a login as another user), none of
+// the old record's values come across.
+func (s *Session) absorb(ctx context.Context, fresh *store.Record, pending ownChanges, now time.Time) error {
 	if _, err := checkValues(fresh.Data); err != nil {
 		return wrapRotate(err)
 	}
 	merged := decodeValues(fresh.Data)
+	if pending.cleared {
+		merged = make(map[string][]byte, len(pending.keys))
+	}
 	ours := s.values()
-	for _, k := range pending {
+	for _, k := range pending.keys {
 		if raw, ok := ours[k]; ok {
 			merged[k] = raw
 		} else {

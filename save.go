@@ -300,17 +300,18 @@ func (s *Session) rebaseOnto(fresh *store.Record, except string) error {
 	return nil
 }
 
-// takeRecord takes fresh's version, creation, activity, deadlines and
-// stored values, and its metadata unless this request changed s's, so
-// that s saves over fresh, and a request that then saves nothing touches
-// the record if fresh's activity is stale (a failed save's prepare may
-// have set s's to now). s.mu must be held.
+// takeRecord takes fresh's version, creation, activity and stored values,
+// and its metadata (the absolute deadline included, which RememberMe
+// changes) unless this request changed s's, so that s saves over fresh,
+// and a request that then saves nothing touches the record if fresh's
+// activity is stale (a failed save's prepare may have set s's to now).
+// s.mu must be held.
 func (s *Session) takeRecord(fresh *store.Record) {
 	if !s.metaChanged {
 		s.rec.UserID, s.rec.AuthTime, s.rec.Persistent = fresh.UserID, fresh.AuthTime, fresh.Persistent
-		s.rec.IP, s.rec.UserAgent = fresh.IP, fresh.UserAgent
+		s.rec.IP, s.rec.UserAgent, s.rec.Deadline = fresh.IP, fresh.UserAgent, fresh.Deadline
 	}
-	s.rec.Version, s.rec.Created, s.rec.Deadline = fresh.Version, fresh.Created, fresh.Deadline
+	s.rec.Version, s.rec.Created = fresh.Version, fresh.Created
 	s.rec.LastSeen, s.rec.Expires = fresh.LastSeen, fresh.Expires
 	s.rec.Data = fresh.Data
 }
@@ -337,15 +338,20 @@ func (s *Session) reload(ctx context.Context) (*store.Record, error) {
 		if hop == maxHops {
 			return nil, ErrSessionGone
 		}
+		named := s.m.nextKey(next)
 		if s.id == (sessionID{}) {
 			// Opened by hash: no ID to derive from, so follow the key
 			// the marker names, as load does.
-			if s.key = s.m.nextKey(next); s.key == "" {
+			if s.key = named; s.key == "" {
 				return nil, ErrSessionGone
 			}
 			continue
 		}
-		s.id = s.m.ids.next(&s.id)
+		id, ok := s.m.ids.rotated(&s.id, named)
+		if !ok {
+			return nil, ErrSessionGone
+		}
+		s.id = id
 		s.key, s.reply.token = s.id.hash(), true
 	}
 }

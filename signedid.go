@@ -2,6 +2,7 @@ package keycard
 
 import (
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
 
@@ -113,4 +114,24 @@ func (g *idSigner) next(id *sessionID) sessionID {
 	var next sessionID
 	copy(next[:], g.rotRing.Sign(nil, id[:]))
 	return next
+}
+
+// rotated derives the ID that id was rotated to, whose store key a
+// rotation's marker names (named), under whichever key of the ring
+// derived it: during a key rollout, instances whose newest keys differ
+// rotate to different IDs, and each must follow the others' rotations.
+// A marker that names no key (one written before markers named their
+// successor) gets the ID this instance derives.
+func (g *idSigner) rotated(id *sessionID, named string) (sessionID, bool) {
+	if named == "" {
+		return g.next(id), true
+	}
+	for i := range g.rotRing.Len() {
+		var next sessionID
+		copy(next[:], g.rotRing.SignWith(i, nil, id[:]))
+		if subtle.ConstantTimeCompare([]byte(next.hash()), []byte(named)) == 1 {
+			return next, true
+		}
+	}
+	return sessionID{}, false
 }

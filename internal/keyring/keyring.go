@@ -133,6 +133,18 @@ func (r *Ring) Sign(dst []byte, parts ...[]byte) []byte {
 	return dst
 }
 
+// Len returns how many keys the ring holds.
+func (r *Ring) Len() int { return len(r.keys) }
+
+// SignWith is Sign under the ring's key number i (0 is the newest), for
+// values that another instance, whose newest key is another, derived.
+func (r *Ring) SignWith(i int, dst []byte, parts ...[]byte) []byte {
+	st := r.keys[i].mac(parts)
+	dst = append(dst, st.sum[:]...)
+	r.keys[i].pool.Put(st)
+	return dst
+}
+
 // Verify reports whether tag is the HMAC of parts under the key with ID id.
 // An unknown key ID verifies nothing. The comparison is constant-time.
 func (r *Ring) Verify(id [KeyIDSize]byte, tag []byte, parts ...[]byte) bool {

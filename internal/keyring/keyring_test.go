@@ -104,3 +104,31 @@ func TestDeriverKeysPerPurposeAndSecret(t *testing.T) {
 		t.Fatal("the same secret and purpose derive different keys")
 	}
 }
+
+// SignWith signs under any key of the ring: its key 1 signs what a ring
+// whose newest key that is signs, so an instance can compute what another
+// instance, further along a key rollout, derived.
+func TestSignWithAnyKey(t *testing.T) {
+	t.Parallel()
+	r, err := New("test", [][]byte{secret(2), secret(1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := New("test", [][]byte{secret(1), secret(2)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := []byte("hello")
+	if r.Len() != 2 {
+		t.Fatalf("Len: %d, want 2", r.Len())
+	}
+	if !bytes.Equal(r.SignWith(0, nil, msg), r.Sign(nil, msg)) {
+		t.Error("SignWith(0) differs from Sign")
+	}
+	if !bytes.Equal(r.SignWith(1, nil, msg), other.Sign(nil, msg)) {
+		t.Error("SignWith(1) differs from what a ring with that key first signs")
+	}
+	if bytes.Equal(r.SignWith(1, nil, msg), r.Sign(nil, msg)) {
+		t.Error("SignWith(1) signs with the newest key")
+	}
+}
