@@ -79,7 +79,7 @@ func (m *Manager) Login(ctx context.Context, s *Session, userID string) error {
 }
 
 // renew moves the session to a new ID. s.mu must be held.
-func (s *Session) renew(ctx context.Context, reason event.Reason) error {
+func (s *Session) renew(ctx context.Context, reason event.Reason) (err error) {
 	if !s.ensure() {
 		return s.loadErr
 	}
@@ -98,9 +98,26 @@ func (s *Session) renew(ctx context.Context, reason event.Reason) error {
 	}
 	oldKey, oldID, oldVersion, wasNew := s.key, s.id, s.rec.Version, s.isNew
 	if s.m.cfg.RotateEvery > 0 {
-		if raw, err := s.m.cfg.Codec.Marshal(time.Now().UnixNano()); err == nil {
-			s.values()[renewedKey] = raw
+		if raw, merr := s.m.cfg.Codec.Marshal(time.Now().UnixNano()); merr == nil {
+			vals := s.values()
+			prev, had := vals[renewedKey]
+			marked := s.changed.has(renewedKey)
+			vals[renewedKey] = raw
 			s.markChanged(renewedKey)
+			defer func() {
+				if err != nil && s.key == oldKey {
+					// Not renewed: the stamp would put periodic
+					// rotation off for a renewal that did not happen.
+					if vals := s.values(); had {
+						vals[renewedKey] = prev
+					} else {
+						delete(vals, renewedKey)
+					}
+					if !marked {
+						s.changed.remove(renewedKey)
+					}
+				}
+			}()
 		}
 	}
 	pending := s.ownChanges() // kept for retire

@@ -367,3 +367,33 @@ func TestRotationWhoseMarkerSaveFailsAfterWritingCompletes(t *testing.T) {
 		}
 	})
 }
+
+// TestFailedRenewalKeepsRotationDue: a Renew that fails and is undone
+// (its marker could not be saved) leaves no stamp of a renewal behind,
+// even when the handler ignores the error and saves other changes: the
+// session, due to rotate, still rotates on its next request.
+func TestFailedRenewalKeepsRotationDue(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f, _, ms, c := markerFixture(t)
+		f.mux.HandleFunc("/renew", func(w http.ResponseWriter, r *http.Request) {
+			s := FromContext(r.Context())
+			if err := f.m.Renew(r.Context(), s); err == nil {
+				t.Error("Renew succeeded though its marker could not be saved")
+			}
+			s.Put("after", "1") // the handler goes on regardless
+		})
+		start := c.cookie
+		ms.failMarker = errDown
+		// Due to rotate too, but its own rotation would fail the same way:
+		// the request answers 503, or saves "after" under the old ID.
+		c.get("/renew")
+		ms.failMarker = nil
+		if c.cookie != start {
+			t.Fatal("a renewal that failed moved the client")
+		}
+		c.get("/user")
+		if c.cookie == start {
+			t.Error("the session did not rotate on the next request: the failed renewal's stamp put it off")
+		}
+	})
+}
