@@ -99,8 +99,12 @@ type Config struct {
 	// this long has passed since its ID last changed (at creation, login,
 	// Renew or the previous rotation), so a stolen ID stops working
 	// without a logout. The old ID keeps working for RotationGrace, so
-	// requests already in flight are not logged out. It costs two writes
-	// per rotation. It does not apply to sealed sessions, to the
+	// requests already in flight are not logged out. A rotation costs one
+	// store call where the store saves batches (store.Batcher: memory,
+	// Redis), two writes elsewhere. Requests and instances that rotate a
+	// session at once, even instances whose newest keys differ during a
+	// key rollout, end with one record: one move wins, the others follow
+	// it, and no write is lost. It does not apply to sealed sessions, to the
 	// Authorization header carrier (its clients see no response header),
 	// or to sessions that back refresh tokens. The default is 0: off; 15
 	// to 60 minutes is a sensible value.
