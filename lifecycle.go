@@ -274,9 +274,13 @@ func (s *Session) successor(rec *store.Record) (string, bool) {
 	nextRaw, dead, moved := markers(rec.Data)
 	switch {
 	case moved && s.id != (sessionID{}):
-		id, ok := s.m.ids.rotated(&s.id, s.m.nextKey(nextRaw))
+		named := s.m.nextKey(nextRaw)
+		id, ok := s.m.ids.rotated(&s.id, named)
 		if !ok {
-			return "", true
+			// Derived under a key this instance lacks: the key the marker
+			// names is all a logout or a version lookup needs.
+			s.id = sessionID{}
+			return named, true
 		}
 		s.id = id
 		return s.id.hash(), true

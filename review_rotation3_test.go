@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"testing"
 	"testing/synctest"
+
+	"github.com/keycard-go/keycard/store"
 )
 
 // Two instances with the same keys: while a rotation on one has created
@@ -82,4 +84,27 @@ func TestReview3RotatedFollowsOnlyDerivedIDs(t *testing.T) {
 	if got, ok := g.rotated(&id, ""); !ok || got != g.next(&id) {
 		t.Error("a marker naming no key does not get this instance's derivation")
 	}
+}
+
+// A marker save whose compare-and-set landed but was reported as a
+// conflict (a client that retried an EVALSHA whose reply timed out; the
+// retry finds the version moved on) wrote this rotation's own marker.
+// Once retire abandoned every move that found a marker, it deleted the
+// new record its own marker named, and signed the client out; each marker
+// now carries a nonce of its move, and retire recognises its own.
+func TestReview3OwnMarkerReportedAsConflictSignsOut(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f, _, ms, c := markerFixture(t)
+		start := c.cookie
+		ms.failMarker, ms.landMarker = store.ErrConflict, true
+		res := c.do("GET", "/put?k=b&v=2")
+		ms.failMarker = nil
+		if res.Code != http.StatusOK {
+			t.Errorf("the rotating request answered %d", res.Code)
+		}
+		if got := c.get("/user") + c.get("/get?k=b"); got != "alice2" {
+			t.Errorf("after a rotation whose own marker save was reported a conflict: %q (moved %v, %d records), want alice2",
+				got, c.cookie != start, f.records())
+		}
+	})
 }

@@ -1,7 +1,10 @@
 package keycard
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -23,6 +26,7 @@ const (
 	renewedKey = reservedPrefix + "renewed" // when the ID last changed, Unix nanoseconds
 	movedKey   = reservedPrefix + "moved"   // marks a tombstone left by rotation
 	deadKey    = reservedPrefix + "dead"    // marks the record a renewal left behind
+	nonceKey   = reservedPrefix + "nonce"   // makes each marker its move's own (see retire)
 )
 
 // IsTombstone reports whether rec is the short-lived marker that periodic
@@ -185,6 +189,15 @@ func (s *Session) retire(ctx context.Context, oldKey string, oldVersion uint64, 
 			s.m.watches.moved(oldKey, s.key, s.rec.UserID)
 			return nil
 		}
+		if errors.Is(err, store.ErrConflict) {
+			// A save that landed may still report a conflict (a client
+			// that retried it after a lost reply): the marker is this
+			// very one, nonce and all, only if this move wrote it.
+			if fresh, lerr := s.st.Load(context.WithoutCancel(ctx), oldKey); lerr == nil && bytes.Equal(fresh.Data, tomb.Data) {
+				s.m.watches.moved(oldKey, s.key, s.rec.UserID)
+				return nil
+			}
+		}
 		if !errors.Is(err, store.ErrConflict) {
 			// The marker may have been written all the same (a timeout):
 			// look before undoing a move that may have happened.
@@ -286,6 +299,12 @@ func (s *Session) markerRecord(oldVersion uint64, marker string, now time.Time) 
 	if err != nil {
 		return store.Record{}, err
 	}
+	var b [8]byte
+	rand.Read(b[:])
+	nonce, err := s.m.cfg.Codec.Marshal(hex.EncodeToString(b[:]))
+	if err != nil {
+		return store.Record{}, err
+	}
 	life := s.m.cfg.RotationGrace
 	if marker == deadKey {
 		life = min(life, markerLife)
@@ -294,7 +313,7 @@ func (s *Session) markerRecord(oldVersion uint64, marker string, now time.Time) 
 	return store.Record{
 		Version: oldVersion, Created: s.rec.Created, LastSeen: now,
 		Expires: end, Deadline: end,
-		Data: encodeValues(map[string][]byte{marker: next}),
+		Data: encodeValues(map[string][]byte{marker: next, nonceKey: nonce}),
 	}, nil
 }
 
@@ -386,7 +405,7 @@ func (s *Session) abandon(ctx context.Context, keep bool) error {
 	if keep {
 		return nil
 	}
-	if err := s.st.Delete(ctx, s.key); err != nil {
+	if err := s.st.Delete(context.WithoutCancel(ctx), s.key); err != nil {
 		return wrapRotate(err)
 	}
 	return ErrSessionGone
