@@ -474,6 +474,11 @@ func (s *keyStore) Load(ctx context.Context, key string) (*store.Record, error) 
 	return s.Store.Load(ctx, key)
 }
 
+func (s *keyStore) LoadRecord(ctx context.Context, key string, rec *store.Record) error {
+	s.note(key)
+	return s.Store.LoadRecord(ctx, key, rec)
+}
+
 func (s *keyStore) Save(ctx context.Context, key string, rec *store.Record) error {
 	s.note(key)
 	return s.Store.Save(ctx, key, rec)

@@ -117,7 +117,10 @@ type Batcher interface {
 // RecordLoader is implemented by stores that can load a record into a
 // Record the caller provides. The Manager loads each request's session
 // into memory the session already holds, saving the allocation (and the
-// copy) of a Record per request.
+// copy) of a Record per request. A store that embeds another to change
+// what Load does (to count, fail or trace its calls) must change
+// LoadRecord the same way: the Manager calls LoadRecord where the store
+// has it, and an embedded store's would bypass the new Load.
 type RecordLoader interface {
 	// LoadRecord sets *rec to what Load would return for key, with Load's
 	// errors: ErrNotFound for an absent or expired record. rec.Data is

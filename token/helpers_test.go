@@ -85,6 +85,16 @@ func (s *countingStore) Load(ctx context.Context, key string) (*store.Record, er
 	return s.Store.Load(ctx, key)
 }
 
+// LoadRecord counts and fails as Load does: the Manager loads sessions
+// through it, and the embedded store's would bypass Load.
+func (s *countingStore) LoadRecord(ctx context.Context, key string, rec *store.Record) error {
+	s.loads.Add(1)
+	if s.down.Load() {
+		return errDown
+	}
+	return s.Store.LoadRecord(ctx, key, rec)
+}
+
 func (s *countingStore) Save(ctx context.Context, key string, r *store.Record) error {
 	if s.down.Load() {
 		return errDown

@@ -169,6 +169,16 @@ func (s *faultStore) Load(ctx context.Context, key string) (*store.Record, error
 	return s.Store.Load(ctx, key)
 }
 
+// LoadRecord counts and fails as Load does: the Manager loads sessions
+// through it, and the embedded store's would bypass Load.
+func (s *faultStore) LoadRecord(ctx context.Context, key string, rec *store.Record) error {
+	s.loads.Add(1)
+	if err := s.fault(ctx); err != nil {
+		return err
+	}
+	return s.Store.LoadRecord(ctx, key, rec)
+}
+
 func (s *faultStore) Save(ctx context.Context, key string, rec *store.Record) error {
 	s.saves.Add(1)
 	if err := s.fault(ctx); err != nil {
