@@ -102,14 +102,12 @@ func (s *Session) rotate(ctx context.Context, now time.Time) error {
 		return err
 	}
 	switch err := s.retire(ctx, oldKey, oldVersion, movedKey, false, pending, now); {
-	case errors.Is(err, errStillLive):
-		// The old record kept changing: the session stays where it is,
-		// with this request's changes, and rotates on a later request.
-		return s.stay(ctx, oldID, pending)
-	case errors.Is(err, ErrSessionGone):
-		// Another request moved the session meanwhile (an instance whose
-		// newest key is another rotated it elsewhere) or ended it: follow
-		// it from the old key, to the record it was moved to if any.
+	case errors.Is(err, errStillLive), errors.Is(err, ErrSessionGone):
+		// The old record kept changing, or another request moved the
+		// session meanwhile (an instance whose newest key is another) or
+		// ended it: the move is undone, and the session goes on from the
+		// old key, following it to wherever it went, and rotates on a
+		// later request.
 		return s.stay(ctx, oldID, pending)
 	case err != nil:
 		s.id, s.key, s.rec.Version = oldID, oldKey, oldVersion
