@@ -82,22 +82,31 @@ func TestRotationUnderConcurrentWritesLosesNothing(t *testing.T) {
 		c := f.client()
 		c.get("/login?u=alice")
 		time.Sleep(16 * time.Minute) // every request below is due to rotate
-		start := c.cookie
-		var wg sync.WaitGroup
-		for i := range 40 {
-			wg.Go(func() { (&client{f: f, cookie: start}).get(fmt.Sprintf("/put?k=k%02d&v=x", i)) })
-			wg.Go(func() { (&client{f: f, cookie: start}).get("/count") })
-		}
-		wg.Wait()
-		f.mux.HandleFunc("/summary", func(w http.ResponseWriter, r *http.Request) {
-			s := FromContext(r.Context())
-			n, _ := Get[int](s, "n")
-			fmt.Fprint(w, len(s.Keys())-1, " ", n)
-		})
-		if got := (&client{f: f, cookie: start}).get("/summary"); got != "40 40" {
-			t.Errorf("got %q (keys, counter), want 40 40", got)
-		}
+		writeAll(t, f, c.cookie, func(int) *fixture { return f })
 	})
+}
+
+// writeAll sends at once, all with the cookie start, 40 Puts of distinct
+// keys and 40 requests to /count (an Update of "n"), the i-th of each to
+// the instance on(i), then checks through f that the session kept every
+// key and all 40 increments.
+func writeAll(t *testing.T, f *fixture, start string, on func(i int) *fixture) {
+	t.Helper()
+	var wg sync.WaitGroup
+	for i := range 40 {
+		g := on(i)
+		wg.Go(func() { (&client{f: g, cookie: start}).get(fmt.Sprintf("/put?k=k%02d&v=x", i)) })
+		wg.Go(func() { (&client{f: g, cookie: start}).get("/count") })
+	}
+	wg.Wait()
+	f.mux.HandleFunc("/summary", func(w http.ResponseWriter, r *http.Request) {
+		s := FromContext(r.Context())
+		n, _ := Get[int](s, "n")
+		fmt.Fprint(w, len(s.Keys())-1, " ", n)
+	})
+	if got := (&client{f: f, cookie: start}).get("/summary"); got != "40 40" {
+		t.Errorf("got %q (keys, counter), want 40 40", got)
+	}
 }
 
 func TestIsTombstone(t *testing.T) {
@@ -290,22 +299,7 @@ func TestRotationOnTwoInstancesLosesNothing(t *testing.T) {
 		}
 		f.mux.HandleFunc("/count", count)
 		instance.mux.HandleFunc("/count", count)
-		start := c.cookie
-		var wg sync.WaitGroup
-		for i := range 40 {
-			on := []*fixture{f, instance}[i%2]
-			wg.Go(func() { (&client{f: on, cookie: start}).get(fmt.Sprintf("/put?k=k%02d&v=x", i)) })
-			wg.Go(func() { (&client{f: on, cookie: start}).get("/count") })
-		}
-		wg.Wait()
-		f.mux.HandleFunc("/summary", func(w http.ResponseWriter, r *http.Request) {
-			s := FromContext(r.Context())
-			n, _ := Get[int](s, "n")
-			fmt.Fprint(w, len(s.Keys())-1, " ", n)
-		})
-		if got := (&client{f: f, cookie: start}).get("/summary"); got != "40 40" {
-			t.Errorf("got %q (keys, counter), want 40 40", got)
-		}
+		writeAll(t, f, c.cookie, func(i int) *fixture { return []*fixture{f, instance}[i%2] })
 		if got := f.records(); got != 2 {
 			t.Errorf("the store holds %d records, want the session and one marker", got)
 		}
