@@ -187,27 +187,18 @@ func (s *Session) retire(ctx context.Context, oldKey string, oldVersion uint64, 
 			s.m.watches.moved(oldKey, s.key, s.rec.UserID)
 			return nil
 		}
-		if errors.Is(err, store.ErrConflict) {
-			// A save that landed may still report a conflict (a client
-			// that retried it after a lost reply): the marker is this
-			// very one, nonce and all, only if this move wrote it.
-			if fresh, lerr := s.st.Load(context.WithoutCancel(ctx), oldKey); lerr == nil && bytes.Equal(fresh.Data, tomb.Data) {
-				s.m.watches.moved(oldKey, s.key, s.rec.UserID)
-				return nil
-			}
-		}
-		if !errors.Is(err, store.ErrConflict) {
-			// The marker may have been written all the same (a timeout):
-			// look before undoing a move that may have happened.
-			switch landed, lerr := s.marked(ctx, oldKey); {
-			case landed:
-				s.m.watches.moved(oldKey, s.key, s.rec.UserID)
-				return nil
-			case lerr != nil:
-				// Cannot tell: keep the new record, which nothing names
-				// unless the marker landed, rather than risk losing it.
-				return wrapRotate(errors.Join(err, lerr))
-			}
+		// The marker may have been written all the same: after a timeout,
+		// or reported as a conflict by a client that retried the save
+		// after a lost reply. Look before going on.
+		switch landed, lerr := s.landed(ctx, oldKey, &tomb); {
+		case landed:
+			s.m.watches.moved(oldKey, s.key, s.rec.UserID)
+			return nil
+		case lerr != nil:
+			// Cannot tell: keep the new record, which nothing names
+			// unless the marker landed, rather than risk losing it.
+			return wrapRotate(errors.Join(err, lerr))
+		case !errors.Is(err, store.ErrConflict):
 			return s.undoMove(ctx, err)
 		}
 		if attempt == maxRetries {
@@ -259,10 +250,10 @@ func (s *Session) loadOld(ctx context.Context, oldKey *string, marker string) (*
 	}
 }
 
-// marked reports whether the record under oldKey is the marker that
-// names s.key, the new record of a move, as retire writes it. It looks
-// even if ctx is done. s.mu must be held.
-func (s *Session) marked(ctx context.Context, oldKey string) (bool, error) {
+// landed reports whether the record under oldKey is tomb, the marker
+// this move tried to save there: its nonce makes it this move's own. It
+// looks even if ctx is done. s.mu must be held.
+func (s *Session) landed(ctx context.Context, oldKey string, tomb *store.Record) (bool, error) {
 	rec, err := s.st.Load(context.WithoutCancel(ctx), oldKey)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -270,8 +261,7 @@ func (s *Session) marked(ctx context.Context, oldKey string) (bool, error) {
 	case err != nil:
 		return false, err
 	}
-	next, dead, moved := markers(rec.Data)
-	return (dead || moved) && s.m.nextKey(next) == s.key, nil
+	return bytes.Equal(rec.Data, tomb.Data), nil
 }
 
 // undoMove deletes the record a move created under s.key, after the move
@@ -338,8 +328,18 @@ func (s *Session) moveAtOnce(ctx context.Context, oldKey string, oldVersion uint
 		return err
 	}
 	if err := b.SaveBatch(ctx, []store.Entry{{Key: s.key, Record: &rec}, {Key: oldKey, Record: &tomb}}); err != nil {
+		if errors.Is(err, store.ErrUnsupported) {
+			return err // nothing written
+		}
+		if landed, _ := s.landed(ctx, oldKey, &tomb); landed {
+			// Written all the same (a retried script reports a conflict):
+			// the batch is atomic, so the new record is there too.
+			s.saved(rec.Data)
+			s.m.watches.moved(oldKey, s.key, s.rec.UserID)
+			return nil
+		}
 		s.storeFull(err)
-		if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrUnsupported) {
+		if errors.Is(err, store.ErrConflict) {
 			return err
 		}
 		return fmt.Errorf("keycard: save session: %w", err)
