@@ -172,10 +172,14 @@ var errStillLive = errors.New("keycard: the old record kept changing")
 // request (a logout, another renewal), retire deletes the new record, so
 // the race cannot fork or resurrect the session, and returns
 // ErrSessionGone, unless keep says the new record stands on its own (a
-// login). If retire fails otherwise (errStillLive when every attempt
-// conflicted), it has deleted the new record, which no other request can
-// have written before the marker named it: the session stays under the
-// old key alone, never in two live records. s.mu must be held.
+// login). A marker save that fails may have landed all the same (a
+// timeout, or a retried save reporting a conflict): retire then looks,
+// and its own marker (by its nonce) means the move is done. If retire
+// fails otherwise (errStillLive when every attempt conflicted), it has
+// deleted the new record, which no other request can have written before
+// the marker named it: the session stays under the old key alone, never
+// in two live records; only when it cannot look does it keep the new
+// record, rather than risk losing the session. s.mu must be held.
 func (s *Session) retire(ctx context.Context, oldKey string, oldVersion uint64, marker string, keep bool, pending ownChanges, now time.Time) error {
 	for attempt := 0; ; attempt++ {
 		tomb, err := s.markerRecord(oldVersion, marker, now)
