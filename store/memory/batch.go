@@ -59,9 +59,10 @@ func (s *Store) SaveBatch(ctx context.Context, entries []store.Entry) error {
 // batch is a SaveBatch in progress.
 type batch struct {
 	entries []store.Entry
+	fps     []uint64 // the bucket of each entry's key
 	shards  []*shard // the shard of each entry
 	locks   []*shard // the distinct shards, in the order of the store's: the lock order
-	items   []*item  // the live record each entry replaces, or nil
+	slots   []int32  // the slot of the live record each entry replaces, or -1
 	res     []places // the places each entry's new record holds
 }
 
@@ -71,8 +72,9 @@ type batch struct {
 func (s *Store) newBatch(entries []store.Entry, now time.Time) (*batch, error) {
 	b := &batch{
 		entries: entries,
+		fps:     make([]uint64, len(entries)),
 		shards:  make([]*shard, len(entries)),
-		items:   make([]*item, len(entries)),
+		slots:   make([]int32, len(entries)),
 		res:     make([]places, len(entries)),
 	}
 	seen := make(map[string]struct{}, len(entries))
@@ -83,7 +85,11 @@ func (s *Store) newBatch(entries []store.Entry, now time.Time) (*batch, error) {
 			return nil, errDuplicateKey
 		}
 		seen[e.Key] = struct{}{}
-		idx := hashKey(s.seed, e.Key) & s.mask
+		if recordLen(e.Key, e.Record) > maxLen {
+			return nil, errTooLong
+		}
+		b.fps[i] = s.keyBucket(e.Key)
+		idx := b.fps[i] & s.mask
 		b.shards[i] = &s.shards[idx]
 		indexes = append(indexes, idx)
 		if e.Record.Version == 0 && e.Record.Live(now) {
@@ -124,21 +130,23 @@ func (s *Store) saveBatchLocked(b *batch, now time.Time) (int, error) {
 	}
 	defer func() {
 		for _, sh := range b.locks {
+			// Only now, when no slot number of the batch is in use.
+			sh.tidy()
 			sh.mu.Unlock()
 		}
 	}()
 	for _, sh := range b.locks {
-		s.reapLocked(sh, now, reapPerWrite)
+		s.reapLocked(sh, encodeTime(now), reapPerWrite)
 	}
 	for i, e := range b.entries {
-		it, err := s.casLocked(b.shards[i], e.Key, e.Record.Version, now)
+		slot, err := s.casLocked(b.shards[i], b.fps[i], e.Key, e.Record.Version, now)
 		if err != nil {
 			return i, err
 		}
-		b.items[i] = it
+		b.slots[i] = slot
 	}
 	for i, e := range b.entries {
-		if b.items[i] == nil && e.Record.Live(now) {
+		if b.slots[i] < 0 && e.Record.Live(now) {
 			if err := s.reservePlaces(e.Record.UserID == "", &b.res[i]); err != nil {
 				return i, err
 			}
@@ -147,7 +155,7 @@ func (s *Store) saveBatchLocked(b *batch, now time.Time) (int, error) {
 	for i, e := range b.entries {
 		// Every version matched and every new record holds its places,
 		// so no write can fail.
-		if err := s.applyLocked(b.shards[i], e.Key, b.items[i], e.Record, now, &b.res[i]); err != nil {
+		if err := s.applyLocked(b.shards[i], b.fps[i], e.Key, b.slots[i], e.Record, now, &b.res[i]); err != nil {
 			panic("memory store: save batch: a write failed after its checks: " + err.Error())
 		}
 	}

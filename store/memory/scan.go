@@ -30,13 +30,15 @@ func (s *Store) Scan(ctx context.Context, fn func(store.Entry) error) error {
 
 // liveEntries copies the live records of sh.
 func (s *Store) liveEntries(sh *shard) []store.Entry {
-	now := s.now()
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	entries := make([]store.Entry, 0, len(sh.items))
-	for key, it := range sh.items {
-		if it.live(now) {
-			entries = append(entries, store.Entry{Key: key, Record: it.rec.Clone()})
+	now := encodeTime(s.now())
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	entries := make([]store.Entry, 0, sh.len())
+	for i := range sh.slots {
+		if sl := &sh.slots[i]; sl.used() && sl.live(now) {
+			rec := new(store.Record)
+			sh.copyTo(int32(i), rec)
+			entries = append(entries, store.Entry{Key: string(sh.keyOf(int32(i))), Record: rec})
 		}
 	}
 	return entries
@@ -49,7 +51,7 @@ func (s *Store) CountAnonymous(ctx context.Context) (int, error) {
 	if err := s.enter(ctx); err != nil {
 		return 0, fmt.Errorf("memory store: count anonymous: %w", err)
 	}
-	now := s.now()
+	now := encodeTime(s.now())
 	for i := range s.shards {
 		s.reapShard(&s.shards[i], now)
 	}

@@ -1,13 +1,11 @@
 package memory
 
 import (
-	"container/heap"
 	"context"
 	"errors"
 	"fmt"
 	"hash/maphash"
 	"io"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -35,10 +33,15 @@ type Store struct {
 	now     func() time.Time
 	max     int64
 	maxAnon int64
-	seed    maphash.Seed
 	mask    uint64
 	shards  []shard
 	users   userIndex
+
+	// keyBucket and userBucket spread keys over shards and buckets, and
+	// users over the user index's buckets. Tests replace them to make
+	// distinct keys and users collide.
+	keyBucket  func(key string) uint64
+	userBucket func(user string) uint64
 
 	count     atomic.Int64 // records held plus places reserved by saves in progress
 	anonCount atomic.Int64 // the same, for anonymous records
@@ -61,26 +64,31 @@ var (
 // is negative.
 func New(cfg Config) *Store {
 	cfg = cfg.withDefaults()
+	seed := maphash.MakeSeed()
 	s := &Store{
 		now:     cfg.Now,
 		max:     int64(cfg.MaxSessions),
 		maxAnon: int64(cfg.MaxAnonymous),
 		warn:    warner{log: cfg.Logger},
-		seed:    maphash.MakeSeed(),
 		mask:    uint64(cfg.Shards - 1),
 		shards:  make([]shard, cfg.Shards),
-		users:   userIndex{keys: make(map[string]*userKeys)},
+		// Keys are opaque to a store, so they are hashed whole rather
+		// than trusted to be hex digests. A user's bucket is keyed
+		// apart from a key's, with a seed of its own.
+		keyBucket:  func(key string) uint64 { return maphash.String(seed, key) },
+		userBucket: newUserBucket(),
 	}
 	for i := range s.shards {
-		s.shards[i].items = make(map[string]*item)
+		s.shards[i].reset()
 	}
+	s.users.reset()
 	return s
 }
 
-// hashKey spreads keys over shards. Keys are opaque to a store, so it hashes
-// them whole rather than trusting them to be hex digests.
-func hashKey(seed maphash.Seed, key string) uint64 {
-	return maphash.String(seed, key)
+// newUserBucket returns a keyed hash of user IDs with a new seed.
+func newUserBucket() func(string) uint64 {
+	seed := maphash.MakeSeed()
+	return func(user string) uint64 { return maphash.String(seed, user) }
 }
 
 // enter reports why a method may not run: the store is closed or ctx is
@@ -103,32 +111,39 @@ func (s *Store) Load(ctx context.Context, key string) (*store.Record, error) {
 }
 
 // LoadRecord sets *rec to a copy of the record stored under key, as Load
-// returns it, without allocating a Record: only the values are copied.
+// returns it, without allocating a Record: it allocates only a copy of
+// Data and one string that UserID, IP and UserAgent share.
 func (s *Store) LoadRecord(ctx context.Context, key string, rec *store.Record) error {
 	if err := s.enter(ctx); err != nil {
 		return fmt.Errorf("memory store: load: %w", err)
 	}
-	now := s.now()
-	sh := s.shardFor(key)
+	now := encodeTime(s.now())
+	fp := s.keyBucket(key)
+	sh := &s.shards[fp&s.mask]
 	sh.mu.RLock()
-	it := sh.items[key]
-	if it != nil && it.live(now) {
-		it.copyTo(rec)
+	i := sh.find(fp, key)
+	if i >= 0 && sh.slots[i].live(now) {
+		sh.copyTo(i, rec)
 		sh.mu.RUnlock()
 		return nil
 	}
 	sh.mu.RUnlock()
-	if it == nil {
+	if i < 0 {
 		return store.ErrNotFound
 	}
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	if it = s.liveLocked(sh, key, now); it == nil {
+	if i = s.liveLocked(sh, fp, key, now); i < 0 {
+		sh.tidy()
 		return store.ErrNotFound
 	}
-	it.copyTo(rec)
+	sh.copyTo(i, rec)
 	return nil
 }
+
+// errTooLong reports a record whose key, strings and data together are
+// longer than the store keeps.
+var errTooLong = errors.New("record too long")
 
 // Save stores a copy of rec under key if the stored version is rec.Version
 // (0 for no live record), and reports [store.ErrConflict] otherwise. A
@@ -139,13 +154,18 @@ func (s *Store) Save(ctx context.Context, key string, rec *store.Record) error {
 	if err := s.enter(ctx); err != nil {
 		return fmt.Errorf("memory store: save: %w", err)
 	}
+	if recordLen(key, rec) > maxLen {
+		return fmt.Errorf("memory store: save: %w", errTooLong)
+	}
 	now := s.now()
-	sh := s.shardFor(key)
+	fp := s.keyBucket(key)
+	sh := &s.shards[fp&s.mask]
 	var res places
 	defer s.release(&res)
 	for {
 		sh.mu.Lock()
-		err := s.saveLocked(sh, key, rec, now, &res)
+		err := s.saveLocked(sh, fp, key, rec, now, &res)
+		sh.tidy()
 		sh.mu.Unlock()
 		switch err {
 		case errFull:
@@ -179,58 +199,56 @@ func (s *Store) release(p *places) {
 // saveLocked does Save's work under the shard lock. It returns errFull or
 // errAnonFull when it must create a record and finds no room under a
 // bound; the places it reserves stay in *res until a record takes them.
-func (s *Store) saveLocked(sh *shard, key string, rec *store.Record, now time.Time, res *places) error {
-	s.reapLocked(sh, now, reapPerWrite)
-	it, err := s.casLocked(sh, key, rec.Version, now)
+func (s *Store) saveLocked(sh *shard, fp uint64, key string, rec *store.Record, now time.Time, res *places) error {
+	s.reapLocked(sh, encodeTime(now), reapPerWrite)
+	i, err := s.casLocked(sh, fp, key, rec.Version, now)
 	if err != nil {
 		return err
 	}
-	return s.applyLocked(sh, key, it, rec, now, res)
+	return s.applyLocked(sh, fp, key, i, rec, now, res)
 }
 
 // casLocked is the compare-and-set check of a save with version under
-// key: it returns the live record the save replaces (nil when there is
-// none and version is 0), or store.ErrConflict.
-func (s *Store) casLocked(sh *shard, key string, version uint64, now time.Time) (*item, error) {
-	it := s.liveLocked(sh, key, now)
+// key, whose bucket is fp: it returns the slot of the live record the save
+// replaces (-1 when there is none and version is 0), or
+// store.ErrConflict.
+func (s *Store) casLocked(sh *shard, fp uint64, key string, version uint64, now time.Time) (int32, error) {
+	i := s.liveLocked(sh, fp, key, encodeTime(now))
 	switch {
-	case it == nil && version == 0:
-		return nil, nil
-	case it == nil || it.rec.Version != version:
-		return nil, store.ErrConflict
+	case i < 0 && version == 0:
+		return -1, nil
+	case i < 0 || sh.slots[i].version != version:
+		return -1, store.ErrConflict
 	}
-	return it, nil
+	return i, nil
 }
 
-// applyLocked writes rec under key, over it, the live record that
-// casLocked found (nil: none). A record saved already expired is not
-// kept. Creating a record reserves its places first, which may fail as
-// in saveLocked.
-func (s *Store) applyLocked(sh *shard, key string, it *item, rec *store.Record, now time.Time, res *places) error {
+// applyLocked writes rec under key over slot i, the live record that
+// casLocked found (-1: none). A record saved already expired is not kept.
+// Creating a record reserves its places first, which may fail as in
+// saveLocked.
+func (s *Store) applyLocked(sh *shard, fp uint64, key string, i int32, rec *store.Record, now time.Time, res *places) error {
 	switch {
-	case it == nil:
-		return s.createLocked(sh, key, rec, now, res)
+	case i < 0:
+		return s.createLocked(sh, fp, key, rec, now, res)
 	case !rec.Live(now):
-		s.removeLocked(sh, it)
+		s.removeLocked(sh, i)
 	default:
-		s.updateLocked(sh, it, rec)
+		s.updateLocked(sh, i, key, rec)
 	}
 	return nil
 }
 
 // createLocked adds a record under key, which holds no live record.
-func (s *Store) createLocked(sh *shard, key string, rec *store.Record, now time.Time, res *places) error {
+func (s *Store) createLocked(sh *shard, fp uint64, key string, rec *store.Record, now time.Time, res *places) error {
 	if !rec.Live(now) {
 		return nil
 	}
-	anon := rec.UserID == ""
-	if err := s.reservePlaces(anon, res); err != nil {
+	if err := s.reservePlaces(rec.UserID == "", res); err != nil {
 		return err
 	}
 	*res = places{} // the record holds them now
-	it := &item{key: strings.Clone(key), anon: anon}
-	it.set(rec, 1)
-	s.insertLocked(sh, it)
+	s.insertLocked(sh, fp, key, rec, 1)
 	return nil
 }
 
@@ -254,25 +272,33 @@ func (s *Store) reservePlaces(anon bool, res *places) error {
 	return nil
 }
 
-// updateLocked replaces the record of it with rec and bumps its version.
-func (s *Store) updateLocked(sh *shard, it *item, rec *store.Record) {
-	oldUser := it.rec.UserID
-	it.set(rec, rec.Version+1)
-	if anon := rec.UserID == ""; anon != it.anon {
+// updateLocked replaces the record of slot i, under key, with rec and
+// bumps its version.
+func (s *Store) updateLocked(sh *shard, i int32, key string, rec *store.Record) {
+	sameUser := string(sh.userOf(i)) == rec.UserID
+	sh.pull(i)
+	sh.set(i, rec, rec.Version+1)
+	sl := &sh.slots[i]
+	if !sameUser {
+		if sl.user >= 0 {
+			s.users.remove(sl.user)
+			sl.user = -1
+		}
+		if rec.UserID != "" {
+			sl.user = s.users.add(s.userBucket(rec.UserID), rec.UserID, key)
+		}
+	}
+	if anon := rec.UserID == ""; anon != sl.anon() {
 		// A login or logout in place: the record changes queues. One that
 		// becomes anonymous is counted, never refused.
-		heap.Remove(sh.queueOf(it), it.index)
-		it.anon = anon
-		heap.Push(sh.queueOf(it), it)
+		sl.flags ^= slotAnon
 		if anon {
 			s.anonCount.Add(1)
 		} else {
 			s.anonCount.Add(-1)
 		}
-	} else {
-		heap.Fix(sh.queueOf(it), it.index)
 	}
-	s.users.move(oldUser, it.rec.UserID, it.key)
+	sh.push(i)
 }
 
 // Delete removes the record stored under key, if any.
@@ -280,14 +306,16 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	if err := s.enter(ctx); err != nil {
 		return fmt.Errorf("memory store: delete: %w", err)
 	}
-	now := s.now()
-	sh := s.shardFor(key)
+	now := encodeTime(s.now())
+	fp := s.keyBucket(key)
+	sh := &s.shards[fp&s.mask]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	s.reapLocked(sh, now, reapPerWrite)
-	if it := sh.items[key]; it != nil {
-		s.removeLocked(sh, it)
+	if i := sh.find(fp, key); i >= 0 {
+		s.removeLocked(sh, i)
 	}
+	sh.tidy()
 	return nil
 }
 
@@ -297,17 +325,20 @@ func (s *Store) Touch(ctx context.Context, key string, lastSeen, expires time.Ti
 	if err := s.enter(ctx); err != nil {
 		return fmt.Errorf("memory store: touch: %w", err)
 	}
-	now := s.now()
-	sh := s.shardFor(key)
+	now := encodeTime(s.now())
+	fp := s.keyBucket(key)
+	sh := &s.shards[fp&s.mask]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
+	defer sh.tidy()
 	s.reapLocked(sh, now, reapPerWrite)
-	it := s.liveLocked(sh, key, now)
-	if it == nil {
+	i := s.liveLocked(sh, fp, key, now)
+	if i < 0 {
 		return store.ErrNotFound
 	}
-	it.rec.LastSeen, it.rec.Expires = lastSeen, expires
-	heap.Fix(sh.queueOf(it), it.index)
+	sl := &sh.slots[i]
+	sl.lastSeen, sl.expires = encodeTime(lastSeen), encodeTime(expires)
+	sh.fix(*sh.queueOf(i), int(sl.pos))
 	return nil
 }
 
@@ -320,7 +351,7 @@ func (s *Store) Len() int {
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.Lock()
-		n += len(sh.items)
+		n += sh.len()
 		sh.mu.Unlock()
 	}
 	return int(min(int64(n), s.max))
@@ -354,7 +385,7 @@ func (s *Store) Close() error {
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.Lock()
-		sh.items, sh.queue, sh.anon = make(map[string]*item), nil, nil
+		sh.reset()
 		sh.mu.Unlock()
 	}
 	s.users.reset()

@@ -17,7 +17,7 @@ func (s *Store) Sweep(ctx context.Context) (int, error) {
 	if err := s.enter(ctx); err != nil {
 		return 0, fmt.Errorf("memory store: sweep: %w", err)
 	}
-	now := s.now()
+	now := encodeTime(s.now())
 	n := 0
 	for i := range s.shards {
 		if err := ctx.Err(); err != nil {
@@ -29,10 +29,12 @@ func (s *Store) Sweep(ctx context.Context) (int, error) {
 }
 
 // reapShard removes every expired record of sh.
-func (s *Store) reapShard(sh *shard, now time.Time) int {
+func (s *Store) reapShard(sh *shard, now int64) int {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	return s.reapLocked(sh, now, -1)
+	n := s.reapLocked(sh, now, -1)
+	sh.tidy()
+	return n
 }
 
 // reserve takes a place under bound in count if one is free.
@@ -58,17 +60,18 @@ func reserve(count *atomic.Int64, bound int64) bool {
 // place taken by a concurrent save, which only makes it loop.
 func (s *Store) makeRoom(now time.Time, anon bool) bool {
 	var anonVictim, victim *shard
-	var anonSoonest, soonest time.Time
+	var anonSoonest, soonest int64
 	reaped := 0
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.Lock()
-		reaped += s.reapLocked(sh, now, -1)
-		if it := sh.anon.next(); it != nil && (anonVictim == nil || it.due().Before(anonSoonest)) {
-			anonVictim, anonSoonest = sh, it.due()
+		reaped += s.reapLocked(sh, encodeTime(now), -1)
+		sh.tidy()
+		if i := sh.anon.next(); i >= 0 && (anonVictim == nil || sh.slots[i].due() < anonSoonest) {
+			anonVictim, anonSoonest = sh, sh.slots[i].due()
 		}
-		if it := sh.queue.next(); it != nil && (victim == nil || it.due().Before(soonest)) {
-			victim, soonest = sh, it.due()
+		if i := sh.queue.next(); i >= 0 && (victim == nil || sh.slots[i].due() < soonest) {
+			victim, soonest = sh, sh.slots[i].due()
 		}
 		sh.mu.Unlock()
 	}
@@ -98,14 +101,15 @@ func (s *Store) evictFrom(sh *shard, anon bool, now time.Time) {
 	if anon {
 		q = &sh.anon
 	}
-	it := q.next()
-	if it != nil {
-		s.removeLocked(sh, it)
+	i := q.next()
+	if i >= 0 {
+		s.removeLocked(sh, i)
 		s.evictions.Add(1)
+		sh.tidy()
 	}
 	sh.mu.Unlock()
 	switch {
-	case it == nil:
+	case i < 0:
 	case anon:
 		s.warn.warn("evicted anonymous sessions to stay within MaxAnonymous or MaxSessions", now)
 	default:

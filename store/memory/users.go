@@ -3,7 +3,6 @@ package memory
 import (
 	"context"
 	"fmt"
-	"slices"
 	"sync"
 	"time"
 
@@ -13,139 +12,142 @@ import (
 // userIndex maps each user to the keys of their records. Anonymous records
 // are not indexed.
 //
+// Like a shard, it holds nothing per record that the garbage collector
+// scans: one entry per indexed record in a pointer-free slice, chained by
+// the bucket of its user ID, with the user ID and the key in a block of an
+// arena. A record's slot holds the number of its entry, so removing it
+// needs no search; entries are therefore never renumbered, and a freed one
+// is reused.
+//
 // Lock order: a goroutine may lock the index while holding a shard lock,
 // never a shard lock while holding the index lock. Every change to a
 // record's user happens under its shard lock and updates the index before
 // the shard lock is released.
 type userIndex struct {
-	mu   sync.Mutex
-	keys map[string]*userKeys
+	mu      sync.Mutex
+	heads   map[uint64]int32 // a user's bucket → the first entry of its chain
+	entries []userEntry
+	free    int32 // the first free entry, chained through next, or -1
+	n       int   // entries in use
+	bytes   arena
 }
 
-// add indexes key under user.
-func (x *userIndex) add(user, key string) {
-	if user == "" {
-		return
-	}
+// userEntry is one indexed record, or a free place for one. Its block holds
+// the user ID, then the key.
+type userEntry struct {
+	fp      uint64 // the user's bucket
+	ref     uint64
+	userLen uint32
+	keyLen  uint32
+	prev    int32 // the previous entry of the chain, -1: none, freeEntry: free
+	next    int32 // the next entry of the chain, or of the free list; -1: none
+}
+
+// freeEntry marks a free entry in prev.
+const freeEntry = -2
+
+func (e *userEntry) size() int { return int(e.userLen) + int(e.keyLen) }
+
+// add indexes key under user, whose bucket is fp, and returns the entry.
+func (x *userIndex) add(fp uint64, user, key string) int32 {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	x.addLocked(user, key)
+	i := x.free
+	if i >= 0 {
+		x.free = x.entries[i].next
+	} else {
+		x.entries = append(x.entries, userEntry{})
+		i = int32(len(x.entries) - 1)
+	}
+	next, ok := x.heads[fp]
+	if !ok {
+		next = -1
+	} else {
+		x.entries[next].prev = i
+	}
+	n := len(user) + len(key)
+	e := userEntry{fp: fp, ref: x.bytes.alloc(n), userLen: uint32(len(user)), keyLen: uint32(len(key)), prev: -1, next: next}
+	b := x.bytes.block(e.ref, n)
+	copy(b[copy(b, user):], key)
+	x.entries[i] = e
+	x.heads[fp] = i
+	x.n++
+	return i
 }
 
-// remove drops key from user's keys.
-func (x *userIndex) remove(user, key string) {
-	if user == "" {
-		return
-	}
+// remove drops entry i.
+func (x *userIndex) remove(i int32) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	x.removeLocked(user, key)
+	e := &x.entries[i]
+	switch {
+	case e.prev >= 0:
+		x.entries[e.prev].next = e.next
+	case e.next >= 0:
+		x.heads[e.fp] = e.next
+	default:
+		delete(x.heads, e.fp)
+	}
+	if e.next >= 0 {
+		x.entries[e.next].prev = e.prev
+	}
+	x.bytes.release(e.ref, e.size())
+	*e = userEntry{ref: noRef, prev: freeEntry, next: x.free}
+	x.free = i
+	x.n--
+	x.tidy()
 }
 
-// move re-indexes key from one user to another.
-func (x *userIndex) move(from, to, key string) {
-	if from == to {
-		return
-	}
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	if from != "" {
-		x.removeLocked(from, key)
-	}
-	if to != "" {
-		x.addLocked(to, key)
-	}
-}
-
-func (x *userIndex) addLocked(user, key string) {
-	u := x.keys[user]
-	if u == nil {
-		u = new(userKeys)
-		x.keys[user] = u
-	}
-	u.add(key)
-}
-
-func (x *userIndex) removeLocked(user, key string) {
-	u := x.keys[user]
-	if u == nil {
-		return
-	}
-	u.remove(key)
-	if u.len() == 0 {
-		delete(x.keys, user)
+// tidy starts afresh when the index is empty, and copies the blocks into a
+// new arena when freed ones make up most of it. Entries keep their
+// numbers, which slots hold.
+func (x *userIndex) tidy() {
+	switch {
+	case x.n == 0:
+		x.resetLocked()
+	case x.bytes.wasteful():
+		old := x.bytes
+		x.bytes = arena{}
+		for i := range x.entries {
+			e := &x.entries[i]
+			if e.prev == freeEntry {
+				continue
+			}
+			ref := x.bytes.alloc(e.size())
+			copy(x.bytes.block(ref, e.size()), old.block(e.ref, e.size()))
+			e.ref = ref
+		}
 	}
 }
 
 // list returns a snapshot of user's keys.
-func (x *userIndex) list(user string) []string {
+func (x *userIndex) list(fp uint64, user string) []string {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	u := x.keys[user]
-	if u == nil {
+	i, ok := x.heads[fp]
+	if !ok {
 		return nil
 	}
-	return u.appendTo(make([]string, 0, u.len()))
+	var keys []string
+	for ; i >= 0; i = x.entries[i].next {
+		e := &x.entries[i]
+		b := x.bytes.block(e.ref, e.size())
+		if e.fp == fp && string(b[:e.userLen]) == user {
+			keys = append(keys, string(b[e.userLen:]))
+		}
+	}
+	return keys
 }
 
 // reset empties the index.
 func (x *userIndex) reset() {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	x.keys = make(map[string]*userKeys)
+	x.resetLocked()
 }
 
-// fewKeys is how many keys a user's entry holds in a slice before it moves
-// them to a map. Most users have a few sessions, and a short slice costs a
-// fraction of a map's memory; the map keeps removal cheap for the rare user
-// with thousands.
-const fewKeys = 8
-
-// userKeys is the set of one user's keys. The caller never adds a key that
-// is already in the set.
-type userKeys struct {
-	few  []string            // the keys, while there are at most fewKeys
-	many map[string]struct{} // the keys, once there were more
-}
-
-func (u *userKeys) add(key string) {
-	switch {
-	case u.many != nil:
-		u.many[key] = struct{}{}
-	case len(u.few) < fewKeys:
-		u.few = append(u.few, key)
-	default:
-		u.many = make(map[string]struct{}, 2*fewKeys)
-		for _, k := range u.few {
-			u.many[k] = struct{}{}
-		}
-		u.many[key] = struct{}{}
-		u.few = nil
-	}
-}
-
-func (u *userKeys) remove(key string) {
-	if u.many != nil {
-		delete(u.many, key)
-		return
-	}
-	if i := slices.Index(u.few, key); i >= 0 {
-		last := len(u.few) - 1
-		u.few[i], u.few[last] = u.few[last], ""
-		u.few = u.few[:last]
-	}
-}
-
-func (u *userKeys) len() int {
-	return len(u.few) + len(u.many)
-}
-
-func (u *userKeys) appendTo(keys []string) []string {
-	keys = append(keys, u.few...)
-	for key := range u.many {
-		keys = append(keys, key)
-	}
-	return keys
+func (x *userIndex) resetLocked() {
+	x.heads, x.entries, x.free, x.n, x.bytes = make(map[uint64]int32), nil, -1, 0, arena{}
 }
 
 // ListUser returns copies of the live records of userID with their keys, in
@@ -156,7 +158,7 @@ func (s *Store) ListUser(ctx context.Context, userID string) ([]store.Entry, err
 	}
 	now := s.now()
 	var list []store.Entry
-	for _, key := range s.users.list(userID) {
+	for _, key := range s.userKeys(userID) {
 		if rec := s.userRecord(key, userID, now); rec != nil {
 			list = append(list, store.Entry{Key: key, Record: rec})
 		}
@@ -164,17 +166,29 @@ func (s *Store) ListUser(ctx context.Context, userID string) ([]store.Entry, err
 	return list, nil
 }
 
+// userKeys returns a snapshot of the keys indexed under userID.
+func (s *Store) userKeys(userID string) []string {
+	if userID == "" {
+		return nil
+	}
+	return s.users.list(s.userBucket(userID), userID)
+}
+
 // userRecord returns a copy of the live record under key if it belongs to
 // userID, or nil.
 func (s *Store) userRecord(key, userID string, now time.Time) *store.Record {
-	sh := s.shardFor(key)
+	fp := s.keyBucket(key)
+	sh := &s.shards[fp&s.mask]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	it := s.liveLocked(sh, key, now)
-	if it == nil || it.rec.UserID != userID {
+	defer sh.tidy()
+	i := s.liveLocked(sh, fp, key, encodeTime(now))
+	if i < 0 || string(sh.userOf(i)) != userID {
 		return nil
 	}
-	return it.rec.Clone()
+	rec := new(store.Record)
+	sh.copyTo(i, rec)
+	return rec
 }
 
 // DeleteUser deletes every record of userID and reports how many live ones
@@ -183,9 +197,9 @@ func (s *Store) DeleteUser(ctx context.Context, userID string) (int, error) {
 	if err := s.enter(ctx); err != nil {
 		return 0, fmt.Errorf("memory store: delete user: %w", err)
 	}
-	now := s.now()
+	now := encodeTime(s.now())
 	n := 0
-	for _, key := range s.users.list(userID) {
+	for _, key := range s.userKeys(userID) {
 		if s.deleteUserRecord(key, userID, now) {
 			n++
 		}
@@ -195,14 +209,17 @@ func (s *Store) DeleteUser(ctx context.Context, userID string) (int, error) {
 
 // deleteUserRecord deletes the record under key if it belongs to userID and
 // reports whether it was live.
-func (s *Store) deleteUserRecord(key, userID string, now time.Time) bool {
-	sh := s.shardFor(key)
+func (s *Store) deleteUserRecord(key, userID string, now int64) bool {
+	fp := s.keyBucket(key)
+	sh := &s.shards[fp&s.mask]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	it := sh.items[key]
-	if it == nil || it.rec.UserID != userID {
+	i := sh.find(fp, key)
+	if i < 0 || string(sh.userOf(i)) != userID {
 		return false
 	}
-	s.removeLocked(sh, it)
-	return it.live(now)
+	live := sh.slots[i].live(now)
+	s.removeLocked(sh, i)
+	sh.tidy()
+	return live
 }

@@ -1,0 +1,94 @@
+package memory_test
+
+import (
+	"fmt"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/keycard-go/keycard/store"
+	"github.com/keycard-go/keycard/store/memory"
+)
+
+// LoadRecord allocates Data and one string for UserID, IP and UserAgent
+// together, nothing else. It does not run in parallel: AllocsPerRun counts
+// the allocations of the whole test binary.
+func TestLoadRecordAllocatesDataAndOneString(t *testing.T) {
+	ctx := t.Context()
+	s := memory.New(memory.Config{})
+	now := time.Now()
+	rec := liveRecord("user-1", now.Add(time.Hour))
+	rec.IP, rec.UserAgent, rec.Data = "192.0.2.1", "agent/1.0", []byte("data")
+	if err := s.Save(ctx, "k", rec); err != nil {
+		t.Fatal(err)
+	}
+	var got store.Record
+	allocs := testing.AllocsPerRun(100, func() {
+		if err := s.LoadRecord(ctx, "k", &got); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs > 2 {
+		t.Errorf("LoadRecord: got %v allocations, want at most 2", allocs)
+	}
+	if got.UserID != rec.UserID || got.IP != rec.IP || got.UserAgent != rec.UserAgent || string(got.Data) != "data" ||
+		!got.Expires.Equal(rec.Expires) || got.Expires.Location() != time.UTC {
+		t.Errorf("LoadRecord: got %+v, want %+v in UTC", got, rec)
+	}
+}
+
+// garbage is a short-lived value of the kind a request makes.
+type garbage struct {
+	next *garbage
+	buf  [120]byte
+}
+
+var sink *garbage
+
+// BenchmarkRequestWithStoredSessions measures what a request that makes
+// 4 KB of garbage and loads its session costs, with one stored session
+// and with 150,000: the difference is the collector's work on the stored
+// sessions, which the store keeps out of its way.
+func BenchmarkRequestWithStoredSessions(b *testing.B) {
+	for _, n := range []int{1, 150_000} {
+		b.Run(fmt.Sprintf("sessions=%d", n), func(b *testing.B) {
+			keys := make([]string, n)
+			for i := range keys {
+				keys[i] = testKey(i)
+			}
+			s := fillRealistic(b, keys)
+			ctx := b.Context()
+			var rec store.Record
+			runtime.GC()
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				var g *garbage
+				for range 32 { // 32 × 128 bytes
+					g = &garbage{next: g}
+				}
+				sink = g
+				if err := s.LoadRecord(ctx, keys[i%len(keys)], &rec); err != nil {
+					b.Fatal(err)
+				}
+				i += 7919
+			}
+			runtime.KeepAlive(s)
+		})
+	}
+}
+
+// BenchmarkLoadRecord measures LoadRecord alone, of a session with 200
+// bytes of data, a user, an IP and a browser's user agent.
+func BenchmarkLoadRecord(b *testing.B) {
+	keys := []string{testKey(0)}
+	s := fillRealistic(b, keys)
+	ctx := b.Context()
+	var rec store.Record
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := s.LoadRecord(ctx, keys[0], &rec); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
