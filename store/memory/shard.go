@@ -4,6 +4,7 @@ import (
 	"math"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/keycard-go/keycard/store"
 )
@@ -143,17 +144,34 @@ func (sh *shard) find(fp uint64, key string) int32 {
 	return -1
 }
 
-// copyTo sets *rec to a copy of the record of slot i. It allocates Data
-// and one string that UserID, IP and UserAgent share, nothing else.
+// copyTo sets *rec to a copy of the record of slot i. It makes one
+// allocation: Data and the bytes of UserID, IP and UserAgent share it.
+//
+// The strings are made with unsafe.String over the head of the buffer
+// whose tail is Data. That is sound because nothing can write to the head
+// once copyTo returns: the only slice of the buffer that escapes is Data,
+// which starts after the strings' bytes, and no slice of it reaches back.
+// Sharing the allocation makes a load cost as many as when the store kept
+// its records as Go values and shared their strings with the caller; the
+// price is that a string a caller keeps keeps the buffer, Data included,
+// alive.
 func (sh *shard) copyTo(i int32, rec *store.Record) {
 	sl := &sh.slots[i]
 	b := sh.block(i)[sl.keyLen:]
 	u, ip, ua := int(sl.userLen), int(sl.ipLen), int(sl.uaLen)
-	strs := string(b[:u+ip+ua])
+	n := u + ip + ua
+	var strs string
 	var data []byte
-	if sl.dataLen > 0 {
+	switch {
+	case sl.dataLen == 0:
+		strs = string(b[:n]) // Data stays nil, as Load has always returned it
+	case n == 0:
 		data = make([]byte, sl.dataLen)
-		copy(data, b[u+ip+ua:])
+		copy(data, b)
+	default:
+		buf := make([]byte, len(b))
+		copy(buf, b) // the strings, then Data: the block's own layout
+		strs, data = unsafe.String(&buf[0], n), buf[n:]
 	}
 	*rec = store.Record{
 		Version:    sl.version,

@@ -111,8 +111,8 @@ func (s *Store) Load(ctx context.Context, key string) (*store.Record, error) {
 }
 
 // LoadRecord sets *rec to a copy of the record stored under key, as Load
-// returns it, without allocating a Record: it allocates only a copy of
-// Data and one string that UserID, IP and UserAgent share.
+// returns it, without allocating a Record: it makes one allocation, for
+// Data and the bytes of UserID, IP and UserAgent together.
 func (s *Store) LoadRecord(ctx context.Context, key string, rec *store.Record) error {
 	if err := s.enter(ctx); err != nil {
 		return fmt.Errorf("memory store: load: %w", err)
