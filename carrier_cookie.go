@@ -63,15 +63,30 @@ func cookieValue(h http.Header, name string) (value string, count int) {
 		for line != "" {
 			var part string
 			part, line, _ = strings.Cut(line, ";")
-			part = strings.TrimLeft(part, " \t")
-			k, v, ok := strings.Cut(part, "=")
+			k, v, ok := strings.Cut(trimLeadingBlanks(part), "=")
 			if ok && k == name {
-				value = strings.TrimRight(v, " \t")
+				value = trimTrailingBlanks(v)
 				count++
 			}
 		}
 	}
 	return value, count
+}
+
+// trimLeadingBlanks returns s without its leading spaces and tabs.
+func trimLeadingBlanks(s string) string {
+	for s != "" && (s[0] == ' ' || s[0] == '\t') {
+		s = s[1:]
+	}
+	return s
+}
+
+// trimTrailingBlanks returns s without its trailing spaces and tabs.
+func trimTrailingBlanks(s string) string {
+	for s != "" && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
+		s = s[:len(s)-1]
+	}
+	return s
 }
 
 // setCookie adds a Set-Cookie header for the session cookie to h. An empty

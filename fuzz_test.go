@@ -68,10 +68,18 @@ func FuzzValues(f *testing.F) {
 	f.Add([]byte{1, 0xff, 0xff, 0xff, 0xff, 0x0f})
 	f.Add([]byte{1, 2, 1, 'b', 0, 1, 'a', 0})
 	f.Add([]byte{2, 1, 1, 'a', 0})
+	f.Add(encodeValues(map[string][]byte{"a": {1}, actorKey: []byte("x"), movedKey: []byte("y"), "~": nil}))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		size, err := checkValues(b)
 		if err != nil {
 			return
+		}
+		// The load's single pass finds the reserved keys the stopping
+		// scan finds.
+		isize, r, ierr := inspectValues(b)
+		want := scanReserved(b)
+		if ierr != nil || isize != size || !bytes.Equal(r.actor, want.actor) || !bytes.Equal(r.next, want.next) || r.dead != want.dead || r.moved != want.moved {
+			t.Fatalf("inspectValues = %d, %+v, %v; want %d, %+v", isize, r, ierr, size, want)
 		}
 		vals := decodeValues(b)
 		total := 0

@@ -55,7 +55,7 @@ func (s *Session) load(ctx context.Context) {
 // loadKey loads the record stored under key, which belongs to id (zero when
 // the session was opened by hash).
 func (s *Session) loadKey(ctx context.Context, id sessionID, key string, now time.Time) {
-	rec, err := s.loadRecord(ctx, key)
+	rec, err := s.loadRecord(ctx, key, now)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		s.refuse(event.ReasonUnknown, key)
@@ -76,12 +76,11 @@ func (s *Session) loadKey(ctx context.Context, id sessionID, key string, now tim
 		s.discard(ctx, key, rec, event.Event{Kind: event.Destroyed, Reason: event.ReasonRevoke}, now)
 		return
 	}
-	size, err := checkValues(rec.Data)
+	size, r, err := inspectValues(rec.Data)
 	if err != nil {
 		s.discard(ctx, key, rec, event.Event{Kind: event.Rejected, Reason: event.ReasonUndecodable, Err: err}, now)
 		return
 	}
-	r := scanReserved(rec.Data)
 	if r.moved {
 		s.follow(ctx, id, key, s.m.nextKey(r.next), now)
 		return
@@ -101,18 +100,30 @@ func (s *Session) loadKey(ctx context.Context, id sessionID, key string, now tim
 	s.rec = *rec
 }
 
-// loadRecord loads the record stored under key: into s.rec itself where
-// the store can (store.RecordLoader), sparing a Record per request, and
-// returns it. Until the caller has checked it, s.rec is not the session's.
-func (s *Session) loadRecord(ctx context.Context, key string) (*store.Record, error) {
-	l, ok := s.st.(store.RecordLoader)
-	if !ok {
+// loadRecord loads the record stored under key, at now: into s.rec itself
+// where the store can (store.RecordLoader), sparing a Record per request,
+// and returns it. Until the caller has checked it, s.rec is not the
+// session's.
+func (s *Session) loadRecord(ctx context.Context, key string, now time.Time) (*store.Record, error) {
+	var err error
+	switch l := s.st.(type) {
+	case clockedLoader:
+		err = l.loadRecordAt(ctx, key, &s.rec, now)
+	case store.RecordLoader:
+		err = l.LoadRecord(ctx, key, &s.rec)
+	default:
 		return s.st.Load(ctx, key)
 	}
-	if err := l.LoadRecord(ctx, key, &s.rec); err != nil {
+	if err != nil {
 		return nil, err
 	}
 	return &s.rec, nil
+}
+
+// clockedLoader is a store.RecordLoader that takes the time of the call
+// from its caller (timedStore), which has just read the clock.
+type clockedLoader interface {
+	loadRecordAt(ctx context.Context, key string, rec *store.Record, now time.Time) error
 }
 
 func expiryReason(rec *store.Record, now time.Time) event.Reason {

@@ -388,14 +388,20 @@ func scanReserved(data []byte) reserved {
 		if !ok || string(k) > movedKey {
 			return r
 		}
-		switch string(k) {
-		case actorKey:
-			r.actor = raw
-		case deadKey:
-			r.next, r.dead = raw, true
-		case movedKey:
-			r.next, r.moved = raw, true
-		}
+		r.note(k, raw)
+	}
+}
+
+// note records key's value in r if key is one of the reserved keys r
+// holds.
+func (r *reserved) note(key, raw []byte) {
+	switch string(key) {
+	case actorKey:
+		r.actor = raw
+	case deadKey:
+		r.next, r.dead = raw, true
+	case movedKey:
+		r.next, r.moved = raw, true
 	}
 }
 

@@ -32,10 +32,15 @@ func timed(st store.Store, timeout time.Duration) store.Store {
 // own deadline comes first, else ctx with the deadline of the call's tick.
 // It returns ctx's error, and the call is not made, once ctx is done.
 func (t timedStore) bound(ctx context.Context) (context.Context, error) {
+	return t.boundAt(ctx, time.Now())
+}
+
+// boundAt is bound for a call made at now, by a caller that has just read
+// the clock.
+func (t timedStore) boundAt(ctx context.Context, now time.Time) (context.Context, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	now := time.Now()
 	var tk *tick
 	if now == now.Round(0) {
 		// A testing/synctest bubble, whose clock readings carry no
@@ -63,7 +68,13 @@ func (t timedStore) Load(ctx context.Context, key string) (*store.Record, error)
 // LoadRecord loads into rec where the bounded store can
 // (store.RecordLoader), and otherwise copies what its Load returns.
 func (t timedStore) LoadRecord(ctx context.Context, key string, rec *store.Record) error {
-	ctx, err := t.bound(ctx)
+	return t.loadRecordAt(ctx, key, rec, time.Now())
+}
+
+// loadRecordAt is LoadRecord for a call made at now: a session's load
+// reads the clock once for the expiry checks and the call's deadline.
+func (t timedStore) loadRecordAt(ctx context.Context, key string, rec *store.Record, now time.Time) error {
+	ctx, err := t.boundAt(ctx, now)
 	if err != nil {
 		return err
 	}

@@ -90,27 +90,36 @@ func (e *envelope) next() (key, raw []byte, ok bool) {
 // checkValues validates an envelope without allocating, and returns its
 // accounted size.
 func checkValues(b []byte) (int, error) {
+	size, _, err := inspectValues(b)
+	return size, err
+}
+
+// inspectValues is checkValues that also returns, from the same pass, the
+// reserved keys a load acts on (see scanReserved).
+func inspectValues(b []byte) (int, reserved, error) {
+	var r reserved
 	env, err := openEnvelope(b)
 	if err != nil {
-		return 0, err
+		return 0, r, err
 	}
 	size, n := 0, env.left
 	var prev []byte
 	for i := uint64(0); i < n; i++ {
 		key, raw, ok := env.next()
 		if !ok {
-			return 0, fmt.Errorf("%w: truncated entry", errEnvelope)
+			return 0, r, fmt.Errorf("%w: truncated entry", errEnvelope)
 		}
 		if i > 0 && string(prev) >= string(key) {
-			return 0, fmt.Errorf("%w: keys out of order", errEnvelope)
+			return 0, r, fmt.Errorf("%w: keys out of order", errEnvelope)
 		}
 		prev = key
 		size += len(key) + len(raw) + entryOverhead
+		r.note(key, raw)
 	}
 	if len(env.b) != 0 {
-		return 0, fmt.Errorf("%w: trailing bytes", errEnvelope)
+		return 0, r, fmt.Errorf("%w: trailing bytes", errEnvelope)
 	}
-	return size, nil
+	return size, r, nil
 }
 
 // lookupValue finds key in a valid envelope.

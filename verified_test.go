@@ -144,6 +144,13 @@ func TestSameToken(t *testing.T) {
 		if sameToken(&held, other) {
 			t.Fatalf("a token differing at byte %d matched", i)
 		}
+		for bit := range 8 {
+			flipped := []byte(token)
+			flipped[i] ^= 1 << bit
+			if sameToken(&held, string(flipped)) {
+				t.Fatalf("a token differing in bit %d of byte %d matched", bit, i)
+			}
+		}
 	}
 	for _, v := range []string{"", token[:len(token)-1], token + "a"} {
 		if sameToken(&held, v) {
