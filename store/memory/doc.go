@@ -20,12 +20,26 @@
 // # Memory
 //
 // The store never holds more than [Config].MaxSessions records, 1,000,000
-// by default. Each session costs about 470 bytes of heap plus the size of
-// its data and strings: BenchmarkMemoryPerSession measures 785 bytes per session for
-// 100,000 sessions with 200 bytes of data, a 110-byte user agent and one
-// user each (Go 1.26, amd64). A full store at the default bound with such
-// sessions takes about 800 MB; set MaxSessions to what the machine can
-// spare.
+// by default. Each session costs about 250 bytes of heap plus its key,
+// data and strings (rounded up to the next of the arena's block sizes),
+// and for a signed-in session its key and user ID once more, in the index
+// of users' sessions:
+// BenchmarkMemoryPerSession measures 728 bytes per session for 100,000
+// sessions with a 64-byte key, 200 bytes of data, a 110-byte user agent
+// and one user each (Go 1.26, amd64). A full store at the default bound
+// with such sessions takes about 730 MB; set MaxSessions to what the
+// machine can spare.
+//
+// The store keeps its sessions in memory that holds no pointers: per
+// shard, one slice of fixed-size slots, a map from a hash of the key to
+// a slot, and byte arenas for keys, strings and data, rather than Go
+// values per session. The garbage collector does not scan such memory,
+// so many stored sessions do not slow the collections that requests'
+// garbage causes, nor the requests that wait for them. Space a removed
+// session frees is reused by the next; a shard that a burst of sessions
+// leaves mostly empty is copied into new memory, so that the rest returns
+// to the runtime. A loaded record's Data and strings share one
+// allocation.
 //
 // When a new session would exceed the bound, the store first removes every
 // expired record, then evicts the record that expires soonest: usually the
@@ -50,6 +64,9 @@
 // finds one, a few at a time by every write to their shard, all at once
 // when the store is full, and by [Store.Sweep], which a program may call
 // now and then to return memory sooner after a burst of sessions.
+//
+// The store keeps times to the nanosecond, as Unix times between the years
+// 1678 and 2262; a time outside that span is kept as its nearer end.
 //
 // # Concurrency
 //

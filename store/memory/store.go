@@ -358,7 +358,8 @@ func (s *Store) Len() int {
 }
 
 // NeverBlocks reports true: the store does no I/O, and holds a shard's
-// lock only for a map or heap operation, so its calls need no timeout.
+// lock only for a map or heap operation, or, now and then, to copy a
+// shard that has become mostly empty, so its calls need no timeout.
 func (s *Store) NeverBlocks() bool {
 	return true
 }
