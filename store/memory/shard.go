@@ -189,8 +189,8 @@ func (sh *shard) copyTo(i int32, rec *store.Record) {
 }
 
 // recordLen returns the length of the block of rec under key.
-func recordLen(key string, rec *store.Record) int {
-	return len(key) + len(rec.UserID) + len(rec.IP) + len(rec.UserAgent) + len(rec.Data)
+func recordLen(key string, rec *store.Record) uint64 {
+	return uint64(len(key)) + uint64(len(rec.UserID)) + uint64(len(rec.IP)) + uint64(len(rec.UserAgent)) + uint64(len(rec.Data))
 }
 
 // set makes slot i hold rec, under its key, with the given version. Its

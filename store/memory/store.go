@@ -383,12 +383,18 @@ func (s *Store) Close() error {
 	if !s.closed.CompareAndSwap(false, true) {
 		return nil
 	}
+	// Every shard and the user index at once, so that a call still in
+	// progress finds them consistent: no slot names an entry of the index
+	// it had before.
 	for i := range s.shards {
-		sh := &s.shards[i]
-		sh.mu.Lock()
-		sh.reset()
-		sh.mu.Unlock()
+		s.shards[i].mu.Lock()
+	}
+	for i := range s.shards {
+		s.shards[i].reset()
 	}
 	s.users.reset()
+	for i := range s.shards {
+		s.shards[i].mu.Unlock()
+	}
 	return nil
 }
