@@ -282,10 +282,6 @@ func (sh *shard) len() int {
 // holds a slot number.
 func (sh *shard) tidy() {
 	n := sh.len()
-	if n == 0 && (len(sh.slots) > 0 || sh.bytes.total > 0) {
-		sh.reset()
-		return
-	}
 	if !sh.bytes.wasteful() && (len(sh.slots) < 256 || n >= len(sh.slots)/4) {
 		return
 	}

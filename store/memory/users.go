@@ -98,12 +98,12 @@ func (x *userIndex) remove(i int32) {
 	x.tidy()
 }
 
-// tidy starts afresh when the index is empty, and copies the blocks into a
-// new arena when freed ones make up most of it. Entries keep their
+// tidy starts afresh when the index is empty and holds much, and copies
+// the blocks into a new arena when freed ones make up most of it. Entries keep their
 // numbers, which slots hold.
 func (x *userIndex) tidy() {
 	switch {
-	case x.n == 0:
+	case x.n == 0 && (len(x.entries) >= 256 || x.bytes.total >= 2*maxPage):
 		x.resetLocked()
 	case x.bytes.wasteful():
 		old := x.bytes
