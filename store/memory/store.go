@@ -276,7 +276,6 @@ func (s *Store) reservePlaces(anon bool, res *places) error {
 // bumps its version.
 func (s *Store) updateLocked(sh *shard, i int32, key string, rec *store.Record) {
 	sameUser := string(sh.userOf(i)) == rec.UserID
-	sh.pull(i)
 	sh.set(i, rec, rec.Version+1)
 	sl := &sh.slots[i]
 	if !sameUser {
@@ -288,17 +287,21 @@ func (s *Store) updateLocked(sh *shard, i int32, key string, rec *store.Record) 
 			sl.user = s.users.add(s.userBucket(rec.UserID), rec.UserID, key)
 		}
 	}
-	if anon := rec.UserID == ""; anon != sl.anon() {
-		// A login or logout in place: the record changes queues. One that
-		// becomes anonymous is counted, never refused.
-		sl.flags ^= slotAnon
-		if anon {
-			s.anonCount.Add(1)
-		} else {
-			s.anonCount.Add(-1)
-		}
+	anon := rec.UserID == ""
+	if anon == sl.anon() {
+		sh.fix(*sh.queueOf(i), int(sl.pos))
+		return
 	}
+	// A login or logout in place: the record changes queues. One that
+	// becomes anonymous is counted, never refused.
+	sh.pull(i)
+	sl.flags ^= slotAnon
 	sh.push(i)
+	if anon {
+		s.anonCount.Add(1)
+	} else {
+		s.anonCount.Add(-1)
+	}
 }
 
 // Delete removes the record stored under key, if any.
