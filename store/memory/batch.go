@@ -42,6 +42,11 @@ func (s *Store) SaveBatch(ctx context.Context, entries []store.Entry) error {
 		if err != errFull && err != errAnonFull {
 			return err
 		}
+		if s.closed.Load() {
+			// Close emptied the store but not its counts: no room will
+			// come.
+			return fmt.Errorf("memory store: save batch: %w", ErrClosed)
+		}
 		// Make room holding no place: a place this batch holds could be
 		// the only one makeRoom might free.
 		b.release(s)

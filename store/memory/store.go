@@ -167,6 +167,11 @@ func (s *Store) Save(ctx context.Context, key string, rec *store.Record) error {
 		err := s.saveLocked(sh, fp, key, rec, now, &res)
 		sh.tidy()
 		sh.mu.Unlock()
+		if (err == errFull || err == errAnonFull) && s.closed.Load() {
+			// Close emptied the store but not its counts: no room will
+			// come.
+			return fmt.Errorf("memory store: save: %w", ErrClosed)
+		}
 		switch err {
 		case errFull:
 			if !s.makeRoom(now, rec.UserID == "") {
