@@ -2,6 +2,7 @@ package memory
 
 import (
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -71,5 +72,33 @@ func TestReviewSaveBatchInProgressAtCloseEnds(t *testing.T) {
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("SaveBatch in progress at Close still running after 20 s")
+	}
+}
+
+// TestReviewEmptiedShardReturnsItsQueues fills one shard with a burst of
+// sessions and deletes them: the queues' arrays, four bytes a session, go
+// back to the runtime with the slots and the arena.
+func TestReviewEmptiedShardReturnsItsQueues(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	clock := storetest.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+	s := New(Config{Shards: 1, Now: clock.Now, Logger: discard})
+	sh := &s.shards[0]
+	const n = 20_000
+	users := []string{"", "A"}
+	for i := range n {
+		if err := s.Save(ctx, fmt.Sprint("key-", i), recFor(users[i%2], clock.Now(), time.Duration(i+1)*time.Second)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range n {
+		if err := s.Delete(ctx, fmt.Sprint("key-", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkInvariants(t, s)
+	if cap(sh.slots) > 256 || sh.bytes.total > 2*maxPage || cap(sh.queue) > 256 || cap(sh.anon) > 256 {
+		t.Errorf("emptied shard keeps %d slots, %d arena bytes, queues of %d and %d, want at most 256, %d, 256, 256",
+			cap(sh.slots), sh.bytes.total, cap(sh.queue), cap(sh.anon), 2*maxPage)
 	}
 }

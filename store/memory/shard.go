@@ -306,10 +306,14 @@ func (sh *shard) tidy() {
 		renumber[i] = int32(len(sh.slots))
 		sh.slots = append(sh.slots, sl)
 	}
-	for _, q := range [...]slotHeap{sh.queue, sh.anon} {
-		for k, i := range q {
-			q[k] = renumber[i]
+	// The queues too get new arrays, sized to what they hold: after a
+	// burst, the old ones are as long as the burst was.
+	for _, q := range [...]*slotHeap{&sh.queue, &sh.anon} {
+		fresh := make(slotHeap, len(*q))
+		for k, i := range *q {
+			fresh[k] = renumber[i]
 		}
+		*q = fresh
 	}
 }
 
