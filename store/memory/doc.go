@@ -38,7 +38,8 @@
 // garbage causes, nor the requests that wait for them. Space a removed
 // session frees is reused by the next; a shard that a burst of sessions
 // leaves mostly empty is copied into new memory, so that the rest returns
-// to the runtime. A loaded record's Data and strings share one
+// to the runtime, and so is the index of users' sessions, at the next
+// [Store.Sweep] or [Store.DeleteUser], once most of its entries are free. A loaded record's Data and strings share one
 // allocation.
 //
 // When a new session would exceed the bound, the store first removes every

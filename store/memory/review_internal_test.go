@@ -102,3 +102,150 @@ func TestReviewEmptiedShardReturnsItsQueues(t *testing.T) {
 			cap(sh.slots), sh.bytes.total, cap(sh.queue), cap(sh.anon), 2*maxPage)
 	}
 }
+
+// TestUserIndexReturnsMemoryAfterBurst: once a burst of signed-in sessions
+// has expired, a Sweep leaves the index of users' sessions the size of
+// what is left, and what is left is still listed and deleted by user.
+func TestUserIndexReturnsMemoryAfterBurst(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	clock := storetest.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+	s := New(Config{Now: clock.Now, Shards: 8, Logger: discard})
+	const burst, every = 20_000, 666 // every 666th session outlives the burst
+	kept := 0
+	for i := range burst {
+		life := time.Minute
+		if i%every == 0 {
+			life = time.Hour
+			kept++
+		}
+		if err := s.Save(ctx, fmt.Sprintf("%064x", i), recFor(fmt.Sprintf("user-%d", i%100), clock.Now(), life)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	peak := cap(s.users.entries)
+	clock.Advance(2 * time.Minute)
+	n, err := s.Sweep(ctx)
+	if err != nil || n != burst-kept {
+		t.Fatalf("Sweep: got %d, %v; want %d, nil", n, err, burst-kept)
+	}
+	checkInvariants(t, s)
+	if got := cap(s.users.entries); got > 2*kept {
+		t.Errorf("after the burst: the user index holds room for %d entries (%d at its peak), want at most %d", got, peak, 2*kept)
+	}
+	if got := len(s.users.heads); got > kept {
+		t.Errorf("after the burst: %d users' chains, want at most %d", got, kept)
+	}
+	// user-0 kept the sessions i that are multiples of both 666 and 100.
+	want := 0
+	for i := 0; i < burst; i += every {
+		if i%100 == 0 {
+			want++
+		}
+	}
+	list, err := s.ListUser(ctx, "user-0")
+	if err != nil || len(list) != want {
+		t.Fatalf("ListUser after the burst: got %d sessions, %v; want %d", len(list), err, want)
+	}
+	if deleted, err := s.DeleteUser(ctx, "user-0"); err != nil || deleted != want {
+		t.Fatalf("DeleteUser after the burst: got %d, %v; want %d", deleted, err, want)
+	}
+	checkInvariants(t, s)
+	// A new session of a user with sessions left joins their chain.
+	if err := s.Save(ctx, "new", recFor("user-6", clock.Now(), time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	checkInvariants(t, s)
+	if list, _ := s.ListUser(ctx, "user-6"); len(list) < 1 {
+		t.Errorf("ListUser(user-6) after the burst: got %d sessions, want the new one at least", len(list))
+	}
+}
+
+// TestUserIndexCompactsUnderLoad renumbers the user index again and again
+// (bursts that expire, Sweeps, DeleteUsers) while other goroutines save,
+// load, list and delete: every listing stays right and the store stays
+// consistent. Run it with -race.
+func TestUserIndexCompactsUnderLoad(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	clock := storetest.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+	s := New(Config{Now: clock.Now, Shards: 4, Logger: discard})
+	// Each worker keeps one long-lived session of its own user, which
+	// every listing must show, among bursts of short-lived ones.
+	const workers = 4
+	for w := range workers {
+		if err := s.Save(ctx, fmt.Sprintf("keep-%d", w), recFor(fmt.Sprintf("keeper-%d", w), clock.Now(), 24*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	done := make(chan struct{})
+	errs := make(chan error, workers+1)
+	var saved atomic.Int64
+	for w := range workers {
+		go func() {
+			for round := 0; ; round++ {
+				select {
+				case <-done:
+					errs <- nil
+					return
+				default:
+				}
+				for i := range 600 {
+					key := fmt.Sprintf("w%d-r%d-%d", w, round, i)
+					if err := s.Save(ctx, key, recFor(fmt.Sprintf("u%d", i%7), clock.Now(), time.Minute)); err != nil && !errors.Is(err, store.ErrConflict) {
+						errs <- err
+						return
+					}
+					saved.Add(1)
+				}
+				list, err := s.ListUser(ctx, fmt.Sprintf("keeper-%d", w))
+				if err != nil || len(list) != 1 || list[0].Key != fmt.Sprintf("keep-%d", w) {
+					errs <- fmt.Errorf("worker %d: ListUser of its keeper: got %d entries, %v", w, len(list), err)
+					return
+				}
+				if _, err := s.DeleteUser(ctx, fmt.Sprintf("u%d", round%7)); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	compactions := 0
+	for range 40 {
+		// Let the workers index a few thousand sessions, so that the
+		// Sweep that expires them finds the index sparse.
+		for target := saved.Load() + 2000; saved.Load() < target; {
+			select {
+			case err := <-errs:
+				t.Fatal(err)
+			default:
+				time.Sleep(time.Millisecond)
+			}
+		}
+		clock.Advance(2 * time.Minute)
+		before := s.userEntries()
+		if _, err := s.Sweep(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if s.userEntries() < before/2 {
+			compactions++
+		}
+	}
+	close(done)
+	for range workers {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkInvariants(t, s)
+	if compactions == 0 {
+		t.Error("no Sweep renumbered the user index: the test did not test it")
+	}
+}
+
+// userEntries returns the length of the user index's entries slice.
+func (s *Store) userEntries() int {
+	s.users.mu.Lock()
+	defer s.users.mu.Unlock()
+	return len(s.users.entries)
+}

@@ -25,6 +25,7 @@ func (s *Store) Sweep(ctx context.Context) (int, error) {
 		}
 		n += s.reapShard(&s.shards[i], now)
 	}
+	s.compactUsers()
 	return n, nil
 }
 

@@ -16,8 +16,9 @@ import (
 // scans: one entry per indexed record in a pointer-free slice, chained by
 // the bucket of its user ID, with the user ID and the key in a block of an
 // arena. A record's slot holds the number of its entry, so removing it
-// needs no search; entries are therefore never renumbered, and a freed one
-// is reused.
+// needs no search; a freed entry is reused, and entries are renumbered
+// only when most are free, by Store.compactUsers, which holds every
+// shard's lock while it renumbers the slots too.
 //
 // Lock order: a goroutine may lock the index while holding a shard lock,
 // never a shard lock while holding the index lock. Every change to a
@@ -120,6 +121,95 @@ func (x *userIndex) tidy() {
 	}
 }
 
+// minCompactEntries is the fewest entries worth renumbering.
+const minCompactEntries = 1024
+
+// sparse reports whether most of the index's entries are free: the
+// entries slice and the heads map keep the size of the largest burst of
+// signed-in sessions until compact renumbers them.
+func (x *userIndex) sparse() bool {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.sparseLocked()
+}
+
+func (x *userIndex) sparseLocked() bool {
+	return len(x.entries) >= minCompactEntries && x.n < len(x.entries)/4
+}
+
+// compact renumbers the entries in use as 0 to n-1, in new memory, and
+// returns the new number of each old one (-1 for a free one), or nil when
+// the index is no longer sparse. Slots hold entry numbers: the caller holds
+// every shard's lock and renumbers them.
+func (x *userIndex) compact() []int32 {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if !x.sparseLocked() {
+		return nil
+	}
+	old, oldBytes := x.entries, x.bytes
+	renumber := make([]int32, len(old))
+	x.entries, x.bytes, x.free = make([]userEntry, 0, x.n), arena{}, -1
+	for i := range old {
+		e := old[i]
+		if e.prev == freeEntry {
+			renumber[i] = -1
+			continue
+		}
+		renumber[i] = int32(len(x.entries))
+		ref := x.bytes.alloc(e.size())
+		copy(x.bytes.block(ref, e.size()), oldBytes.block(e.ref, e.size()))
+		e.ref = ref
+		x.entries = append(x.entries, e)
+	}
+	for i := range x.entries {
+		e := &x.entries[i]
+		if e.prev >= 0 {
+			e.prev = renumber[e.prev]
+		}
+		if e.next >= 0 {
+			e.next = renumber[e.next]
+		}
+	}
+	heads := make(map[uint64]int32, len(x.heads))
+	for fp, i := range x.heads {
+		heads[fp] = renumber[i]
+	}
+	x.heads = heads
+	return renumber
+}
+
+// compactUsers returns the memory of the index of users' sessions after a
+// burst of signed-in sessions ended: when most of its entries are free, it
+// renumbers them (compact) and the slots that hold their numbers. It holds
+// every shard's lock, taken in order as SaveBatch and Close take them, and
+// then the index's: a short pause of the whole store, once per burst.
+func (s *Store) compactUsers() {
+	if !s.users.sparse() {
+		return
+	}
+	for i := range s.shards {
+		s.shards[i].mu.Lock()
+	}
+	defer func() {
+		for i := range s.shards {
+			s.shards[i].mu.Unlock()
+		}
+	}()
+	renumber := s.users.compact()
+	if renumber == nil {
+		return
+	}
+	for i := range s.shards {
+		slots := s.shards[i].slots
+		for j := range slots {
+			if sl := &slots[j]; sl.used() && sl.user >= 0 {
+				sl.user = renumber[sl.user]
+			}
+		}
+	}
+}
+
 // list returns a snapshot of user's keys.
 func (x *userIndex) list(fp uint64, user string) []string {
 	x.mu.Lock()
@@ -204,6 +294,7 @@ func (s *Store) DeleteUser(ctx context.Context, userID string) (int, error) {
 			n++
 		}
 	}
+	s.compactUsers()
 	return n, nil
 }
 
