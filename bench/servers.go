@@ -179,6 +179,54 @@ func NewBareHeaders(name string) *Impl {
 	return &Impl{Name: name, Handler: routes(bareHeaders{})}
 }
 
+// perRequest is the per-request state of a context-passing middleware,
+// the size of Keycard's Session (512 bytes), which also serves as the
+// request's context: one allocation, as Keycard's is.
+type perRequest struct {
+	context.Context
+	_ [512 - 16]byte
+}
+
+type perRequestKey struct{}
+
+// Value returns p for perRequestKey, else the parent's value.
+func (p *perRequest) Value(key any) any {
+	if key == (perRequestKey{}) {
+		return p
+	}
+	return p.Context.Value(key)
+}
+
+// bareContext is bare-headers behind a middleware that gives each request
+// a perRequest in a copy of the request (Request.WithContext), which /read
+// and /write look up: what any middleware that carries per-request state
+// in the context costs, before it does any work of its own.
+type bareContext struct{ bareHeaders }
+
+func (b bareContext) user(w http.ResponseWriter, r *http.Request) (string, bool, error) {
+	if _, ok := r.Context().Value(perRequestKey{}).(*perRequest); !ok {
+		return "", false, errors.New("no per-request state")
+	}
+	return b.bareHeaders.user(w, r)
+}
+
+func (b bareContext) increment(w http.ResponseWriter, r *http.Request) (int, bool, error) {
+	if _, ok := r.Context().Value(perRequestKey{}).(*perRequest); !ok {
+		return 0, false, errors.New("no per-request state")
+	}
+	return b.bareHeaders.increment(w, r)
+}
+
+// NewBareContext returns bare-headers behind a middleware that puts a
+// 512-byte per-request state in each request's context.
+func NewBareContext(name string) *Impl {
+	mux := routes(bareContext{})
+	return &Impl{Name: name, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := &perRequest{Context: r.Context()}
+		mux.ServeHTTP(w, r.WithContext(p))
+	})}
+}
+
 // bareGet is the bare handler plus one Redis GET per /read, through the
 // rueidis client Keycard's Redis store uses: the floor for a Redis-backed
 // read.
@@ -556,11 +604,12 @@ func NewGorillaRedis(name, addr, prefix string) (*Impl, error) {
 }
 
 // Names lists the implementations New makes, in the order of the tables:
-// the ceilings (bare, and bare with the cache headers) and the floor of a
-// Redis read, then each library with memory (or cookies), then with
+// the ceilings (bare, bare with the cache headers, and that behind a
+// middleware that carries per-request state) and the floor of a Redis
+// read, then each library with memory (or cookies), then with
 // SQLite, then with Redis.
 var Names = []string{
-	"bare", "bare-headers", "bare-redisget",
+	"bare", "bare-headers", "bare-context", "bare-redisget",
 	"keycard-memory", "scs-memory", "gorilla-cookie", "keycard-sealed",
 	"keycard-sqlite", "scs-sqlite",
 	"keycard-redis", "scs-redis", "gorilla-redis",
@@ -584,6 +633,8 @@ func New(name, redisAddr, prefix, sqlitePath string) (*Impl, error) {
 		return NewBare(), nil
 	case "bare-headers":
 		return NewBareHeaders(name), nil
+	case "bare-context":
+		return NewBareContext(name), nil
 	case "bare-redisget":
 		return NewBareRedisGet(name, redisAddr, prefix+"bare:")
 	case "keycard-memory":

@@ -64,9 +64,11 @@ func TestRoutes(t *testing.T) {
 // TestBareHeaders checks, over HTTP, that bare-headers is bare plus the
 // two cache headers of a personal response: its /read and /write answers
 // carry Vary: Cookie and Cache-Control: no-store with bare's bodies, its
-// other routes carry neither, and bare's answers carry neither.
+// other routes carry neither, and bare's answers carry neither; and that
+// bare-context answers as bare-headers does (its /read and /write fail
+// without the per-request state its middleware adds).
 func TestBareHeaders(t *testing.T) {
-	for _, name := range []string{"bare", "bare-headers"} {
+	for _, name := range []string{"bare", "bare-headers", "bare-context"} {
 		t.Run(name, func(t *testing.T) {
 			impl, err := New(name, "", "", "")
 			if err != nil {
@@ -97,7 +99,7 @@ func TestBareHeaders(t *testing.T) {
 					t.Errorf("GET %s: %d %q, want 200 %q", p.path, res.StatusCode, body, p.body)
 				}
 				want := map[string][]string{"Vary": nil, "Cache-Control": nil}
-				if name == "bare-headers" && p.personal {
+				if name != "bare" && p.personal {
 					want = map[string][]string{"Vary": {"Cookie"}, "Cache-Control": {"no-store"}}
 				}
 				for k, v := range want {

@@ -7,7 +7,9 @@
 //	peerserver -impl scs-sqlite -addr 127.0.0.1:8083 -sqlite /tmp/scs-sessions.db
 //
 // -impl is one of bare, bare-headers (bare whose /read and /write
-// responses carry Vary: Cookie and Cache-Control: no-store), scs-memory,
+// responses carry Vary: Cookie and Cache-Control: no-store), bare-context
+// (bare-headers behind a middleware that carries 512 bytes of per-request
+// state in the request's context), scs-memory,
 // gorilla-cookie, scs-sqlite, scs-redis and gorilla-redis (and Keycard's
 // own, for convenience; cmd/benchserver is Keycard's server). The
 // Redis-backed ones use the server at -redis, with keys under -prefix. The
