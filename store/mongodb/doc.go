@@ -108,7 +108,12 @@
 // the record, replaces or inserts it, and deletes the lock, four round
 // trips; Touch waits for the lock instead, backing off up to 50 ms, and
 // reads, checks and updates the record, four round trips too. A
-// lock older than 30 seconds (its writer died) is taken over. Delete needs
+// lock older than 30 seconds (its writer died) is taken over. A lock
+// attempt, and the commands under a lock, run to their end (up to 10
+// seconds) even when the caller's context ends first: the server may
+// apply a command the client gave up on, and a lock taken so would be
+// held for nobody, a write landed so would follow the lock's release.
+// A context that ended stops a writer before it tries to lock. Delete needs
 // no lock: a write that follows it finds nothing to update. DeleteUser
 // and Sweep take none either: on FerretDB each is a query and then deletes
 // by _id, so a record saved in between (moved to another user, or touched

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -61,5 +62,67 @@ func TestLockDocuments(t *testing.T) {
 	got, err := s.Load(ctx, key)
 	if err != nil || got.Version != 2 {
 		t.Errorf("load: got %+v, %v; want version 2", got, err)
+	}
+}
+
+// TestCancelledLockAttemptsLeaveNoLock: writers whose contexts end while
+// they wait for a held lock leave no lock behind. The server may apply a
+// command after the client gave up on it; an insert of a lock applied so,
+// after the holder released its lock, took the lock for nobody, and every
+// write of the key then failed until the lease passed.
+func TestCancelledLockAttemptsLeaveNoLock(t *testing.T) {
+	t.Parallel()
+	client := sharedClient(t)
+	s := newStore(t, client, mongodb.Config{})
+	mongodb.ForceLocks(s)
+	locks := s.Collection().Database().Collection(s.Collection().Name() + "_locks")
+	ctx := t.Context()
+	now := time.Now()
+	key := strings.Repeat("ab", 32)
+	rec := &store.Record{Created: now, LastSeen: now, Expires: now.Add(time.Hour), Deadline: now.Add(time.Hour)}
+	if err := s.Save(ctx, key, rec); err != nil {
+		t.Fatal(err)
+	}
+	for round := range 5 {
+		held := bson.D{{Key: "_id", Value: key}, {Key: "token", Value: "held"}, {Key: "at", Value: bson.NewDateTimeFromTime(time.Now())}}
+		if _, err := locks.InsertOne(ctx, held); err != nil {
+			t.Fatal(err)
+		}
+		// Touches wait for the held lock, each with a context that ends
+		// within a millisecond, mostly while a command is in flight.
+		var wg sync.WaitGroup
+		for g := range 8 {
+			wg.Go(func() {
+				for i := range 20 {
+					c, cancel := context.WithTimeout(ctx, time.Duration(100+(g*37+i*53)%900)*time.Microsecond)
+					s.Touch(c, key, now, now.Add(2*time.Hour))
+					cancel()
+				}
+			})
+		}
+		time.Sleep(5 * time.Millisecond)
+		if _, err := locks.DeleteOne(ctx, bson.D{{Key: "_id", Value: key}, {Key: "token", Value: "held"}}); err != nil {
+			t.Fatal(err)
+		}
+		wg.Wait()
+		// Give a command the server still holds time to land, so that
+		// the check below sees it.
+		time.Sleep(300 * time.Millisecond)
+		var left []bson.M
+		cur, err := locks.Find(ctx, bson.D{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cur.All(ctx, &left); err != nil {
+			t.Fatal(err)
+		}
+		if len(left) > 0 {
+			t.Fatalf("round %d: locks left after every writer returned: %v", round, left)
+		}
+	}
+	// And the key is writable at once.
+	rec.Version = 1
+	if err := s.Save(ctx, key, rec); err != nil {
+		t.Fatalf("save after the cancelled writers: %v", err)
 	}
 }

@@ -63,43 +63,73 @@ const (
 	modeLocks   // lock documents: FerretDB 1.x
 )
 
+// lockHold bounds the commands of one lock attempt and of the section a
+// lock guards. They run to their end even when the caller's context ends
+// first, up to lockHold: a command the client gave up on may still be
+// applied by the server later, so an insert of a lock abandoned mid-way
+// could take the lock after its writer left, with no one to release it
+// until its lease passed, and a write abandoned under the lock could land
+// after the lock was released, over a newer writer's. lockHold is well
+// under lockLease, so that a live holder is done before anyone may take
+// its lock over.
+const lockHold = lockLease / 3
+
 // lock takes the lock of key. If another writer holds it, lock returns
 // errBusy at once when wait is false, and otherwise tries again, backing
-// off from 1 ms to 50 ms, until ctx ends. The returned function releases
-// the lock.
-func (s *Store) lock(ctx context.Context, key string, wait bool) (release func(), err error) {
+// off from 1 ms to 50 ms, until ctx ends. It returns the context of the
+// section the lock guards, which ctx's end does not cut short (see
+// lockHold), and the function that ends the section and releases the
+// lock. Once ctx has ended, no attempt starts; an attempt that takes the
+// lock after ctx ended releases it and reports ctx's error.
+func (s *Store) lock(ctx context.Context, key string, wait bool) (held context.Context, release func(), err error) {
 	var b [8]byte
 	rand.Read(b[:])
 	token := hex.EncodeToString(b[:])
 	pause := time.Millisecond
 	for {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, err
+		}
 		now := time.Now()
-		_, err := s.locks.InsertOne(ctx, bson.D{{Key: "_id", Value: key}, {Key: "token", Value: token}, {Key: "at", Value: bson.NewDateTimeFromTime(now)}})
+		held, end := context.WithTimeout(context.WithoutCancel(ctx), lockHold)
+		_, err := s.locks.InsertOne(held, bson.D{{Key: "_id", Value: key}, {Key: "token", Value: token}, {Key: "at", Value: bson.NewDateTimeFromTime(now)}})
 		if err == nil {
-			return func() {
+			release := func() {
+				end()
 				ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), lockLease)
 				defer cancel()
 				// A failure leaves the lock to its lease.
 				_, _ = s.locks.DeleteOne(ctx, bson.D{{Key: "_id", Value: key}, {Key: "token", Value: token}})
-			}, nil
+			}
+			if err := ctx.Err(); err != nil {
+				release()
+				return nil, nil, err
+			}
+			return held, release, nil
 		}
+		end()
 		if !mongo.IsDuplicateKeyError(err) {
-			return nil, err
+			// The insert's outcome is unknown only if it ran out of
+			// lockHold: remove it in case it landed.
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), lockHold)
+			_, _ = s.locks.DeleteOne(cctx, bson.D{{Key: "_id", Value: key}, {Key: "token", Value: token}})
+			cancel()
+			return nil, nil, err
 		}
 		stale := bson.D{{Key: "_id", Value: key}, {Key: "at", Value: bson.D{{Key: "$lt", Value: bson.NewDateTimeFromTime(now.Add(-lockLease))}}}}
 		if res, err := s.locks.DeleteOne(ctx, stale); err != nil {
-			return nil, err
+			return nil, nil, err
 		} else if res.DeletedCount > 0 {
 			continue
 		}
 		if !wait {
-			return nil, errBusy
+			return nil, nil, errBusy
 		}
 		t := time.NewTimer(pause)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return nil, ctx.Err()
+			return nil, nil, ctx.Err()
 		case <-t.C:
 		}
 		pause = min(2*pause, 50*time.Millisecond)
@@ -111,7 +141,7 @@ func (s *Store) lock(ctx context.Context, key string, wait bool) (release func()
 // inserts it. A lock held by another writer is a conflict, as the
 // compare-and-set would be.
 func (s *Store) saveLocked(ctx context.Context, key string, doc *document, expected uint64, now time.Time) error {
-	release, err := s.lock(ctx, key, false)
+	held, release, err := s.lock(ctx, key, false)
 	if errors.Is(err, errBusy) {
 		return errConflict
 	}
@@ -120,7 +150,7 @@ func (s *Store) saveLocked(ctx context.Context, key string, doc *document, expec
 	}
 	defer release()
 	var cur document
-	err = s.coll.FindOne(ctx, bson.D{{Key: "_id", Value: key}}).Decode(&cur)
+	err = s.coll.FindOne(held, bson.D{{Key: "_id", Value: key}}).Decode(&cur)
 	found := err == nil
 	if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
 		return wrap(ctx, "save", err)
@@ -133,9 +163,9 @@ func (s *Store) saveLocked(ctx context.Context, key string, doc *document, expec
 		return errConflict
 	}
 	if found {
-		_, err = s.coll.ReplaceOne(ctx, bson.D{{Key: "_id", Value: key}}, doc)
+		_, err = s.coll.ReplaceOne(held, bson.D{{Key: "_id", Value: key}}, doc)
 	} else {
-		_, err = s.coll.InsertOne(ctx, doc)
+		_, err = s.coll.InsertOne(held, doc)
 	}
 	if err != nil {
 		return wrap(ctx, "save", err)
@@ -149,13 +179,13 @@ func (s *Store) saveLocked(ctx context.Context, key string, doc *document, expec
 // alone, which FerretDB looks up by its primary key; a filter with more
 // fields would have it read the whole collection.
 func (s *Store) touchLocked(ctx context.Context, key string, update bson.D, now time.Time) (matched bool, err error) {
-	release, err := s.lock(ctx, key, true)
+	held, release, err := s.lock(ctx, key, true)
 	if err != nil {
 		return false, err
 	}
 	defer release()
 	var cur document
-	err = s.coll.FindOne(ctx, bson.D{{Key: "_id", Value: key}}).Decode(&cur)
+	err = s.coll.FindOne(held, bson.D{{Key: "_id", Value: key}}).Decode(&cur)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return false, nil
 	}
@@ -165,7 +195,7 @@ func (s *Store) touchLocked(ctx context.Context, key string, update bson.D, now 
 	if !cur.record().Live(now) {
 		return false, nil
 	}
-	res, err := s.coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: key}}, update)
+	res, err := s.coll.UpdateOne(held, bson.D{{Key: "_id", Value: key}}, update)
 	if err != nil {
 		return false, err
 	}
