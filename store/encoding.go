@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"time"
+	"unsafe"
 
 	"github.com/keycard-go/keycard/internal/storekit"
 )
@@ -64,16 +65,9 @@ func DecodeRecordInto(b []byte, rec *Record) error {
 	for _, t := range [...]*time.Time{&out.Created, &out.LastSeen, &out.AuthTime, &out.Expires, &out.Deadline} {
 		*t = storekit.FromNanos(d.varint())
 	}
-	// The three text fields sit next to each other: one string holds them
-	// all, and each field is a substring of it (one allocation, not three).
 	text := d.b
 	user, ip, ua := d.bytes(), d.bytes(), d.bytes()
-	if d.err == nil {
-		all := string(text[:len(text)-len(d.b)])
-		out.UserID = substring(all, text, user)
-		out.IP = substring(all, text, ip)
-		out.UserAgent = substring(all, text, ua)
-	}
+	textLen := len(text) - len(d.b)
 	data := d.bytes()
 	if d.err != nil {
 		return fmt.Errorf("%w: %v", ErrCorrupt, d.err)
@@ -81,7 +75,28 @@ func DecodeRecordInto(b []byte, rec *Record) error {
 	if flags&^1 != 0 || len(d.b) != 0 {
 		return fmt.Errorf("%w: trailing or unknown fields", ErrCorrupt)
 	}
-	out.Data = append([]byte(nil), data...)
+	// The three text fields sit next to each other. One allocation holds
+	// them and then Data: each field is a string over part of its head,
+	// Data is its tail. That is sound because nothing writes to the head
+	// once this returns: the only slice of the buffer that escapes is
+	// Data, which starts after the head, and whose capacity ends with the
+	// buffer, so that an append copies it. A kept string keeps Data's
+	// memory alive, and the reverse.
+	if textLen+len(data) > 0 {
+		buf := make([]byte, textLen+len(data))
+		copy(buf, text[:textLen])
+		copy(buf[textLen:], data)
+		var all string
+		if textLen > 0 {
+			all = unsafe.String(&buf[0], textLen)
+		}
+		out.UserID = substring(all, text, user)
+		out.IP = substring(all, text, ip)
+		out.UserAgent = substring(all, text, ua)
+		if len(data) > 0 {
+			out.Data = buf[textLen:len(buf):len(buf)]
+		}
+	}
 	*rec = out
 	return nil
 }

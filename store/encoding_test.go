@@ -87,3 +87,33 @@ func FuzzDecodeRecord(f *testing.F) {
 		}
 	})
 }
+
+// TestDecodedStringsOutliveChangesToData: the text fields of a decoded
+// record share one allocation with its Data, and no write through Data,
+// nor an append to it, changes them.
+func TestDecodedStringsOutliveChangesToData(t *testing.T) {
+	in := sampleRecord()
+	b := EncodeRecord(in)
+	var rec Record
+	if allocs := testing.AllocsPerRun(100, func() { _ = DecodeRecordInto(b, &rec) }); allocs != 1 {
+		t.Errorf("DecodeRecordInto: %v allocations, want 1 (text fields and Data together)", allocs)
+	}
+	if err := DecodeRecordInto(b, &rec); err != nil {
+		t.Fatal(err)
+	}
+	if cap(rec.Data) != len(rec.Data) {
+		t.Errorf("Data has capacity %d past its %d bytes, want none", cap(rec.Data), len(rec.Data))
+	}
+	for i := range rec.Data {
+		rec.Data[i] = 'X'
+	}
+	rec.Data = append(rec.Data, "more data than fits"...)
+	if rec.UserID != in.UserID || rec.IP != in.IP || rec.UserAgent != in.UserAgent {
+		t.Errorf("after writes to Data: UserID %q, IP %q, UserAgent %q; want %q, %q, %q", rec.UserID, rec.IP, rec.UserAgent, in.UserID, in.IP, in.UserAgent)
+	}
+	// A record without data decodes with nil Data, as before.
+	in.Data = nil
+	if err := DecodeRecordInto(EncodeRecord(in), &rec); err != nil || rec.Data != nil || rec.UserAgent != in.UserAgent {
+		t.Errorf("no data: got Data %v, UserAgent %q, %v; want nil, %q", rec.Data, rec.UserAgent, err, in.UserAgent)
+	}
+}
