@@ -55,6 +55,7 @@ func DecodeRecord(b []byte) (*Record, error) {
 // DecodeRecordInto is DecodeRecord decoding into *rec, for a store's
 // LoadRecord (see RecordLoader): it sets every field but Version, which
 // it leaves alone, and on an error it leaves *rec as it was.
+// It makes one allocation, which the text fields and Data share.
 func DecodeRecordInto(b []byte, rec *Record) error {
 	d := decoder{b: b}
 	if d.byte() != recordFormat {
