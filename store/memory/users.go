@@ -107,17 +107,22 @@ func (x *userIndex) tidy() {
 	case x.n == 0 && (len(x.entries) >= 256 || x.bytes.total >= 2*maxPage):
 		x.resetLocked()
 	case x.bytes.wasteful():
-		old := x.bytes
-		x.bytes = arena{}
-		for i := range x.entries {
-			e := &x.entries[i]
-			if e.prev == freeEntry {
-				continue
-			}
-			ref := x.bytes.alloc(e.size())
-			copy(x.bytes.block(ref, e.size()), old.block(e.ref, e.size()))
-			e.ref = ref
+		x.moveBlocks()
+	}
+}
+
+// moveBlocks copies the blocks of the entries in use into a new arena.
+func (x *userIndex) moveBlocks() {
+	old := x.bytes
+	x.bytes = arena{}
+	for i := range x.entries {
+		e := &x.entries[i]
+		if e.prev == freeEntry {
+			continue
 		}
+		ref := x.bytes.alloc(e.size())
+		copy(x.bytes.block(ref, e.size()), old.block(e.ref, e.size()))
+		e.ref = ref
 	}
 }
 
@@ -147,21 +152,18 @@ func (x *userIndex) compact() []int32 {
 	if !x.sparseLocked() {
 		return nil
 	}
-	old, oldBytes := x.entries, x.bytes
+	old := x.entries
 	renumber := make([]int32, len(old))
-	x.entries, x.bytes, x.free = make([]userEntry, 0, x.n), arena{}, -1
-	for i := range old {
-		e := old[i]
+	x.entries, x.free = make([]userEntry, 0, x.n), -1
+	for i, e := range old {
 		if e.prev == freeEntry {
 			renumber[i] = -1
 			continue
 		}
 		renumber[i] = int32(len(x.entries))
-		ref := x.bytes.alloc(e.size())
-		copy(x.bytes.block(ref, e.size()), oldBytes.block(e.ref, e.size()))
-		e.ref = ref
 		x.entries = append(x.entries, e)
 	}
+	x.moveBlocks()
 	for i := range x.entries {
 		e := &x.entries[i]
 		if e.prev >= 0 {
