@@ -99,8 +99,10 @@ phase() { echo "== $(( $(date +%s) - started ))s: $*"; }
 # middleware that puts 512 bytes of per-request state (a Session's size) in
 # a copy of the request's context, as any context-passing middleware does;
 # bare-redisget is bare plus one Redis GET per /read (the floor of a Redis
-# read).
-all_servers=(bare bare-headers bare-context keycard-memory scs-memory gorilla-cookie express-memory keycard-sqlite scs-sqlite bare-redisget keycard-redis scs-redis gorilla-redis express-redis)
+# read), and bare-context-redisget that behind bare-context's middleware,
+# with the cache headers on /read (the floor of a Redis read by a session
+# middleware).
+all_servers=(bare bare-headers bare-context keycard-memory scs-memory gorilla-cookie express-memory keycard-sqlite scs-sqlite bare-redisget bare-context-redisget keycard-redis scs-redis gorilla-redis express-redis)
 read -r -a servers <<<"${SERVERS:-${all_servers[*]}}"
 node_needed=0
 for name in "${servers[@]}"; do
@@ -269,7 +271,7 @@ relaunch() {
 }
 launch
 
-# The bare servers (bare, bare-headers, bare-context, bare-redisget) set no cookie; they
+# The bare servers (bare, bare-headers, bare-context and the two bare + GET) set no cookie; they
 # get one of the size of Keycard's, so every server parses the same request
 # bytes and the ratios measure the session libraries alone.
 barecookie="__Host-keycard=$(printf 'A%.0s' $(seq 92))"
@@ -278,7 +280,7 @@ barecookie="__Host-keycard=$(printf 'A%.0s' $(seq 92))"
 # run that failed outright stops the script.
 load() {
   local name=$1 label=$2 extra=() rc=0; shift 2
-  case $name in bare|bare-headers|bare-context|bare-redisget) extra=(-cookie "$barecookie") ;; esac
+  case $name in bare|bare-headers|bare-context|bare-redisget|bare-context-redisget) extra=(-cookie "$barecookie") ;; esac
   "${loadpin[@]}" "$BIN/loadgen" -url "http://127.0.0.1:${port[$name]}" -name "$name:$label" -pid "${spid[$name]}" "${extra[@]}" "$@" | sed 's/^/    /' || rc=$?
   [ "$rc" -le 1 ] || exit "$rc"
 }
@@ -341,7 +343,7 @@ for round in $(seq "$ROUNDS"); do
         continue
       fi
       # bare + GET is the floor of a read; its other routes are bare's.
-      [ "$name" = bare-redisget ] && [ "${w%-*}" != read ] && continue
+      case $name in bare-redisget|bare-context-redisget) [ "${w%-*}" != read ] && continue ;; esac
       load "$name" "$w" "${flags[@]}"
     done
   done

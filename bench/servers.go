@@ -220,11 +220,15 @@ func (b bareContext) increment(w http.ResponseWriter, r *http.Request) (int, boo
 // NewBareContext returns bare-headers behind a middleware that puts a
 // 512-byte per-request state in each request's context.
 func NewBareContext(name string) *Impl {
-	mux := routes(bareContext{})
-	return &Impl{Name: name, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p := &perRequest{Context: r.Context()}
-		mux.ServeHTTP(w, r.WithContext(p))
-	})}
+	return &Impl{Name: name, Handler: withState(routes(bareContext{}))}
+}
+
+// withState is the middleware of bare-context: it serves each request to
+// h with a new perRequest in a copy of the request.
+func withState(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r.WithContext(&perRequest{Context: r.Context()}))
+	})
 }
 
 // bareGet is the bare handler plus one Redis GET per /read, through the
@@ -251,17 +255,52 @@ const RecordSize = 300
 // NewBareRedisGet returns the bare routes whose /read also GETs one
 // RecordSize-byte value from the Redis at addr (stored under prefix).
 func NewBareRedisGet(name, addr, prefix string) (*Impl, error) {
-	c, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{addr}})
+	g, err := newBareGet(addr, prefix)
 	if err != nil {
 		return nil, err
+	}
+	return &Impl{Name: name, Handler: routes(g), closers: []func(){g.c.Close}}, nil
+}
+
+// newBareGet connects to the Redis at addr and stores the value a bareGet
+// reads, under prefix.
+func newBareGet(addr, prefix string) (bareGet, error) {
+	c, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{addr}})
+	if err != nil {
+		return bareGet{}, err
 	}
 	key := prefix + "record"
 	value := strings.Repeat("k", RecordSize)
 	if err := c.Do(context.Background(), c.B().Set().Key(key).Value(value).ExSeconds(3600).Build()).Error(); err != nil {
 		c.Close()
+		return bareGet{}, err
+	}
+	return bareGet{c: c, key: key}, nil
+}
+
+// bareContextGet is bare + one GET behind bare-context's middleware, with
+// the cache headers on /read: the floor of a Redis-backed read by a
+// session middleware, which bare + one GET alone is not (it sets no
+// header and carries no state), as bare-context is for a read from
+// memory.
+type bareContextGet struct{ bareGet }
+
+func (b bareContextGet) user(w http.ResponseWriter, r *http.Request) (string, bool, error) {
+	if _, ok := r.Context().Value(perRequestKey{}).(*perRequest); !ok {
+		return "", false, errors.New("no per-request state")
+	}
+	personal(w)
+	return b.bareGet.user(w, r)
+}
+
+// NewBareContextRedisGet returns bare + one GET (NewBareRedisGet) behind
+// bare-context's middleware, whose /read answers carry the cache headers.
+func NewBareContextRedisGet(name, addr, prefix string) (*Impl, error) {
+	g, err := newBareGet(addr, prefix)
+	if err != nil {
 		return nil, err
 	}
-	return &Impl{Name: name, Handler: routes(bareGet{c: c, key: key}), closers: []func(){c.Close}}, nil
+	return &Impl{Name: name, Handler: withState(routes(bareContextGet{g})), closers: []func(){g.c.Close}}, nil
 }
 
 // keycardOps uses Keycard: Login (which renews the ID, binds the user and
@@ -605,11 +644,12 @@ func NewGorillaRedis(name, addr, prefix string) (*Impl, error) {
 
 // Names lists the implementations New makes, in the order of the tables:
 // the ceilings (bare, bare with the cache headers, and that behind a
-// middleware that carries per-request state) and the floor of a Redis
-// read, then each library with memory (or cookies), then with
+// middleware that carries per-request state) and those of a Redis read
+// (bare + one GET, and that behind the same middleware, with the
+// headers), then each library with memory (or cookies), then with
 // SQLite, then with Redis.
 var Names = []string{
-	"bare", "bare-headers", "bare-context", "bare-redisget",
+	"bare", "bare-headers", "bare-context", "bare-redisget", "bare-context-redisget",
 	"keycard-memory", "scs-memory", "gorilla-cookie", "keycard-sealed",
 	"keycard-sqlite", "scs-sqlite",
 	"keycard-redis", "scs-redis", "gorilla-redis",
@@ -637,6 +677,8 @@ func New(name, redisAddr, prefix, sqlitePath string) (*Impl, error) {
 		return NewBareContext(name), nil
 	case "bare-redisget":
 		return NewBareRedisGet(name, redisAddr, prefix+"bare:")
+	case "bare-context-redisget":
+		return NewBareContextRedisGet(name, redisAddr, prefix+"bare:")
 	case "keycard-memory":
 		return NewKeycard(name, nil)
 	case "keycard-sealed":

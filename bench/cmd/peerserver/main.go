@@ -9,7 +9,9 @@
 // -impl is one of bare, bare-headers (bare whose /read and /write
 // responses carry Vary: Cookie and Cache-Control: no-store), bare-context
 // (bare-headers behind a middleware that carries 512 bytes of per-request
-// state in the request's context), scs-memory,
+// state in the request's context), bare-redisget (bare plus one Redis GET
+// per /read), bare-context-redisget (that behind bare-context's
+// middleware, with the cache headers on /read), scs-memory,
 // gorilla-cookie, scs-sqlite, scs-redis and gorilla-redis (and Keycard's
 // own, for convenience; cmd/benchserver is Keycard's server). The
 // Redis-backed ones use the server at -redis, with keys under -prefix. The
