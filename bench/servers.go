@@ -197,6 +197,16 @@ func (p *perRequest) Value(key any) any {
 	return p.Context.Value(key)
 }
 
+// needState looks up the perRequest of bare-context's middleware, as a
+// handler behind a session middleware looks up its session, and fails
+// without it.
+func needState(r *http.Request) error {
+	if _, ok := r.Context().Value(perRequestKey{}).(*perRequest); !ok {
+		return errors.New("no per-request state")
+	}
+	return nil
+}
+
 // bareContext is bare-headers behind a middleware that gives each request
 // a perRequest in a copy of the request (Request.WithContext), which /read
 // and /write look up: what any middleware that carries per-request state
@@ -204,15 +214,15 @@ func (p *perRequest) Value(key any) any {
 type bareContext struct{ bareHeaders }
 
 func (b bareContext) user(w http.ResponseWriter, r *http.Request) (string, bool, error) {
-	if _, ok := r.Context().Value(perRequestKey{}).(*perRequest); !ok {
-		return "", false, errors.New("no per-request state")
+	if err := needState(r); err != nil {
+		return "", false, err
 	}
 	return b.bareHeaders.user(w, r)
 }
 
 func (b bareContext) increment(w http.ResponseWriter, r *http.Request) (int, bool, error) {
-	if _, ok := r.Context().Value(perRequestKey{}).(*perRequest); !ok {
-		return 0, false, errors.New("no per-request state")
+	if err := needState(r); err != nil {
+		return 0, false, err
 	}
 	return b.bareHeaders.increment(w, r)
 }
@@ -286,8 +296,8 @@ func newBareGet(addr, prefix string) (bareGet, error) {
 type bareContextGet struct{ bareGet }
 
 func (b bareContextGet) user(w http.ResponseWriter, r *http.Request) (string, bool, error) {
-	if _, ok := r.Context().Value(perRequestKey{}).(*perRequest); !ok {
-		return "", false, errors.New("no per-request state")
+	if err := needState(r); err != nil {
+		return "", false, err
 	}
 	personal(w)
 	return b.bareGet.user(w, r)

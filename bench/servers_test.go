@@ -208,3 +208,22 @@ func TestSCSSQLiteStores(t *testing.T) {
 		t.Error("New(scs-sqlite) without a database path: no error")
 	}
 }
+
+// TestBareContextNeedsState checks that bare-context's routes look their
+// per-request state up: served without the middleware that adds it, /read
+// and /write fail, so the reference pays for the lookup a session
+// middleware's handlers make.
+func TestBareContextNeedsState(t *testing.T) {
+	srv := httptest.NewServer(routes(bareContext{}))
+	defer srv.Close()
+	for _, path := range []string{"/read", "/write"} {
+		res, err := srv.Client().Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode == http.StatusOK {
+			t.Errorf("GET %s without the middleware: 200, want a failure", path)
+		}
+	}
+}
