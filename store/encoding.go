@@ -63,9 +63,11 @@ func DecodeRecordInto(b []byte, rec *Record) error {
 	}
 	flags := d.byte()
 	out := Record{Version: rec.Version, Persistent: flags&1 != 0}
-	for _, t := range [...]*time.Time{&out.Created, &out.LastSeen, &out.AuthTime, &out.Expires, &out.Deadline} {
-		*t = storekit.FromNanos(d.varint())
-	}
+	out.Created = storekit.FromNanos(d.varint())
+	out.LastSeen = storekit.FromNanos(d.varint())
+	out.AuthTime = storekit.FromNanos(d.varint())
+	out.Expires = storekit.FromNanos(d.varint())
+	out.Deadline = storekit.FromNanos(d.varint())
 	text := d.b
 	user, ip, ua := d.bytes(), d.bytes(), d.bytes()
 	textLen := len(text) - len(d.b)

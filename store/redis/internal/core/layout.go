@@ -111,25 +111,24 @@ func decodeValue(b []byte) (*store.Record, uint64, error) {
 	return rec, token, nil
 }
 
-// decodeValueInto decodes a whole value into *rec, which it leaves as it
-// was on an error, and returns the value's index token.
+// decodeValueInto decodes a whole value into *rec and returns the value's
+// index token. On an error *rec may be partly written: its callers decode
+// into a record of their own, which spares a copy of it per load.
 func decodeValueInto(b []byte, rec *store.Record) (uint64, error) {
 	h, blob, err := decodeHeader(b)
 	if err != nil {
 		return 0, err
 	}
-	var out store.Record
-	if err := store.DecodeRecordInto(blob, &out); err != nil {
+	if err := store.DecodeRecordInto(blob, rec); err != nil {
 		return 0, err
 	}
-	if out.UserID != string(h.user) {
+	if rec.UserID != string(h.user) {
 		return 0, fmt.Errorf("%w: user ID in header and record differ", store.ErrCorrupt)
 	}
-	out.Version = h.version
-	out.Expires = storekit.FromNanos(h.expires)
-	out.Deadline = storekit.FromNanos(h.deadline)
-	out.LastSeen = storekit.FromNanos(h.lastSeen)
-	*rec = out
+	rec.Version = h.version
+	rec.Expires = storekit.FromNanos(h.expires)
+	rec.Deadline = storekit.FromNanos(h.deadline)
+	rec.LastSeen = storekit.FromNanos(h.lastSeen)
 	return h.token, nil
 }
 
