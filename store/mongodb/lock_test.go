@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/keycard-go/keycard/store"
 	"github.com/keycard-go/keycard/store/mongodb"
@@ -19,17 +20,9 @@ import (
 // older than its lease, left by a writer that died, is taken over.
 func TestLockDocuments(t *testing.T) {
 	t.Parallel()
-	client := sharedClient(t)
-	s := newStore(t, client, mongodb.Config{})
-	mongodb.ForceLocks(s)
-	locks := s.Collection().Database().Collection(s.Collection().Name() + "_locks")
+	s, locks, key, rec := lockFixture(t, strings.Repeat("ef", 32))
 	ctx := t.Context()
-	now := time.Now()
-	key := strings.Repeat("ef", 32)
-	rec := &store.Record{Created: now, LastSeen: now, Expires: now.Add(time.Hour), Deadline: now.Add(time.Hour)}
-	if err := s.Save(ctx, key, rec); err != nil {
-		t.Fatal(err)
-	}
+	now := rec.LastSeen
 	rec.Version = 1
 
 	held := bson.D{{Key: "_id", Value: key}, {Key: "token", Value: "another writer"}, {Key: "at", Value: bson.NewDateTimeFromTime(time.Now())}}
@@ -72,17 +65,9 @@ func TestLockDocuments(t *testing.T) {
 // write of the key then failed until the lease passed.
 func TestCancelledLockAttemptsLeaveNoLock(t *testing.T) {
 	t.Parallel()
-	client := sharedClient(t)
-	s := newStore(t, client, mongodb.Config{})
-	mongodb.ForceLocks(s)
-	locks := s.Collection().Database().Collection(s.Collection().Name() + "_locks")
+	s, locks, key, rec := lockFixture(t, strings.Repeat("ab", 32))
 	ctx := t.Context()
-	now := time.Now()
-	key := strings.Repeat("ab", 32)
-	rec := &store.Record{Created: now, LastSeen: now, Expires: now.Add(time.Hour), Deadline: now.Add(time.Hour)}
-	if err := s.Save(ctx, key, rec); err != nil {
-		t.Fatal(err)
-	}
+	now := rec.LastSeen
 	for round := range 5 {
 		held := bson.D{{Key: "_id", Value: key}, {Key: "token", Value: "held"}, {Key: "at", Value: bson.NewDateTimeFromTime(time.Now())}}
 		if _, err := locks.InsertOne(ctx, held); err != nil {
@@ -125,4 +110,19 @@ func TestCancelledLockAttemptsLeaveNoLock(t *testing.T) {
 	if err := s.Save(ctx, key, rec); err != nil {
 		t.Fatalf("save after the cancelled writers: %v", err)
 	}
+}
+
+// lockFixture returns a store that serializes writes with lock documents,
+// the collection of its locks, and key, under which it has saved rec.
+func lockFixture(t *testing.T, key string) (*mongodb.Store, *mongo.Collection, string, *store.Record) {
+	t.Helper()
+	s := newStore(t, sharedClient(t), mongodb.Config{})
+	mongodb.ForceLocks(s)
+	locks := s.Collection().Database().Collection(s.Collection().Name() + "_locks")
+	now := time.Now()
+	rec := &store.Record{Created: now, LastSeen: now, Expires: now.Add(time.Hour), Deadline: now.Add(time.Hour)}
+	if err := s.Save(t.Context(), key, rec); err != nil {
+		t.Fatal(err)
+	}
+	return s, locks, key, rec
 }

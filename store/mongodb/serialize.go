@@ -96,10 +96,7 @@ func (s *Store) lock(ctx context.Context, key string, wait bool) (held context.C
 		if err == nil {
 			release := func() {
 				end()
-				ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), lockLease)
-				defer cancel()
-				// A failure leaves the lock to its lease.
-				_, _ = s.locks.DeleteOne(ctx, bson.D{{Key: "_id", Value: key}, {Key: "token", Value: token}})
+				s.unlock(ctx, key, token, lockLease)
 			}
 			if err := ctx.Err(); err != nil {
 				release()
@@ -111,9 +108,7 @@ func (s *Store) lock(ctx context.Context, key string, wait bool) (held context.C
 		if !mongo.IsDuplicateKeyError(err) {
 			// The insert's outcome is unknown only if it ran out of
 			// lockHold: remove it in case it landed.
-			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), lockHold)
-			_, _ = s.locks.DeleteOne(cctx, bson.D{{Key: "_id", Value: key}, {Key: "token", Value: token}})
-			cancel()
+			s.unlock(ctx, key, token, lockHold)
 			return nil, nil, err
 		}
 		stale := bson.D{{Key: "_id", Value: key}, {Key: "at", Value: bson.D{{Key: "$lt", Value: bson.NewDateTimeFromTime(now.Add(-lockLease))}}}}
@@ -134,6 +129,14 @@ func (s *Store) lock(ctx context.Context, key string, wait bool) (held context.C
 		}
 		pause = min(2*pause, 50*time.Millisecond)
 	}
+}
+
+// unlock deletes the lock of key that token took, within d, even when
+// ctx has ended. A failure leaves the lock to its lease.
+func (s *Store) unlock(ctx context.Context, key, token string, d time.Duration) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d)
+	defer cancel()
+	_, _ = s.locks.DeleteOne(ctx, bson.D{{Key: "_id", Value: key}, {Key: "token", Value: token}})
 }
 
 // saveLocked is Save on a server whose writes are serialized: under the
