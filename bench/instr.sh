@@ -7,7 +7,8 @@
 #
 # A count of instructions is not a time, but it is what a noisy machine
 # cannot move: the same binary and requests give the same count within
-# about 1 %, whatever else the machine runs, where req/s moves by a third
+# about 1 % (4 % at worst, the garbage collector's share being the part
+# that moves), whatever else the machine runs, where req/s moves by a third
 # from one round to the next on a shared VM. Use it to compare two
 # versions of the code, or a server with its floor; use run.sh http for
 # rates. Only user space is counted: the kernel's share of a request (its
