@@ -13,7 +13,9 @@
 # versions of the code, or a server with its floor; use run.sh http for
 # rates. Only user space is counted: the kernel's share of a request (its
 # reads and writes on the sockets, about the same for every server) is
-# not, so these ratios are lower than the ratios of rates.
+# not, so these ratios are lower than the ratios of rates. callgrind's
+# virtual CPU has no SHA or AES instructions: crypto counts for more than
+# it costs on a CPU that has them (a read does none; a login does).
 #
 # Each server runs under callgrind with GOMAXPROCS=1, as run.sh's pinned
 # servers do, and with asynchronous preemption off, whose signals
