@@ -5,11 +5,14 @@
 #   bench/instr.sh                        the read workloads, the read servers
 #   SERVERS="bare keycard-redis" bench/instr.sh
 #
-# A count of instructions is not a time, but it is what a noisy machine
-# cannot move: the same binary and requests give the same count within
-# about 1 % (4 % at worst, the garbage collector's share being the part
-# that moves), whatever else the machine runs, where req/s moves by a third
-# from one round to the next on a shared VM. Use it to compare two
+# A count of instructions is not a time, but a noisy machine moves it
+# little: the same binary and requests give the same count within about
+# 1 % (4 % at worst: the garbage collector's share is the part that
+# moves), where req/s moves by a third from one round to the next on a
+# shared VM. Run it alone: a load beside it moved counts by up to 3 %, as
+# it changes how many requests one wake-up of the server serves.
+# GOGC=off leaves the collector out of the counts, for comparing two
+# versions of code that allocate alike. Use it to compare two
 # versions of the code, or a server with its floor; use run.sh http for
 # rates. Only user space is counted: the kernel's share of a request (its
 # reads and writes on the sockets, about the same for every server) is
@@ -46,19 +49,23 @@ BIN=$(mktemp -d)
 TMP=$(mktemp -d)
 pids=()
 cleanup() {
-  for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
+  sleep 0.5 # the daemonized Redis, not this shell's child, removes its pidfile
   rm -rf "$BIN" "$TMP"
 }
 trap cleanup EXIT
 
 go build -o "$BIN/" ./cmd/benchserver ./cmd/peerserver ./cmd/loadgen
 
+# A private Redis, daemonized so that stopping it is not reported as a
+# job killed.
 port=$((20000 + RANDOM % 30000))
-redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --dir "$TMP" >"$TMP/redis.log" 2>&1 &
-pids+=($!)
+redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --dir "$TMP" \
+  --daemonize yes --pidfile "$TMP/redis.pid" --logfile "$TMP/redis.log"
 REDIS=127.0.0.1:$port
 for _ in $(seq 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+pids+=("$(cat "$TMP/redis.pid")")
 
 # The bare servers get a cookie of the size of Keycard's, as in run.sh.
 barecookie="__Host-keycard=$(printf 'A%.0s' $(seq 92))"
