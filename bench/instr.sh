@@ -93,7 +93,8 @@ measure() {
   GOMAXPROCS=1 GODEBUG=asyncpreemptoff=1 valgrind --tool=callgrind --instr-atstart=no \
     --callgrind-out-file="$dir/cg.%p" "${cmd[@]}" >"$dir/server.log" 2>&1 &
   vpid=$!
-  pids+=($vpid)
+  # measure runs in a subshell: it stops its own server, even on an error.
+  trap "kill -9 $vpid 2>/dev/null || true" EXIT
   url=
   for _ in $(seq 300); do
     url=$(sed -n 's|.* on \(http://127\.0\.0\.1:[0-9]*\).*|\1|p' "$dir/server.log" | head -n 1)

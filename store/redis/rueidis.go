@@ -146,7 +146,7 @@ func (b *rueidisBackend) OneServer() bool { return b.oneServer }
 // which sends every command to the one master, and a client per master
 // for a cluster client, asking each node its ROLE.
 func (b *rueidisBackend) Masters(ctx context.Context) ([]core.Node, error) {
-	if b.c.Mode() != rueidis.ClientModeCluster {
+	if b.oneServer {
 		return []core.Node{rueidisNode{b.c}}, nil
 	}
 	nodes := b.c.Nodes()
