@@ -12,8 +12,7 @@ import (
 
 // checkReadCommand checks that a load sends rueidis's own GET of the key,
 // read-only as rueidis marks it (so that it is retried after a network
-// error), and that it carries the key's slot exactly when the client
-// routes by slot.
+// error), and, when the client routes by slot, with the key's slot.
 func checkReadCommand(t *testing.T, client rueidis.Client, routesBySlot bool) {
 	t.Helper()
 	const key = "keycard:s:2L8vQ1m4bN6pX0rT3wY7zA9cE5gJ1kM8nP2qS4uV6xZ"
