@@ -35,9 +35,6 @@ func TestStoreOnARedisCluster(t *testing.T) {
 	t.Run("records and user indexes spread over the masters", func(t *testing.T) {
 		testSpread(t, cluster, client)
 	})
-	t.Run("a load is one GET of the key, routed by its slot", func(t *testing.T) {
-		checkReadCommand(t, client, true)
-	})
 	t.Run("save batch reports ErrUnsupported and writes nothing", func(t *testing.T) {
 		testSaveBatchUnsupported(t, cluster, client)
 	})

@@ -11,9 +11,3 @@ import (
 func NewWithScanBound(client rueidis.Client, cfg Config, bound int) *Store {
 	return &Store{s: core.New(newRueidisBackend(client), core.Config{Prefix: cfg.Prefix, Now: cfg.Now, ScanBound: bound})}
 }
-
-// ReadCommand returns the command a store on client sends to load the
-// value under the Redis key key.
-func ReadCommand(client rueidis.Client, key string) rueidis.Completed {
-	return newRueidisBackend(client).get(key)
-}

@@ -14,17 +14,12 @@ import (
 // plain Do and DoMulti: client-side caching is never used for sessions,
 // whose every read must see the latest write.
 type rueidisBackend struct {
-	c         rueidis.Client
-	oneServer bool // c is not a cluster client
-	scripts   map[*core.Script]*rueidis.Lua
+	c       rueidis.Client
+	scripts map[*core.Script]*rueidis.Lua
 }
 
 func newRueidisBackend(c rueidis.Client) *rueidisBackend {
-	b := &rueidisBackend{
-		c:         c,
-		oneServer: c.Mode() != rueidis.ClientModeCluster,
-		scripts:   make(map[*core.Script]*rueidis.Lua, len(core.Scripts)),
-	}
+	b := &rueidisBackend{c: c, scripts: make(map[*core.Script]*rueidis.Lua, len(core.Scripts))}
 	for _, s := range core.Scripts {
 		b.scripts[s] = rueidis.NewLuaScript(s.Source)
 	}
@@ -32,7 +27,7 @@ func newRueidisBackend(c rueidis.Client) *rueidisBackend {
 }
 
 func (b *rueidisBackend) Get(ctx context.Context, key string) ([]byte, error) {
-	v, err := b.c.Do(ctx, b.get(key)).AsBytes()
+	v, err := b.c.Do(ctx, b.c.B().Get().Key(key).Build()).AsBytes()
 	if rueidis.IsRedisNil(err) {
 		return nil, nil
 	}
@@ -40,22 +35,6 @@ func (b *rueidisBackend) Get(ctx context.Context, key string) ([]byte, error) {
 		v = []byte{}
 	}
 	return v, err
-}
-
-// get builds the GET of key, the command of every session read. A cluster
-// client routes a command by its key's slot, a CRC-16 of the key, which
-// rueidis's builder computes for every key it is given. A client of one
-// server routes nothing by it, and for a session's key the hash costs
-// more than the rest of the command's building (1,300 instructions of
-// the 75,000 of a read served over HTTP, bench/instr.sh), so there the
-// key is given as a plain argument. The command is marked read-only, as
-// rueidis marks its GET, so that it is retried after a network error in
-// the same way.
-func (b *rueidisBackend) get(key string) rueidis.Completed {
-	if b.oneServer {
-		return b.c.B().Arbitrary("GET").Args(key).ReadOnly()
-	}
-	return b.c.B().Get().Key(key).Build()
 }
 
 func (b *rueidisBackend) GetMulti(ctx context.Context, keys []string) ([][]byte, error) {
@@ -140,13 +119,15 @@ func (b *rueidisBackend) EvalMulti(ctx context.Context, s *core.Script, calls []
 
 // OneServer reports whether the client sends every command to one
 // server: a standalone or Sentinel client, not a cluster client.
-func (b *rueidisBackend) OneServer() bool { return b.oneServer }
+func (b *rueidisBackend) OneServer() bool {
+	return b.c.Mode() != rueidis.ClientModeCluster
+}
 
 // Masters returns the client itself for a standalone or Sentinel client,
 // which sends every command to the one master, and a client per master
 // for a cluster client, asking each node its ROLE.
 func (b *rueidisBackend) Masters(ctx context.Context) ([]core.Node, error) {
-	if b.oneServer {
+	if b.c.Mode() != rueidis.ClientModeCluster {
 		return []core.Node{rueidisNode{b.c}}, nil
 	}
 	nodes := b.c.Nodes()
